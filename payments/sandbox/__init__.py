@@ -1,0 +1,6 @@
+"""The gateway sandbox: a local HTTP server that speaks CloudPayments' and Stripe's wire
+protocols so that the unmodified official SDKs can be pointed at it.
+
+It is a stand-alone gateway, not part of the billing domain: it keeps its own state in
+memory (the truth that reconciliation is checked against) and imports no domain code.
+"""
