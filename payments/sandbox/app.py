@@ -28,10 +28,11 @@ class SandboxConfig:
     """Credentials the sandbox accepts and where it sends notifications."""
 
     cloudpayments_public_id: str = "pk_sandbox"
-    cloudpayments_api_secret: str = "sandbox-api-secret"
-    stripe_secret_key: str = "sk_test_sandbox"
+    # Well-known sandbox credentials, matching the service's development defaults.
+    cloudpayments_api_secret: str = "sandbox-api-secret"  # noqa: S105
+    stripe_secret_key: str = "sk_test_sandbox"  # noqa: S105
     stripe_publishable_key: str = "pk_test_sandbox"
-    stripe_webhook_secret: str = "whsec_sandbox"
+    stripe_webhook_secret: str = "whsec_sandbox"  # noqa: S105
     # Base address of the service's CloudPayments notification endpoints; each type is
     # posted to `<base><type>/`, e.g. `.../webhooks/cloudpayments/pay/`.
     cloudpayments_notification_url: str | None = None
@@ -62,11 +63,9 @@ class Sandbox:
         return next((g for g in self.gateways if g.owns(path)), None)
 
     def reset(self) -> None:
-        """Forget every payment, token, notification and fault, and restart the clock."""
+        """Forget every payment, token, notification and fault; restart the clock."""
         self.clock.reset()
-        self.faults.update(
-            {**FaultSettings().as_json(), **self.config.faults}
-        )
+        self.faults.update({**FaultSettings().as_json(), **self.config.faults})
         self.ledger.reset()
         self.outbox.reset()
         for gateway in self.gateways:
@@ -109,7 +108,7 @@ async def gateway_faults(request: web.Request, handler: Handler) -> web.StreamRe
 
 
 async def _simulate_latency(faults: FaultSettings) -> None:
-    delay_ms = faults.latency_ms
+    delay_ms: float = faults.latency_ms
     if faults.jitter_ms:
         delay_ms += random.uniform(-faults.jitter_ms, faults.jitter_ms)
     if delay_ms > 0:

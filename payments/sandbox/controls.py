@@ -1,4 +1,4 @@
-"""`/__sandbox/` control endpoints shared by both gateways (the project's own contract)."""
+"""`/__sandbox/` controls shared by both gateways (the project's own contract)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ retry schedule, the duplicate and reorder faults and the delivery log that tests
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import logging
@@ -49,7 +50,7 @@ class Attempt:
 
 @dataclass(slots=True)
 class Delivery:
-    """One message to one endpoint; a duplicate is a second Delivery of the same body."""
+    """One message to one endpoint; a duplicate is a second Delivery of the body."""
 
     gateway: str
     kind: str
@@ -119,6 +120,13 @@ class Outbox:
         self._wakeup.set()
         return delivery
 
+    def record(self, delivery: Delivery) -> Delivery:
+        """Log a delivery its gateway made itself (CloudPayments' Check decides a
+        payment, so it cannot wait in the queue); it is never sent again."""
+        delivery.id = next(self._ids)
+        self._deliveries.append(delivery)
+        return delivery
+
     def log(self, gateway: str | None = None) -> list[Delivery]:
         return [d for d in self._deliveries if gateway in (None, d.gateway)]
 
@@ -135,10 +143,8 @@ class Outbox:
     async def run(self) -> None:
         """Deliver due messages until cancelled (the server's background task)."""
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=0.2)
-            except TimeoutError:
-                pass
             self._wakeup.clear()
             if not self.auto_deliver:
                 continue
@@ -167,7 +173,10 @@ class Outbox:
                 await self._send(session, delivery)
 
     async def _send(self, session: aiohttp.ClientSession, delivery: Delivery) -> None:
-        headers = {"Content-Type": delivery.content_type, **delivery.sign(delivery.body)}
+        headers = {
+            "Content-Type": delivery.content_type,
+            **delivery.sign(delivery.body),
+        }
         status: int | None = None
         text = ""
         error: str | None = None
@@ -183,7 +192,9 @@ class Outbox:
             error = f"{type(exc).__name__}: {exc}"
             accepted = False
         now = self._clock.now()
-        delivery.attempts.append(Attempt(at=now, status=status, response=text, error=error))
+        delivery.attempts.append(
+            Attempt(at=now, status=status, response=text, error=error)
+        )
         if accepted:
             delivery.state = "delivered"
             delivery.next_attempt_at = None

@@ -17,7 +17,7 @@ class Throttle(abc.ABC):
     @abc.abstractmethod
     def try_enter(self) -> bool: ...
 
-    def leave(self) -> None:
+    def leave(self) -> None:  # noqa: B027 - most throttles have nothing to release
         """Called once for every admitted request when it ends."""
 
 

@@ -1,8 +1,8 @@
 """What the sandbox really did with money, whether or not the reply reached the client.
 
 This is the gateway's truth: reconciliation and the fault tests compare the service's
-books with it, so every capture, authorization, void and refund lands here the moment the
-sandbox performs it.
+books with it, so every capture, authorization, void and refund lands here the
+moment the sandbox performs it.
 """
 
 from __future__ import annotations

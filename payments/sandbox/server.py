@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -11,7 +12,9 @@ from aiohttp import web
 from payments.sandbox.app import SANDBOX_KEY, Sandbox, SandboxConfig, build_app
 
 
-async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def _start(
+    app: web.Application, host: str, port: int
+) -> tuple[web.AppRunner, int]:
     runner = web.AppRunner(app, access_log=None, handler_cancellation=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, shutdown_timeout=1.0)
@@ -39,10 +42,8 @@ def serve_forever(
         finally:
             await runner.cleanup()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 class SandboxThread:
@@ -58,7 +59,9 @@ class SandboxThread:
         self._ready = threading.Event()
         self._stopped: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=self._run, name="gateway-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="gateway-sandbox", daemon=True
+        )
         self._error: BaseException | None = None
         self.url = ""
         self.sandbox: Sandbox | None = None

@@ -1,0 +1,7 @@
+"""Staff roles, held as Django groups so that the admin can grant them."""
+
+from __future__ import annotations
+
+SUPPORT = "support"
+ACCOUNTING = "accounting"
+STAFF_ROLES = (SUPPORT, ACCOUNTING)

@@ -1,0 +1,61 @@
+"""The only module that reads the process environment.
+
+Every variable the service understands is declared here with its default, and README
+documents the same list. The defaults need no server: SQLite under `var/`, a
+file-system Celery transport, and both gateways pointed at the local sandbox.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
+
+DJANGO_SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY", default="insecure-development-key-change-me-in-production"
+)
+DJANGO_DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DJANGO_ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"]
+)
+# An empty value also means the embedded default, so `DATABASE_URL= make …` works.
+DATABASE_URL = (
+    env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+)
+# The file-system transport lets worker and beat share a queue with no broker running.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+REDIS_URL = env.str("REDIS_URL", default="")
+
+CLOUDPAYMENTS_PUBLIC_ID = env.str("CLOUDPAYMENTS_PUBLIC_ID", default="pk_sandbox")
+CLOUDPAYMENTS_API_SECRET = env.str(
+    "CLOUDPAYMENTS_API_SECRET", default="sandbox-api-secret"
+)
+CLOUDPAYMENTS_API_URL = env.str("CLOUDPAYMENTS_API_URL", default=f"{SANDBOX_URL}/")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_sandbox")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_sandbox")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_sandbox")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=SANDBOX_URL)
+GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
+# Where the sandbox posts its notifications and webhooks: this service's own address.
+SERVICE_URL = env.str("SERVICE_URL", default="http://127.0.0.1:8000")
+
+# Fernet keys, newest first; older keys only decrypt, so keys rotate without downtime.
+TOKEN_ENCRYPTION_KEYS = env.list(
+    "TOKEN_ENCRYPTION_KEYS",
+    default=["zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E="],
+)
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="insecure-development-jwt-key")
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")

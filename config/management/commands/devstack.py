@@ -1,0 +1,157 @@
+"""`python manage.py devstack`: the whole service in one terminal (`make run`).
+
+Runs the web server, the gateway sandbox, a Celery worker and Celery beat as child
+processes with prefixed output, and on Ctrl-C (or SIGTERM) stops every one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+STOP_GRACE_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Child:
+    name: str
+    argv: list[str]
+
+
+class Command(BaseCommand):
+    help = "Migrate, load demo data and run web, sandbox, worker and beat together."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--web-port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=8100)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings.VAR_DIR.mkdir(exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+        call_command("load_demo_data", stdout=self.stdout)
+        web = f"http://127.0.0.1:{options['web_port']}"
+        sandbox = f"http://127.0.0.1:{options['sandbox_port']}"
+        children = self._children(options["web_port"], options["sandbox_port"])
+        processes = {child.name: self._spawn(child) for child in children}
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"  Admin:            {web}/admin/",
+                    f"  Browsable API:    {web}/api/",
+                    f"  API docs:         {web}/api/docs/",
+                    f"  Health:           {web}/healthz  {web}/readyz",
+                    f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
+                    f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
+                    "  Press Ctrl-C to stop everything.",
+                    "",
+                ]
+            )
+        )
+        self._supervise(processes)
+
+    def _children(self, web_port: int, sandbox_port: int) -> list[Child]:
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        celery = [python, "-m", "celery", "-A", "config"]
+        return [
+            Child(
+                "web",
+                [python, manage, "runserver", f"127.0.0.1:{web_port}", "--noreload"],
+            ),
+            Child(
+                "sandbox",
+                [python, manage, "gateway_sandbox", "--port", str(sandbox_port)],
+            ),
+            Child(
+                "worker",
+                [
+                    *celery,
+                    "worker",
+                    "-Q",
+                    "default,payments,billing,webhooks",
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "INFO",
+                ],
+            ),
+            Child(
+                "beat",
+                [
+                    *celery,
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(settings.VAR_DIR / "celerybeat-schedule"),
+                ],
+            ),
+        ]
+
+    def _spawn(self, child: Child) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            child.argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Own process group: the terminal's Ctrl-C reaches us, and we stop children.
+            start_new_session=True,
+        )
+
+    def _supervise(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        stopping = False
+
+        def request_stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        selector = selectors.DefaultSelector()
+        for name, process in processes.items():
+            assert process.stdout is not None
+            os.set_blocking(process.stdout.fileno(), False)
+            selector.register(process.stdout, selectors.EVENT_READ, name)
+        width = max(len(name) for name in processes)
+        while not stopping:
+            for key, _ in selector.select(timeout=0.5):
+                self._relay(key.data, key.fileobj, width)  # type: ignore[arg-type]
+            exited = [n for n, p in processes.items() if p.poll() is not None]
+            if exited:
+                self.stderr.write(f"{', '.join(exited)} exited; stopping the rest.")
+                break
+        self._stop_all(processes)
+
+    def _relay(self, name: str, stream: IO[bytes], width: int) -> None:
+        data = stream.read()
+        if not data:
+            return
+        for line in data.decode(errors="replace").splitlines():
+            self.stdout.write(f"{name:<{width}} | {line}")
+
+    def _stop_all(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        self.stdout.write("Stopping web, sandbox, worker and beat…")
+        for process in processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for name, process in processes.items():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in time; killing it.")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.stdout.write("All stopped.")

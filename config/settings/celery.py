@@ -1,0 +1,41 @@
+"""Celery, its queues and the beat schedule (run by django-celery-beat)."""
+
+from __future__ import annotations
+
+from kombu import Exchange, Queue
+
+from config import env as environment
+
+CELERY_BROKER_URL = environment.CELERY_BROKER_URL
+CELERY_RESULT_BACKEND = environment.CELERY_RESULT_BACKEND
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_ALWAYS_EAGER = environment.CELERY_TASK_ALWAYS_EAGER
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_TRACK_STARTED = True
+# Late acknowledgement is chosen per task (only idempotent tasks set acks_late).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in ("default", "payments", "billing", "webhooks")
+]
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Every minute (https://crontab.guru/#*_*_*_*_*): beat and a worker are alive.
+    "billing.heartbeat": {
+        "task": "billing.heartbeat",
+        "schedule": 60.0,
+        "options": {"queue": "billing"},
+    },
+}
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = environment.VAR_DIR / "celery" / "queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(environment.VAR_DIR / "celery" / "processed"),
+        "store_processed": False,
+    }

@@ -1,0 +1,18 @@
+"""Gateways: credentials, addresses and timeouts, defaulting to the local sandbox."""
+
+from __future__ import annotations
+
+from config import env as environment
+
+CLOUDPAYMENTS_PUBLIC_ID = environment.CLOUDPAYMENTS_PUBLIC_ID
+CLOUDPAYMENTS_API_SECRET = environment.CLOUDPAYMENTS_API_SECRET
+CLOUDPAYMENTS_API_URL = environment.CLOUDPAYMENTS_API_URL
+STRIPE_SECRET_KEY = environment.STRIPE_SECRET_KEY
+STRIPE_PUBLISHABLE_KEY = environment.STRIPE_PUBLISHABLE_KEY
+STRIPE_WEBHOOK_SECRET = environment.STRIPE_WEBHOOK_SECRET
+STRIPE_API_BASE = environment.STRIPE_API_BASE
+GATEWAY_TIMEOUT_SECONDS = environment.GATEWAY_TIMEOUT_SECONDS
+SANDBOX_URL = environment.SANDBOX_URL
+SERVICE_URL = environment.SERVICE_URL
+TOKEN_ENCRYPTION_KEYS = environment.TOKEN_ENCRYPTION_KEYS
+JWT_SIGNING_KEY = environment.JWT_SIGNING_KEY

@@ -1,0 +1,10 @@
+"""Settings for the test suite."""
+
+from config.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+BILLING_TEST_CLOCK_ENABLED = True
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,37 @@
+"""`load_demo_data`: staff users with printed credentials, loaded idempotently."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+class TestLoadDemoData:
+    def test_creates_staff_with_roles_and_prints_their_credentials(self) -> None:
+        out = io.StringIO()
+
+        call_command("load_demo_data", stdout=out)
+
+        support = User.objects.get(email="support@example.com")
+        accounting = User.objects.get(email="accounting@example.com")
+        admin = User.objects.get(email="admin@example.com")
+        assert list(support.groups.values_list("name", flat=True)) == ["support"]
+        assert list(accounting.groups.values_list("name", flat=True)) == ["accounting"]
+        assert admin.is_superuser and support.is_staff and not support.is_superuser
+        assert "support-demo-2026" in out.getvalue()
+        assert support.check_password("support-demo-2026")
+
+    def test_running_twice_changes_nothing(self) -> None:
+        call_command("load_demo_data", stdout=io.StringIO())
+        User.objects.filter(email="support@example.com").update(name="Changed")
+
+        call_command("load_demo_data", stdout=io.StringIO())
+
+        assert User.objects.filter(email__endswith="@example.com").count() == 3
+        assert User.objects.get(email="support@example.com").name == "Sam Support"
