@@ -14,12 +14,12 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck imports test-sqlite test-postgres bench sandbox clean
+.PHONY: run test lint typecheck test-sqlite test-postgres bench sandbox clean
 
 run: $(SYNCED)  ## Start web, gateway sandbox, Celery worker and beat with demo data.
 	$(BIN)/python manage.py devstack
 
-test: lint typecheck imports test-sqlite test-postgres  ## The whole suite.
+test: lint typecheck test-sqlite test-postgres  ## The whole suite (the import rule is a test).
 
 lint: $(SYNCED)
 	$(BIN)/ruff check .
@@ -27,9 +27,6 @@ lint: $(SYNCED)
 
 typecheck: $(SYNCED)
 	$(BIN)/mypy .
-
-imports: $(SYNCED)  ## The dependency rule of the layout (import-linter contracts).
-	$(BIN)/lint-imports
 
 test-sqlite: $(SYNCED)  ## Every test on the embedded SQLite database.
 	DATABASE_URL= $(BIN)/pytest -m "not postgres"

@@ -12,9 +12,11 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+# Local state of the embedded defaults: SQLite file, Celery's file queue, beat's state.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import signal
 import threading
 from collections.abc import Callable
 
@@ -15,9 +15,11 @@ from payments.sandbox.app import SANDBOX_KEY, Sandbox, SandboxConfig, build_app
 async def _start(
     app: web.Application, host: str, port: int
 ) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None, handler_cancellation=False)
+    runner = web.AppRunner(
+        app, access_log=None, handler_cancellation=False, shutdown_timeout=1.0
+    )
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=1.0)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     sockets = [s for s in runner.addresses]
     bound_port = int(sockets[0][1]) if sockets else port
@@ -31,19 +33,22 @@ def serve_forever(
     port: int,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM)."""
+    """Serve until Ctrl-C or SIGTERM, then close connections and stop cleanly."""
 
     async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         runner, bound_port = await _start(build_app(config), host, port)
         if on_ready is not None:
             on_ready(f"http://{host}:{bound_port}")
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await runner.cleanup()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    asyncio.run(main())
 
 
 class SandboxThread:

@@ -10,7 +10,9 @@ from config.logs import JsonFormatter, RedactingFilter
 
 class TestRedactText:
     def test_masks_luhn_valid_card_numbers_grouped_or_not(self) -> None:
-        text = "paid with 4242424242424242 and 5555 5555 5555 4444 and 4111-1111-1111-1111"
+        text = (
+            "paid with 4242424242424242 and 5555 5555 5555 4444 and 4111-1111-1111-1111"
+        )
 
         assert redact_text(text) == f"paid with {MASK} and {MASK} and {MASK}"
 

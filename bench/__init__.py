@@ -1,0 +1,1 @@
+"""Benchmarks: each module prints the figures it measured (`make bench`)."""

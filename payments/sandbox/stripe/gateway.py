@@ -1,0 +1,101 @@
+"""The simulated Stripe: its state, its `/v1/` API, its `/__sandbox/stripe/` pages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from payments.sandbox.gateway import RateThrottle, SimulatedGateway
+from payments.sandbox.stripe.api import StripeApi
+from payments.sandbox.stripe.calls import Call
+from payments.sandbox.stripe.errors import api_error, rate_limited, render_error
+from payments.sandbox.stripe.idempotency import IdempotencyKeys
+from payments.sandbox.stripe.ids import new_request_id
+from payments.sandbox.stripe.state import StripeState
+from payments.sandbox.stripe.threeds import ChallengePages
+from payments.sandbox.stripe.webhooks import WebhookEndpoints
+from payments.sandbox.stripe.widget import CardTokenizer
+from payments.sandbox.stripe.wire import DEFAULT_API_VERSION
+
+if TYPE_CHECKING:
+    from payments.sandbox.app import Sandbox
+
+
+class StripeGateway(SimulatedGateway):
+    """Stripe's v1 API as GATEWAYS.md Part C and D describe it, in memory."""
+
+    name = "stripe"
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.throttle = self._new_throttle()
+        self.state = StripeState()
+        self.webhooks = WebhookEndpoints(sandbox)
+        self.idempotency = IdempotencyKeys(sandbox.clock)
+        self._api = StripeApi(self)
+        self._pages = ChallengePages(self)
+        self._tokenizer = CardTokenizer(self)
+
+    def _new_throttle(self) -> RateThrottle:
+        sandbox = self.sandbox
+        return RateThrottle(lambda: sandbox.faults.stripe_requests_per_second)
+
+    def owns(self, path: str) -> bool:
+        return path.startswith("/v1/")
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.route("*", "/v1/{tail:.*}", self._api.handle),
+            *self.webhooks.routes(),
+            *self._pages.routes(),
+            *self._tokenizer.routes(),
+        ]
+
+    def reset(self) -> None:
+        self.state = StripeState()
+        self.webhooks.reset()
+        self.idempotency.reset()
+        self.throttle = self._new_throttle()
+        self._api.internal_errors.clear()
+
+    @property
+    def internal_errors(self) -> list[str]:
+        """Requests that ended in an unexpected exception since the last reset."""
+        return self._api.internal_errors
+
+    def server_error(self) -> web.Response:
+        # The fault strikes before the endpoint runs and nothing is saved under the
+        # idempotency key, so a retry is safe and may succeed: tell the SDK to retry.
+        # (A 500 from a handler is saved and answers "false", see api.py.)
+        return render_error(
+            api_error(),
+            request_id=None,
+            headers={
+                "Request-Id": new_request_id(),
+                "Stripe-Version": DEFAULT_API_VERSION,
+                "Stripe-Should-Retry": "true",
+            },
+        )
+
+    def too_many_requests(self) -> web.Response:
+        return render_error(
+            rate_limited(),
+            request_id=None,
+            headers={
+                "Request-Id": new_request_id(),
+                "Stripe-Version": DEFAULT_API_VERSION,
+            },
+        )
+
+    def new_call(self, request: web.Request, **fields: Any) -> Call:
+        """A Call on this account at sandbox-clock time, reached through `request`."""
+        return Call(
+            state=self.state,
+            sandbox=self.sandbox,
+            webhooks=self.webhooks,
+            now=self.sandbox.clock.now(),
+            base_url=f"{request.scheme}://{request.host}",
+            api_version=request.headers.get("Stripe-Version") or DEFAULT_API_VERSION,
+            **fields,
+        )

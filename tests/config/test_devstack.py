@@ -1,0 +1,106 @@
+"""`make run`'s supervisor: everything starts, answers, and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split()
+        for child in map(int, children):
+            found |= {child} | _descendants(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
+
+
+def _wait_until_answering(url: str, deadline: float) -> requests.Response:
+    while True:
+        try:
+            return requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+class TestDevstack:
+    def test_serves_admin_api_and_sandbox_then_stops_every_child_on_ctrl_c(
+        self, tmp_path: Path
+    ) -> None:
+        web_port, sandbox_port = _free_port(), _free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "VAR_DIR": str(tmp_path),
+            "DATABASE_URL": "",
+            "SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
+            "SERVICE_URL": f"http://127.0.0.1:{web_port}",
+        }
+        # The embedded defaults: no broker, no Redis, whatever the caller's shell says.
+        for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_URL"):
+            env.pop(name, None)
+        stack = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "devstack",
+                "--web-port",
+                str(web_port),
+                "--sandbox-port",
+                str(sandbox_port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 90
+            web = f"http://127.0.0.1:{web_port}"
+            sandbox = f"http://127.0.0.1:{sandbox_port}"
+            assert _wait_until_answering(f"{web}/healthz", deadline).status_code == 200
+            assert _wait_until_answering(f"{sandbox}/__sandbox/health", deadline).ok
+            admin_login = requests.get(f"{web}/admin/login/", timeout=5)
+            api = requests.get(f"{web}/api/", timeout=5)
+            card_page = requests.get(f"{sandbox}/__sandbox/checkout", timeout=5)
+            children = _descendants(stack.pid)
+
+            stack.send_signal(signal.SIGINT)
+            output = stack.communicate(timeout=60)[0].decode()
+        finally:
+            if stack.poll() is None:
+                stack.kill()
+
+        assert admin_login.status_code == 200 and "Log in" in admin_login.text
+        assert api.status_code == 403 and api.json()["code"] == "not_authenticated"
+        assert card_page.status_code == 200 and "<form" in card_page.text
+        assert len(children) >= 4
+        assert stack.returncode == 0, output
+        assert "support-demo-2026" in output
+        assert f"{web}/admin/" in output
+        assert [pid for pid in children if _alive(pid)] == []
