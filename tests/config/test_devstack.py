@@ -88,7 +88,10 @@ class TestDevstack:
             admin_login = requests.get(f"{web}/admin/login/", timeout=5)
             api = requests.get(f"{web}/api/", timeout=5)
             card_page = requests.get(f"{sandbox}/__sandbox/checkout", timeout=5)
+            # Give worker and beat time to fail, if they are going to.
+            time.sleep(3)
             children = _descendants(stack.pid)
+            alive_before_stop = [pid for pid in children if _alive(pid)]
 
             stack.send_signal(signal.SIGINT)
             output = stack.communicate(timeout=60)[0].decode()
@@ -100,6 +103,10 @@ class TestDevstack:
         assert api.status_code == 403 and api.json()["code"] == "not_authenticated"
         assert card_page.status_code == 200 and "<form" in card_page.text
         assert len(children) >= 4
+        assert set(alive_before_stop) == children
+        assert "exited; stopping the rest" not in output, output
+        assert "ready." in output  # the worker's own words once it consumes
+        assert "beat: Starting" in output
         assert stack.returncode == 0, output
         assert "support-demo-2026" in output
         assert f"{web}/admin/" in output

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -26,6 +27,14 @@ STOP_GRACE_SECONDS = 10
 class Child:
     name: str
     argv: list[str]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=0.5) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 class Command(BaseCommand):
@@ -44,22 +53,23 @@ class Command(BaseCommand):
         sandbox = f"http://127.0.0.1:{options['sandbox_port']}"
         children = self._children(options["web_port"], options["sandbox_port"])
         processes = {child.name: self._spawn(child) for child in children}
-        self.stdout.write(
-            "\n".join(
-                [
-                    "",
-                    f"  Admin:            {web}/admin/",
-                    f"  Browsable API:    {web}/api/",
-                    f"  API docs:         {web}/api/docs/",
-                    f"  Health:           {web}/healthz  {web}/readyz",
-                    f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
-                    f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
-                    "  Press Ctrl-C to stop everything.",
-                    "",
-                ]
-            )
+        banner = "\n".join(
+            [
+                "",
+                "  Everything is up:",
+                f"  Admin:            {web}/admin/",
+                f"  Browsable API:    {web}/api/",
+                f"  API docs:         {web}/api/docs/",
+                f"  Health:           {web}/healthz  {web}/readyz",
+                f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
+                f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
+                "  Staff sign in with the demo credentials above.",
+                "  Press Ctrl-C to stop everything.",
+                "",
+            ]
         )
-        self._supervise(processes)
+        readiness = [f"{web}/healthz", f"{sandbox}/__sandbox/health"]
+        self._supervise(processes, readiness=readiness, banner=banner)
 
     def _children(self, web_port: int, sandbox_port: int) -> list[Child]:
         python = sys.executable
@@ -110,8 +120,16 @@ class Command(BaseCommand):
             start_new_session=True,
         )
 
-    def _supervise(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    def _supervise(
+        self,
+        processes: dict[str, subprocess.Popen[bytes]],
+        *,
+        readiness: list[str],
+        banner: str,
+    ) -> None:
+        """Relay output until Ctrl-C; show `banner` once every readiness URL answers."""
         stopping = False
+        announced = False
 
         def request_stop(signum: int, frame: object) -> None:
             nonlocal stopping
@@ -128,6 +146,9 @@ class Command(BaseCommand):
         while not stopping:
             for key, _ in selector.select(timeout=0.5):
                 self._relay(key.data, key.fileobj, width)  # type: ignore[arg-type]
+            if not announced and all(_answers(url) for url in readiness):
+                self.stdout.write(banner)
+                announced = True
             exited = [n for n, p in processes.items() if p.poll() is not None]
             if exited:
                 self.stderr.write(f"{', '.join(exited)} exited; stopping the rest.")
