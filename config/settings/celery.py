@@ -34,13 +34,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = environment.VAR_DIR / "celery" / "queue"
     _processed_dir = environment.VAR_DIR / "celery" / "processed"
+    _control_dir = environment.VAR_DIR / "celery" / "control"
     # The transport expects its folders to exist; every process (web, worker, beat)
     # may be the first to start, so each makes sure.
-    for _folder in (_queue_dir, _processed_dir):
+    for _folder in (_queue_dir, _processed_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
         "store_processed": False,
+        "control_folder": str(_control_dir),
     }

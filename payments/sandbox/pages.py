@@ -87,6 +87,8 @@ color:#222}
 fieldset{border:1px solid #ccc;border-radius:.4rem;margin:0 0 1rem}
 label{display:block;margin:.5rem 0}input{font-size:1rem;padding:.3rem;width:100%;
 box-sizing:border-box}
+input[type=radio]{width:auto;margin-right:.4rem}
+fieldset label{display:inline-block;margin-right:1.5rem}
 button{font-size:1rem;padding:.5rem 1rem}
 .cards button{font-family:monospace;font-size:.85rem;margin:.15rem 0;width:100%;
 text-align:left;background:#f4f4f4;border:1px solid #ddd}

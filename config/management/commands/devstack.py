@@ -6,6 +6,7 @@ processes with prefixed output, and on Ctrl-C (or SIGTERM) stops every one of th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -20,7 +21,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-STOP_GRACE_SECONDS = 10
+# A Celery worker's warm shutdown lets running tasks finish; it can take seconds.
+STOP_GRACE_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,8 @@ class Command(BaseCommand):
         self.stdout.write("Stopping web, sandbox, worker and beat…")
         for process in processes.values():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                # Only the leader: a Celery worker stops its own pool in order.
+                process.terminate()
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for name, process in processes.items():
             try:
@@ -175,4 +178,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"{name} did not stop in time; killing it.")
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            # Whatever the leader left behind in its group goes too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
         self.stdout.write("All stopped.")
