@@ -169,15 +169,3 @@ TEST_CARDS: dict[str, TestCard] = {
         TestCard("2203000000000043", False, INSUFFICIENT_FUNDS, None),
     )
 }
-
-
-def passes_luhn(number: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = int(char)
-        if index % 2:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0

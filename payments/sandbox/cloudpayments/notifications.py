@@ -353,10 +353,7 @@ def refund_fields(refund: Transaction) -> dict[str, object]:
         "Amount": format_amount(refund.amount, refund.currency),
         "DateTime": refund.created_at,
         "OperationType": "Refund",
-        "InvoiceId": refund.invoice_id,
-        "AccountId": refund.account_id,
-        "Email": refund.email,
-        "Data": refund.json_data,
+        **_merchant_references(refund),
         "Rrn": refund.rrn,
     }
 
@@ -366,9 +363,16 @@ def cancel_fields(transaction: Transaction) -> dict[str, object]:
         "TransactionId": transaction.id,
         "Amount": format_amount(transaction.amount, transaction.currency),
         "DateTime": transaction.cancelled_at,
+        **_merchant_references(transaction),
+        "Rrn": transaction.rrn,
+    }
+
+
+def _merchant_references(transaction: Transaction) -> dict[str, object]:
+    """What the merchant sent with the payment, as Refund and Cancel repeat it."""
+    return {
         "InvoiceId": transaction.invoice_id,
         "AccountId": transaction.account_id,
         "Email": transaction.email,
         "Data": transaction.json_data,
-        "Rrn": transaction.rrn,
     }

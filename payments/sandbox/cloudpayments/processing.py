@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from payments.sandbox.cards import passes_luhn
 from payments.sandbox.cloudpayments import notifications
 from payments.sandbox.cloudpayments.acs import read_pa_res
 from payments.sandbox.cloudpayments.cards import (
@@ -24,7 +25,6 @@ from payments.sandbox.cloudpayments.cards import (
     INVALID_TRANSACTION,
     TEST_CARDS,
     UNABLE_TO_PROCESS,
-    passes_luhn,
 )
 from payments.sandbox.cloudpayments.cryptogram import CardData
 from payments.sandbox.cloudpayments.currencies import Currency, to_minor

@@ -7,11 +7,15 @@ reply ever reaches the client.
 
 from __future__ import annotations
 
-import copy
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from payments.sandbox.stripe.cards import AUTHENTICATION_REQUIRED, Decline
-from payments.sandbox.stripe.challenges import next_action
+from payments.sandbox.stripe.challenges import (
+    authentication_failure,
+    leave_challenge,
+    send_to_challenge,
+)
 from payments.sandbox.stripe.charges import card_error, card_error_object, new_charge
 from payments.sandbox.stripe.errors import StripeApiError, unexpected_state
 from payments.sandbox.stripe.ids import new_id
@@ -21,12 +25,9 @@ from payments.sandbox.stripe.payment_methods import attach
 from payments.sandbox.stripe.wire import JsonObject
 
 if TYPE_CHECKING:
+    from payments.sandbox.ledger import LedgerKind
     from payments.sandbox.stripe.calls import Call
 
-AUTHENTICATION_FAILED_MESSAGE = (
-    "We are unable to authenticate your payment method. Please choose a different "
-    "payment method and try again."
-)
 CANCELABLE = (
     "requires_payment_method",
     "requires_capture",
@@ -36,14 +37,16 @@ CANCELABLE = (
 )
 
 
-def confirm_payment(
-    call: Call,
-    intent: JsonObject,
-    *,
-    off_session: bool,
-    error_on_requires_action: bool,
-    return_url: str | None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class ConfirmOptions:
+    """How the merchant asked for one confirmation to be carried out."""
+
+    off_session: bool
+    error_on_requires_action: bool
+    return_url: str | None
+
+
+def confirm_payment(call: Call, intent: JsonObject, options: ConfirmOptions) -> None:
     """Attempt the payment with the intent's PaymentMethod.
 
     :raises StripeApiError: 402 card_error on a decline, after the failed state is
@@ -65,20 +68,14 @@ def confirm_payment(
     card = call.state.cards[payment_method["id"]]
     verdict = judge_payment(
         card,
-        off_session=off_session,
+        off_session=options.off_session,
         set_up_for_off_session=payment_method["id"]
         in call.state.set_up_for_off_session,
         challenge_requested=challenge_requested(intent),
-        error_on_requires_action=error_on_requires_action,
+        error_on_requires_action=options.error_on_requires_action,
     )
     if verdict.kind == "authenticate":
-        intent.update(
-            status="requires_action",
-            next_action=next_action(call.base_url, intent["id"], return_url),
-        )
-        if return_url is not None:
-            call.state.return_urls[intent["id"]] = return_url
-        call.emit("payment_intent.requires_action", intent)
+        send_to_challenge(call, intent, options.return_url)
     elif verdict.decline is not None:
         raise _fail(call, intent, payment_method, verdict.decline, authenticated=False)
     else:
@@ -89,21 +86,12 @@ def finish_payment_authentication(
     call: Call, intent: JsonObject, *, passed: bool
 ) -> None:
     """Carry out the customer's answer on the challenge page (C5.4)."""
-    payment_method = call.state.payment_method(intent["payment_method"])
-    intent["next_action"] = None
-    call.state.return_urls.pop(intent["id"], None)
+    payment_method = leave_challenge(call, intent)
     if not passed:
         intent.update(
             status="requires_payment_method",
             payment_method=None,
-            last_payment_error={
-                "type": "invalid_request_error",
-                "code": "payment_intent_authentication_failure",
-                "doc_url": "https://stripe.com/docs/error-codes/"
-                "payment-intent-authentication-failure",
-                "message": AUTHENTICATION_FAILED_MESSAGE,
-                "payment_method": copy.deepcopy(payment_method),
-            },
+            last_payment_error=authentication_failure(intent, payment_method),
         )
         call.emit("payment_intent.payment_failed", intent)
         return
@@ -128,24 +116,18 @@ def _succeed(
     )
     intent.update(latest_charge=charge["id"], last_payment_error=None, next_action=None)
     call.emit("charge.succeeded", charge)
+    # A manual capture only authorizes the amount; capture_payment() takes it later.
+    movement: LedgerKind
     if intent["capture_method"] == "manual":
         intent.update(status="requires_capture", amount_capturable=intent["amount"])
-        call.record_money(
-            "authorize",
-            transaction_id=intent["id"],
-            amount=intent["amount"],
-            intent=intent,
-        )
-        call.emit("payment_intent.amount_capturable_updated", intent)
+        movement, event = "authorize", "payment_intent.amount_capturable_updated"
     else:
         intent.update(status="succeeded", amount_received=intent["amount"])
-        call.record_money(
-            "capture",
-            transaction_id=intent["id"],
-            amount=intent["amount"],
-            intent=intent,
-        )
-        call.emit("payment_intent.succeeded", intent)
+        movement, event = "capture", "payment_intent.succeeded"
+    call.record_money(
+        movement, transaction_id=intent["id"], amount=intent["amount"], intent=intent
+    )
+    call.emit(event, intent)
 
 
 def _fail(

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
+from payments.sandbox.cards import passes_luhn
+
 Authentication = Literal["never", "unless_set_up", "always"]
 
 
@@ -203,7 +205,7 @@ def card_for_details(
         valid number that is not a test card (Stripe's test mode refuses live cards).
     """
     digits = number.replace(" ", "").replace("-", "")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
+    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not passes_luhn(digits):
         raise CardRefused(INCORRECT_NUMBER, "number")
     if not 1 <= exp_month <= 12:
         raise CardRefused(INVALID_EXPIRY_MONTH, "exp_month")
@@ -221,13 +223,3 @@ def card_for_details(
         if not cvc.isdigit() or len(cvc) != expected:
             raise CardRefused(INVALID_CVC, "cvc")
     return card
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0

@@ -6,10 +6,20 @@ The sandbox plays the issuer's challenge page at `/__sandbox/stripe/3ds/{intent_
 
 from __future__ import annotations
 
+import copy
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from payments.sandbox.stripe.ids import new_id
 from payments.sandbox.stripe.wire import JsonObject
+
+if TYPE_CHECKING:
+    from payments.sandbox.stripe.calls import Call
+
+AUTHENTICATION_FAILED_MESSAGE = (
+    "We are unable to authenticate your payment method. Please choose a different "
+    "payment method and try again."
+)
 
 
 def challenge_url(base_url: str, intent_id: str) -> str:
@@ -31,6 +41,39 @@ def next_action(base_url: str, intent_id: str, return_url: str | None) -> JsonOb
             "stripe_js": url,
             "source": new_id("src"),
         },
+    }
+
+
+def send_to_challenge(call: Call, intent: JsonObject, return_url: str | None) -> None:
+    """Leave the intent `requires_action`, waiting on the challenge page (C5.4)."""
+    intent.update(
+        status="requires_action",
+        next_action=next_action(call.base_url, intent["id"], return_url),
+    )
+    if return_url is not None:
+        call.state.return_urls[intent["id"]] = return_url
+    call.emit(f"{intent['object']}.requires_action", intent)
+
+
+def leave_challenge(call: Call, intent: JsonObject) -> JsonObject:
+    """Close the intent's challenge and return the PaymentMethod it was for."""
+    payment_method = call.state.payment_method(intent["payment_method"])
+    intent["next_action"] = None
+    call.state.return_urls.pop(intent["id"], None)
+    return payment_method
+
+
+def authentication_failure(
+    intent: JsonObject, payment_method: JsonObject
+) -> JsonObject:
+    """The error an intent records when the customer fails the challenge."""
+    code = f"{intent['object']}_authentication_failure"
+    return {
+        "type": "invalid_request_error",
+        "code": code,
+        "doc_url": "https://stripe.com/docs/error-codes/" + code.replace("_", "-"),
+        "message": AUTHENTICATION_FAILED_MESSAGE,
+        "payment_method": copy.deepcopy(payment_method),
     }
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from payments.sandbox.stripe.cards import Decline
 from payments.sandbox.stripe.errors import StripeApiError
-from payments.sandbox.stripe.expansion import check_expand, expand
+from payments.sandbox.stripe.expansion import expand, read_expansions
 from payments.sandbox.stripe.ids import new_id
 from payments.sandbox.stripe.listing import list_reply
 from payments.sandbox.stripe.wire import JsonObject
@@ -190,8 +190,7 @@ def card_error(
 
 
 def retrieve_charge(call: Call) -> JsonObject:
-    paths = call.params.strings("expand") or []
-    check_expand("charge", paths)
+    paths = read_expansions(call.params, "charge")
     call.params.finish()
     return expand(call.state, call.state.charge(call.path_args["id"]), paths)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from payments.sandbox.stripe.encoding import Params
 from payments.sandbox.stripe.errors import StripeApiError, resource_missing
-from payments.sandbox.stripe.expansion import check_expand, expand
+from payments.sandbox.stripe.expansion import expand, read_expansions
 from payments.sandbox.stripe.ids import new_id
 from payments.sandbox.stripe.listing import list_reply
 from payments.sandbox.stripe.payment_methods import (
@@ -125,18 +125,12 @@ def _read_changes(params: Params, current: JsonObject) -> tuple[JsonObject, str 
     return changes, default_pm
 
 
-def _expansions(params: Params) -> list[str]:
-    paths = params.strings("expand") or []
-    check_expand("customer", paths)
-    return paths
-
-
 def create_customer(call: Call) -> JsonObject:
     params = call.params
     customer = customer_object(new_id("cus", 14), created=call.timestamp)
     changes, default_pm = _read_changes(params, customer)
     payment_method_ref = params.string("payment_method")
-    paths = _expansions(params)
+    paths = read_expansions(params, "customer")
     params.finish()
 
     customer.update(changes)
@@ -179,7 +173,7 @@ def _set_default_payment_method(call: Call, customer: JsonObject, pm_id: str) ->
 
 
 def retrieve_customer(call: Call) -> JsonObject:
-    paths = _expansions(call.params)
+    paths = read_expansions(call.params, "customer")
     call.params.finish()
     customer_id = call.path_args["id"]
     if customer_id in call.state.deleted_customers:
@@ -191,7 +185,7 @@ def update_customer(call: Call) -> JsonObject:
     params = call.params
     customer = call.state.customer(call.path_args["id"], param="id")
     changes, default_pm = _read_changes(params, customer)
-    paths = _expansions(params)
+    paths = read_expansions(params, "customer")
     params.finish()
 
     before = copy.deepcopy(customer)

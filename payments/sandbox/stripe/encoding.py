@@ -215,14 +215,9 @@ class Params:
 
     def hash(self, key: str) -> Params | None:
         """Nested parameters such as `card[number]`, checked for unknowns on finish."""
-        value = self.raw(key)
+        value = self.free_hash(key)
         if value is None:
             return None
-        if not isinstance(value, dict):
-            raise invalid_parameter(
-                self.name_of(key),
-                f"Invalid object: {self.name_of(key)} must be a hash.",
-            )
         child = Params(value, self.name_of(key))
         self._children.append(child)
         return child

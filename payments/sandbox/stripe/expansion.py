@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from payments.sandbox.stripe.encoding import Params
 from payments.sandbox.stripe.errors import invalid_parameter
 from payments.sandbox.stripe.state import StripeState
 from payments.sandbox.stripe.wire import JsonObject
@@ -38,6 +39,16 @@ _COLLECTIONS = {
     "charge": "charges",
     "refund": "refunds",
 }
+
+
+def read_expansions(params: Params, object_type: str) -> list[str]:
+    """The request's `expand[]` paths, checked against `object_type`.
+
+    :raises StripeApiError: for a path that cannot be expanded on `object_type`.
+    """
+    paths = params.strings("expand") or []
+    check_expand(object_type, paths)
+    return paths
 
 
 def check_expand(object_type: str, paths: list[str]) -> None:

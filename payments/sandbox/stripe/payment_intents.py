@@ -5,19 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from payments.sandbox.stripe.attempts import (
+    ConfirmOptions,
     cancel_payment,
     capture_payment,
     confirm_payment,
+)
+from payments.sandbox.stripe.confirmation import (
+    check_confirm_on_create,
+    optional_payment_method,
+    prepare_confirmation,
 )
 from payments.sandbox.stripe.customers import existing_customer_id
 from payments.sandbox.stripe.encoding import Params
 from payments.sandbox.stripe.errors import (
     invalid_parameter,
-    parameter_missing,
     parameter_unknown,
     unexpected_state,
 )
-from payments.sandbox.stripe.expansion import check_expand, expand
+from payments.sandbox.stripe.expansion import expand, read_expansions
 from payments.sandbox.stripe.ids import new_client_secret, new_id
 from payments.sandbox.stripe.intent_settings import (
     AUTOMATIC_DEFAULT,
@@ -54,7 +59,6 @@ _IGNORED = (
     "amount_to_confirm",
 )
 _EDITABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
-_CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 _CANCELLATION_REASONS = (
     "duplicate",
     "fraudulent",
@@ -169,6 +173,14 @@ def _read_common(params: Params, intent: JsonObject | None) -> JsonObject:
     return fields
 
 
+def _read_confirm_options(params: Params) -> ConfirmOptions:
+    return ConfirmOptions(
+        off_session=_off_session(params),
+        return_url=params.string("return_url"),
+        error_on_requires_action=params.boolean("error_on_requires_action") or False,
+    )
+
+
 def _off_session(params: Params) -> bool:
     value = params.string("off_session")
     if value in (None, "false"):
@@ -180,12 +192,6 @@ def _off_session(params: Params) -> bool:
     )
 
 
-def _expansions(params: Params) -> list[str]:
-    paths = params.strings("expand") or []
-    check_expand("payment_intent", paths)
-    return paths
-
-
 def create_payment_intent(call: Call) -> JsonObject:
     params = call.params
     amount = params.integer("amount", required=True)
@@ -195,25 +201,22 @@ def create_payment_intent(call: Call) -> JsonObject:
     customer_ref = params.string("customer")
     pm_ref = params.string("payment_method")
     confirm = params.boolean("confirm") or False
-    off_session = _off_session(params)
-    return_url = params.string("return_url")
-    error_on_requires_action = params.boolean("error_on_requires_action") or False
+    options = _read_confirm_options(params)
     confirmation = params.string("confirmation_method", choices=("automatic", "manual"))
     fields = _read_common(params, None)
-    paths = _expansions(params)
+    paths = read_expansions(params, "payment_intent")
     params.finish()
-    for name, given in (("off_session", off_session), ("return_url", return_url)):
-        if given and not confirm:
-            raise invalid_parameter(
-                name, f"You may only specify `{name}` when `confirm` is set to true."
-            )
-    if confirm and pm_ref is None:
-        raise parameter_missing("payment_method")
+    check_confirm_on_create(
+        confirm=confirm,
+        pm_ref=pm_ref,
+        confirm_only={
+            "off_session": options.off_session,
+            "return_url": options.return_url,
+        },
+    )
 
     customer_id = existing_customer_id(call, customer_ref)
-    payment_method = (
-        resolve_payment_method(call, pm_ref, param="payment_method") if pm_ref else None
-    )
+    payment_method = optional_payment_method(call, pm_ref)
     # The default since API version 2023-08-16 (C5.6).
     fields.setdefault("automatic_payment_methods", dict(AUTOMATIC_DEFAULT))
     intent = payment_intent_object(
@@ -234,13 +237,7 @@ def create_payment_intent(call: Call) -> JsonObject:
     call.state.payment_intents[intent["id"]] = intent
     call.emit("payment_intent.created", intent)
     if confirm:
-        confirm_payment(
-            call,
-            intent,
-            off_session=off_session,
-            error_on_requires_action=error_on_requires_action,
-            return_url=return_url,
-        )
+        confirm_payment(call, intent, options)
     return expand(call.state, intent, paths)
 
 
@@ -251,39 +248,13 @@ def confirm_payment_intent(call: Call) -> JsonObject:
             raise parameter_unknown(key)
     intent = call.state.payment_intent(call.path_args["id"])
     pm_ref = params.string("payment_method")
-    off_session = _off_session(params)
-    return_url = params.string("return_url")
-    error_on_requires_action = params.boolean("error_on_requires_action") or False
+    options = _read_confirm_options(params)
     fields = _read_common(params, intent)
-    paths = _expansions(params)
+    paths = read_expansions(params, "payment_intent")
     params.finish()
 
-    if intent["status"] not in _CONFIRMABLE:
-        raise unexpected_state(
-            "You cannot confirm this PaymentIntent because it has a status of "
-            f"{intent['status']}.",
-            code="payment_intent_unexpected_state",
-        )
-    payment_method = (
-        resolve_payment_method(call, pm_ref, param="payment_method") if pm_ref else None
-    )
-    if payment_method is None and intent["payment_method"] is None:
-        raise unexpected_state(
-            "You cannot confirm this PaymentIntent because it's missing a payment "
-            "method. Update the PaymentIntent with a payment method and then confirm "
-            "it again.",
-            code="payment_intent_unexpected_state",
-        )
-    intent.update(fields)
-    if payment_method is not None:
-        intent["payment_method"] = payment_method["id"]
-    confirm_payment(
-        call,
-        intent,
-        off_session=off_session,
-        error_on_requires_action=error_on_requires_action,
-        return_url=return_url,
-    )
+    prepare_confirmation(call, intent, pm_ref=pm_ref, fields=fields)
+    confirm_payment(call, intent, options)
     return expand(call.state, intent, paths)
 
 
@@ -295,7 +266,7 @@ def update_payment_intent(call: Call) -> JsonObject:
     customer_ref = params.string("customer")
     pm_ref = params.string("payment_method")
     fields = _read_common(params, intent)
-    paths = _expansions(params)
+    paths = read_expansions(params, "payment_intent")
     params.finish()
     currency = (
         checked_currency(currency_given) if currency_given else intent["currency"]
@@ -332,7 +303,7 @@ def update_payment_intent(call: Call) -> JsonObject:
 
 def retrieve_payment_intent(call: Call) -> JsonObject:
     call.params.ignore("client_secret")
-    paths = _expansions(call.params)
+    paths = read_expansions(call.params, "payment_intent")
     call.params.finish()
     return expand(call.state, call.state.payment_intent(call.path_args["id"]), paths)
 
@@ -352,7 +323,7 @@ def capture_payment_intent(call: Call) -> JsonObject:
         "statement_descriptor_suffix",
         "transfer_data",
     )
-    paths = _expansions(params)
+    paths = read_expansions(params, "payment_intent")
     params.finish()
 
     if metadata is not None:
@@ -365,7 +336,7 @@ def cancel_payment_intent(call: Call) -> JsonObject:
     params = call.params
     intent = call.state.payment_intent(call.path_args["id"])
     reason = params.string("cancellation_reason", choices=_CANCELLATION_REASONS)
-    paths = _expansions(params)
+    paths = read_expansions(params, "payment_intent")
     params.finish()
 
     cancel_payment(call, intent, reason)

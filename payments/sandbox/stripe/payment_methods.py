@@ -20,7 +20,7 @@ from payments.sandbox.stripe.errors import (
     invalid_parameter,
     resource_missing,
 )
-from payments.sandbox.stripe.expansion import check_expand, expand
+from payments.sandbox.stripe.expansion import expand, read_expansions
 from payments.sandbox.stripe.ids import new_id
 from payments.sandbox.stripe.listing import list_reply
 from payments.sandbox.stripe.wire import JsonObject
@@ -198,12 +198,6 @@ def card_refused_error(refused: CardRefused, *, param_prefix: str) -> StripeApiE
     )
 
 
-def _expansions(params: Params) -> list[str]:
-    paths = params.strings("expand") or []
-    check_expand("payment_method", paths)
-    return paths
-
-
 def create_payment_method(call: Call) -> JsonObject:
     params = call.params
     params.required_string("type")
@@ -230,7 +224,7 @@ def create_payment_method(call: Call) -> JsonObject:
     redisplay = params.string(
         "allow_redisplay", choices=("always", "limited", "unspecified")
     )
-    paths = _expansions(params)
+    paths = read_expansions(params, "payment_method")
     params.ignore("customer", "payment_method", *_OTHER_TYPES)
     params.finish()
     assert exp_month is not None and exp_year is not None
@@ -252,7 +246,7 @@ def create_payment_method(call: Call) -> JsonObject:
 
 
 def retrieve_payment_method(call: Call) -> JsonObject:
-    paths = _expansions(call.params)
+    paths = read_expansions(call.params, "payment_method")
     call.params.finish()
     found = resolve_payment_method(call, call.path_args["id"], param="id")
     return expand(call.state, found, paths)
@@ -267,7 +261,7 @@ def update_payment_method(call: Call) -> JsonObject:
     redisplay = params.string(
         "allow_redisplay", choices=("always", "limited", "unspecified")
     )
-    paths = _expansions(params)
+    paths = read_expansions(params, "payment_method")
     params.ignore("card", "link", "pay_by_bank", "payto", "us_bank_account")
     params.finish()
 
@@ -289,7 +283,7 @@ def attach_payment_method(call: Call) -> JsonObject:
     params = call.params
     customer_id = params.required_string("customer")
     params.ignore("customer_account")
-    paths = _expansions(params)
+    paths = read_expansions(params, "payment_method")
     params.finish()
 
     call.state.customer(customer_id)
@@ -298,7 +292,7 @@ def attach_payment_method(call: Call) -> JsonObject:
 
 
 def detach_payment_method(call: Call) -> JsonObject:
-    paths = _expansions(call.params)
+    paths = read_expansions(call.params, "payment_method")
     call.params.finish()
     payment_method = call.state.payment_method(call.path_args["id"], param="id")
     owner = payment_method["customer"]
@@ -348,7 +342,7 @@ def list_customer_payment_methods(call: Call) -> JsonObject:
 
 
 def retrieve_customer_payment_method(call: Call) -> JsonObject:
-    paths = _expansions(call.params)
+    paths = read_expansions(call.params, "payment_method")
     call.params.finish()
     customer_id = call.path_args["id"]
     call.state.customer(customer_id, param="id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from payments.sandbox.stripe.errors import StripeApiError, invalid_parameter
-from payments.sandbox.stripe.expansion import check_expand, expand
+from payments.sandbox.stripe.expansion import expand, read_expansions
 from payments.sandbox.stripe.ids import new_id
 from payments.sandbox.stripe.listing import list_reply
 from payments.sandbox.stripe.money import format_minor
@@ -17,12 +17,6 @@ if TYPE_CHECKING:
 _REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
 
-def _expansions(call: Call) -> list[str]:
-    paths = call.params.strings("expand") or []
-    check_expand("refund", paths)
-    return paths
-
-
 def create_refund(call: Call) -> JsonObject:
     params = call.params
     amount = params.integer("amount", minimum=1)
@@ -30,7 +24,7 @@ def create_refund(call: Call) -> JsonObject:
     intent_ref = params.string("payment_intent")
     reason = params.string("reason", choices=_REASONS)
     metadata = params.metadata_onto({}) or {}
-    paths = _expansions(call)
+    paths = read_expansions(call.params, "refund")
     params.ignore(
         "currency",
         "customer",
@@ -164,7 +158,7 @@ def _refund_object(
 
 
 def retrieve_refund(call: Call) -> JsonObject:
-    paths = _expansions(call)
+    paths = read_expansions(call.params, "refund")
     call.params.finish()
     return expand(call.state, call.state.refund(call.path_args["id"]), paths)
 

@@ -6,19 +6,23 @@ up, which is what lets the 3155 card pay off-session later without a new challen
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING
 
-from payments.sandbox.stripe.challenges import next_action
+from payments.sandbox.stripe.challenges import (
+    authentication_failure,
+    leave_challenge,
+    send_to_challenge,
+)
 from payments.sandbox.stripe.charges import card_error, card_error_object
+from payments.sandbox.stripe.confirmation import (
+    check_confirm_on_create,
+    optional_payment_method,
+    prepare_confirmation,
+)
 from payments.sandbox.stripe.customers import existing_customer_id
 from payments.sandbox.stripe.encoding import Params
-from payments.sandbox.stripe.errors import (
-    invalid_parameter,
-    parameter_missing,
-    unexpected_state,
-)
-from payments.sandbox.stripe.expansion import check_expand, expand
+from payments.sandbox.stripe.errors import unexpected_state
+from payments.sandbox.stripe.expansion import expand, read_expansions
 from payments.sandbox.stripe.ids import new_client_secret, new_id
 from payments.sandbox.stripe.intent_settings import (
     AUTOMATIC_DEFAULT,
@@ -33,11 +37,7 @@ from payments.sandbox.stripe.outcomes import (
     after_authentication,
     judge_setup,
 )
-from payments.sandbox.stripe.payment_methods import (
-    attach,
-    ensure_attachable,
-    resolve_payment_method,
-)
+from payments.sandbox.stripe.payment_methods import attach, ensure_attachable
 from payments.sandbox.stripe.wire import JsonObject
 
 if TYPE_CHECKING:
@@ -56,12 +56,7 @@ _IGNORED = (
     "single_use",
     "use_stripe_sdk",
 )
-_CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 _CANCELABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
-_AUTHENTICATION_FAILED = (
-    "We are unable to authenticate your payment method. Please choose a different "
-    "payment method and try again."
-)
 
 
 def setup_intent_object(
@@ -116,12 +111,6 @@ def _read_options(params: Params) -> JsonObject:
     return fields
 
 
-def _expansions(params: Params) -> list[str]:
-    paths = params.strings("expand") or []
-    check_expand("setup_intent", paths)
-    return paths
-
-
 def create_setup_intent(call: Call) -> JsonObject:
     params = call.params
     customer_ref = params.string("customer")
@@ -135,21 +124,15 @@ def create_setup_intent(call: Call) -> JsonObject:
     if (description := params.string("description")) is not None:
         fields["description"] = description
     metadata = params.metadata_onto({})
-    paths = _expansions(params)
+    paths = read_expansions(params, "setup_intent")
     params.ignore(*_IGNORED)
     params.finish()
-    if return_url is not None and not confirm:
-        raise invalid_parameter(
-            "return_url",
-            "You may only specify `return_url` when `confirm` is set to true.",
-        )
-    if confirm and pm_ref is None:
-        raise parameter_missing("payment_method")
+    check_confirm_on_create(
+        confirm=confirm, pm_ref=pm_ref, confirm_only={"return_url": return_url}
+    )
 
     customer_id = existing_customer_id(call, customer_ref)
-    payment_method = (
-        resolve_payment_method(call, pm_ref, param="payment_method") if pm_ref else None
-    )
+    payment_method = optional_payment_method(call, pm_ref)
     fields.setdefault("automatic_payment_methods", dict(AUTOMATIC_DEFAULT))
     intent = setup_intent_object(
         new_id("seti"),
@@ -178,7 +161,7 @@ def confirm_setup_intent(call: Call) -> JsonObject:
     pm_ref = params.string("payment_method")
     return_url = params.string("return_url")
     fields = _read_options(params)
-    paths = _expansions(params)
+    paths = read_expansions(params, "setup_intent")
     params.ignore(
         "confirmation_token",
         "excluded_payment_method_types",
@@ -188,24 +171,7 @@ def confirm_setup_intent(call: Call) -> JsonObject:
     )
     params.finish()
 
-    if intent["status"] not in _CONFIRMABLE:
-        raise unexpected_state(
-            "You cannot confirm this SetupIntent because it has a status of "
-            f"{intent['status']}.",
-            code="setup_intent_unexpected_state",
-        )
-    payment_method = (
-        resolve_payment_method(call, pm_ref, param="payment_method") if pm_ref else None
-    )
-    if payment_method is None and intent["payment_method"] is None:
-        raise unexpected_state(
-            "You cannot confirm this SetupIntent because it's missing a payment "
-            "method.",
-            code="setup_intent_unexpected_state",
-        )
-    intent.update(fields)
-    if payment_method is not None:
-        intent["payment_method"] = payment_method["id"]
+    prepare_confirmation(call, intent, pm_ref=pm_ref, fields=fields)
     _confirm(call, intent, return_url)
     return expand(call.state, intent, paths)
 
@@ -221,13 +187,7 @@ def _confirm(call: Call, intent: JsonObject, return_url: str | None) -> None:
         verdict = AUTHENTICATE
     intent["latest_attempt"] = new_id("setatt")
     if verdict.kind == "authenticate":
-        intent.update(
-            status="requires_action",
-            next_action=next_action(call.base_url, intent["id"], return_url),
-        )
-        if return_url is not None:
-            call.state.return_urls[intent["id"]] = return_url
-        call.emit("setup_intent.requires_action", intent)
+        send_to_challenge(call, intent, return_url)
     elif verdict.decline is not None:
         intent.update(
             status="requires_payment_method",
@@ -258,9 +218,7 @@ def finish_setup_authentication(
     call: Call, intent: JsonObject, *, passed: bool
 ) -> None:
     """Carry out the customer's answer on the challenge page (C5.5)."""
-    payment_method = call.state.payment_method(intent["payment_method"])
-    intent["next_action"] = None
-    call.state.return_urls.pop(intent["id"], None)
+    payment_method = leave_challenge(call, intent)
     if passed:
         card = call.state.cards[payment_method["id"]]
         if after_authentication(card, for_setup=True) == APPROVE:
@@ -269,21 +227,14 @@ def finish_setup_authentication(
     intent.update(
         status="requires_payment_method",
         payment_method=None,
-        last_setup_error={
-            "type": "invalid_request_error",
-            "code": "setup_intent_authentication_failure",
-            "doc_url": "https://stripe.com/docs/error-codes/"
-            "setup-intent-authentication-failure",
-            "message": _AUTHENTICATION_FAILED,
-            "payment_method": copy.deepcopy(payment_method),
-        },
+        last_setup_error=authentication_failure(intent, payment_method),
     )
     call.emit("setup_intent.setup_failed", intent)
 
 
 def retrieve_setup_intent(call: Call) -> JsonObject:
     call.params.ignore("client_secret")
-    paths = _expansions(call.params)
+    paths = read_expansions(call.params, "setup_intent")
     call.params.finish()
     return expand(call.state, call.state.setup_intent(call.path_args["id"]), paths)
 
@@ -295,7 +246,7 @@ def cancel_setup_intent(call: Call) -> JsonObject:
         "cancellation_reason",
         choices=("abandoned", "duplicate", "requested_by_customer"),
     )
-    paths = _expansions(params)
+    paths = read_expansions(params, "setup_intent")
     params.finish()
 
     if intent["status"] not in _CANCELABLE:

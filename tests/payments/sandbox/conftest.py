@@ -6,17 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+import stripe
+from cloudpayments import CloudPayments
 
-from payments.sandbox.app import Sandbox, SandboxConfig
+from payments.sandbox.app import Sandbox
 from payments.sandbox.server import SandboxThread
-
-SANDBOX_CONFIG = SandboxConfig(
-    cloudpayments_public_id="pk_conformance",
-    cloudpayments_api_secret="conformance-secret",
-    stripe_secret_key="sk_test_conformance",
-    stripe_publishable_key="pk_test_conformance",
-    stripe_webhook_secret="whsec_conformance",
-)
+from tests.payments.sandbox import cloudpayments_merchant, stripe_merchant
+from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +35,17 @@ def sandbox(sandbox_server: SandboxThread, sandbox_url: str) -> Sandbox:
     """The live sandbox state, for assertions that the HTTP surface does not expose."""
     assert sandbox_server.sandbox is not None
     return sandbox_server.sandbox
+
+
+@pytest.fixture
+def stripe_client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
+    """The Stripe SDK pointed at the sandbox; the test fails if the sandbox crashed."""
+    yield stripe_merchant.client_for(sandbox_url)
+    assert stripe_merchant.gateway_of(sandbox).internal_errors == []
+
+
+@pytest.fixture
+def cloudpayments_client(sandbox_url: str, sandbox: Sandbox) -> Iterator[CloudPayments]:
+    """The CloudPayments SDK pointed at the sandbox; the test fails if it crashed."""
+    yield cloudpayments_merchant.client_for(sandbox_url, sandbox)
+    assert cloudpayments_merchant.gateway_of(sandbox).transport.internal_errors == []

@@ -19,7 +19,7 @@ import stripe
 
 from payments.sandbox.app import Sandbox
 from payments.sandbox.stripe import StripeGateway
-from tests.payments.sandbox.conftest import SANDBOX_CONFIG
+from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 
 
 def client_for(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from cloudpayments import CloudPayments, CloudPaymentsError, PaymentError
 from payments.sandbox.app import Sandbox
 from tests.payments.sandbox.cloudpayments_merchant import (
     api_post,
-    client_for,
     cryptogram,
     gateway_of,
 )
@@ -22,9 +20,8 @@ PAYMENT = {"Amount": 10, "IpAddress": "203.0.113.7", "CardCryptogramPacket": CAR
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[CloudPayments]:
-    yield client_for(sandbox_url, sandbox)
-    assert gateway_of(sandbox).transport.internal_errors == []
+def client(cloudpayments_client: CloudPayments) -> CloudPayments:
+    return cloudpayments_client
 
 
 @pytest.mark.parametrize(

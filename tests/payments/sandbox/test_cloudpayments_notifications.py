@@ -25,11 +25,9 @@ from tests.payments.sandbox.cloudpayments_merchant import (
     Received,
     advance_clock,
     api_post,
-    client_for,
     configure_notification,
     cryptogram,
     flush_notifications,
-    gateway_of,
     notification_log,
     set_faults,
     wait_until,
@@ -39,9 +37,8 @@ DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[CloudPayments]:
-    yield client_for(sandbox_url, sandbox)
-    assert gateway_of(sandbox).transport.internal_errors == []
+def client(cloudpayments_client: CloudPayments) -> CloudPayments:
+    return cloudpayments_client
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ from payments.sandbox.cloudpayments.gateway import TICK_SECONDS
 from tests.payments.sandbox.cloudpayments_merchant import (
     NotificationReceiver,
     advance_clock,
-    client_for,
     configure_notification,
     cryptogram,
     flush_notifications,
-    gateway_of,
     ledger,
     sandbox_now,
     wait_until,
@@ -28,9 +26,8 @@ from tests.payments.sandbox.cloudpayments_merchant import (
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[CloudPayments]:
-    yield client_for(sandbox_url, sandbox)
-    assert gateway_of(sandbox).transport.internal_errors == []
+def client(cloudpayments_client: CloudPayments) -> CloudPayments:
+    return cloudpayments_client
 
 
 @pytest.fixture

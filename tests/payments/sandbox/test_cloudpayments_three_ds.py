@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -14,9 +13,7 @@ from cloudpayments.models import Secure3d, Transaction
 from payments.sandbox.app import Sandbox
 from tests.payments.sandbox.cloudpayments_merchant import (
     api_post,
-    client_for,
     cryptogram,
-    gateway_of,
     ledger,
 )
 
@@ -24,9 +21,8 @@ TERM_URL = "https://shop.example/payments/3ds/return?order=42"
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[CloudPayments]:
-    yield client_for(sandbox_url, sandbox)
-    assert gateway_of(sandbox).transport.internal_errors == []
+def client(cloudpayments_client: CloudPayments) -> CloudPayments:
+    return cloudpayments_client
 
 
 def start(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,7 +15,6 @@ from payments.sandbox.app import Sandbox
 from tests.payments.sandbox.cloudpayments_merchant import (
     advance_clock,
     api_post,
-    client_for,
     cryptogram,
     gateway_of,
     ledger,
@@ -26,9 +24,8 @@ from tests.payments.sandbox.cloudpayments_merchant import (
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[CloudPayments]:
-    yield client_for(sandbox_url, sandbox)
-    assert gateway_of(sandbox).transport.internal_errors == []
+def client(cloudpayments_client: CloudPayments) -> CloudPayments:
+    return cloudpayments_client
 
 
 class PatientClient(CloudPayments):
@@ -58,6 +55,22 @@ def charge_payload(invoice_id: str = "inv-1") -> dict[str, Any]:
         "CardCryptogramPacket": cryptogram("4000000000003055"),
         "InvoiceId": invoice_id,
     }
+
+
+def post_payment(
+    sandbox_url: str,
+    sandbox: Sandbox,
+    request_id: str,
+    path: str = "payments/cards/charge",
+) -> requests.Response:
+    """Send `charge_payload()` to `path` under the given X-Request-ID."""
+    return api_post(
+        sandbox_url,
+        sandbox,
+        path,
+        charge_payload(),
+        headers={"X-Request-ID": request_id},
+    )
 
 
 def captures(sandbox_url: str) -> list[str]:
@@ -100,22 +113,10 @@ class TestIdempotency:
     def test_a_repeated_charge_replays_byte_for_byte_and_charges_once(
         self, sandbox_url: str, sandbox: Sandbox
     ) -> None:
-        headers = {"X-Request-ID": "charge-attempt-1"}
+        request_id = "charge-attempt-1"
 
-        first = api_post(
-            sandbox_url,
-            sandbox,
-            "payments/cards/charge",
-            charge_payload(),
-            headers=headers,
-        )
-        again = api_post(
-            sandbox_url,
-            sandbox,
-            "payments/cards/charge",
-            charge_payload(),
-            headers=headers,
-        )
+        first = post_payment(sandbox_url, sandbox, request_id)
+        again = post_payment(sandbox_url, sandbox, request_id)
 
         assert first.json()["Success"] is True
         assert again.content == first.content
@@ -124,21 +125,11 @@ class TestIdempotency:
     def test_the_key_includes_the_path(
         self, sandbox_url: str, sandbox: Sandbox
     ) -> None:
-        headers = {"X-Request-ID": "shared-id"}
+        request_id = "shared-id"
 
-        charged = api_post(
-            sandbox_url,
-            sandbox,
-            "payments/cards/charge",
-            charge_payload(),
-            headers=headers,
-        )
-        authorized = api_post(
-            sandbox_url,
-            sandbox,
-            "payments/cards/auth",
-            charge_payload(),
-            headers=headers,
+        charged = post_payment(sandbox_url, sandbox, request_id)
+        authorized = post_payment(
+            sandbox_url, sandbox, request_id, path="payments/cards/auth"
         )
 
         assert charged.json()["Model"]["Status"] == "Completed"
@@ -147,23 +138,11 @@ class TestIdempotency:
     def test_replies_are_forgotten_after_an_hour(
         self, sandbox_url: str, sandbox: Sandbox
     ) -> None:
-        headers = {"X-Request-ID": "charge-attempt-2"}
-        first = api_post(
-            sandbox_url,
-            sandbox,
-            "payments/cards/charge",
-            charge_payload(),
-            headers=headers,
-        )
+        request_id = "charge-attempt-2"
+        first = post_payment(sandbox_url, sandbox, request_id)
         advance_clock(sandbox_url, 3600)
 
-        later = api_post(
-            sandbox_url,
-            sandbox,
-            "payments/cards/charge",
-            charge_payload(),
-            headers=headers,
-        )
+        later = post_payment(sandbox_url, sandbox, request_id)
 
         assert (
             later.json()["Model"]["TransactionId"]
@@ -223,22 +202,13 @@ class TestFaults:
         """The charge happens, the reply is lost; the same X-Request-ID tells the
         client what happened without charging again."""
         set_faults(sandbox_url, drop_reply_rate=1)
-        headers = {"X-Request-ID": "lost-reply"}
+        request_id = "lost-reply"
 
         with pytest.raises(requests.exceptions.ConnectionError):
-            api_post(
-                sandbox_url, sandbox, "payments/cards/charge", charge_payload(),
-                headers=headers,
-            )  # fmt: skip
+            post_payment(sandbox_url, sandbox, request_id)
         captured = captures(sandbox_url)
         set_faults(sandbox_url, drop_reply_rate=0)
-        retry = api_post(
-            sandbox_url,
-            sandbox,
-            "payments/cards/charge",
-            charge_payload(),
-            headers=headers,
-        )
+        retry = post_payment(sandbox_url, sandbox, request_id)
 
         assert len(captured) == 1
         assert str(retry.json()["Model"]["TransactionId"]) == captured[0]

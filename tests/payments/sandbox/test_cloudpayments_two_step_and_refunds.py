@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,6 @@ from cloudpayments.models import Transaction
 from payments.sandbox.app import Sandbox
 from tests.payments.sandbox.cloudpayments_merchant import (
     advance_clock,
-    client_for,
     cryptogram,
     gateway_of,
     ledger,
@@ -22,9 +20,8 @@ from tests.payments.sandbox.cloudpayments_merchant import (
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[CloudPayments]:
-    yield client_for(sandbox_url, sandbox)
-    assert gateway_of(sandbox).transport.internal_errors == []
+def client(cloudpayments_client: CloudPayments) -> CloudPayments:
+    return cloudpayments_client
 
 
 def authorize(client: CloudPayments, amount: float = 100) -> Transaction:

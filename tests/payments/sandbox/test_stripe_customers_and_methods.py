@@ -5,18 +5,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 import stripe
 
-from payments.sandbox.app import Sandbox
-from tests.payments.sandbox.conftest import SANDBOX_CONFIG
+from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.payments.sandbox.stripe_merchant import (
     client_for,
-    gateway_of,
     id_of,
     off_session_payment,
 )
@@ -25,9 +22,8 @@ pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
-    yield client_for(sandbox_url)
-    assert gateway_of(sandbox).internal_errors == []
+def client(stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return stripe_client
 
 
 class TestCustomers:

@@ -5,7 +5,6 @@ Stripe error, never a traceback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from payments.sandbox.app import Sandbox
-from tests.payments.sandbox.conftest import SANDBOX_CONFIG
+from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.payments.sandbox.stripe_merchant import client_for, gateway_of, set_faults
 
 pytestmark = pytest.mark.sandbox
@@ -24,9 +23,8 @@ SECRET_KEY = SANDBOX_CONFIG.stripe_secret_key
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
-    yield client_for(sandbox_url)
-    assert gateway_of(sandbox).internal_errors == []
+def client(stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return stripe_client
 
 
 def raw(

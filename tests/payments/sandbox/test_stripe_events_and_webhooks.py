@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,9 +15,7 @@ import stripe
 from payments.sandbox.app import Sandbox, SandboxConfig
 from payments.sandbox.stripe import StripeGateway
 from tests.payments.sandbox.stripe_merchant import (
-    client_for,
     control,
-    gateway_of,
     off_session_payment,
     saved_card,
     webhook_receiver,
@@ -30,9 +27,8 @@ SECRET = "whsec_merchant_test"
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
-    yield client_for(sandbox_url)
-    assert gateway_of(sandbox).internal_errors == []
+def client(stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return stripe_client
 
 
 def register(sandbox_url: str, url: str, **extra: object) -> dict[str, object]:

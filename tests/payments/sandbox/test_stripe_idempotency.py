@@ -5,13 +5,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 import stripe
 
 from payments.sandbox.app import Sandbox
-from tests.payments.sandbox.conftest import SANDBOX_CONFIG
+from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.payments.sandbox.stripe_merchant import (
     client_for,
     control,
@@ -24,9 +23,8 @@ pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
-    yield client_for(sandbox_url)
-    assert gateway_of(sandbox).internal_errors == []
+def client(stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return stripe_client
 
 
 def renew(

@@ -4,15 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import stripe
 
-from payments.sandbox.app import Sandbox
 from tests.payments.sandbox.stripe_merchant import (
-    client_for,
-    gateway_of,
     id_of,
     ledger,
     off_session_payment,
@@ -23,9 +18,8 @@ pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
-    yield client_for(sandbox_url)
-    assert gateway_of(sandbox).internal_errors == []
+def client(stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return stripe_client
 
 
 @pytest.fixture

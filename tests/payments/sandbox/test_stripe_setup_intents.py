@@ -4,16 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import stripe
 
-from payments.sandbox.app import Sandbox
 from tests.payments.sandbox.stripe_merchant import (
-    client_for,
     complete_3ds,
-    gateway_of,
     id_of,
     off_session_payment,
 )
@@ -22,9 +17,8 @@ pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
-    yield client_for(sandbox_url)
-    assert gateway_of(sandbox).internal_errors == []
+def client(stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return stripe_client
 
 
 def save_card(

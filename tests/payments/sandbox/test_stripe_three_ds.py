@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,11 +11,8 @@ import pytest
 import requests
 import stripe
 
-from payments.sandbox.app import Sandbox
 from tests.payments.sandbox.stripe_merchant import (
-    client_for,
     complete_3ds,
-    gateway_of,
     ledger,
 )
 
@@ -26,9 +22,8 @@ RETURN_URL = "https://shop.example/pay/return?order=7"
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
-    yield client_for(sandbox_url)
-    assert gateway_of(sandbox).internal_errors == []
+def client(stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return stripe_client
 
 
 def pay_on_session(

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -13,7 +12,7 @@ import stripe
 from aiohttp import web
 
 from payments.sandbox.app import Sandbox
-from tests.payments.sandbox.conftest import SANDBOX_CONFIG
+from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.payments.sandbox.stripe_merchant import (
     client_for,
     gateway_of,
@@ -27,9 +26,8 @@ pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture
-def client(sandbox_url: str, sandbox: Sandbox) -> Iterator[stripe.StripeClient]:
-    yield client_for(sandbox_url)
-    assert gateway_of(sandbox).internal_errors == []
+def client(stripe_client: stripe.StripeClient) -> stripe.StripeClient:
+    return stripe_client
 
 
 class TestFaults:
