@@ -16,3 +16,9 @@ SANDBOX_URL = environment.SANDBOX_URL
 SERVICE_URL = environment.SERVICE_URL
 TOKEN_ENCRYPTION_KEYS = environment.TOKEN_ENCRYPTION_KEYS
 JWT_SIGNING_KEY = environment.JWT_SIGNING_KEY
+
+PAYMENT_GATEWAYS = {
+    "cloudpayments": "payments.gateways.cloudpayments.CloudPaymentsGateway",
+    "stripe": "payments.gateways.stripe.StripeGateway",
+    "fake": "payments.gateways.fake.FakeGateway",
+}

@@ -1,0 +1,292 @@
+"""The gateway contract: what billing needs from a card gateway, and nothing of any SDK.
+
+Every adapter (`cloudpayments.py`, `stripe.py`, `fake.py`) implements `PaymentGateway`
+and turns its SDK's answers into these frozen types and typed errors, so the services
+never see an SDK object and the fake cannot drift from the real adapters.
+
+Errors say what the caller may do next:
+
+- `Declined`: the gateway said no; show `message` to the payer. `hard` declines (lost,
+  stolen, expired card, "do not honor") must not be retried with the same card.
+- `RequiresAction`: the payer must pass 3-D Secure; `challenge` says where to send them.
+- `Unavailable`: nothing happened at the gateway (refused connection, 5xx before
+  processing, 429); the same call may be repeated with the same idempotency key.
+- `OutcomeUnknown`: the request may have been carried out (timeout, reply lost). Never
+  repeat blindly: ask the gateway with `find_payment` first.
+- `GatewayError`: anything unanticipated; logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from billing.money import Money
+
+
+class GatewayError(Exception):
+    """The gateway answered in a way the adapter did not anticipate."""
+
+
+class Declined(GatewayError):
+    """The gateway declined the operation."""
+
+    def __init__(
+        self,
+        *,
+        reason_code: str,
+        message: str,
+        hard: bool,
+        gateway_reference: str | None = None,
+    ) -> None:
+        super().__init__(f"declined: {reason_code}")
+        self.reason_code = reason_code
+        # Safe to show to the payer: the gateway's card-holder text, never internals.
+        self.message = message
+        self.hard = hard
+        self.gateway_reference = gateway_reference
+
+
+class RequiresAction(GatewayError):
+    """The payer must authenticate (3-D Secure) before the payment can complete."""
+
+    def __init__(self, challenge: ThreeDsChallenge) -> None:
+        super().__init__("3-D Secure authentication required")
+        self.challenge = challenge
+
+
+class Unavailable(GatewayError):
+    """Nothing was done; the same call may be retried with the same idempotency key."""
+
+
+class OutcomeUnknown(GatewayError):
+    """The call may or may not have been carried out; settle it with `find_payment`."""
+
+
+class InvalidSignature(GatewayError):
+    """A webhook's signature is missing or wrong: nothing in it may be trusted."""
+
+
+class PaymentState(enum.StrEnum):
+    """Where a payment stands at the gateway."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    AUTHORIZED = "authorized"
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class CardDetails:
+    """What may be shown of a card: never the number, never the CVV."""
+
+    brand: str
+    first6: str
+    last4: str
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayerAccount:
+    """The payer as the gateway knows them."""
+
+    payer_id: UUID
+    # Stripe's Customer id; CloudPayments keys tokens by AccountId (the payer UUID).
+    customer_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnteredCard:
+    """A card the payer just entered in the gateway's widget.
+
+    `payload` is the CloudPayments cryptogram or the Stripe PaymentMethod id.
+    """
+
+    payload: str
+    cardholder_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCard:
+    """A card saved by an earlier payment: the gateway's token for it."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRequest:
+    """Charge or, with `capture=False`, only authorize an amount."""
+
+    # Our reference for the paid object (`payment:<uuid>`): CloudPayments' InvoiceId,
+    # Stripe's metadata[reference]; how reconciliation finds the payment later.
+    reference: str
+    idempotency_key: str
+    amount: Money
+    payer: PayerAccount
+    source: EnteredCard | SavedCard
+    capture: bool = True
+    description: str = ""
+    ip_address: str | None = None
+    # Where 3-D Secure sends the payer back (CloudPayments TermUrl, Stripe return_url).
+    return_url: str | None = None
+    # Merchant-initiated (off-session) charges: recurring renewals and retries.
+    merchant_initiated: bool = False
+    # A charge on a subscription's agreed schedule (CloudPayments PaymentScheduled).
+    scheduled: bool = False
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeResult:
+    """An accepted charge (`SUCCEEDED`) or authorization (`AUTHORIZED`)."""
+
+    gateway_reference: str
+    state: PaymentState
+    amount: Money
+    # The token to save for later charges; None when the gateway issued none.
+    token: str | None = None
+    card: CardDetails | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreeDsChallenge:
+    """Where to send the payer to authenticate.
+
+    CloudPayments wants a form POSTed to `url` with `form_fields` (PaReq, MD) plus
+    TermUrl; Stripe gives a URL to redirect to (`form_fields` empty).
+    """
+
+    gateway_reference: str
+    url: str
+    form_fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    gateway_reference: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSnapshot:
+    """The gateway's own record of a payment, for settling unknowns and reconciling."""
+
+    gateway_reference: str
+    reference: str | None
+    state: PaymentState
+    amount: Money
+    captured: Money
+    refunded: Money
+    created_at: dt.datetime
+    token: str | None = None
+    card: CardDetails | None = None
+    decline_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayEvent:
+    """A verified, parsed webhook or notification."""
+
+    # Unique per gateway together with `type`: duplicates are dropped on it.
+    external_id: str
+    type: str
+    gateway_reference: str | None
+    reference: str | None
+    state: PaymentState | None
+    amount: Money | None
+    # The body with tokens and other secrets removed: safe to store and show.
+    safe_payload: Mapping[str, object]
+
+
+class PaymentGateway(abc.ABC):
+    """A card gateway. Every call has a timeout and raises the errors of this module.
+
+    Methods that move money take an `idempotency_key` derived from our own row and
+    saved before the call, so a repeated call is answered, not carried out again.
+    """
+
+    code: str
+
+    @abc.abstractmethod
+    def ensure_customer(self, payer: PayerAccount) -> PayerAccount:
+        """The payer with the gateway's customer reference, created if needed."""
+
+    @abc.abstractmethod
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Charge or authorize a card.
+
+        :raises Declined, RequiresAction, Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def complete_3ds(
+        self,
+        *,
+        gateway_reference: str,
+        authentication_result: str | None,
+        amount: Money,
+    ) -> ChargeResult:
+        """Finish a payment after 3-D Secure (CloudPayments PaRes; Stripe needs none).
+
+        :raises Declined, Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def capture(
+        self, *, gateway_reference: str, amount: Money, idempotency_key: str
+    ) -> None:
+        """Capture an authorization in full or in part.
+
+        :raises Declined, Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def void(self, *, gateway_reference: str, idempotency_key: str) -> None:
+        """Release an authorization.
+
+        :raises Declined, Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def refund(
+        self, *, gateway_reference: str, amount: Money, idempotency_key: str
+    ) -> RefundResult:
+        """Refund a captured payment in full or in part.
+
+        :raises Declined, Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def find_payment(self, *, reference: str) -> PaymentSnapshot | None:
+        """The latest payment the gateway holds under our reference, or None.
+
+        :raises Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def list_payments(self, *, day: dt.date) -> list[PaymentSnapshot]:
+        """Every payment the gateway created on `day` (UTC).
+
+        :raises Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> None:
+        """Check the signature over the raw body, in constant time.
+
+        :raises InvalidSignature:
+        """
+
+    @abc.abstractmethod
+    def parse_webhook(self, *, kind: str, body: bytes) -> GatewayEvent:
+        """Parse a verified webhook; `kind` is CloudPayments' notification type or "".
+
+        :raises GatewayError: when the body is not a notification this gateway sends.
+        """
