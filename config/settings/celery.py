@@ -29,6 +29,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"queue": "billing"},
     },
+    # Every minute (https://crontab.guru/#*_*_*_*_*): unknown outcomes fall due at
+    # 5 min, 1 h and daily; a check claims only the due ones.
+    "payments.settle_unknown_payments": {
+        "task": "payments.settle_unknown_payments",
+        "schedule": 60.0,
+        "options": {"queue": "payments"},
+    },
+    # Every 5 minutes (https://crontab.guru/#*/5_*_*_*_*): cryptograms live 15 min.
+    "payments.expire_stale_payments": {
+        "task": "payments.expire_stale_payments",
+        "schedule": 300.0,
+        "options": {"queue": "payments"},
+    },
 }
 
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -1,0 +1,27 @@
+"""Payments: saved cards, payment attempts, refunds and the gateways' webhooks."""
+
+from payments.models._methods import PaymentMethod, PaymentMethodStatus
+from payments.models._payments import (
+    ALLOWED_TRANSITIONS,
+    LIVE_STATUSES,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+)
+from payments.models._refunds import Refund, RefundReason, RefundStatus
+from payments.models._webhooks import GatewayEventRecord, GatewayEventStatus
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "LIVE_STATUSES",
+    "GatewayEventRecord",
+    "GatewayEventStatus",
+    "Payment",
+    "PaymentKind",
+    "PaymentMethod",
+    "PaymentMethodStatus",
+    "PaymentStatus",
+    "Refund",
+    "RefundReason",
+    "RefundStatus",
+]

@@ -1,0 +1,208 @@
+"""Payment attempts and their state machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db import models
+
+from billing.errors import InvalidStatusTransition
+from billing.models import Payer
+from billing.money import Money
+from payments.encryption import EncryptedTextField
+from payments.models._common import CURRENCY_FORMAT, Gateway
+from payments.models._methods import PaymentMethod
+
+
+class PaymentKind(models.TextChoices):
+    INITIAL = "INITIAL", "First payment with a new card"
+    RECURRING = "RECURRING", "Recurring charge of a saved card"
+    ONE_OFF = "ONE_OFF", "One-off charge of a saved card"
+    ORDER = "ORDER", "Shop order (authorize, then capture)"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    REQUIRES_ACTION = "REQUIRES_ACTION", "Requires 3-D Secure"
+    AUTHORIZED = "AUTHORIZED", "Authorized"
+    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    FAILED = "FAILED", "Failed"
+    CANCELED = "CANCELED", "Canceled"
+    # The gateway may or may not have moved money (timeout, lost reply): settled only
+    # by asking the gateway, never by charging again.
+    UNKNOWN = "UNKNOWN", "Outcome unknown"
+
+
+S = PaymentStatus
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset(
+        {S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED, S.UNKNOWN}
+    ),
+    S.REQUIRES_ACTION: frozenset(
+        {S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED, S.UNKNOWN}
+    ),
+    S.AUTHORIZED: frozenset({S.SUCCEEDED, S.CANCELED, S.UNKNOWN}),
+    S.UNKNOWN: frozenset(
+        {S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED}
+    ),
+    S.SUCCEEDED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELED: frozenset(),
+}
+# A paid object has at most one payment in these states: the backstop against
+# charging an invoice or an order twice, whatever retries or crashes happen.
+LIVE_STATUSES = (S.PENDING, S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.UNKNOWN)
+_STAMPS = {
+    S.AUTHORIZED: "authorized_at",
+    S.SUCCEEDED: "succeeded_at",
+    S.FAILED: "failed_at",
+    S.CANCELED: "canceled_at",
+}
+
+
+class Payment(models.Model):
+    """One attempt to move money; a retry is a new Payment with a new key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices)
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    captured_minor = models.BigIntegerField(default=0)
+    # Sum of succeeded refunds, kept beside the captured amount so that a database
+    # constraint can refuse refunding more than was captured.
+    refunded_minor = models.BigIntegerField(default=0)
+    # What the money is for: "invoice:<id>", "order:<uuid>", or empty for a card check.
+    pays = models.CharField(max_length=80, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    payment_method = models.ForeignKey(
+        PaymentMethod,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    # Saved before the gateway call and sent with it: a repeated call is replayed by
+    # the gateway, not carried out again.
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    gateway_reference = models.CharField(max_length=64, null=True, blank=True)
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    # The 3-D Secure challenge shown to the payer: {"url", "form_fields"}.
+    action = models.JSONField(null=True, blank=True)
+    # The card cryptogram, kept only until the first gateway call consumes it.
+    cryptogram = EncryptedTextField(null=True, blank=True)
+    cryptogram_expires_at = models.DateTimeField(null=True, blank=True)
+    outcome_checks = models.PositiveSmallIntegerField(default=0)
+    next_outcome_check_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    authorized_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_minor__gt=0), name="payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=CURRENCY_FORMAT, name="payment_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    captured_minor__gte=0, captured_minor__lte=models.F("amount_minor")
+                ),
+                name="payment_captured_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    refunded_minor__gte=0,
+                    refunded_minor__lte=models.F("captured_minor"),
+                ),
+                name="payment_refunded_within_captured",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=PaymentStatus.values),
+                name="payment_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_reference"],
+                condition=models.Q(gateway_reference__isnull=False),
+                name="payment_gateway_reference_once",
+            ),
+            models.UniqueConstraint(
+                fields=["pays"],
+                condition=~models.Q(pays="") & models.Q(status__in=LIVE_STATUSES),
+                name="payment_one_live_per_paid_object",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "next_outcome_check_at"], name="payment_outcome_due"
+            ),
+            models.Index(fields=["payer", "created_at"], name="payment_payer_created"),
+            models.Index(fields=["pays"], name="payment_pays"),
+            models.Index(
+                fields=["cryptogram_expires_at"], name="payment_cryptogram_expiry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.id} {self.amount} {self.status}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def captured(self) -> Money:
+        return Money(self.captured_minor, self.currency)
+
+    @property
+    def refunded(self) -> Money:
+        return Money(self.refunded_minor, self.currency)
+
+    @property
+    def refund_state(self) -> str:
+        """`REFUNDED` or `PARTIALLY_REFUNDED` (derived from refunds), else empty."""
+        if self.refunded_minor == 0:
+            return ""
+        return (
+            "REFUNDED"
+            if self.refunded_minor == self.captured_minor
+            else "PARTIALLY_REFUNDED"
+        )
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in ALLOWED_TRANSITIONS[PaymentStatus(self.status)]
+
+    def transition_to(self, status: str, *, at: dt.datetime) -> str:
+        """Move to `status`, stamping its time; return the status left.
+
+        :raises InvalidStatusTransition: when the state machine does not allow it.
+        """
+        if not self.can_transition_to(status):
+            raise InvalidStatusTransition(
+                f"A payment cannot go from {self.status} to {status}.",
+                extra={"payment": str(self.id), "from": self.status, "to": status},
+            )
+        previous = self.status
+        self.status = status
+        self.updated_at = at
+        if stamp := _STAMPS.get(PaymentStatus(status)):
+            setattr(self, stamp, at)
+        return previous
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.idempotency_key == "":
+            self.idempotency_key = f"payment:{self.id}"
+        super().save(*args, **kwargs)

@@ -1,0 +1,254 @@
+"""Charging cards: a card just entered, a saved card, and finishing 3-D Secure.
+
+Each flow commits the payment row, with its idempotency key, before calling the
+gateway (the recovery point), calls the gateway outside any transaction, and applies
+the answer afterwards under the row lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import IntegrityError, transaction
+
+from billing.errors import Conflict
+from billing.models import Payer
+from billing.money import Money
+from billing.services import ensure_payer, set_stripe_customer
+from payments.gateways import get_gateway
+from payments.gateways.base import (
+    ChargeRequest,
+    EnteredCard,
+    PayerAccount,
+    PaymentGateway,
+    SavedCard,
+)
+from payments.models import Payment, PaymentKind, PaymentMethod, PaymentStatus
+from payments.services._lookup import get_payment
+from payments.services._methods import NoUsablePaymentMethod, default_payment_method
+from payments.services._outcomes import apply_answer, ask_gateway
+
+# A cryptogram is single-use; one that no charge consumed within this time is wiped.
+CRYPTOGRAM_TTL = dt.timedelta(minutes=15)
+
+
+class PaymentInProgress(Conflict):
+    """The object already has a payment in progress or paid."""
+
+    code = "payment_in_progress"
+
+
+def gateway_reference_of(payment: Payment) -> str:
+    """Our reference as the gateway stores it (InvoiceId, metadata[reference])."""
+    return f"payment:{payment.id}"
+
+
+def start_card_payment(
+    *,
+    payer_id: uuid.UUID,
+    gateway: str,
+    amount: Money,
+    card_payload: str,
+    now: dt.datetime,
+    actor: str,
+    pays: str = "",
+    kind: str = PaymentKind.INITIAL,
+    description: str = "",
+    capture: bool = True,
+    ip_address: str | None = None,
+    return_url: str | None = None,
+    cardholder_name: str | None = None,
+) -> Payment:
+    """Charge, or with `capture=False` authorize, a card the payer just entered.
+
+    On success the card's token is saved as the payer's default method. A card that
+    needs 3-D Secure leaves the payment in REQUIRES_ACTION with the challenge.
+
+    :raises PaymentInProgress: when `pays` already has a live payment.
+    :raises UnknownGateway: when `gateway` is not configured.
+    """
+    adapter = get_gateway(gateway)
+    payer = ensure_payer(payer_id=payer_id)
+    account = _account_at(adapter, payer)
+    payment = _create_payment(
+        payer=payer,
+        gateway=gateway,
+        kind=kind,
+        amount=amount,
+        pays=pays,
+        description=description,
+        now=now,
+        cryptogram=card_payload,
+    )
+    request = ChargeRequest(
+        reference=gateway_reference_of(payment),
+        idempotency_key=payment.idempotency_key,
+        amount=amount,
+        payer=account,
+        source=EnteredCard(payload=card_payload, cardholder_name=cardholder_name),
+        capture=capture,
+        description=description,
+        ip_address=ip_address,
+        return_url=return_url,
+        metadata={"pays": pays} if pays else {},
+    )
+    answer = ask_gateway(lambda: adapter.charge(request))
+    return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
+
+
+def charge_saved_card(
+    *,
+    payer_id: uuid.UUID,
+    amount: Money,
+    now: dt.datetime,
+    actor: str,
+    pays: str = "",
+    kind: str = PaymentKind.ONE_OFF,
+    description: str = "",
+    capture: bool = True,
+    payment_method_id: uuid.UUID | None = None,
+    merchant_initiated: bool = True,
+    scheduled: bool = False,
+    attempt: int = 1,
+) -> Payment:
+    """Charge the payer's default (or the given) saved card, off-session by default.
+
+    A hard decline (expired, lost, stolen card) marks the card unusable and emits
+    `payment_method.expired`, so the payer is asked for a new card instead of retried.
+
+    :raises NoUsablePaymentMethod: when the payer has no usable saved card.
+    :raises PaymentInProgress: when `pays` already has a live payment.
+    """
+    method = (
+        default_payment_method(payer_id=payer_id)
+        if payment_method_id is None
+        else _usable_method(payer_id, payment_method_id)
+    )
+    adapter = get_gateway(method.gateway)
+    payer = method.payer
+    account = _account_at(adapter, payer)
+    payment = _create_payment(
+        payer=payer,
+        gateway=method.gateway,
+        kind=kind,
+        amount=amount,
+        pays=pays,
+        description=description,
+        now=now,
+        payment_method_id=method.id,
+        attempt=attempt,
+    )
+    request = ChargeRequest(
+        reference=gateway_reference_of(payment),
+        idempotency_key=payment.idempotency_key,
+        amount=amount,
+        payer=account,
+        source=SavedCard(token=method.token),
+        capture=capture,
+        description=description,
+        merchant_initiated=merchant_initiated,
+        scheduled=scheduled,
+        metadata={"pays": pays} if pays else {},
+    )
+    answer = ask_gateway(lambda: adapter.charge(request))
+    return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
+
+
+def complete_3ds(
+    *,
+    payment_id: uuid.UUID,
+    authentication_result: str | None,
+    now: dt.datetime,
+    actor: str,
+) -> Payment:
+    """Finish a payment after the payer's 3-D Secure step.
+
+    Safe to call twice (a double-submitted form): only the first call reaches the
+    gateway, the second returns the payment as it stands.
+
+    :raises PaymentNotFound: for an unknown payment.
+    """
+    payment = get_payment(payment_id)
+    # Claim the challenge atomically, so that one caller alone asks the gateway.
+    claimed = Payment.objects.filter(
+        id=payment.id, status=PaymentStatus.REQUIRES_ACTION, action__isnull=False
+    ).update(action=None, updated_at=now)
+    if not claimed:
+        payment.refresh_from_db()
+        return payment
+    adapter = get_gateway(payment.gateway)
+    reference = payment.gateway_reference or ""
+    answer = ask_gateway(
+        lambda: adapter.complete_3ds(
+            gateway_reference=reference,
+            authentication_result=authentication_result,
+            amount=payment.amount,
+        )
+    )
+    return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
+
+
+def _usable_method(payer_id: uuid.UUID, method_id: uuid.UUID) -> PaymentMethod:
+    method = (
+        PaymentMethod.objects.select_related("payer")
+        .filter(id=method_id, payer_id=payer_id)
+        .first()
+    )
+    if method is None or not method.is_usable:
+        raise NoUsablePaymentMethod(
+            "That card cannot be charged.", extra={"payment_method": str(method_id)}
+        )
+    return method
+
+
+def _account_at(adapter: PaymentGateway, payer: Payer) -> PayerAccount:
+    """The payer as `adapter` knows them, creating the gateway's customer once."""
+    account = PayerAccount(
+        payer_id=payer.id, customer_reference=payer.stripe_customer_id
+    )
+    if adapter.code != "stripe":
+        return account
+    account = adapter.ensure_customer(account)
+    if account.customer_reference:
+        set_stripe_customer(payer=payer, customer_reference=account.customer_reference)
+    return account
+
+
+def _create_payment(
+    *,
+    payer: Payer,
+    gateway: str,
+    kind: str,
+    amount: Money,
+    pays: str,
+    description: str,
+    now: dt.datetime,
+    cryptogram: str | None = None,
+    payment_method_id: uuid.UUID | None = None,
+    attempt: int = 1,
+) -> Payment:
+    payment_id = uuid.uuid4()
+    try:
+        with transaction.atomic():
+            return Payment.objects.create(
+                id=payment_id,
+                payer=payer,
+                kind=kind,
+                gateway=gateway,
+                amount_minor=amount.amount_minor,
+                currency=amount.currency,
+                pays=pays,
+                description=description,
+                payment_method_id=payment_method_id,
+                idempotency_key=f"payment:{payment_id}",
+                attempt=attempt,
+                cryptogram=cryptogram,
+                cryptogram_expires_at=now + CRYPTOGRAM_TTL if cryptogram else None,
+                created_at=now,
+                updated_at=now,
+            )
+    except IntegrityError as exc:
+        if pays and Payment.objects.filter(pays=pays).exists():
+            raise PaymentInProgress(extra={"pays": pays}) from exc
+        raise

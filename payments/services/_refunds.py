@@ -1,0 +1,187 @@
+"""Refunds, full or partial, never above what was captured."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import transaction
+from django.db.models import Sum
+
+from billing.errors import Conflict, InvalidStatusTransition
+from billing.events import record_event
+from billing.money import Money
+from billing.services import record_status_change
+from payments.gateways import get_gateway
+from payments.gateways.base import Declined, GatewayError, OutcomeUnknown, RefundResult
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from payments.models._refunds import OUTSTANDING_REFUND_STATUSES
+from payments.services._lookup import get_payment
+from payments.services._recording import payment_payload
+
+
+class RefundExceedsCaptured(Conflict):
+    """The refund is larger than what is left to refund."""
+
+    code = "refund_exceeds_captured"
+
+
+def refund_payment(
+    *,
+    payment_id: uuid.UUID,
+    reason: str,
+    requested_by: str,
+    now: dt.datetime,
+    amount: Money | None = None,
+    note: str = "",
+) -> Refund:
+    """Refund a succeeded payment, in full (the default) or in part.
+
+    The amount is reserved under the payment's row lock before the gateway is called,
+    so concurrent refunds can never add up to more than was captured.
+
+    :raises PaymentNotFound, InvalidStatusTransition, RefundExceedsCaptured:
+    """
+    refund = _reserve_refund(
+        payment_id=payment_id,
+        amount=amount,
+        reason=reason,
+        note=note,
+        requested_by=requested_by,
+        now=now,
+    )
+    payment = refund.payment
+    adapter = get_gateway(payment.gateway)
+    reference = payment.gateway_reference or ""
+    try:
+        result = adapter.refund(
+            gateway_reference=reference,
+            amount=refund.amount,
+            idempotency_key=refund.idempotency_key,
+        )
+    except GatewayError as error:
+        return _record_refund_failure(refund.id, error, now=now)
+    return _record_refund_success(refund.id, result, now=now)
+
+
+def _reserve_refund(
+    *,
+    payment_id: uuid.UUID,
+    amount: Money | None,
+    reason: str,
+    note: str,
+    requested_by: str,
+    now: dt.datetime,
+) -> Refund:
+    get_payment(payment_id)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(id=payment_id)
+        if payment.status != PaymentStatus.SUCCEEDED:
+            raise InvalidStatusTransition(
+                f"Only succeeded payments are refunded; this one is {payment.status}.",
+                extra={"payment": str(payment.id), "status": payment.status},
+            )
+        reserved = (
+            payment.refunds.filter(status__in=OUTSTANDING_REFUND_STATUSES).aggregate(
+                total=Sum("amount_minor")
+            )["total"]
+            or 0
+        )
+        remaining = payment.captured_minor - reserved
+        requested = amount.amount_minor if amount else remaining
+        if (
+            (amount is not None and amount.currency != payment.currency)
+            or requested <= 0
+            or requested > remaining
+        ):
+            raise RefundExceedsCaptured(
+                extra={"remaining_minor": remaining, "requested_minor": requested}
+            )
+        refund_id = uuid.uuid4()
+        return Refund.objects.create(
+            id=refund_id,
+            payment=payment,
+            amount_minor=requested,
+            currency=payment.currency,
+            reason=reason,
+            note=note,
+            idempotency_key=f"refund:{refund_id}",
+            requested_by=requested_by,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+def _record_refund_success(
+    refund_id: uuid.UUID, result: RefundResult, *, now: dt.datetime
+) -> Refund:
+    with transaction.atomic():
+        refund = (
+            Refund.objects.select_related("payment")
+            .select_for_update()
+            .get(id=refund_id)
+        )
+        if refund.status == RefundStatus.SUCCEEDED:
+            return refund
+        payment = Payment.objects.select_for_update().get(id=refund.payment_id)
+        previous = refund.status
+        refund.status = RefundStatus.SUCCEEDED
+        refund.gateway_reference = result.gateway_reference
+        refund.succeeded_at = now
+        refund.updated_at = now
+        refund.save()
+        payment.refunded_minor += refund.amount_minor
+        payment.updated_at = now
+        payment.save(update_fields=["refunded_minor", "updated_at"])
+        _audit(refund, previous, now=now)
+        record_event(
+            type="payment.refunded",
+            occurred_at=now,
+            payer=payment.payer,
+            payload={
+                **payment_payload(payment),
+                "refund_id": str(refund.id),
+                "refund_amount_minor": refund.amount_minor,
+                "refund_reason": refund.reason,
+                "refund_state": payment.refund_state,
+            },
+        )
+        return refund
+
+
+def _record_refund_failure(
+    refund_id: uuid.UUID, error: GatewayError, *, now: dt.datetime
+) -> Refund:
+    with transaction.atomic():
+        refund = (
+            Refund.objects.select_related("payment")
+            .select_for_update()
+            .get(id=refund_id)
+        )
+        previous = refund.status
+        if isinstance(error, OutcomeUnknown):
+            # The gateway may have refunded: keep the amount reserved until it says.
+            refund.status = RefundStatus.UNKNOWN
+        else:
+            refund.status = RefundStatus.FAILED
+            refund.failure_code = (
+                error.reason_code
+                if isinstance(error, Declined)
+                else type(error).__name__
+            )[:40]
+        refund.updated_at = now
+        refund.save()
+        _audit(refund, previous, now=now)
+        return refund
+
+
+def _audit(refund: Refund, previous: str, *, now: dt.datetime) -> None:
+    record_status_change(
+        object_type="refund",
+        object_id=str(refund.id),
+        from_status=previous,
+        to_status=refund.status,
+        actor=refund.requested_by,
+        reason=refund.reason,
+        at=now,
+    )
