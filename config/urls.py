@@ -10,6 +10,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", ApiRootApi.as_view(), name="api-root"),
+    path("api/v1/", include("payments.api.urls")),
+    path("webhooks/", include("payments.api.webhook_urls")),
+    path("checkout/", include("payments.api.checkout_urls")),
     path("api/auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
