@@ -25,6 +25,7 @@ from payments.sandbox.stripe import (
     payment_intents,
     payment_methods,
     refunds,
+    search,
     setup_intents,
 )
 from payments.sandbox.stripe.calls import Call
@@ -108,6 +109,8 @@ ROUTES = (
     _route("POST", "/v1/setup_intents/{id}/cancel", setup_intents.cancel_setup_intent),
     _route("GET", "/v1/payment_intents", payment_intents.list_payment_intents),
     _route("POST", "/v1/payment_intents", payment_intents.create_payment_intent),
+    # Before `{id}`, which would take "search" for an id.
+    _route("GET", "/v1/payment_intents/search", search.search_payment_intents),
     _route("GET", "/v1/payment_intents/{id}", payment_intents.retrieve_payment_intent),
     _route("POST", "/v1/payment_intents/{id}", payment_intents.update_payment_intent),
     _route(

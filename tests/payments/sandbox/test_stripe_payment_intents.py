@@ -299,3 +299,98 @@ class TestTwoStepPayments:
         assert [i.id for i in by_customer.data] == [mine.id]
         assert too_early.data == []
         assert len(window.data) == 2
+
+
+class TestSearch:
+    """`GET /v1/payment_intents/search`, for `metadata['key']:'value'` queries only."""
+
+    def test_finds_by_metadata_newest_first(self, client: stripe.StripeClient) -> None:
+        customer, card = saved_card(client, "pm_card_visa")
+        older = off_session_payment(
+            client,
+            customer=customer,
+            payment_method=card,
+            metadata={"reference": "payment:1"},
+        )
+        newer = off_session_payment(
+            client,
+            customer=customer,
+            payment_method=card,
+            metadata={"reference": "payment:1"},
+        )
+        off_session_payment(
+            client,
+            customer=customer,
+            payment_method=card,
+            metadata={"reference": "payment:2"},
+        )
+
+        found = client.v1.payment_intents.search(
+            params={
+                "query": "metadata['reference']:'payment:1'",
+                "expand": ["data.latest_charge"],
+            }
+        )
+
+        assert isinstance(found, stripe.SearchResultObject)
+        assert found["object"] == "search_result"
+        assert [intent.id for intent in found.data] == [newer.id, older.id]
+        assert isinstance(found.data[0], stripe.PaymentIntent)
+        assert isinstance(found.data[0].latest_charge, stripe.Charge)
+        assert (found.has_more, found.next_page) == (False, None)
+        assert found["url"] == "/v1/payment_intents/search"
+
+    def test_pages_through_results(self, client: stripe.StripeClient) -> None:
+        customer, card = saved_card(client, "pm_card_visa")
+        made = [
+            off_session_payment(
+                client,
+                customer=customer,
+                payment_method=card,
+                metadata={"reference": "payment:paged"},
+            )
+            for _ in range(3)
+        ]
+
+        first = client.v1.payment_intents.search(
+            params={"query": "metadata['reference']:'payment:paged'", "limit": 2}
+        )
+        every = list(first.auto_paging_iter())
+
+        assert first.has_more is True
+        assert first.next_page
+        assert [intent.id for intent in every] == [m.id for m in reversed(made)]
+
+    def test_quotes_in_values_are_escaped(self, client: stripe.StripeClient) -> None:
+        customer, card = saved_card(client, "pm_card_visa")
+        intent = off_session_payment(
+            client,
+            customer=customer,
+            payment_method=card,
+            metadata={"reference": "o'brien"},
+        )
+
+        found = client.v1.payment_intents.search(
+            params={"query": "metadata[\"reference\"]:'o\\'brien'"}
+        )
+
+        assert [i.id for i in found.data] == [intent.id]
+
+    def test_no_match_is_an_empty_result(self, client: stripe.StripeClient) -> None:
+        found = client.v1.payment_intents.search(
+            params={"query": "metadata['reference']:'missing'"}
+        )
+
+        assert (found.data, found.has_more) == ([], False)
+
+    @pytest.mark.parametrize(
+        "query", ["status:'succeeded'", "metadata['reference']:'a' AND amount>1", ""]
+    )
+    def test_other_queries_are_refused(
+        self, client: stripe.StripeClient, query: str
+    ) -> None:
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            client.v1.payment_intents.search(params={"query": query})
+
+        assert raised.value.http_status == 400
+        assert raised.value.param == "query"

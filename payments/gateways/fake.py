@@ -1,0 +1,321 @@
+"""An in-memory gateway for unit tests, in the spirit of Django's locmem e-mail backend.
+
+It records every call, answers like a gateway that approves everything, and can be
+scripted to answer otherwise, one call at a time:
+
+    fake.script("charge", Declined(reason_code="5051", message="…", hard=False))
+    fake.script("charge", OutcomeUnknown("timeout"))  # done, reply lost
+
+Scripted errors behave as at a real gateway: `Unavailable` changes nothing and is not
+remembered; `OutcomeUnknown` carries the call out and then loses the reply, so a
+repeat with the same key, or `find_payment`, shows what happened; `Declined` and
+`RequiresAction` leave a declined or waiting payment. A repeated idempotency key
+gets the first answer again and moves no money. Refunds above the captured
+remainder raise `GatewayError`, as both real adapters do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from billing.errors import DomainError
+from billing.money import Money
+from payments.gateways.base import (
+    CardDetails,
+    ChargeRequest,
+    ChargeResult,
+    Declined,
+    EnteredCard,
+    GatewayError,
+    GatewayEvent,
+    InvalidSignature,
+    OutcomeUnknown,
+    PayerAccount,
+    PaymentGateway,
+    PaymentSnapshot,
+    PaymentState,
+    RefundResult,
+    RequiresAction,
+    Unavailable,
+)
+
+WEBHOOK_SECRET: Final = b"fake-webhook-secret"
+SIGNATURE_HEADER: Final = "X-Fake-Signature"
+CARD: Final = CardDetails(
+    brand="Visa", first6="424242", last4="4242", exp_month=12, exp_year=2030
+)
+SCRIPTABLE: Final = frozenset(
+    {"charge", "complete_3ds", "capture", "void", "refund", "find_payment"}
+)
+
+Answer = Any  # a result, or the GatewayError to raise
+
+
+class FakeGateway(PaymentGateway):
+    """Payments in a dict; `now` is injectable so list_payments can be tested."""
+
+    code = "fake"
+
+    def __init__(self, now: Callable[[], dt.datetime] | None = None) -> None:
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        # Payments by gateway_reference, in creation order.
+        self.payments: dict[str, PaymentSnapshot] = {}
+        self.refunds: list[RefundResult] = []
+        self._scripts: defaultdict[str, deque[Answer]] = defaultdict(deque)
+        self._answers: dict[tuple[str, str], Answer] = {}
+        self._capture_on_3ds: dict[str, bool] = {}
+        self._ids = itertools.count(1)
+
+    def script(self, method: str, *answers: Answer) -> None:
+        """Queue answers for the next calls of `method`; then it succeeds again."""
+        if method not in SCRIPTABLE:
+            raise ValueError(f"{method!r} cannot be scripted")
+        self._scripts[method].extend(answers)
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [kwargs for name, kwargs in self.calls if name == method]
+
+    def ensure_customer(self, payer: PayerAccount) -> PayerAccount:
+        self.calls.append(("ensure_customer", {"payer": payer}))
+        if payer.customer_reference:
+            return payer
+        return dataclasses.replace(
+            payer, customer_reference=f"cus_fake_{payer.payer_id.hex[:12]}"
+        )
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        self.calls.append(("charge", {"request": request}))
+        result: ChargeResult = self._once(
+            "charge",
+            request.idempotency_key,
+            lambda scripted: self._pay(request, scripted),
+        )
+        return result
+
+    def _pay(self, request: ChargeRequest, scripted: Answer) -> ChargeResult:
+        reference = f"fake_pay_{next(self._ids)}"
+        if isinstance(scripted, Declined):
+            scripted.gateway_reference = scripted.gateway_reference or reference
+            self._store(reference, request, PaymentState.DECLINED, scripted.reason_code)
+        elif isinstance(scripted, RequiresAction):
+            reference = scripted.challenge.gateway_reference
+            self._capture_on_3ds[reference] = request.capture
+            self._store(reference, request, PaymentState.REQUIRES_ACTION)
+        elif isinstance(scripted, ChargeResult):
+            self._store(scripted.gateway_reference, request, scripted.state)
+            return scripted
+        _raise_scripted(scripted)
+        state = PaymentState.SUCCEEDED if request.capture else PaymentState.AUTHORIZED
+        # A new card gets a new token; a saved card keeps its own.
+        token = (
+            f"tok_fake_{reference}"
+            if isinstance(request.source, EnteredCard)
+            else request.source.token
+        )
+        self._store(reference, request, state, token=token)
+        return ChargeResult(reference, state, request.amount, token=token, card=CARD)
+
+    def complete_3ds(
+        self,
+        *,
+        gateway_reference: str,
+        authentication_result: str | None,
+        amount: Money,
+    ) -> ChargeResult:
+        """Keyed by the payment, as a repeated post3ds replays at CloudPayments."""
+        self.calls.append(("complete_3ds", {"gateway_reference": gateway_reference}))
+
+        def run(scripted: Answer) -> ChargeResult:
+            payment = self._payment(gateway_reference, PaymentState.REQUIRES_ACTION)
+            if isinstance(scripted, Declined):
+                self._update(
+                    payment,
+                    state=PaymentState.DECLINED,
+                    decline_code=scripted.reason_code,
+                )
+            _raise_scripted(scripted)
+            capture = self._capture_on_3ds.pop(gateway_reference, True)
+            state = PaymentState.SUCCEEDED if capture else PaymentState.AUTHORIZED
+            token = f"tok_fake_{gateway_reference}"
+            self._update(
+                payment,
+                state=state,
+                captured=payment.amount if capture else payment.captured,
+                token=token,
+            )
+            return ChargeResult(gateway_reference, state, payment.amount, token, CARD)
+
+        result: ChargeResult = self._once("complete_3ds", gateway_reference, run)
+        return result
+
+    def capture(
+        self, *, gateway_reference: str, amount: Money, idempotency_key: str
+    ) -> None:
+        self.calls.append(
+            ("capture", {"gateway_reference": gateway_reference, "amount": amount})
+        )
+
+        def run(scripted: Answer) -> None:
+            payment = self._payment(gateway_reference, PaymentState.AUTHORIZED)
+            _raise_scripted(scripted)
+            if amount > payment.amount:
+                raise GatewayError("fake: capture above the authorized amount")
+            self._update(payment, state=PaymentState.SUCCEEDED, captured=amount)
+
+        self._once("capture", idempotency_key, run)
+
+    def void(self, *, gateway_reference: str, idempotency_key: str) -> None:
+        self.calls.append(("void", {"gateway_reference": gateway_reference}))
+
+        def run(scripted: Answer) -> None:
+            payment = self._payment(gateway_reference, PaymentState.AUTHORIZED)
+            _raise_scripted(scripted)
+            self._update(payment, state=PaymentState.CANCELED)
+
+        self._once("void", idempotency_key, run)
+
+    def refund(
+        self, *, gateway_reference: str, amount: Money, idempotency_key: str
+    ) -> RefundResult:
+        self.calls.append(
+            ("refund", {"gateway_reference": gateway_reference, "amount": amount})
+        )
+
+        def run(scripted: Answer) -> RefundResult:
+            payment = self._payment(gateway_reference, PaymentState.SUCCEEDED)
+            _raise_scripted(scripted)
+            if payment.refunded + amount > payment.captured:
+                raise GatewayError("fake: refund above the captured remainder")
+            self._update(payment, refunded=payment.refunded + amount)
+            refund = RefundResult(f"fake_refund_{next(self._ids)}", amount)
+            self.refunds.append(refund)
+            return refund
+
+        result: RefundResult = self._once("refund", idempotency_key, run)
+        return result
+
+    def find_payment(self, *, reference: str) -> PaymentSnapshot | None:
+        self.calls.append(("find_payment", {"reference": reference}))
+        scripted = self._next("find_payment")
+        if isinstance(scripted, GatewayError):
+            raise scripted
+        found = [p for p in self.payments.values() if p.reference == reference]
+        return found[-1] if found else None
+
+    def list_payments(self, *, day: dt.date) -> list[PaymentSnapshot]:
+        self.calls.append(("list_payments", {"day": day}))
+        return [p for p in self.payments.values() if p.created_at.date() == day]
+
+    @staticmethod
+    def sign(body: bytes) -> dict[str, str]:
+        """The headers a fake webhook carries (for tests that build one)."""
+        digest = hmac.new(WEBHOOK_SECRET, body, hashlib.sha256).hexdigest()
+        return {SIGNATURE_HEADER: digest}
+
+    def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> None:
+        presented = next(
+            (v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), ""
+        )
+        expected = self.sign(body)[SIGNATURE_HEADER]
+        if not presented or not hmac.compare_digest(expected, presented):
+            raise InvalidSignature("fake: bad or missing signature")
+
+    def parse_webhook(self, *, kind: str, body: bytes) -> GatewayEvent:
+        """A JSON object: id, type, and optionally gateway_reference, reference,
+        state, amount_minor and currency."""
+        try:
+            data = json.loads(body)
+            amount = (
+                Money(data["amount_minor"], data["currency"])
+                if "amount_minor" in data
+                else None
+            )
+            return GatewayEvent(
+                external_id=str(data["id"]),
+                type=f"fake.{data['type']}",
+                gateway_reference=data.get("gateway_reference"),
+                reference=data.get("reference"),
+                state=PaymentState(data["state"]) if data.get("state") else None,
+                amount=amount,
+                safe_payload=data,
+            )
+        except (ValueError, KeyError, TypeError, DomainError) as exc:
+            raise GatewayError(f"fake: not a webhook ({type(exc).__name__})") from None
+
+    def _once(self, method: str, key: str, run: Callable[[Answer], Answer]) -> Answer:
+        """Carry out `run` once per key with the next scripted answer; replay after.
+
+        `Unavailable` is raised before anything happens and is not remembered;
+        `OutcomeUnknown` is raised after the call was carried out.
+        """
+        if (method, key) in self._answers:
+            answer = self._answers[(method, key)]
+            if isinstance(answer, GatewayError):
+                raise answer
+            return answer
+        scripted = self._next(method)
+        if isinstance(scripted, Unavailable):
+            raise scripted
+        try:
+            answer = run(scripted)
+        except GatewayError as error:
+            self._answers[(method, key)] = error
+            raise
+        self._answers[(method, key)] = answer
+        if isinstance(scripted, OutcomeUnknown):
+            raise scripted
+        return answer
+
+    def _next(self, method: str) -> Answer:
+        queue = self._scripts[method]
+        return queue.popleft() if queue else None
+
+    def _payment(
+        self, gateway_reference: str, expected: PaymentState
+    ) -> PaymentSnapshot:
+        payment = self.payments.get(gateway_reference)
+        if payment is None or payment.state is not expected:
+            raise GatewayError(f"fake: no {expected} payment {gateway_reference}")
+        return payment
+
+    def _store(
+        self,
+        gateway_reference: str,
+        request: ChargeRequest,
+        state: PaymentState,
+        decline_code: str | None = None,
+        token: str | None = None,
+    ) -> None:
+        zero = Money.zero(request.amount.currency)
+        self.payments[gateway_reference] = PaymentSnapshot(
+            gateway_reference=gateway_reference,
+            reference=request.reference,
+            state=state,
+            amount=request.amount,
+            captured=request.amount if state is PaymentState.SUCCEEDED else zero,
+            refunded=zero,
+            created_at=self.now(),
+            token=token,
+            card=CARD,
+            decline_code=decline_code,
+        )
+
+    def _update(self, payment: PaymentSnapshot, **changes: Any) -> PaymentSnapshot:
+        updated = dataclasses.replace(payment, **changes)
+        self.payments[payment.gateway_reference] = updated
+        return updated
+
+
+def _raise_scripted(scripted: Answer) -> None:
+    """Raise a scripted error, except `OutcomeUnknown`: the call goes through first."""
+    if isinstance(scripted, GatewayError) and not isinstance(scripted, OutcomeUnknown):
+        raise scripted

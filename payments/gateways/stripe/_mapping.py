@@ -1,0 +1,184 @@
+"""PaymentIntents as the contract's results (GATEWAYS.md C4, C5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Final
+
+import stripe
+
+from billing.money import Money
+from payments.gateways.base import (
+    CardDetails,
+    ChargeResult,
+    Declined,
+    GatewayError,
+    OutcomeUnknown,
+    PaymentSnapshot,
+    PaymentState,
+    RequiresAction,
+    ThreeDsChallenge,
+)
+from payments.gateways.redaction import redact
+from payments.gateways.stripe._amounts import from_stripe
+from payments.gateways.stripe._errors import is_hard
+
+STATES: Final = {
+    "succeeded": PaymentState.SUCCEEDED,
+    "requires_capture": PaymentState.AUTHORIZED,
+    "requires_action": PaymentState.REQUIRES_ACTION,
+    "canceled": PaymentState.CANCELED,
+    "requires_confirmation": PaymentState.PENDING,
+    "processing": PaymentState.PENDING,
+}
+# Expanded on every read, so that one request gives the card and the refunds.
+EXPAND: Final = ["payment_method", "latest_charge"]
+
+
+def state_of(intent: stripe.PaymentIntent) -> PaymentState:
+    """requires_payment_method is a decline once an attempt failed, else pending."""
+    if intent.status == "requires_payment_method":
+        if intent.last_payment_error is not None:
+            return PaymentState.DECLINED
+        return PaymentState.PENDING
+    try:
+        return STATES[intent.status]
+    except KeyError:
+        raise GatewayError(f"Stripe status not understood: {intent.status!r}") from None
+
+
+def outcome(intent: stripe.PaymentIntent, *, customer: str | None) -> ChargeResult:
+    """The result of confirming `intent`, or the error that stands for it.
+
+    :raises RequiresAction: 3-D Secure is needed (the URL is Stripe's redirect).
+    :raises Declined: the attempt failed (after 3-D Secure).
+    :raises OutcomeUnknown: still processing; settle it with find_payment.
+    :raises GatewayError: any other state.
+    """
+    state = state_of(intent)
+    if state in (PaymentState.SUCCEEDED, PaymentState.AUTHORIZED):
+        payment_method = _payment_method(intent)
+        # A token only when the card is saved to the payer's customer, and so can
+        # be charged again; an entered card is saved by setup_future_usage.
+        saved = (
+            payment_method is not None
+            and customer is not None
+            and _id(payment_method.customer) == customer
+        )
+        return ChargeResult(
+            gateway_reference=intent.id,
+            state=state,
+            amount=from_stripe(intent.amount, intent.currency),
+            token=payment_method.id if saved and payment_method else None,
+            card=card(payment_method),
+        )
+    if state is PaymentState.REQUIRES_ACTION:
+        raise challenge(intent)
+    if state is PaymentState.DECLINED:
+        raise decline(intent)
+    if intent.status == "processing":
+        raise OutcomeUnknown(f"Stripe is still processing {intent.id}")
+    raise GatewayError(f"Stripe PaymentIntent {intent.id} is {intent.status}")
+
+
+def challenge(intent: stripe.PaymentIntent) -> RequiresAction:
+    """:raises GatewayError: when Stripe gave no redirect (no return_url was sent)."""
+    redirect = _field(intent.next_action, "redirect_to_url")
+    url = _field(redirect, "url")
+    if not isinstance(url, str) or not url:
+        raise GatewayError(
+            f"Stripe wants 3-D Secure for {intent.id} but gave no redirect URL: "
+            "on-session charges need a return_url"
+        )
+    return RequiresAction(
+        ThreeDsChallenge(gateway_reference=intent.id, url=redirect.url)
+    )
+
+
+def decline(intent: stripe.PaymentIntent) -> Declined:
+    error = intent.last_payment_error
+    code = _field(error, "code")
+    decline_code = _field(error, "decline_code")
+    return Declined(
+        reason_code=str(decline_code or code or "card_declined"),
+        message=redact(_field(error, "message")),
+        hard=is_hard(code, decline_code),
+        gateway_reference=intent.id,
+    )
+
+
+def card(payment_method: stripe.PaymentMethod | None) -> CardDetails | None:
+    """Stripe never shows the card's first six digits (its BIN): `first6` is ""."""
+    details = payment_method.card if payment_method is not None else None
+    if details is None:
+        return None
+    return CardDetails(
+        brand=details.brand,
+        first6=_field(details, "iin") or "",
+        last4=details.last4,
+        exp_month=details.exp_month,
+        exp_year=details.exp_year,
+    )
+
+
+def snapshot(intent: stripe.PaymentIntent) -> PaymentSnapshot:
+    """The gateway's record of `intent`, read with `EXPAND`."""
+    state = state_of(intent)
+    amount = from_stripe(intent.amount, intent.currency)
+    zero = Money.zero(amount.currency)
+    charge = intent.latest_charge
+    # A released authorization also shows as refunded on its charge: only money
+    # that was captured can have been refunded.
+    refunded = (
+        from_stripe(charge.amount_refunded, charge.currency)
+        if isinstance(charge, stripe.Charge) and state is PaymentState.SUCCEEDED
+        else zero
+    )
+    error = intent.last_payment_error
+    payment_method = _payment_method(intent)
+    return PaymentSnapshot(
+        gateway_reference=intent.id,
+        reference=_metadata(intent).get("reference"),
+        state=state,
+        amount=amount,
+        captured=(
+            from_stripe(intent.amount_received, intent.currency)
+            if state is PaymentState.SUCCEEDED
+            else zero
+        ),
+        refunded=refunded,
+        created_at=dt.datetime.fromtimestamp(intent.created, tz=dt.UTC),
+        token=payment_method.id if payment_method else None,
+        card=card(payment_method),
+        decline_code=(
+            (_field(error, "decline_code") or _field(error, "code"))
+            if state is PaymentState.DECLINED
+            else None
+        ),
+    )
+
+
+def _payment_method(intent: stripe.PaymentIntent) -> stripe.PaymentMethod | None:
+    """The intent's PaymentMethod; reads must expand it (`EXPAND`)."""
+    value = intent.payment_method
+    if value is None:
+        return None
+    if not isinstance(value, stripe.PaymentMethod):
+        raise GatewayError("Stripe PaymentIntent read without expanding its card")
+    return value
+
+
+def _field(obj: object, name: str) -> Any:
+    """An optional field: StripeObjects raise AttributeError for absent keys."""
+    return None if obj is None else getattr(obj, name, None)
+
+
+def _metadata(intent: stripe.PaymentIntent) -> dict[str, str]:
+    metadata = intent.metadata
+    return {} if metadata is None else dict(metadata.to_dict())
+
+
+def _id(value: object) -> str | None:
+    if isinstance(value, stripe.StripeObject):
+        return str(value["id"])
+    return None if value is None else str(value)
