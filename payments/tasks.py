@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 
 def _now() -> dt.datetime:
@@ -27,3 +28,33 @@ def expire_stale_payments() -> int:
     from payments.services import expire_stale_payments as expire
 
     return expire(now=_now())
+
+
+@shared_task(
+    name="payments.process_gateway_event",
+    queue="webhooks",
+    acks_late=True,
+    # A lock timeout or a lost connection is worth an early retry; any other error
+    # leaves the record FAILED for the beat sweep (`retry_gateway_events`).
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def process_gateway_event(*, record_id: int, **kwargs: object) -> str:
+    """Apply a stored webhook event to its payment (idempotent)."""
+    from payments.services import process_gateway_event as process
+
+    return process(record_id=record_id, now=_now())
+
+
+@shared_task(name="payments.retry_gateway_events", queue="webhooks", acks_late=True)
+def retry_gateway_events() -> int:
+    """Enqueue webhook events whose processing failed or never ran (idempotent)."""
+    from payments.services import gateway_events_to_retry
+
+    record_ids = gateway_events_to_retry(now=_now())
+    for record_id in record_ids:
+        process_gateway_event.delay(record_id=record_id)
+    return len(record_ids)

@@ -42,6 +42,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
         "options": {"queue": "payments"},
     },
+    # Every minute (https://crontab.guru/#*_*_*_*_*): webhook events whose processing
+    # failed, or that no worker picked up, are tried again a minute after arrival.
+    "payments.retry_gateway_events": {
+        "task": "payments.retry_gateway_events",
+        "schedule": 60.0,
+        "options": {"queue": "webhooks"},
+    },
 }
 
 if CELERY_BROKER_URL.startswith("filesystem://"):

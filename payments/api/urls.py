@@ -1,5 +1,34 @@
 """Support API of the payments app, mounted at /api/v1/."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from payments.api.views import (
+    CheckoutSessionCreateApi,
+    CheckoutSessionDetailApi,
+    PayerDetailApi,
+    PaymentDetailApi,
+    PaymentListApi,
+)
+
+app_name = "payments-api"
+
+# Ids are plain segments: the views answer a malformed UUID with a 400.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("payers/<str:payer_id>/", PayerDetailApi.as_view(), name="payer-detail"),
+    path("payments/", PaymentListApi.as_view(), name="payment-list"),
+    path(
+        "payments/<str:payment_id>/",
+        PaymentDetailApi.as_view(),
+        name="payment-detail",
+    ),
+    path(
+        "checkout-sessions/",
+        CheckoutSessionCreateApi.as_view(),
+        name="checkout-session-create",
+    ),
+    path(
+        "checkout-sessions/<str:session_id>/",
+        CheckoutSessionDetailApi.as_view(),
+        name="checkout-session-detail",
+    ),
+]

@@ -8,6 +8,18 @@ from payments.services._charges import (
     gateway_reference_of,
     start_card_payment,
 )
+from payments.services._checkout import (
+    CHECKOUT_SESSION_TTL,
+    CheckoutNotAwaiting3ds,
+    CheckoutSessionExpired,
+    CheckoutSessionNotFound,
+    CheckoutSessionUsed,
+    InvalidCheckoutSession,
+    ThreeDsMismatch,
+    create_checkout_session,
+    finish_checkout_after_3ds,
+    pay_checkout_session,
+)
 from payments.services._lookup import PaymentNotFound, get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
 from payments.services._refunds import RefundExceedsCaptured, refund_payment
@@ -23,23 +35,52 @@ from payments.services._two_step import (
     capture_payment,
     void_payment,
 )
+from payments.services._webhook_handlers import RefundNotYetRecorded
+from payments.services._webhook_intake import (
+    CheckAnswer,
+    InvalidWebhookSignature,
+    MalformedWebhook,
+    ReceivedEvent,
+    answer_cloudpayments_check,
+    receive_gateway_event,
+)
+from payments.services._webhooks import gateway_events_to_retry, process_gateway_event
 
 __all__ = [
+    "CHECKOUT_SESSION_TTL",
     "CRYPTOGRAM_TTL",
     "CaptureExceedsAuthorization",
+    "CheckAnswer",
+    "CheckoutNotAwaiting3ds",
+    "CheckoutSessionExpired",
+    "CheckoutSessionNotFound",
+    "CheckoutSessionUsed",
     "GatewayRefused",
     "GatewayUnavailable",
+    "InvalidCheckoutSession",
+    "InvalidWebhookSignature",
+    "MalformedWebhook",
     "NoUsablePaymentMethod",
     "PaymentInProgress",
     "PaymentNotFound",
+    "ReceivedEvent",
     "RefundExceedsCaptured",
+    "RefundNotYetRecorded",
+    "ThreeDsMismatch",
+    "answer_cloudpayments_check",
     "capture_payment",
     "charge_saved_card",
     "complete_3ds",
+    "create_checkout_session",
     "default_payment_method",
     "expire_stale_payments",
+    "finish_checkout_after_3ds",
+    "gateway_events_to_retry",
     "gateway_reference_of",
     "get_payment",
+    "pay_checkout_session",
+    "process_gateway_event",
+    "receive_gateway_event",
     "refund_payment",
     "settle_unknown_payment",
     "settle_unknown_payments",

@@ -1,0 +1,26 @@
+"""Admin for payments: inspection only, for now (SPEC §8).
+
+Money, status and keys are never edited here; moving money (refunds, captures) will
+come as admin actions that call the services. Card tokens and cryptograms are not
+shown and not even loaded: the querysets defer them. Searches are exact matches, so
+they stay fast on large tables.
+
+Modules by concept: `_base` (the read-only admin and display helpers), `_payments`
+(payments and refunds), `_records` (saved cards, gateway events, checkout sessions).
+"""
+
+from payments.admin._payments import PaymentAdmin, RefundAdmin, RefundInline
+from payments.admin._records import (
+    CheckoutSessionAdmin,
+    GatewayEventRecordAdmin,
+    PaymentMethodAdmin,
+)
+
+__all__ = [
+    "CheckoutSessionAdmin",
+    "GatewayEventRecordAdmin",
+    "PaymentAdmin",
+    "PaymentMethodAdmin",
+    "RefundAdmin",
+    "RefundInline",
+]

@@ -1,0 +1,261 @@
+"""Payments with their refunds and audit trail, and refunds on their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from payments import selectors
+from payments.admin._base import (
+    EMPTY,
+    HIDDEN_PAYMENT_FIELDS,
+    ReadOnlyAdmin,
+    as_uuid,
+    link,
+    money,
+)
+from payments.models import Payment, PaymentMethod, Refund
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    fk_name = "payment"
+    fields = (
+        "refund_link",
+        "status",
+        "amount_display",
+        "reason",
+        "note",
+        "gateway_reference",
+        "failure_code",
+        "requested_by",
+        "created_at",
+        "succeeded_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("created_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="refund")
+    def refund_link(self, refund: Refund) -> SafeString | str:
+        return link("admin:payments_refund_change", refund.id, refund.id)
+
+    @admin.display(description="amount")
+    def amount_display(self, refund: Refund) -> str:
+        return money(refund.amount)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    # The payer is shown by its id (a column of the payment), so the largest table
+    # is listed without a join; refunds list their payment with `list_select_related`.
+    list_display = (
+        "id",
+        "created_at",
+        "payer_link",
+        "kind",
+        "gateway",
+        "status",
+        "amount_display",
+        "captured_display",
+        "refunded_display",
+        "refund_state_display",
+        "gateway_reference",
+        "pays",
+    )
+    list_filter = (
+        "status",
+        "gateway",
+        "kind",
+        ("created_at", admin.DateFieldListFilter),
+    )
+    search_fields = ("id", "payer", "gateway_reference", "pays")
+    search_help_text = (
+        "A payment or payer UUID, a gateway reference, or what it pays "
+        "(invoice:…, order:…), exact."
+    )
+    ordering = ("-created_at",)
+    inlines = (RefundInline,)
+    fieldsets = (
+        (None, {"fields": ("id", "payer_link", "kind", "gateway", "pays")}),
+        (None, {"fields": ("description", "attempt", "card")}),
+        (
+            "Money",
+            {
+                "fields": (
+                    "amount_display",
+                    "captured_display",
+                    "refunded_display",
+                    "refund_state_display",
+                )
+            },
+        ),
+        (
+            "Status",
+            {
+                "fields": (
+                    "status",
+                    "failure_code",
+                    "failure_message",
+                    "outcome_checks",
+                    "next_outcome_check_at",
+                )
+            },
+        ),
+        ("References", {"fields": ("gateway_reference", "idempotency_key")}),
+        (
+            "Dates",
+            {
+                "fields": (
+                    "created_at",
+                    "updated_at",
+                    "authorized_at",
+                    "succeeded_at",
+                    "failed_at",
+                    "canceled_at",
+                )
+            },
+        ),
+        ("Audit trail", {"fields": ("audit_trail",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
+        return super().get_queryset(request).defer(*HIDDEN_PAYMENT_FIELDS)
+
+    def search_query(self, term: str) -> Q:
+        match = Q(gateway_reference=term) | Q(pays=term)
+        parsed = as_uuid(term)
+        return match | Q(id=parsed) | Q(payer_id=parsed) if parsed else match
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def amount_display(self, payment: Payment) -> str:
+        return money(payment.amount)
+
+    @admin.display(description="captured")
+    def captured_display(self, payment: Payment) -> str:
+        return money(payment.captured)
+
+    @admin.display(description="refunded")
+    def refunded_display(self, payment: Payment) -> str:
+        return money(payment.refunded)
+
+    @admin.display(description="refund state")
+    def refund_state_display(self, payment: Payment) -> str:
+        return payment.refund_state or EMPTY
+
+    @admin.display(description="card")
+    def card(self, payment: Payment) -> SafeString | str:
+        if payment.payment_method_id is None:
+            return EMPTY
+        method = (
+            PaymentMethod.objects.defer("token", "token_digest")
+            .filter(id=payment.payment_method_id)
+            .first()
+        )
+        if method is None:
+            return EMPTY
+        return link("admin:payments_paymentmethod_change", method.id, method)
+
+    @admin.display(description="status changes of the payment and its refunds")
+    def audit_trail(self, payment: Payment) -> SafeString | str:
+        rows = selectors.payment_audit_trail(payment=payment)
+        if not rows:
+            return EMPTY
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} {}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row.at.isoformat(),
+                    row.object_type,
+                    row.object_id,
+                    row.from_status,
+                    row.to_status,
+                    row.actor,
+                    row.reason,
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>at</th><th>object</th><th>change</th>"
+            "<th>actor</th><th>reason</th></tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "payment_link",
+        "payment_status",
+        "status",
+        "amount_display",
+        "reason",
+        "requested_by",
+        "gateway_reference",
+    )
+    list_filter = (
+        "status",
+        "reason",
+        "currency",
+        ("created_at", admin.DateFieldListFilter),
+    )
+    list_select_related = ("payment",)
+    search_fields = ("id", "payment", "gateway_reference")
+    search_help_text = (
+        "A refund, payment or payer UUID, or a gateway reference (exact)."
+    )
+    ordering = ("-created_at",)
+    fields = (
+        "id",
+        "payment_link",
+        "status",
+        "amount_display",
+        "reason",
+        "note",
+        "requested_by",
+        "gateway_reference",
+        "failure_code",
+        "idempotency_key",
+        "created_at",
+        "updated_at",
+        "succeeded_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
+        hidden = (f"payment__{name}" for name in HIDDEN_PAYMENT_FIELDS)
+        return super().get_queryset(request).defer(*hidden)
+
+    def search_query(self, term: str) -> Q:
+        match = Q(gateway_reference=term)
+        parsed = as_uuid(term)
+        if parsed is None:
+            return match
+        return match | Q(id=parsed) | Q(payment_id=parsed) | Q(payment__payer_id=parsed)
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def amount_display(self, refund: Refund) -> str:
+        return money(refund.amount)
+
+    @admin.display(description="payment status")
+    def payment_status(self, refund: Refund) -> str:
+        return refund.payment.get_status_display()

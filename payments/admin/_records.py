@@ -1,0 +1,145 @@
+"""Saved cards, gateway events and checkout sessions."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from billing.redaction import redact
+from payments.admin._base import EMPTY, ReadOnlyAdmin, as_uuid, money
+from payments.models import CheckoutSession, GatewayEventRecord, PaymentMethod
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "payer_link",
+        "gateway",
+        "brand",
+        "first6",
+        "last4",
+        "expiry",
+        "status",
+        "is_default",
+        "created_at",
+    )
+    list_filter = ("gateway", "status", "is_default", "brand")
+    search_fields = ("id", "payer")
+    search_help_text = "A card's or a payer's UUID (exact)."
+    ordering = ("-created_at",)
+    # The token is deliberately absent: not a field here, not loaded by the queryset.
+    fields = (
+        "id",
+        "payer_link",
+        "gateway",
+        "brand",
+        "first6",
+        "last4",
+        "expiry",
+        "status",
+        "is_default",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentMethod]:
+        return super().get_queryset(request).defer("token", "token_digest")
+
+    def search_query(self, term: str) -> Q:
+        parsed = as_uuid(term)
+        return Q(id=parsed) | Q(payer_id=parsed) if parsed else Q(pk__in=[])
+
+    @admin.display(description="expiry")
+    def expiry(self, method: PaymentMethod) -> str:
+        if method.exp_month is None or method.exp_year is None:
+            return EMPTY
+        return f"{method.exp_month:02d}/{method.exp_year}"
+
+
+@admin.register(GatewayEventRecord)
+class GatewayEventRecordAdmin(ReadOnlyAdmin):
+    list_display = (
+        "received_at",
+        "gateway",
+        "kind",
+        "external_id",
+        "gateway_reference",
+        "status",
+        "attempts",
+        "payment_link",
+    )
+    list_filter = ("gateway", "status", "kind")
+    search_fields = ("external_id", "gateway_reference")
+    search_help_text = "The gateway's event id or payment reference (exact)."
+    ordering = ("-received_at",)
+    fields = (
+        "gateway",
+        "kind",
+        "external_id",
+        "gateway_reference",
+        "payment_link",
+        "status",
+        "attempts",
+        "error",
+        "received_at",
+        "processed_at",
+        "payload_display",
+    )
+
+    def search_query(self, term: str) -> Q:
+        return Q(external_id=term) | Q(gateway_reference=term)
+
+    @admin.display(description="payload (secrets masked)")
+    def payload_display(self, record: GatewayEventRecord) -> SafeString:
+        text = json.dumps(redact(record.payload), indent=2, sort_keys=True)
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text)
+
+
+@admin.register(CheckoutSession)
+class CheckoutSessionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "payer_link",
+        "gateway",
+        "amount_display",
+        "status",
+        "expires_at",
+        "payment_link",
+    )
+    list_filter = ("status", "gateway", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("id", "payer", "payment")
+    search_help_text = "A session, payer or payment UUID (exact)."
+    ordering = ("-created_at",)
+    fields = (
+        "id",
+        "payer_link",
+        "amount_display",
+        "description",
+        "gateway",
+        "status",
+        "payment_link",
+        "success_url",
+        "failure_url",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "claimed_at",
+        "completed_at",
+    )
+
+    def search_query(self, term: str) -> Q:
+        parsed = as_uuid(term)
+        if parsed is None:
+            return Q(pk__in=[])
+        return Q(id=parsed) | Q(payer_id=parsed) | Q(payment_id=parsed)
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def amount_display(self, session: CheckoutSession) -> str:
+        return money(session.amount)

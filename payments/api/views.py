@@ -1,0 +1,255 @@
+"""Support API of the payments app: one view per operation (HackSoft).
+
+Ids arrive as plain path segments and are checked here, so that a malformed UUID is
+a 400 that names the bad field, not a 404 from the URL resolver.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.clock import billing_now
+from billing.errors import NotFound
+from billing.money import Money, UnknownCurrency, currency_exponent
+from payments import selectors
+from payments.api.fields import HttpUrlField, StrictPositiveIntegerField
+from payments.api.permissions import IsServiceToken, IsSupportStaff
+from payments.api.serializers import (
+    CheckoutSessionOutput,
+    ErrorOutput,
+    PayerOverviewOutput,
+    PaymentDetailOutput,
+    PaymentOutput,
+)
+from payments.models import PaymentKind, PaymentStatus
+from payments.models._common import Gateway
+from payments.services import (
+    CheckoutSessionNotFound,
+    PaymentNotFound,
+    create_checkout_session,
+)
+
+# Gateways a payer may be sent to; the fake one exists only for tests.
+_TEST_ONLY_GATEWAYS = frozenset({"fake"})
+_ERRORS = {400: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
+
+
+class PayerNotFound(NotFound):
+    """No such payer."""
+
+    code = "payer_not_found"
+
+
+class PaymentPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+def _path_uuid(value: str, name: str) -> uuid.UUID:
+    """:raises ValidationError: when `value` is not a UUID."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise serializers.ValidationError({name: ["Must be a valid UUID."]}) from None
+
+
+def _uuid_path_parameter(name: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+class PayerDetailApi(APIView):
+    """A payer: saved cards (masked), latest payments and counts."""
+
+    permission_classes = [IsSupportStaff]
+
+    @extend_schema(
+        operation_id="payers_retrieve",
+        tags=["payers"],
+        parameters=[_uuid_path_parameter("payer_id")],
+        responses={200: PayerOverviewOutput, **_ERRORS},
+    )
+    def get(self, request: Request, payer_id: str) -> Response:
+        parsed = _path_uuid(payer_id, "payer_id")
+        payer = selectors.payer_get(payer_id=parsed)
+        if payer is None:
+            raise PayerNotFound(extra={"payer": str(parsed)})
+        overview = selectors.payer_overview(payer=payer)
+        return Response(PayerOverviewOutput(overview).data)
+
+
+class PaymentListApi(APIView):
+    """Payments, newest first, filtered and paginated (limit/offset)."""
+
+    permission_classes = [IsSupportStaff]
+    pagination_class = PaymentPagination
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
+        status = serializers.ChoiceField(choices=PaymentStatus.choices, required=False)
+        gateway = serializers.ChoiceField(choices=Gateway.choices, required=False)
+        kind = serializers.ChoiceField(choices=PaymentKind.choices, required=False)
+        pays = serializers.CharField(
+            required=False, help_text="What the payment pays, e.g. `invoice:42`."
+        )
+        created_after = serializers.DateTimeField(
+            required=False, help_text="Created at or after (ISO 8601)."
+        )
+        created_before = serializers.DateTimeField(
+            required=False, help_text="Created before (ISO 8601)."
+        )
+        search = serializers.CharField(
+            required=False,
+            help_text="A payment id, payer id or gateway reference (exact).",
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            after, before = attrs.get("created_after"), attrs.get("created_before")
+            if after and before and after >= before:
+                raise serializers.ValidationError(
+                    {"created_before": ["Must be later than created_after."]}
+                )
+            return attrs
+
+    @extend_schema(
+        operation_id="payments_list",
+        tags=["payments"],
+        parameters=[FilterSerializer],
+        responses={200: PaymentOutput(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        payments = selectors.payment_list(
+            filters=selectors.PaymentFilters(
+                payer_id=data.get("payer"),
+                status=data.get("status"),
+                gateway=data.get("gateway"),
+                kind=data.get("kind"),
+                pays=data.get("pays"),
+                created_after=data.get("created_after"),
+                created_before=data.get("created_before"),
+                search=data.get("search"),
+            )
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(payments, request, view=self)
+        return paginator.get_paginated_response(PaymentOutput(page, many=True).data)
+
+
+class PaymentDetailApi(APIView):
+    """A payment with its card, refunds and audit trail."""
+
+    permission_classes = [IsSupportStaff]
+
+    @extend_schema(
+        operation_id="payments_retrieve",
+        tags=["payments"],
+        parameters=[_uuid_path_parameter("payment_id")],
+        responses={200: PaymentDetailOutput, **_ERRORS},
+    )
+    def get(self, request: Request, payment_id: str) -> Response:
+        parsed = _path_uuid(payment_id, "payment_id")
+        payment = selectors.payment_get(payment_id=parsed)
+        if payment is None:
+            raise PaymentNotFound(extra={"payment": str(parsed)})
+        trail = selectors.payment_audit_trail(payment=payment)
+        output = PaymentDetailOutput(payment, context={"audit_trail": trail})
+        return Response(output.data)
+
+
+class CheckoutSessionCreateApi(APIView):
+    """Open a hosted checkout page for a payer; send the payer to its `url`."""
+
+    permission_classes = [IsSupportStaff | IsServiceToken]
+
+    @extend_schema_serializer(component_name="CheckoutSessionCreateInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        payer_id = serializers.UUIDField()
+        amount_minor = StrictPositiveIntegerField(
+            help_text="Amount in the currency's minor units (kopecks, cents)."
+        )
+        currency = serializers.CharField(help_text="ISO 4217 code, e.g. `RUB`.")
+        gateway = serializers.ChoiceField(choices=[])
+        description = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, default=""
+        )
+        success_url = HttpUrlField(max_length=2000)
+        failure_url = HttpUrlField(max_length=2000)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            gateway = self.fields["gateway"]
+            assert isinstance(gateway, serializers.ChoiceField)
+            gateway.choices = sorted(
+                set(settings.PAYMENT_GATEWAYS) - _TEST_ONLY_GATEWAYS
+            )
+
+        def validate_currency(self, value: str) -> str:
+            try:
+                currency_exponent(value)
+            except UnknownCurrency as exc:
+                raise serializers.ValidationError(exc.message) from None
+            return value
+
+    @extend_schema(
+        operation_id="checkout_sessions_create",
+        tags=["checkout sessions"],
+        request=InputSerializer,
+        responses={201: CheckoutSessionOutput, 400: ErrorOutput, 403: ErrorOutput},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        now = billing_now()
+        session = create_checkout_session(
+            payer_id=data["payer_id"],
+            amount=Money(data["amount_minor"], data["currency"]),
+            gateway=data["gateway"],
+            success_url=data["success_url"],
+            failure_url=data["failure_url"],
+            description=data["description"],
+            created_by=f"user:{request.user.pk}",
+            now=now,
+        )
+        output = CheckoutSessionOutput(
+            session, context={"request": request, "now": now}
+        )
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class CheckoutSessionDetailApi(APIView):
+    """A checkout session and where its payment stands."""
+
+    permission_classes = [IsSupportStaff | IsServiceToken]
+
+    @extend_schema(
+        operation_id="checkout_sessions_retrieve",
+        tags=["checkout sessions"],
+        parameters=[_uuid_path_parameter("session_id")],
+        responses={200: CheckoutSessionOutput, **_ERRORS},
+    )
+    def get(self, request: Request, session_id: str) -> Response:
+        parsed = _path_uuid(session_id, "session_id")
+        session = selectors.checkout_session_get(session_id=parsed)
+        if session is None:
+            raise CheckoutSessionNotFound(extra={"checkout_session": str(parsed)})
+        output = CheckoutSessionOutput(
+            session, context={"request": request, "now": billing_now()}
+        )
+        return Response(output.data)

@@ -1,0 +1,117 @@
+"""Hosted checkout sessions: one payment page, used once, for a limited time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import models
+
+from billing.models import Payer
+from billing.money import Money
+from payments.models._common import CURRENCY_FORMAT, Gateway
+from payments.models._payments import Payment
+
+
+class CheckoutSessionStatus(models.TextChoices):
+    # Payable until `expires_at`; a claimed session stays OPEN while its payment is
+    # in flight (3-D Secure, unknown outcome) but cannot be claimed again.
+    OPEN = "OPEN", "Open"
+    COMPLETED = "COMPLETED", "Completed (paid)"
+    FAILED = "FAILED", "Failed (payment declined or not authenticated)"
+    EXPIRED = "EXPIRED", "Expired unused"
+
+
+FINAL_CHECKOUT_STATUSES = (
+    CheckoutSessionStatus.COMPLETED,
+    CheckoutSessionStatus.FAILED,
+    CheckoutSessionStatus.EXPIRED,
+)
+
+
+class CheckoutSession(models.Model):
+    """A page at `/checkout/<id>/` where a payer enters a card to pay one amount."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payer = models.ForeignKey(
+        Payer, on_delete=models.PROTECT, related_name="checkout_sessions"
+    )
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=200, blank=True)
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    success_url = models.URLField(max_length=2000)
+    failure_url = models.URLField(max_length=2000)
+    status = models.CharField(
+        max_length=10,
+        choices=CheckoutSessionStatus.choices,
+        default=CheckoutSessionStatus.OPEN,
+    )
+    payment = models.ForeignKey(
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="checkout_sessions",
+    )
+    # "user:<uuid>" of the staff member or script that created the session.
+    created_by = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Set once, by the one request allowed to pay: the session's single use.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the session reached COMPLETED or FAILED.
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_minor__gt=0),
+                name="checkout_session_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=CURRENCY_FORMAT, name="checkout_session_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=CheckoutSessionStatus.values),
+                name="checkout_session_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=CheckoutSessionStatus.COMPLETED)
+                | models.Q(payment__isnull=False),
+                name="checkout_session_completed_has_payment",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "expires_at"], name="checkout_session_expiry"
+            ),
+            models.Index(fields=["payer", "created_at"], name="checkout_session_payer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Checkout {self.id} {self.amount} {self.status}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.claimed_at is not None
+
+    def is_expired_at(self, now: dt.datetime) -> bool:
+        """Whether an unclaimed session has passed its expiry (or was expired)."""
+        if self.status == CheckoutSessionStatus.EXPIRED:
+            return True
+        return (
+            self.status == CheckoutSessionStatus.OPEN
+            and not self.is_claimed
+            and now >= self.expires_at
+        )
+
+    def status_at(self, now: dt.datetime) -> str:
+        """The status as of `now`: an OPEN session past its expiry reads EXPIRED."""
+        if self.is_expired_at(now):
+            return CheckoutSessionStatus.EXPIRED
+        return self.status

@@ -1,0 +1,213 @@
+"""Receiving gateway webhooks: verified, stored once, processed after commit (SPEC §6).
+
+Nothing is parsed or stored before the adapter has checked the signature over the
+exact bytes received. A verified message is stored once per (gateway, external id,
+type): a repeated delivery finds the unique constraint, and its sender gets the
+same success answer while nothing else happens. Processing runs in the `webhooks`
+queue after commit, so the gateway is answered at once (dj-stripe's
+`WebhookEventTrigger`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from django.db import IntegrityError, transaction
+
+from billing.errors import DomainError
+from payments.gateways import get_gateway
+from payments.gateways.base import GatewayError, GatewayEvent, InvalidSignature
+from payments.models import GatewayEventRecord, PaymentStatus
+from payments.services._webhooks import payment_named_by
+
+logger = logging.getLogger(__name__)
+
+# Backstop for what the adapters' `safe_payload` already removes: these keys never
+# reach the table, at any depth, whichever adapter forgot them.
+_SECRET_KEYS: Final = frozenset(
+    {
+        "token",
+        "tokenrecipient",
+        "cardcryptogrampacket",
+        "cryptogram",
+        "client_secret",
+        "cardnumber",
+        "pan",
+        "cvv",
+    }
+)
+# Column widths of GatewayEventRecord; a verified body that overflows them is not a
+# message the gateway sends.
+_MAX_EXTERNAL_ID: Final = 100
+_MAX_KIND: Final = 64
+_MAX_GATEWAY_REFERENCE: Final = 64
+# Only these states may still take the payer's money (CloudPayments code 13).
+_ACCEPTING_STATUSES: Final = frozenset(
+    {PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION}
+)
+
+
+class InvalidWebhookSignature(DomainError):
+    """The webhook signature is missing or does not match the body."""
+
+    code = "invalid_signature"
+    http_status = 401
+
+
+class MalformedWebhook(DomainError):
+    """The webhook is not a message that this gateway sends."""
+
+    code = "malformed_webhook"
+    http_status = 400
+
+
+class CheckAnswer(enum.IntEnum):
+    """Reply codes of CloudPayments' Check notification (GATEWAYS.md B1)."""
+
+    ACCEPT = 0
+    UNKNOWN_INVOICE = 10
+    WRONG_ACCOUNT = 11
+    WRONG_AMOUNT = 12
+    NOT_ACCEPTED = 13
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    record_id: int
+    event: GatewayEvent
+    # False for a repeated delivery of a message stored before.
+    is_new: bool
+
+
+def receive_gateway_event(
+    *,
+    gateway: str,
+    kind: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: dt.datetime,
+) -> ReceivedEvent:
+    """Verify, parse and store a webhook once; enqueue its processing on commit.
+
+    `kind` is CloudPayments' notification type from the URL, or "" for Stripe.
+
+    :raises InvalidWebhookSignature: when the signature is missing or wrong.
+    :raises MalformedWebhook: when a verified body is not a gateway message.
+    :raises UnknownGateway: when `gateway` is not configured.
+    """
+    adapter = get_gateway(gateway)
+    try:
+        adapter.verify_webhook(body=body, headers=headers)
+    except InvalidSignature as error:
+        # The adapters' messages say what was wrong, never what the secret is.
+        logger.warning(
+            "payments.webhook.invalid_signature",
+            extra={"gateway": gateway, "kind": kind, "reason": str(error)},
+        )
+        raise InvalidWebhookSignature() from None
+    try:
+        event = adapter.parse_webhook(kind=kind, body=body)
+    except GatewayError as error:
+        logger.warning(
+            "payments.webhook.malformed",
+            extra={"gateway": gateway, "kind": kind, "reason": str(error)},
+        )
+        raise MalformedWebhook() from None
+    _require_fits(event)
+    record_id, is_new = _store_once(gateway, event, now=now)
+    return ReceivedEvent(record_id=record_id, event=event, is_new=is_new)
+
+
+def answer_cloudpayments_check(*, event: GatewayEvent) -> CheckAnswer:
+    """Whether CloudPayments may take the money a Check notification describes.
+
+    Read-only: the payment's own flow records the outcome when it arrives.
+    """
+    payment = payment_named_by(gateway="cloudpayments", reference=event.reference)
+    if payment is None:
+        return CheckAnswer.UNKNOWN_INVOICE
+    if _uuid_or_none(event.safe_payload.get("AccountId")) != payment.payer_id:
+        return CheckAnswer.WRONG_ACCOUNT
+    if event.amount != payment.amount:
+        return CheckAnswer.WRONG_AMOUNT
+    if payment.status not in _ACCEPTING_STATUSES:
+        return CheckAnswer.NOT_ACCEPTED
+    return CheckAnswer.ACCEPT
+
+
+def _require_fits(event: GatewayEvent) -> None:
+    if (
+        len(event.external_id) > _MAX_EXTERNAL_ID
+        or len(event.type) > _MAX_KIND
+        or len(event.gateway_reference or "") > _MAX_GATEWAY_REFERENCE
+    ):
+        raise MalformedWebhook(extra={"reason": "an identifier is too long"})
+
+
+def _store_once(
+    gateway: str, event: GatewayEvent, *, now: dt.datetime
+) -> tuple[int, bool]:
+    try:
+        with transaction.atomic():
+            record = GatewayEventRecord.objects.create(
+                gateway=gateway,
+                kind=event.type,
+                external_id=event.external_id,
+                gateway_reference=event.gateway_reference or "",
+                payload=_without_secrets(dict(event.safe_payload)),
+                received_at=now,
+            )
+            # Robust: the row is safe once committed, so a broker outage must not
+            # turn into an error reply and a redelivery; the beat sweep
+            # (`payments.retry_gateway_events`) picks up what was never enqueued.
+            record_id = record.id
+            transaction.on_commit(lambda: _enqueue_processing(record_id), robust=True)
+    except IntegrityError:
+        stored = (
+            GatewayEventRecord.objects.filter(
+                gateway=gateway, external_id=event.external_id, kind=event.type
+            )
+            .values_list("id", flat=True)
+            .first()
+        )
+        if stored is None:
+            raise
+        logger.info(
+            "payments.webhook.duplicate",
+            extra={"gateway": gateway, "kind": event.type, "record": stored},
+        )
+        return stored, False
+    return record.id, True
+
+
+def _enqueue_processing(record_id: int) -> None:
+    # Imported here, as tasks import services lazily too (HackSoft): tasks are the
+    # entry points above services, and a module-level import would be a cycle.
+    from payments.tasks import process_gateway_event
+
+    process_gateway_event.delay(record_id=record_id)
+
+
+def _without_secrets(value: object) -> object:
+    if isinstance(value, dict):
+        return {
+            key: _without_secrets(item)
+            for key, item in value.items()
+            if str(key).lower() not in _SECRET_KEYS
+        }
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    return value
+
+
+def _uuid_or_none(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,471 @@
+"""Webhooks in (SPEC §6): verified over the raw body, stored once, applied forward.
+
+What happens to a stored event afterwards, in detail, is in
+`test_webhook_processing.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from pytest_django.fixtures import Settings
+
+from billing.models import BillingEvent, StatusChange
+from billing.money import Money
+from payments.api.webhooks import MAX_BODY_BYTES
+from payments.gateways.base import PaymentSnapshot, PaymentState
+from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
+from payments.models import PaymentStatus as S
+from tests.payments.webhook_messages import (
+    CARD_TOKEN,
+    CLIENT_SECRET,
+    CLOUDPAYMENTS_SECRET,
+    FORM,
+    NOW,
+    PAYER_EMAIL,
+    PAYER_NAME,
+    WebhookPoster,
+    cloudpayments_body,
+    cloudpayments_fields,
+    cloudpayments_headers,
+    gateways_for_webhook_tests,
+    new_payment,
+    stripe_body,
+    stripe_headers,
+    stripe_intent_event,
+)
+
+if TYPE_CHECKING:
+    from tests.payments.webhook_messages import Response
+
+pytestmark = pytest.mark.django_db
+
+E = GatewayEventStatus
+
+
+@pytest.fixture(autouse=True)
+def gateway_records(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, PaymentSnapshot]]:
+    yield from gateways_for_webhook_tests(settings, monkeypatch)
+
+
+@pytest.fixture
+def post(
+    client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> WebhookPoster:
+    return WebhookPoster(client, django_capture_on_commit_callbacks)
+
+
+def _transitions(payment: Payment) -> list[tuple[str, str]]:
+    return list(
+        StatusChange.objects.filter(object_type="payment", object_id=str(payment.id))
+        .order_by("id")
+        .values_list("from_status", "to_status")
+    )
+
+
+def _events(payment: Payment) -> list[str]:
+    return list(
+        BillingEvent.objects.filter(payload__payment_id=str(payment.id))
+        .order_by("cursor")
+        .values_list("type", flat=True)
+    )
+
+
+def _error_code(response: Response) -> str:
+    body = response.json()
+    assert set(body) == {"code", "message", "extra"}
+    return str(body["code"])
+
+
+def _status(payment: Payment) -> str:
+    payment.refresh_from_db()
+    return payment.status
+
+
+class TestCloudPaymentsNotification:
+    def test_a_signed_pay_is_stored_once_and_settles_the_payment(
+        self, post: WebhookPoster
+    ) -> None:
+        """The reply is `{"code": 0}`; the payment succeeds with the captured sum."""
+        payment = new_payment()
+
+        response = post.cloudpayments("pay", cloudpayments_fields(payment, "pay"))
+
+        assert (response.status_code, response.json()) == (200, {"code": 0})
+        record = GatewayEventRecord.objects.get()
+        assert (record.kind, record.external_id) == ("cloudpayments.pay", "1001")
+        assert (record.status, record.payment_id) == (E.PROCESSED, payment.id)
+        payment.refresh_from_db()
+        assert (payment.status, payment.captured_minor) == (S.SUCCEEDED, 1000)
+        assert _events(payment) == ["payment.succeeded"]
+
+    def test_the_signature_of_the_decoded_body_alone_is_accepted(
+        self, post: WebhookPoster
+    ) -> None:
+        """`X-Content-HMAC` signs the URL-decoded body (GATEWAYS.md B4)."""
+        body = cloudpayments_body(cloudpayments_fields(new_payment(), "pay"))
+        headers = cloudpayments_headers(body, decoded=True)
+
+        response = post.cloudpayments("pay", {}, body=body, headers=headers)
+
+        assert response.json() == {"code": 0}
+        assert GatewayEventRecord.objects.count() == 1
+
+    @pytest.mark.parametrize("fault", ["missing", "wrong_secret", "tampered_body"])
+    def test_a_bad_signature_is_refused_and_nothing_is_stored(
+        self, post: WebhookPoster, fault: str
+    ) -> None:
+        payment = new_payment()
+        body = cloudpayments_body(cloudpayments_fields(payment, "pay"))
+        headers = {
+            "missing": {},
+            "wrong_secret": cloudpayments_headers(body, secret="not-the-secret"),
+            "tampered_body": cloudpayments_headers(body),
+        }[fault]
+        if fault == "tampered_body":
+            body = body.replace(b"Amount=10.00", b"Amount=0.01")
+
+        response = post.cloudpayments("pay", {}, body=body, headers=headers)
+
+        assert response.status_code == 401
+        assert _error_code(response) == "invalid_signature"
+        assert GatewayEventRecord.objects.count() == 0
+        assert _status(payment) == S.PENDING
+        assert _transitions(payment) == []
+
+    def test_a_body_over_one_mebibyte_is_refused(self, post: WebhookPoster) -> None:
+        body = b"TransactionId=1&Data=" + b"x" * MAX_BODY_BYTES
+
+        response = post.cloudpayments("pay", {}, body=body)
+
+        assert response.status_code == 413
+        assert _error_code(response) == "payload_too_large"
+        assert GatewayEventRecord.objects.count() == 0
+
+    def test_a_declared_length_over_the_limit_is_refused_unread(
+        self, client: Client
+    ) -> None:
+        body = b"TransactionId=1"
+
+        response = client.post(
+            "/webhooks/cloudpayments/pay/",
+            data=body,
+            content_type=FORM,
+            CONTENT_LENGTH=str(MAX_BODY_BYTES + 1),
+            headers=cloudpayments_headers(body),
+        )
+
+        assert response.status_code == 413
+        assert GatewayEventRecord.objects.count() == 0
+
+    def test_a_verified_body_that_is_no_notification_is_refused(
+        self, post: WebhookPoster
+    ) -> None:
+        fields = cloudpayments_fields(new_payment(), "pay")
+        del fields["TransactionId"]
+
+        response = post.cloudpayments("pay", fields)
+
+        assert response.status_code == 400
+        assert _error_code(response) == "malformed_webhook"
+        assert GatewayEventRecord.objects.count() == 0
+
+    def test_an_unknown_notification_type_is_not_found(
+        self, post: WebhookPoster
+    ) -> None:
+        response = post.cloudpayments("payout", {"TransactionId": "1"})
+
+        assert response.status_code == 404
+        assert _error_code(response) == "not_found"
+
+    def test_only_post_is_allowed(self, client: Client) -> None:
+        assert client.get("/webhooks/cloudpayments/pay/").status_code == 405
+
+    def test_a_duplicate_is_stored_once_and_applied_once(
+        self, post: WebhookPoster
+    ) -> None:
+        """The repeat gets the same answer, so that the gateway stops sending it."""
+        payment = new_payment()
+        fields = cloudpayments_fields(payment, "pay")
+
+        replies = [post.cloudpayments("pay", fields) for _ in range(2)]
+
+        assert [reply.json() for reply in replies] == [{"code": 0}, {"code": 0}]
+        assert GatewayEventRecord.objects.count() == 1
+        assert _transitions(payment) == [(S.PENDING, S.SUCCEEDED)]
+        assert _events(payment) == ["payment.succeeded"]
+
+    def test_the_stored_payload_holds_no_token_and_no_personal_data(
+        self, post: WebhookPoster
+    ) -> None:
+        post.cloudpayments("pay", cloudpayments_fields(new_payment(), "pay"))
+
+        payload = GatewayEventRecord.objects.get().payload
+        assert {"Token", "Name", "Email"}.isdisjoint(payload)
+        stored = json.dumps(payload)
+        assert all(s not in stored for s in (CARD_TOKEN, PAYER_NAME, PAYER_EMAIL))
+        assert payload["CardLastFour"] == "4242"
+
+    def test_a_fail_records_the_decline_reason(self, post: WebhookPoster) -> None:
+        payment = new_payment()
+
+        post.cloudpayments("fail", cloudpayments_fields(payment, "fail"))
+
+        payment.refresh_from_db()
+        assert (payment.status, payment.failure_code) == (S.FAILED, "5051")
+
+
+Change = Callable[[Payment], dict[str, str]]
+
+
+def _unchanged(payment: Payment) -> dict[str, str]:
+    return {}
+
+
+def _no_such_payment(payment: Payment) -> dict[str, str]:
+    return {"InvoiceId": f"payment:{uuid.uuid4()}"}
+
+
+class TestCloudPaymentsCheck:
+    @pytest.mark.parametrize(
+        ("change", "status", "code"),
+        [
+            (_unchanged, S.PENDING, 0),
+            (_unchanged, S.REQUIRES_ACTION, 0),
+            (lambda payment: {"InvoiceId": "order:42"}, S.PENDING, 10),
+            (_no_such_payment, S.PENDING, 10),
+            (lambda payment: {"AccountId": str(uuid.uuid4())}, S.PENDING, 11),
+            (lambda payment: {"Amount": "10.01"}, S.PENDING, 12),
+            (lambda payment: {"Currency": "USD"}, S.PENDING, 12),
+            (_unchanged, S.SUCCEEDED, 13),
+            (_unchanged, S.FAILED, 13),
+        ],
+    )
+    def test_answers_whether_the_payment_may_take_the_money(
+        self, post: WebhookPoster, change: Change, status: str, code: int
+    ) -> None:
+        payment = new_payment(status=status)
+        fields = cloudpayments_fields(payment, "check", **change(payment))
+
+        response = post.cloudpayments("check", fields)
+
+        assert response.json() == {"code": code}
+
+    def test_a_check_is_stored_and_changes_nothing(self, post: WebhookPoster) -> None:
+        payment = new_payment()
+
+        post.cloudpayments("check", cloudpayments_fields(payment, "check"))
+
+        record = GatewayEventRecord.objects.get()
+        assert (record.kind, record.status) == ("cloudpayments.check", E.IGNORED)
+        assert "Token" not in record.payload
+        assert _status(payment) == S.PENDING
+
+
+def _succeeded(payment: Payment, **fields: Any) -> dict[str, Any]:
+    return stripe_intent_event(
+        payment, "payment_intent.succeeded", status="succeeded", **fields
+    )
+
+
+class TestStripeWebhook:
+    def test_a_signed_event_is_stored_once_and_settles_the_payment(
+        self, post: WebhookPoster
+    ) -> None:
+        payment = new_payment(gateway="stripe")
+        event = _succeeded(payment)
+
+        response = post.stripe(event)
+
+        assert (response.status_code, response.json()) == (200, {"received": True})
+        record = GatewayEventRecord.objects.get()
+        assert (record.external_id, record.status) == (event["id"], E.PROCESSED)
+        payment.refresh_from_db()
+        assert (payment.status, payment.gateway_reference) == (
+            S.SUCCEEDED,
+            "pi_webhook_1",
+        )
+
+    @pytest.mark.parametrize("fault", ["missing", "wrong_secret", "tampered_body"])
+    def test_a_bad_signature_is_refused_and_nothing_is_stored(
+        self, post: WebhookPoster, fault: str
+    ) -> None:
+        payment = new_payment(gateway="stripe")
+        body = stripe_body(_succeeded(payment))
+        headers = {
+            "missing": {},
+            "wrong_secret": stripe_headers(body, secret="whsec_other"),
+            "tampered_body": stripe_headers(body),
+        }[fault]
+        if fault == "tampered_body":
+            body = body.replace(b'"amount": 1000', b'"amount": 1')
+
+        response = post.stripe({}, body=body, headers=headers)
+
+        assert response.status_code == 401
+        assert _error_code(response) == "invalid_signature"
+        assert GatewayEventRecord.objects.count() == 0
+        assert _status(payment) == S.PENDING
+
+    @pytest.mark.parametrize(("age", "status_code"), [(290, 200), (301, 401)])
+    def test_a_signature_older_than_300_seconds_is_a_replay(
+        self, post: WebhookPoster, age: int, status_code: int
+    ) -> None:
+        body = stripe_body(_succeeded(new_payment(gateway="stripe")))
+        headers = stripe_headers(body, timestamp=int(time.time()) - age)
+
+        response = post.stripe({}, body=body, headers=headers)
+
+        assert response.status_code == status_code
+        assert GatewayEventRecord.objects.count() == (1 if status_code == 200 else 0)
+
+    def test_a_body_over_one_mebibyte_is_refused(self, post: WebhookPoster) -> None:
+        response = post.stripe({}, body=b" " * (MAX_BODY_BYTES + 1))
+
+        assert response.status_code == 413
+        assert GatewayEventRecord.objects.count() == 0
+
+    def test_a_verified_body_that_is_no_event_is_refused(
+        self, post: WebhookPoster
+    ) -> None:
+        response = post.stripe({"object": "charge", "id": "ch_1"})
+
+        assert response.status_code == 400
+        assert _error_code(response) == "malformed_webhook"
+        assert GatewayEventRecord.objects.count() == 0
+
+    def test_a_duplicate_is_stored_once_and_applied_once(
+        self, post: WebhookPoster
+    ) -> None:
+        payment = new_payment(gateway="stripe")
+        event = _succeeded(payment)
+
+        replies = [post.stripe(event) for _ in range(2)]
+
+        assert [reply.status_code for reply in replies] == [200, 200]
+        assert GatewayEventRecord.objects.count() == 1
+        assert _transitions(payment) == [(S.PENDING, S.SUCCEEDED)]
+        assert _events(payment) == ["payment.succeeded"]
+
+    def test_the_stored_payload_holds_no_client_secret_or_e_mail(
+        self, post: WebhookPoster
+    ) -> None:
+        post.stripe(_succeeded(new_payment(gateway="stripe")))
+
+        stored = json.dumps(GatewayEventRecord.objects.get().payload)
+        assert CLIENT_SECRET not in stored
+        assert PAYER_EMAIL not in stored
+
+    def test_a_failed_intent_records_the_decline_code(
+        self, post: WebhookPoster
+    ) -> None:
+        payment = new_payment(gateway="stripe")
+        error = {"code": "card_declined", "decline_code": "insufficient_funds"}
+
+        post.stripe(
+            stripe_intent_event(
+                payment,
+                "payment_intent.payment_failed",
+                status="requires_payment_method",
+                last_payment_error=error,
+            )
+        )
+
+        payment.refresh_from_db()
+        assert (payment.status, payment.failure_code) == (
+            S.FAILED,
+            "insufficient_funds",
+        )
+
+
+def _recorded_success(payment: Payment) -> PaymentSnapshot:
+    return PaymentSnapshot(
+        gateway_reference="1001",
+        reference=f"payment:{payment.id}",
+        state=PaymentState.SUCCEEDED,
+        amount=payment.amount,
+        captured=payment.amount,
+        refunded=Money(0, payment.currency),
+        created_at=NOW,
+    )
+
+
+class TestOrderAndOrphans:
+    @pytest.mark.parametrize("order", [("fail", "pay"), ("pay", "fail")])
+    def test_a_fail_and_a_pay_for_one_payment_end_alike_in_either_order(
+        self,
+        post: WebhookPoster,
+        gateway_records: dict[str, PaymentSnapshot],
+        order: tuple[str, str],
+    ) -> None:
+        """The gateway's current record decides: captured money outranks a decline."""
+        payment = new_payment()
+        gateway_records[f"payment:{payment.id}"] = _recorded_success(payment)
+
+        for kind in order:
+            post.cloudpayments(kind, cloudpayments_fields(payment, kind))
+
+        assert _status(payment) == S.SUCCEEDED
+        assert _transitions(payment) == [(S.PENDING, S.SUCCEEDED)]
+
+    def test_a_fail_after_the_pay_changes_nothing(self, post: WebhookPoster) -> None:
+        payment = new_payment()
+
+        for kind in ("pay", "fail"):
+            post.cloudpayments(kind, cloudpayments_fields(payment, kind))
+
+        assert _status(payment) == S.SUCCEEDED
+        fail = GatewayEventRecord.objects.get(kind="cloudpayments.fail")
+        assert fail.status == E.IGNORED
+
+    def test_a_pay_after_the_fail_of_another_attempt_settles_that_attempt(
+        self, post: WebhookPoster
+    ) -> None:
+        declined, retried = new_payment(), new_payment()
+
+        post.cloudpayments("fail", cloudpayments_fields(declined, "fail"))
+        post.cloudpayments(
+            "pay", cloudpayments_fields(retried, "pay", transaction_id="1002")
+        )
+
+        assert (_status(declined), _status(retried)) == (S.FAILED, S.SUCCEEDED)
+
+    def test_an_event_for_an_unknown_payment_is_kept_as_orphaned(
+        self, post: WebhookPoster, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        stranger = new_payment()
+        fields = cloudpayments_fields(
+            stranger, "pay", InvoiceId=f"payment:{uuid.uuid4()}", transaction_id="9"
+        )
+
+        with caplog.at_level(logging.WARNING):
+            response = post.cloudpayments("pay", fields)
+
+        assert response.json() == {"code": 0}
+        assert GatewayEventRecord.objects.get().status == E.ORPHANED
+        assert "payments.webhook.orphaned" in caplog.messages
+        assert _status(stranger) == S.PENDING
+
+
+def test_no_token_or_secret_reaches_the_logs(
+    post: WebhookPoster, caplog: pytest.LogCaptureFixture
+) -> None:
+    fields = cloudpayments_fields(new_payment(), "pay")
+    forged = cloudpayments_headers(cloudpayments_body(fields), secret="x")
+
+    with caplog.at_level(logging.DEBUG):
+        post.cloudpayments("pay", fields, headers=forged)
+        post.cloudpayments("pay", fields)
+
+    logged = " ".join(str(record.__dict__) for record in caplog.records)
+    assert all(s not in logged for s in (CARD_TOKEN, CLOUDPAYMENTS_SECRET, PAYER_EMAIL))
