@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("sandbox_throughput",)
+BENCHMARKS = ("sandbox_throughput", "webhook_intake")
 
 
 def main() -> None:

@@ -56,8 +56,15 @@ class LoadGenerator:
             for request in requests:
                 sent_at = time.perf_counter()
                 writer.write(self._encode(request))
-                status, body = await self._read_reply(reader)
+                status, body, keep_alive = await self._read_reply(reader)
                 on_reply(request, Reply(status, body, time.perf_counter() - sent_at))
+                if not keep_alive:
+                    # Servers without keep-alive (gunicorn's sync workers) close
+                    # after each reply; opening the next connection is part of the cost.
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(
+                        self._host, self._port
+                    )
         finally:
             writer.close()
 
@@ -71,14 +78,18 @@ class LoadGenerator:
         return ("\r\n".join(head) + "\r\n\r\n").encode() + request.body
 
     @staticmethod
-    async def _read_reply(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    async def _read_reply(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         length = 0
+        keep_alive = True
         for line in lines[1:]:
             name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
+            name = name.strip().lower()
+            if name == "content-length":
                 length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                keep_alive = False
         body = await reader.readexactly(length) if length else b""
-        return status, body
+        return status, body, keep_alive

@@ -11,7 +11,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import aiohttp
 
 from bench.loadgen import LoadGenerator, Reply, Request
 from bench.machine import describe_machine
+from bench.services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_MS = 50
@@ -33,12 +33,6 @@ WARM_UP = 500
 GOAL_PER_SECOND = 800
 PUBLIC_ID = "pk_bench"
 API_SECRET = "bench-secret"  # noqa: S105 - the benchmark's own throw-away sandbox
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start_sandbox(port: int) -> subprocess.Popen[bytes]:
@@ -172,7 +166,7 @@ async def _run(base: str, sandbox_pid: int) -> None:
 
 
 def main() -> None:
-    port = _free_port()
+    port = free_port()
     sandbox = _start_sandbox(port)
     try:
         asyncio.run(_run(f"http://127.0.0.1:{port}", sandbox.pid))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +18,18 @@ class ApiRootApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(
             {
+                "payments": reverse("payments-api:payment-list", request=request),
+                "checkout_sessions": reverse(
+                    "payments-api:checkout-session-create", request=request
+                ),
+                # A template: support staff fill in the payer's UUID.
+                "payer": unquote(
+                    reverse(
+                        "payments-api:payer-detail",
+                        kwargs={"payer_id": "{payer_uuid}"},
+                        request=request,
+                    )
+                ),
                 "schema": reverse("api-schema", request=request),
                 "docs": reverse("api-docs", request=request),
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -49,11 +50,20 @@ def rabbitmq_worker(tmp_path: object) -> Iterator[Celery]:
     client = Celery("test-client", broker=RABBITMQ_URL, backend="rpc://")
     client.conf.task_default_queue = queue
     try:
+        _wait_until_consuming(client, worker)
         yield client
     finally:
         worker.terminate()
         worker.wait(timeout=20)
         client.close()
+
+
+def _wait_until_consuming(client: Celery, worker: subprocess.Popen[bytes]) -> None:
+    """Block until the worker answers a broadcast ping: then it consumes its queue."""
+    deadline = time.monotonic() + 90
+    while not client.control.ping(timeout=1.0):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the Celery worker did not come up")
 
 
 class TestCeleryOverRabbitMQ:

@@ -35,3 +35,15 @@ class TestLoadDemoData:
 
         assert User.objects.filter(email__endswith="@example.com").count() == 3
         assert User.objects.get(email="support@example.com").name == "Sam Support"
+
+    def test_with_a_web_address_opens_a_checkout_page_per_gateway(self) -> None:
+        from payments.models import CheckoutSession
+
+        out = io.StringIO()
+
+        call_command("load_demo_data", web_url="http://127.0.0.1:8000/", stdout=out)
+
+        sessions = CheckoutSession.objects.order_by("gateway")
+        assert [s.gateway for s in sessions] == ["cloudpayments", "stripe"]
+        for session in sessions:
+            assert f"http://127.0.0.1:8000/checkout/{session.id}/" in out.getvalue()

@@ -31,6 +31,11 @@ CARD_NUMBERS = {
     "stripe": ["4000000000003220", "4242424242424242", "4000000000009995"],
 }
 _DIGIT_RUN = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+# UUIDs (dashed, or 32 hex digits as SQLite stores them) can hold long digit runs
+# that happen to pass the Luhn check; they are identifiers, not cards.
+_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
 
 
 def _pay_every_way(url: str, gateway: str) -> list[str]:
@@ -82,7 +87,8 @@ def _every_stored_text() -> list[str]:
 
 
 def _card_numbers_in(text: str) -> list[str]:
-    return [run for run in _DIGIT_RUN.findall(text) if passes_luhn(run)]
+    without_ids = _UUID.sub("<uuid>", text)
+    return [run for run in _DIGIT_RUN.findall(without_ids) if passes_luhn(run)]
 
 
 @pytest.mark.parametrize("gateway", ["cloudpayments", "stripe"])

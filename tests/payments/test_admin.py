@@ -296,3 +296,18 @@ class TestQueryCount:
             admin_client.get(_changelist(model))
 
         assert len(many) == len(few)
+
+
+class TestStaffRoles:
+    @pytest.mark.parametrize("role", ["support", "accounting"])
+    def test_staff_roles_can_view_but_not_change_payments(self, role: str) -> None:
+        from django.contrib.auth.models import Group
+
+        from accounts.models import User
+
+        user = User.objects.create_user(f"{role}@example.com", "pw", is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+
+        assert user.has_perm("payments.view_payment")
+        assert user.has_perm("billing.view_billingevent")
+        assert not user.has_perm("payments.change_payment")

@@ -50,8 +50,8 @@ class Command(BaseCommand):
         settings.VAR_DIR.mkdir(exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
-        call_command("load_demo_data", stdout=self.stdout)
         web = f"http://127.0.0.1:{options['web_port']}"
+        call_command("load_demo_data", web_url=web, stdout=self.stdout)
         sandbox = f"http://127.0.0.1:{options['sandbox_port']}"
         children = self._children(options["web_port"], options["sandbox_port"])
         processes = {child.name: self._spawn(child) for child in children}

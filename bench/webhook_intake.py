@@ -1,0 +1,297 @@
+"""Webhook intake: signed CloudPayments Pay notifications into the running service.
+
+The service runs as in production: gunicorn on PostgreSQL, Celery workers consuming
+RabbitMQ. A load generator in this process (a separate one from the service) sends
+20,000 signed Pay notifications over loopback, a quarter of them duplicates, in
+shuffled order, for payments that are waiting for them. It reports how many
+notifications were accepted per second and their latency, then waits until every
+one is processed and counts what was sent, stored once and applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench.loadgen import LoadGenerator, Reply, Request
+from bench.machine import describe_machine
+from bench.services import (
+    ROOT,
+    free_port,
+    manage,
+    peak_rss_mib,
+    running,
+    wait_until_answering,
+)
+
+NOTIFICATIONS = int(os.environ.get("BENCH_WEBHOOKS", "20000"))
+DUPLICATE_SHARE = 0.25
+CONNECTIONS = int(os.environ.get("BENCH_WEBHOOK_CONNECTIONS", "16"))
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
+WEB_THREADS = os.environ.get("BENCH_WEB_THREADS", "4")
+# BENCH_NO_WORKER=1 measures intake alone: nothing is processed while notifications
+# arrive (and nothing afterwards either).
+WITH_WORKER = not os.environ.get("BENCH_NO_WORKER")
+GOAL_PER_SECOND = 1000
+GOAL_P99_MS = 100
+API_SECRET = "bench-webhook-secret"  # noqa: S105 - a throw-away benchmark database
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+RABBITMQ = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+DATABASE = "billing_bench_webhooks"
+
+
+def _environment(var_dir: Path, sandbox_port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-at-all",
+        "TOKEN_ENCRYPTION_KEYS": "zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E=",
+        "JWT_SIGNING_KEY": "bench-only",
+        "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
+        "CELERY_BROKER_URL": RABBITMQ,
+        "CELERY_RESULT_BACKEND": "django-db",
+        "CLOUDPAYMENTS_API_SECRET": API_SECRET,
+        # Processing asks the gateway about a payment before moving it: the sandbox
+        # answers as CloudPayments would for payments it never saw.
+        "SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
+        "CLOUDPAYMENTS_API_URL": f"http://127.0.0.1:{sandbox_port}/",
+        "VAR_DIR": str(var_dir),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _purge_webhook_queue(env: dict[str, str]) -> None:
+    """Drop task messages left by an interrupted earlier run (their rows are gone)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "purge",
+            "-f",
+            "-Q",
+            "webhooks",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def _create_waiting_payments(env: dict[str, str], count: int) -> list[tuple[str, int]]:
+    """Payments in PENDING, as if each had just been sent to CloudPayments."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from billing.models import Payer
+    from payments.models import Payment
+
+    now = dt.datetime.now(dt.UTC)
+    payer = Payer.objects.create(id=uuid.uuid4())
+    first_transaction = 1_000_000 + Payment.objects.count()
+    payments = [
+        Payment(
+            id=uuid.uuid4(),
+            payer=payer,
+            kind="ONE_OFF",
+            gateway="cloudpayments",
+            amount_minor=19_900,
+            currency="RUB",
+            idempotency_key=f"bench:{uuid.uuid4()}",
+            gateway_reference=str(first_transaction + index),
+            created_at=now,
+            updated_at=now,
+        )
+        for index in range(count)
+    ]
+    Payment.objects.bulk_create(payments, batch_size=2000)
+    return [(str(p.id), int(str(p.gateway_reference))) for p in payments]
+
+
+def _pay_notification(payment_id: str, transaction_id: int, payer_id: str) -> bytes:
+    fields = {
+        "TransactionId": transaction_id,
+        "Amount": "199.00",
+        "Currency": "RUB",
+        "PaymentAmount": "199.00",
+        "PaymentCurrency": "RUB",
+        "DateTime": "2026-11-23 12:00:00",
+        "CardFirstSix": "400000",
+        "CardLastFour": "3055",
+        "CardType": "Visa",
+        "CardExpDate": "12/30",
+        "TestMode": 1,
+        "Status": "Completed",
+        "OperationType": "Payment",
+        "InvoiceId": f"payment:{payment_id}",
+        "AccountId": payer_id,
+        "GatewayName": "Test",
+    }
+    return urllib.parse.urlencode(fields).encode()
+
+
+def _requests(bodies: list[bytes]) -> Iterator[Request]:
+    for body in bodies:
+        signature = base64.b64encode(
+            hmac.new(API_SECRET.encode(), body, hashlib.sha256).digest()
+        ).decode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-HMAC": signature,
+        }
+        yield Request("POST", "/webhooks/cloudpayments/pay/", body, headers)
+
+
+def _counts(env: dict[str, str]) -> dict[str, int]:
+    from billing.models import StatusChange
+    from payments.models import GatewayEventRecord, Payment
+
+    return {
+        "stored": GatewayEventRecord.objects.count(),
+        "processed": GatewayEventRecord.objects.filter(status="PROCESSED").count(),
+        "succeeded": Payment.objects.filter(status="SUCCEEDED").count(),
+        "transitions": StatusChange.objects.filter(to_status="SUCCEEDED").count(),
+    }
+
+
+def main() -> None:
+    var_dir = Path(os.environ.get("BENCH_VAR_DIR", "/tmp/billing-bench"))  # noqa: S108
+    var_dir.mkdir(parents=True, exist_ok=True)
+    sandbox_port = free_port()
+    env = _environment(var_dir, sandbox_port)
+    unique = int(NOTIFICATIONS * (1 - DUPLICATE_SHARE))
+    print("Webhook intake (signed CloudPayments Pay notifications)")
+    print(f"  machine:      {describe_machine()}")
+    _recreate_database()
+    manage("migrate", "--noinput", env=env)
+    _purge_webhook_queue(env)
+    targets = _create_waiting_payments(env, unique)
+    from billing.models import Payer
+
+    payer_id = str(Payer.objects.get().id)
+    bodies = [_pay_notification(pid, tx, payer_id) for pid, tx in targets]
+    bodies += random.choices(bodies, k=NOTIFICATIONS - unique)
+    random.shuffle(bodies)
+    port = free_port()
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WEB_WORKERS),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        WEB_THREADS,
+        "--log-level",
+        "warning",
+    ]
+    if not WITH_WORKER:
+        worker = [sys.executable, "-c", "import time; time.sleep(600)"]
+    else:
+        worker = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "webhooks",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    sandbox = [
+        sys.executable,
+        "manage.py",
+        "gateway_sandbox",
+        "--port",
+        str(sandbox_port),
+        "--notify-url",
+        "",
+        "--max-in-flight",
+        "64",
+    ]
+    with (
+        running(sandbox, env, var_dir / "sandbox.log"),
+        running(web, env, var_dir / "web.log"),
+        running(worker, env, var_dir / "worker.log") as w,
+    ):
+        wait_until_answering(f"http://127.0.0.1:{port}/healthz")
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+
+        def record(request: Request, reply: Reply) -> None:
+            latencies.append(reply.seconds)
+            statuses[reply.status] = statuses.get(reply.status, 0) + 1
+
+        load = LoadGenerator(f"http://127.0.0.1:{port}", connections=CONNECTIONS)
+        elapsed = asyncio.run(load.run(_requests(bodies), record))
+        drain_started = time.perf_counter()
+        counts = _counts(env)
+        while (
+            counts["processed"] < counts["stored"]
+            and time.perf_counter() - drain_started < 300
+        ):
+            time.sleep(1)
+            counts = _counts(env)
+        drained = time.perf_counter() - drain_started
+        worker_memory = peak_rss_mib(w.pid)
+    cuts = statistics.quantiles(latencies, n=100)
+    rate = len(bodies) / elapsed
+    duplicates = len(bodies) - unique
+    workers = "Celery x2" if WITH_WORKER else "no Celery worker"
+    print(
+        f"  set-up:       gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads, "
+        f"{workers}, RabbitMQ, PostgreSQL"
+    )
+    print(
+        f"  sent:         {len(bodies)} ({unique} unique, {duplicates} duplicates)"
+        f" over {CONNECTIONS} connections; replies {statuses}"
+    )
+    print(f"  accepted:     {rate:.0f} notifications/s (goal >= {GOAL_PER_SECOND})")
+    print(
+        f"  latency:      p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms "
+        f"(goal p99 <= {GOAL_P99_MS} ms)"
+    )
+    print(f"  stored once:  {counts['stored']} rows for {unique} unique notifications")
+    print(
+        f"  processed:    {counts['processed']} ({drained:.1f} s after the last reply)"
+    )
+    print(
+        f"  applied:      {counts['succeeded']} payments succeeded, "
+        f"{counts['transitions']} SUCCEEDED transitions (each exactly once)"
+    )
+    print(f"  worker peak memory: {worker_memory:.0f} MiB")
