@@ -2,73 +2,33 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import flatten_fieldsets
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from billing.admin_base import EMPTY, ReadOnlyAdmin, as_uuid, link
 from billing.money import Money
 
 # Columns never shown, so never loaded: the cryptogram and the 3-D Secure form (PaReq).
 HIDDEN_PAYMENT_FIELDS = ("cryptogram", "action")
-EMPTY = "—"
 
-
-def as_uuid(term: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(term)
-    except ValueError:
-        return None
+__all__ = [
+    "EMPTY",
+    "HIDDEN_PAYMENT_FIELDS",
+    "PaymentRecordAdmin",
+    "as_uuid",
+    "link",
+    "money",
+]
 
 
 def money(amount: Money) -> str:
     return amount.format()
 
 
-def link(viewname: str, pk: object, text: object) -> SafeString | str:
-    if pk is None:
-        return EMPTY
-    return format_html("<a href='{}'>{}</a>", reverse(viewname, args=[pk]), text)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown, never added, changed or deleted; searched by `search_query`."""
-
-    actions = None
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return list(flatten_fieldsets(self.get_fieldsets(request, obj)))
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return queryset.filter(self.search_query(term)), False
-
-    def search_query(self, term: str) -> Q:
-        raise NotImplementedError
-
-    @admin.display(description="payer", ordering="payer_id")
-    def payer_link(self, obj: Any) -> SafeString | str:
-        return link("admin:billing_payer_change", obj.payer_id, obj.payer_id)
+class PaymentRecordAdmin(ReadOnlyAdmin):
+    """Read-only, with links to the payer and the payment a record belongs to."""
 
     @admin.display(description="payment")
     def payment_link(self, obj: Any) -> SafeString | str:

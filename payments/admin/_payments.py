@@ -14,7 +14,7 @@ from payments import selectors
 from payments.admin._base import (
     EMPTY,
     HIDDEN_PAYMENT_FIELDS,
-    ReadOnlyAdmin,
+    PaymentRecordAdmin,
     as_uuid,
     link,
     money,
@@ -62,7 +62,7 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(PaymentRecordAdmin):
     # The payer is shown by its id (a column of the payment), so the largest table
     # is listed without a join; refunds list their payment with `list_select_related`.
     list_display = (
@@ -201,7 +201,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(PaymentRecordAdmin):
     list_display = (
         "id",
         "created_at",

@@ -11,12 +11,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from billing.redaction import redact
-from payments.admin._base import EMPTY, ReadOnlyAdmin, as_uuid, money
+from payments.admin._base import EMPTY, PaymentRecordAdmin, as_uuid, money
 from payments.models import CheckoutSession, GatewayEventRecord, PaymentMethod
 
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(ReadOnlyAdmin):
+class PaymentMethodAdmin(PaymentRecordAdmin):
     list_display = (
         "id",
         "payer_link",
@@ -63,7 +63,7 @@ class PaymentMethodAdmin(ReadOnlyAdmin):
 
 
 @admin.register(GatewayEventRecord)
-class GatewayEventRecordAdmin(ReadOnlyAdmin):
+class GatewayEventRecordAdmin(PaymentRecordAdmin):
     list_display = (
         "received_at",
         "gateway",
@@ -102,7 +102,7 @@ class GatewayEventRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CheckoutSession)
-class CheckoutSessionAdmin(ReadOnlyAdmin):
+class CheckoutSessionAdmin(PaymentRecordAdmin):
     list_display = (
         "id",
         "created_at",
