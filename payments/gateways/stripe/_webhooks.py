@@ -20,8 +20,12 @@ from payments.gateways.stripe._amounts import from_stripe
 # Stripe rejects older signatures itself; the same window as its SDK's default.
 TOLERANCE_SECONDS: Final = 300
 # Kept out of stored payloads: the intent's client secret (it lets a browser
-# confirm the payment) and the payer's personal data (SPEC §1: no name, no e-mail).
-SECRET_KEYS: Final = frozenset({"client_secret", "email", "receipt_email", "name"})
+# confirm the payment), the PaymentMethod id (our token: with the secret key it
+# charges the card off-session) and the payer's personal data (SPEC §1: no name,
+# no e-mail). Masked card details (brand, last four) stay.
+SECRET_KEYS: Final = frozenset(
+    {"client_secret", "payment_method", "email", "receipt_email", "name"}
+)
 _PAYMENT_STATES: Final = {
     "succeeded": PaymentState.SUCCEEDED,
     "requires_capture": PaymentState.AUTHORIZED,

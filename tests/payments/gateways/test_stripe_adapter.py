@@ -560,6 +560,9 @@ class TestWebhooks:
         assert event.amount == TEN_DOLLARS
         assert raw["data"]["object"]["client_secret"]
         assert "client_secret" not in json.dumps(event.safe_payload)
+        token = raw["data"]["object"]["payment_method"]
+        assert token.startswith("pm_")
+        assert token not in json.dumps(event.safe_payload)
 
     def test_a_refund_event_names_the_payment(
         self,
