@@ -34,6 +34,9 @@ def expire_stale_payments() -> int:
     name="payments.process_gateway_event",
     queue="webhooks",
     acks_late=True,
+    # The outcome is recorded on the event's row; a result row per notification
+    # (and a STARTED row before it) would double the worker's writes.
+    ignore_result=True,
     # A lock timeout or a lost connection is worth an early retry; any other error
     # leaves the record FAILED for the beat sweep (`retry_gateway_events`).
     autoretry_for=(OperationalError, InterfaceError),
@@ -47,6 +50,24 @@ def process_gateway_event(*, record_id: int, **kwargs: object) -> str:
     from payments.services import process_gateway_event as process
 
     return process(record_id=record_id, now=_now())
+
+
+@shared_task(
+    name="payments.drain_gateway_events",
+    queue="webhooks",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def drain_gateway_events(**kwargs: object) -> int:
+    """Process the webhook events stored and not yet claimed (idempotent)."""
+    from payments.services import drain_gateway_events as drain
+
+    return drain(clock=_now)
 
 
 @shared_task(name="payments.retry_gateway_events", queue="webhooks", acks_late=True)

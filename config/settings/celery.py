@@ -21,6 +21,10 @@ CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name), routing_key=name)
     for name in ("default", "payments", "billing", "webhooks")
 ]
+# Webhook intake publishes at most one drain task per this many seconds from each
+# web process, due that much later; the drain processes every event stored by then.
+# An eager task runs when published, so there is no pending drain to wait for.
+WEBHOOK_DRAIN_DELAY_SECONDS = 0.0 if CELERY_TASK_ALWAYS_EAGER else 0.1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute (https://crontab.guru/#*_*_*_*_*): beat and a worker are alive.

@@ -40,6 +40,9 @@ class GatewayEventRecord(models.Model):
         related_name="gateway_events",
     )
     received_at = models.DateTimeField()
+    # Set by the drain that took the record on (`drain_gateway_events`), so that a
+    # parallel drain leaves it alone; the row lock still decides who applies it.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

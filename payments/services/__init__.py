@@ -44,7 +44,11 @@ from payments.services._webhook_intake import (
     answer_cloudpayments_check,
     receive_gateway_event,
 )
-from payments.services._webhooks import gateway_events_to_retry, process_gateway_event
+from payments.services._webhooks import (
+    drain_gateway_events,
+    gateway_events_to_retry,
+    process_gateway_event,
+)
 
 __all__ = [
     "CHECKOUT_SESSION_TTL",
@@ -73,6 +77,7 @@ __all__ = [
     "complete_3ds",
     "create_checkout_session",
     "default_payment_method",
+    "drain_gateway_events",
     "expire_stale_payments",
     "finish_checkout_after_3ds",
     "gateway_events_to_retry",

@@ -13,12 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import math
+import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 
 from billing.errors import DomainError
 from payments.gateways import get_gateway
@@ -153,45 +157,134 @@ def _require_fits(event: GatewayEvent) -> None:
 def _store_once(
     gateway: str, event: GatewayEvent, *, now: dt.datetime
 ) -> tuple[int, bool]:
-    try:
-        with transaction.atomic():
-            record = GatewayEventRecord.objects.create(
-                gateway=gateway,
-                kind=event.type,
-                external_id=event.external_id,
-                gateway_reference=event.gateway_reference or "",
-                payload=_without_secrets(dict(event.safe_payload)),
-                received_at=now,
-            )
-            # Robust: the row is safe once committed, so a broker outage must not
-            # turn into an error reply and a redelivery; the beat sweep
-            # (`payments.retry_gateway_events`) picks up what was never enqueued.
-            record_id = record.id
-            transaction.on_commit(lambda: _enqueue_processing(record_id), robust=True)
-    except IntegrityError:
-        stored = (
-            GatewayEventRecord.objects.filter(
-                gateway=gateway, external_id=event.external_id, kind=event.type
-            )
-            .values_list("id", flat=True)
-            .first()
+    record_id = _insert_unless_stored(
+        GatewayEventRecord(
+            gateway=gateway,
+            kind=event.type,
+            external_id=event.external_id,
+            gateway_reference=event.gateway_reference or "",
+            payload=_without_secrets(dict(event.safe_payload)),
+            received_at=now,
         )
-        if stored is None:
+    )
+    if record_id is not None:
+        # Outside a transaction the INSERT has committed by now and this runs at
+        # once. Robust: the row is safe once committed, so a broker outage must not
+        # turn into an error reply and a redelivery; the beat sweep
+        # (`payments.retry_gateway_events`) picks up what was never enqueued.
+        transaction.on_commit(_enqueue_processing, robust=True)
+        return record_id, True
+    stored = (
+        GatewayEventRecord.objects.filter(
+            gateway=gateway, external_id=event.external_id, kind=event.type
+        )
+        .values_list("id", flat=True)
+        .first()
+    )
+    if stored is None:
+        # The row that conflicted is gone again: nothing of ours removes these.
+        raise IntegrityError("gateway_event_once conflicted with no stored row")
+    logger.info(
+        "payments.webhook.duplicate",
+        extra={"gateway": gateway, "kind": event.type, "record": stored},
+    )
+    return stored, False
+
+
+def _insert_unless_stored(record: GatewayEventRecord) -> int | None:
+    """Insert `record` unless (gateway, external_id, kind) is stored; its new id.
+
+    One statement, `INSERT … ON CONFLICT DO NOTHING RETURNING id`, committed on its
+    own when no transaction is open (the view's case): one round trip instead of
+    BEGIN, INSERT and COMMIT, and for a duplicate no failed INSERT and ROLLBACK. A
+    repeated delivery racing the first waits for it on the unique index and then
+    returns no row, so the constraint still decides, as before.
+    """
+    meta = GatewayEventRecord._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    values = [
+        field.get_db_prep_save(field.pre_save(record, add=True), connection)
+        for field in fields
+    ]
+    # Names come from the model, values are parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(str(field.column)) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        "ON CONFLICT (gateway, external_id, kind) DO NOTHING "
+        f"RETURNING {quote(str(meta.pk.column))}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+class DrainScheduler:
+    """Publishes at most one drain per `delay` from this process (a debounce).
+
+    One task per notification cost a broker round trip in the web process and a
+    task's overhead in the worker for each; a drain handles a batch per claim.
+
+    Why an event never waits for the beat sweep: it calls `request()` after its row
+    has committed. Either this publishes a drain, which starts after the commit and
+    so sees the row; or a drain published earlier is due later than now, so it has
+    not started yet (Celery holds a countdown task until it is due) and its first
+    claim, too, runs after the commit. A drain claims until a claim comes back
+    empty, so it processes the row, unless another drain claimed it first and
+    processes it. An event committed after the pending drain became due finds
+    `_due_at` past and publishes a new one. `margin` covers the clock difference
+    between this process and the worker. A failed publish clears `_due_at`, so the
+    next event publishes again; the sweep picks up the rows in between.
+    """
+
+    def __init__(
+        self,
+        publish: Callable[[float], None],
+        *,
+        delay: Callable[[], float],
+        margin: float = 0.02,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._publish = publish
+        self._delay = delay
+        self._margin = margin
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._due_at = -math.inf
+
+    def request(self) -> bool:
+        """Make sure a drain starts after this call; True if one was published."""
+        with self._lock:
+            now, delay = self._clock(), self._delay()
+            if now < self._due_at - self._margin:
+                return False
+            self._due_at = now + delay
+        try:
+            self._publish(delay)
+        except Exception:
+            with self._lock:
+                self._due_at = -math.inf
             raise
-        logger.info(
-            "payments.webhook.duplicate",
-            extra={"gateway": gateway, "kind": event.type, "record": stored},
-        )
-        return stored, False
-    return record.id, True
+        return True
 
 
-def _enqueue_processing(record_id: int) -> None:
+def _publish_drain(countdown: float) -> None:
     # Imported here, as tasks import services lazily too (HackSoft): tasks are the
     # entry points above services, and a module-level import would be a cycle.
-    from payments.tasks import process_gateway_event
+    from payments.tasks import drain_gateway_events
 
-    process_gateway_event.delay(record_id=record_id)
+    drain_gateway_events.apply_async(countdown=countdown)
+
+
+_drains = DrainScheduler(
+    _publish_drain, delay=lambda: float(settings.WEBHOOK_DRAIN_DELAY_SECONDS)
+)
+
+
+def _enqueue_processing() -> None:
+    _drains.request()
 
 
 def _without_secrets(value: object) -> object:

@@ -29,11 +29,11 @@ import json
 import logging
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, GatewayEvent, PaymentSnapshot
@@ -56,6 +56,10 @@ SETTLED: Final = frozenset({E.PROCESSED, E.IGNORED})
 # After this many tries a failing record stays FAILED for a person to look at.
 MAX_PROCESSING_ATTEMPTS: Final = 10
 RETRY_AFTER: Final = dt.timedelta(minutes=1)
+# A drain claims this many events per short transaction, and holds its claim this
+# long: far longer than a batch takes, gateway timeouts included.
+DRAIN_BATCH: Final = 50
+CLAIM_LEASE: Final = dt.timedelta(minutes=5)
 _REFERENCE_PREFIX: Final = "payment:"
 _NOT_ACTED_ON: Final[Mapping[str, str]] = {
     "cloudpayments.check": "answered when it was received",
@@ -80,6 +84,27 @@ def process_gateway_event(*, record_id: int, now: dt.datetime) -> str:
         raise
 
 
+def drain_gateway_events(
+    *, clock: Callable[[], dt.datetime], batch: int = DRAIN_BATCH
+) -> int:
+    """Process every RECEIVED event that no other drain has claimed; return how many.
+
+    Claims a batch at a time and goes on until a claim comes back empty, so every
+    event committed before the drain started is processed by it or by the drain that
+    claimed it. A failing event is marked FAILED for the beat sweep, and the drain
+    goes on with the next.
+    """
+    done = 0
+    while records := _claim(batch, now=clock()):
+        for record in records:
+            try:
+                _process(record, now=clock())
+            except Exception as error:  # noqa: BLE001 - recorded; the sweep retries
+                _record_failure(record.id, error)
+        done += len(records)
+    return done
+
+
 def gateway_events_to_retry(*, now: dt.datetime, limit: int = 100) -> list[int]:
     """Events whose processing failed or never ran, received a minute ago or more."""
     return list(
@@ -91,6 +116,28 @@ def gateway_events_to_retry(*, now: dt.datetime, limit: int = 100) -> list[int]:
         .order_by("received_at")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def _claim(batch: int, *, now: dt.datetime) -> list[GatewayEventRecord]:
+    """Up to `batch` unclaimed RECEIVED events, claimed for this drain.
+
+    SKIP LOCKED lets parallel drains claim disjoint batches without waiting for
+    each other; `claimed_at` keeps the claim after this short transaction, since
+    the gateway is asked outside any transaction. A claim older than the lease
+    (a drain that died) is taken over; `_process` re-reads each record under its
+    row lock, so even then no event is applied twice.
+    """
+    with transaction.atomic():
+        records = list(
+            GatewayEventRecord.objects.select_for_update(skip_locked=True)
+            .filter(status=E.RECEIVED)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
+            .order_by("received_at", "id")[:batch]
+        )
+        GatewayEventRecord.objects.filter(id__in=[r.id for r in records]).update(
+            claimed_at=now
+        )
+    return records
 
 
 def payment_named_by(
