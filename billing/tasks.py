@@ -10,7 +10,7 @@ from django.core.cache import cache
 HEARTBEAT_CACHE_KEY = "billing:heartbeat"
 
 
-@shared_task(name="billing.heartbeat", queue="billing")
+@shared_task(name="billing.heartbeat")
 def heartbeat() -> str:
     """Record that beat scheduled and a worker ran a task; `/readyz` can show when."""
     beat_at = dt.datetime.now(dt.UTC).isoformat()
@@ -18,7 +18,7 @@ def heartbeat() -> str:
     return beat_at
 
 
-@shared_task(name="billing.echo", queue="default")
+@shared_task(name="billing.echo")
 def echo(*, value: str) -> str:
     """Return `value`; a round trip through the broker and a worker proves both work."""
     return value

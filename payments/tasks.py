@@ -14,7 +14,7 @@ def _now() -> dt.datetime:
     return billing_now()
 
 
-@shared_task(name="payments.settle_unknown_payments", queue="payments", acks_late=True)
+@shared_task(name="payments.settle_unknown_payments", acks_late=True)
 def settle_unknown_payments() -> int:
     """Ask the gateways about payments whose outcome is unknown (idempotent)."""
     from payments.services import settle_unknown_payments as settle
@@ -22,7 +22,7 @@ def settle_unknown_payments() -> int:
     return settle(now=_now())
 
 
-@shared_task(name="payments.expire_stale_payments", queue="payments", acks_late=True)
+@shared_task(name="payments.expire_stale_payments", acks_late=True)
 def expire_stale_payments() -> int:
     """Wipe unused cryptograms and hand interrupted payments to the janitor."""
     from payments.services import expire_stale_payments as expire
@@ -32,7 +32,6 @@ def expire_stale_payments() -> int:
 
 @shared_task(
     name="payments.process_gateway_event",
-    queue="webhooks",
     acks_late=True,
     # The outcome is recorded on the event's row; a result row per notification
     # (and a STARTED row before it) would double the worker's writes.
@@ -54,7 +53,6 @@ def process_gateway_event(*, record_id: int, **kwargs: object) -> str:
 
 @shared_task(
     name="payments.drain_gateway_events",
-    queue="webhooks",
     acks_late=True,
     ignore_result=True,
     autoretry_for=(OperationalError, InterfaceError),
@@ -70,7 +68,7 @@ def drain_gateway_events(**kwargs: object) -> int:
     return drain(clock=_now)
 
 
-@shared_task(name="payments.retry_gateway_events", queue="webhooks", acks_late=True)
+@shared_task(name="payments.retry_gateway_events", acks_late=True)
 def retry_gateway_events() -> int:
     """Enqueue webhook events whose processing failed or never ran (idempotent)."""
     from payments.services import gateway_events_to_retry

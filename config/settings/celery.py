@@ -25,6 +25,16 @@ CELERY_TASK_QUEUES = [
 # web process, due that much later; the drain processes every event stored by then.
 # An eager task runs when published, so there is no pending drain to wait for.
 WEBHOOK_DRAIN_DELAY_SECONDS = 0.0 if CELERY_TASK_ALWAYS_EAGER else 0.1
+# Each app's tasks go to its own queue, so a flood of webhooks never delays renewals;
+# workers are started per queue (`-Q payments`, `-Q webhooks` …).
+CELERY_TASK_ROUTES = {
+    "payments.process_gateway_event": {"queue": "webhooks"},
+    "payments.drain_gateway_events": {"queue": "webhooks"},
+    "payments.retry_gateway_events": {"queue": "webhooks"},
+    "payments.*": {"queue": "payments"},
+    "billing.echo": {"queue": "default"},
+    "billing.*": {"queue": "billing"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute (https://crontab.guru/#*_*_*_*_*): beat and a worker are alive.
