@@ -7,6 +7,14 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from payments.receivers import grant_staff_view_permissions
+        from payments.receivers import (
+            enqueue_checkout_session_sync,
+            grant_staff_view_permissions,
+        )
+        from payments.signals import payment_status_changed
 
         post_migrate.connect(grant_staff_view_permissions, sender=self)
+        payment_status_changed.connect(
+            enqueue_checkout_session_sync,
+            dispatch_uid="payments.enqueue_checkout_session_sync",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -26,6 +27,31 @@ def settle_unknown_payments() -> int:
 def expire_stale_payments() -> int:
     """Wipe unused cryptograms and hand interrupted payments to the janitor."""
     from payments.services import expire_stale_payments as expire
+
+    return expire(now=_now())
+
+
+@shared_task(name="payments.settle_unknown_refunds", acks_late=True)
+def settle_unknown_refunds() -> int:
+    """Ask the gateways about refunds whose outcome is unknown (idempotent)."""
+    from payments.services import settle_unknown_refunds as settle
+
+    return settle(now=_now())
+
+
+@shared_task(name="payments.sync_checkout_session", acks_late=True)
+def sync_checkout_session(*, payment_id: str, **kwargs: object) -> str | None:
+    """Move a checkout session to the status its payment implies (idempotent)."""
+    from payments.services import sync_checkout_session as sync
+
+    session = sync(payment_id=uuid.UUID(payment_id), now=_now())
+    return session.status if session is not None else None
+
+
+@shared_task(name="payments.expire_checkout_sessions", acks_late=True)
+def expire_checkout_sessions() -> int:
+    """Mark unpaid checkout sessions past their expiry EXPIRED (idempotent)."""
+    from payments.services import expire_checkout_sessions as expire
 
     return expire(now=_now())
 

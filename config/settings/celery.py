@@ -50,6 +50,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"queue": "payments"},
     },
+    # Every minute (https://crontab.guru/#*_*_*_*_*): unknown refund outcomes fall
+    # due on the same schedule as payments'; a check claims only the due ones.
+    "payments.settle_unknown_refunds": {
+        "task": "payments.settle_unknown_refunds",
+        "schedule": 60.0,
+        "options": {"queue": "payments"},
+    },
+    # Every 5 minutes (https://crontab.guru/#*/5_*_*_*_*): sessions live 30 minutes;
+    # expiry is also read from `expires_at`, so a few minutes' lag shows nowhere.
+    "payments.expire_checkout_sessions": {
+        "task": "payments.expire_checkout_sessions",
+        "schedule": 300.0,
+        "options": {"queue": "payments"},
+    },
     # Every 5 minutes (https://crontab.guru/#*/5_*_*_*_*): cryptograms live 15 min.
     "payments.expire_stale_payments": {
         "task": "payments.expire_stale_payments",

@@ -213,6 +213,9 @@ class PaymentGateway(abc.ABC):
     """
 
     code: str
+    # Whether `PaymentSnapshot.refunded` is the exact refunded sum. A gateway that
+    # reports only "fully refunded or not" cannot confirm or deny a partial refund.
+    reports_partial_refunds: bool = True
 
     @abc.abstractmethod
     def ensure_customer(self, payer: PayerAccount) -> PayerAccount:

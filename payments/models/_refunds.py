@@ -54,6 +54,10 @@ class Refund(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    # An UNKNOWN refund is settled by asking the gateway on the payments' back-off
+    # schedule: how many times it was asked, and when to ask next (null: not asking).
+    checks = models.PositiveSmallIntegerField(default=0)
+    next_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -67,6 +71,9 @@ class Refund(models.Model):
                 condition=models.Q(status__in=RefundStatus.values),
                 name="refund_status_valid",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_check_at"], name="refund_check_due"),
         ]
 
     def __str__(self) -> str:

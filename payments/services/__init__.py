@@ -17,11 +17,17 @@ from payments.services._checkout import (
     InvalidCheckoutSession,
     ThreeDsMismatch,
     create_checkout_session,
+    expire_checkout_sessions,
     finish_checkout_after_3ds,
     pay_checkout_session,
+    sync_checkout_session,
 )
 from payments.services._lookup import PaymentNotFound, get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
+from payments.services._refund_settlement import (
+    settle_unknown_refund,
+    settle_unknown_refunds,
+)
 from payments.services._refunds import RefundExceedsCaptured, refund_payment
 from payments.services._settlement import (
     expire_stale_payments,
@@ -78,6 +84,7 @@ __all__ = [
     "create_checkout_session",
     "default_payment_method",
     "drain_gateway_events",
+    "expire_checkout_sessions",
     "expire_stale_payments",
     "finish_checkout_after_3ds",
     "gateway_events_to_retry",
@@ -89,6 +96,9 @@ __all__ = [
     "refund_payment",
     "settle_unknown_payment",
     "settle_unknown_payments",
+    "settle_unknown_refund",
+    "settle_unknown_refunds",
     "start_card_payment",
+    "sync_checkout_session",
     "void_payment",
 ]

@@ -28,15 +28,24 @@ from payments.models import (
     PaymentKind,
     PaymentStatus,
 )
-from payments.services._charges import complete_3ds, start_card_payment
+from payments.services._charges import (
+    CRYPTOGRAM_TTL,
+    complete_3ds,
+    start_card_payment,
+)
+from payments.services._lookup import get_payment
 
 logger = logging.getLogger(__name__)
 
 # How long a payer has to open the page and pay; the session cannot be paid after.
 CHECKOUT_SESSION_TTL = dt.timedelta(minutes=30)
+# A claimed session without a payment row is a pay request in flight; one older than
+# this died before any payment was saved (gateway calls time out far sooner).
+_CLAIM_IN_FLIGHT = CRYPTOGRAM_TTL
 
 _SESSION_STATUS_OF_PAYMENT = {
     PaymentStatus.SUCCEEDED: CheckoutSessionStatus.COMPLETED,
+    PaymentStatus.AUTHORIZED: CheckoutSessionStatus.COMPLETED,
     PaymentStatus.FAILED: CheckoutSessionStatus.FAILED,
     PaymentStatus.CANCELED: CheckoutSessionStatus.FAILED,
 }
@@ -193,6 +202,62 @@ def finish_checkout_after_3ds(
     return _settle(session.id, payment=payment, now=now)
 
 
+def sync_checkout_session(
+    *, payment_id: uuid.UUID, now: dt.datetime
+) -> CheckoutSession | None:
+    """Move the session a payment pays to the final status its payment implies.
+
+    For payments settled after the payer's request (janitor, webhook). Safe to
+    repeat; a payment still open leaves the session OPEN. None for a payment that
+    pays no checkout session.
+
+    :raises PaymentNotFound:
+    """
+    payment = get_payment(payment_id)
+    prefix, _, rest = payment.pays.partition(":")
+    try:
+        session_id = uuid.UUID(rest)
+    except ValueError:
+        return None
+    session = (
+        CheckoutSession.objects.filter(id=session_id).first()
+        if prefix == "checkout"
+        else None
+    )
+    # A session is paid by one payment: another one's news is not its own.
+    if session is None or session.payment_id not in (None, payment.id):
+        return None
+    return _settle(session.id, payment=payment, now=now)
+
+
+def expire_checkout_sessions(*, now: dt.datetime) -> int:
+    """Mark OPEN sessions past their expiry EXPIRED when nothing was paid through them.
+
+    Only sessions without a payment, or whose payment failed, expire: one whose
+    payment is open or paid follows that payment instead. Return how many expired.
+    """
+    expired = 0
+    overdue = CheckoutSession.objects.filter(
+        status=CheckoutSessionStatus.OPEN, expires_at__lte=now
+    )
+    for session in list(overdue):
+        payment_status = (
+            Payment.objects.filter(pays=_pays(session))
+            .order_by("created_at")
+            .values_list("status", flat=True)
+            .last()
+        )
+        if payment_status is None:
+            claimed_at = session.claimed_at
+            if claimed_at is not None and claimed_at > now - _CLAIM_IN_FLIGHT:
+                continue
+        elif payment_status != PaymentStatus.FAILED:
+            continue
+        if _expire(session, now=now):
+            expired += 1
+    return expired
+
+
 def _check_new_session(
     *,
     amount: Money,
@@ -256,13 +321,17 @@ def _release_unless_charged(session: CheckoutSession) -> None:
         )
 
 
-def _expire(session: CheckoutSession, *, now: dt.datetime) -> None:
+def _expire(session: CheckoutSession, *, now: dt.datetime) -> bool:
+    """Expire the session unless it was claimed or moved since it was read."""
     with transaction.atomic():
         expired = CheckoutSession.objects.filter(
-            id=session.id, status=CheckoutSessionStatus.OPEN, claimed_at__isnull=True
+            id=session.id,
+            status=CheckoutSessionStatus.OPEN,
+            claimed_at=session.claimed_at,
         ).update(status=CheckoutSessionStatus.EXPIRED)
         if expired:
             _audit(session, CheckoutSessionStatus.EXPIRED, now=now)
+    return bool(expired)
 
 
 def _settle(

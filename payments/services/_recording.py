@@ -87,11 +87,12 @@ def move_payment(
         payer=payment.payer,
         payload=payment_payload(payment),
     )
-    payment_id = payment.id
+    payment_id, pays = payment.id, payment.pays
     transaction.on_commit(
         lambda: payment_status_changed.send(
             sender=Payment,
             payment_id=payment_id,
+            pays=pays,
             from_status=previous,
             to_status=status,
         )

@@ -13,10 +13,11 @@ from billing.events import record_event
 from billing.money import Money
 from billing.services import record_status_change
 from payments.gateways import get_gateway
-from payments.gateways.base import Declined, GatewayError, OutcomeUnknown, RefundResult
+from payments.gateways.base import Declined, GatewayError, OutcomeUnknown
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from payments.models._refunds import OUTSTANDING_REFUND_STATUSES
 from payments.services._lookup import get_payment
+from payments.services._outcomes import OUTCOME_CHECK_DELAYS
 from payments.services._recording import payment_payload
 
 
@@ -61,7 +62,9 @@ def refund_payment(
         )
     except GatewayError as error:
         return _record_refund_failure(refund.id, error, now=now)
-    return _record_refund_success(refund.id, result, now=now)
+    return record_refund_success(
+        refund.id, gateway_reference=result.gateway_reference, now=now
+    )
 
 
 def _reserve_refund(
@@ -112,9 +115,19 @@ def _reserve_refund(
         )
 
 
-def _record_refund_success(
-    refund_id: uuid.UUID, result: RefundResult, *, now: dt.datetime
+def record_refund_success(
+    refund_id: uuid.UUID,
+    *,
+    gateway_reference: str | None,
+    now: dt.datetime,
+    actor: str | None = None,
 ) -> Refund:
+    """Record a refund the gateway made: the payment's refunded sum and the event.
+
+    `gateway_reference` is None when the refund was confirmed without its id (the
+    janitor sees only the payment's refunded total). `actor` defaults to whoever
+    asked for the refund. A refund already recorded is returned unchanged.
+    """
     with transaction.atomic():
         refund = (
             Refund.objects.select_related("payment")
@@ -126,14 +139,15 @@ def _record_refund_success(
         payment = Payment.objects.select_for_update().get(id=refund.payment_id)
         previous = refund.status
         refund.status = RefundStatus.SUCCEEDED
-        refund.gateway_reference = result.gateway_reference
+        refund.gateway_reference = gateway_reference
         refund.succeeded_at = now
+        refund.next_check_at = None
         refund.updated_at = now
         refund.save()
         payment.refunded_minor += refund.amount_minor
         payment.updated_at = now
         payment.save(update_fields=["refunded_minor", "updated_at"])
-        _audit(refund, previous, now=now)
+        audit_refund(refund, previous, now=now, actor=actor)
         record_event(
             type="payment.refunded",
             occurred_at=now,
@@ -160,8 +174,11 @@ def _record_refund_failure(
         )
         previous = refund.status
         if isinstance(error, OutcomeUnknown):
-            # The gateway may have refunded: keep the amount reserved until it says.
+            # The gateway may have refunded: keep the amount reserved until it says,
+            # and ask it on the same schedule as for payments.
             refund.status = RefundStatus.UNKNOWN
+            refund.checks = 0
+            refund.next_check_at = now + OUTCOME_CHECK_DELAYS[0]
         else:
             refund.status = RefundStatus.FAILED
             refund.failure_code = (
@@ -171,17 +188,19 @@ def _record_refund_failure(
             )[:40]
         refund.updated_at = now
         refund.save()
-        _audit(refund, previous, now=now)
+        audit_refund(refund, previous, now=now)
         return refund
 
 
-def _audit(refund: Refund, previous: str, *, now: dt.datetime) -> None:
+def audit_refund(
+    refund: Refund, previous: str, *, now: dt.datetime, actor: str | None = None
+) -> None:
     record_status_change(
         object_type="refund",
         object_id=str(refund.id),
         from_status=previous,
         to_status=refund.status,
-        actor=refund.requested_by,
+        actor=actor or refund.requested_by,
         reason=refund.reason,
         at=now,
     )

@@ -3,7 +3,8 @@
 An unknown outcome is never charged again blindly. The janitor asks the gateway for
 the payment under our reference on a back-off schedule (5 minutes, 1 hour, then
 daily) and applies what the gateway says; a payment the gateway still does not know
-after the schedule fails with `not_at_gateway`, for reconciliation to confirm.
+after the schedule fails with `not_at_gateway`, and one still waiting for 3-D Secure
+there fails with `authentication_abandoned`, for reconciliation to confirm.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import uuid
 from django.db import transaction
 
 from payments.gateways import get_gateway
-from payments.gateways.base import GatewayError, PaymentSnapshot
+from payments.gateways.base import GatewayError, PaymentSnapshot, PaymentState
 from payments.models import Payment, PaymentStatus
 from payments.services._charges import CRYPTOGRAM_TTL, gateway_reference_of
 from payments.services._outcomes import (
@@ -30,6 +31,12 @@ logger = logging.getLogger(__name__)
 ACTOR = "system:janitor"
 # While the janitor asks about a payment, others leave it alone for this long.
 CHECK_LEASE = dt.timedelta(minutes=2)
+# A payer who has not come back from 3-D Secure within this long has most likely
+# given up; but one may have finished the challenge at the gateway (Stripe) and lost
+# the way back, so the payment goes to the janitor to ask rather than failing here.
+ABANDONED_CHALLENGE_AFTER = dt.timedelta(hours=1)
+# Gateway states that mean the payer never finished authenticating.
+_UNFINISHED_STATES = frozenset({PaymentState.REQUIRES_ACTION, PaymentState.PENDING})
 
 
 def settle_unknown_payments(*, now: dt.datetime, limit: int = 100) -> int:
@@ -62,10 +69,11 @@ def settle_unknown_payment(*, payment_id: uuid.UUID, now: dt.datetime) -> bool:
 
 
 def expire_stale_payments(*, now: dt.datetime) -> int:
-    """Wipe unused cryptograms, and hand payments stuck in PENDING to the janitor.
+    """Wipe unused cryptograms, and hand stuck payments to the janitor.
 
     A PENDING payment older than the cryptogram TTL was interrupted between saving
-    and the gateway's answer: it may have been charged, so it becomes UNKNOWN.
+    and the gateway's answer: it may have been charged, so it becomes UNKNOWN. So
+    does a 3-D Secure challenge left unanswered for `ABANDONED_CHALLENGE_AFTER`.
     """
     wiped = Payment.objects.filter(
         cryptogram_expires_at__lte=now, cryptogram__isnull=False
@@ -74,18 +82,37 @@ def expire_stale_payments(*, now: dt.datetime) -> int:
         status=PaymentStatus.PENDING, created_at__lte=now - CRYPTOGRAM_TTL
     ).values_list("id", flat=True)
     for payment_id in list(stale):
-        with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(id=payment_id)
-            if payment.status == PaymentStatus.PENDING:
-                payment.cryptogram = None
-                payment.cryptogram_expires_at = None
-                mark_unknown(
-                    payment,
-                    now=now,
-                    actor=ACTOR,
-                    reason="interrupted before the answer",
-                )
+        _hand_to_janitor(
+            payment_id,
+            PaymentStatus.PENDING,
+            now=now,
+            reason="interrupted before the answer",
+        )
+    # `updated_at` is when the challenge was issued: nothing else saves a payment
+    # while it waits for the payer.
+    abandoned = Payment.objects.filter(
+        status=PaymentStatus.REQUIRES_ACTION,
+        updated_at__lte=now - ABANDONED_CHALLENGE_AFTER,
+    ).values_list("id", flat=True)
+    for payment_id in list(abandoned):
+        _hand_to_janitor(
+            payment_id,
+            PaymentStatus.REQUIRES_ACTION,
+            now=now,
+            reason="3-D Secure not completed",
+        )
     return wiped
+
+
+def _hand_to_janitor(
+    payment_id: uuid.UUID, expected: str, *, now: dt.datetime, reason: str
+) -> None:
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(id=payment_id)
+        if payment.status == expected:
+            payment.cryptogram = None
+            payment.cryptogram_expires_at = None
+            mark_unknown(payment, now=now, actor=ACTOR, reason=reason)
 
 
 def _claim_due_checks(*, now: dt.datetime, limit: int) -> list[uuid.UUID]:
@@ -121,8 +148,13 @@ def _apply_check(
         if asked:
             payment.outcome_checks += 1
         if payment.outcome_checks >= len(OUTCOME_CHECK_DELAYS):
-            payment.failure_code = "not_at_gateway"
-            payment.failure_message = "The gateway has no record of this payment."
+            if snapshot is not None and snapshot.state in _UNFINISHED_STATES:
+                payment.failure_code = "authentication_abandoned"
+                payment.failure_message = "The payer did not complete 3-D Secure."
+            else:
+                payment.failure_code = "not_at_gateway"
+                payment.failure_message = "The gateway has no record of this payment."
+            payment.action = None
             move_payment(payment, PaymentStatus.FAILED, at=now, actor=ACTOR)
             return True
         payment.next_outcome_check_at = (

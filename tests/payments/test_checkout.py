@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
@@ -37,8 +38,12 @@ from payments.services import (
     CheckoutSessionUsed,
     InvalidCheckoutSession,
     create_checkout_session,
+    expire_checkout_sessions,
     pay_checkout_session,
+    settle_unknown_payments,
+    sync_checkout_session,
 )
+from payments.signals import payment_status_changed
 from tests.payments import staff
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +53,7 @@ SUCCESS_URL = "https://shop.example/thanks?order=42"
 FAILURE_URL = "https://shop.example/sorry"
 ACS_URL = "https://acs.example/3ds"
 SESSIONS = "/api/v1/checkout-sessions/"
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
 def _session(
@@ -593,3 +599,140 @@ class TestThreeDs:
 
         assert response.status_code == 404
         assert re.search(r"<h1>Checkout not found</h1>", response.content.decode())
+
+
+def _pay_unknown(fake_gateway: FakeGateway, session: CheckoutSession) -> Payment:
+    """Pay the session with the gateway's reply lost: the session stays OPEN."""
+    fake_gateway.script("charge", OutcomeUnknown("reply lost"))
+    paid = pay_checkout_session(
+        session_id=session.id,
+        card_payload="sbx1:card",
+        ip_address=None,
+        return_url="https://billing.example/3ds",
+        now=session.created_at,
+    )
+    assert paid.status == CheckoutSessionStatus.OPEN
+    assert paid.payment is not None
+    return paid.payment
+
+
+class TestSyncCheckoutSession:
+    def test_a_payment_the_janitor_settles_completes_its_session(
+        self,
+        fake_gateway: FakeGateway,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
+        """Through the signal, its receiver and the task, once the payment commits."""
+        session = _session(created_at=NOW)
+        _pay_unknown(fake_gateway, session)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            settle_unknown_payments(now=NOW + dt.timedelta(minutes=5))
+
+        session.refresh_from_db()
+        assert session.status == CheckoutSessionStatus.COMPLETED
+
+    def test_a_failed_payment_fails_its_session_once(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        """Repeating the sync changes nothing and audits the move once."""
+        session = _session(created_at=NOW)
+        payment = _pay_unknown(fake_gateway, session)
+        Payment.objects.filter(id=payment.id).update(status=PaymentStatus.FAILED)
+
+        first = sync_checkout_session(payment_id=payment.id, now=NOW)
+        second = sync_checkout_session(payment_id=payment.id, now=NOW)
+
+        assert first is not None and second is not None
+        assert first.status == second.status == CheckoutSessionStatus.FAILED
+        assert (
+            StatusChange.objects.filter(
+                object_type="checkout_session", object_id=str(session.id)
+            ).count()
+            == 1
+        )
+
+    def test_a_session_waits_while_its_payment_is_open(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _session(created_at=NOW)
+        payment = _pay_unknown(fake_gateway, session)
+
+        synced = sync_checkout_session(payment_id=payment.id, now=NOW)
+
+        assert synced is not None
+        assert synced.status == CheckoutSessionStatus.OPEN
+
+    @pytest.mark.parametrize(
+        ("pays", "enqueued"), [("checkout:" + str(PAYER), 1), ("invoice:7", 0)]
+    )
+    def test_only_checkout_payments_are_enqueued(
+        self,
+        pays: str,
+        enqueued: int,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
+        with django_capture_on_commit_callbacks() as callbacks:
+            payment_status_changed.send(
+                sender=Payment,
+                payment_id=uuid.uuid4(),
+                pays=pays,
+                from_status=PaymentStatus.UNKNOWN,
+                to_status=PaymentStatus.SUCCEEDED,
+            )
+
+        assert len(callbacks) == enqueued
+
+
+class TestExpireCheckoutSessions:
+    def test_an_unused_session_expires_at_its_expiry_and_not_before(self) -> None:
+        session = _session(created_at=NOW)
+
+        early = expire_checkout_sessions(now=session.expires_at - dt.timedelta(0, 1))
+        expired = expire_checkout_sessions(now=session.expires_at)
+
+        session.refresh_from_db()
+        assert (early, expired) == (0, 1)
+        assert session.status == CheckoutSessionStatus.EXPIRED
+        assert StatusChange.objects.filter(
+            object_id=str(session.id), to_status="EXPIRED"
+        ).exists()
+
+    def test_a_session_whose_payment_failed_expires(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _session(created_at=NOW)
+        payment = _pay_unknown(fake_gateway, session)
+        Payment.objects.filter(id=payment.id).update(status=PaymentStatus.FAILED)
+
+        expired = expire_checkout_sessions(now=session.expires_at)
+
+        session.refresh_from_db()
+        assert expired == 1
+        assert session.status == CheckoutSessionStatus.EXPIRED
+
+    def test_a_session_whose_payment_is_open_follows_its_payment(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _session(created_at=NOW)
+        _pay_unknown(fake_gateway, session)
+
+        expired = expire_checkout_sessions(now=session.expires_at)
+
+        session.refresh_from_db()
+        assert expired == 0
+        assert session.status == CheckoutSessionStatus.OPEN
+
+    def test_a_session_claimed_moments_ago_is_left_to_its_request(self) -> None:
+        """A claim without a payment row yet is a pay request still in flight."""
+        session = _session(created_at=NOW)
+        CheckoutSession.objects.filter(id=session.id).update(
+            claimed_at=session.expires_at - dt.timedelta(seconds=1)
+        )
+
+        in_flight = expire_checkout_sessions(now=session.expires_at)
+        abandoned = expire_checkout_sessions(
+            now=session.expires_at + dt.timedelta(minutes=15)
+        )
+
+        assert (in_flight, abandoned) == (0, 1)

@@ -55,6 +55,8 @@ class CloudPaymentsGateway(PaymentGateway):
     """
 
     code = "cloudpayments"
+    # The Transaction model says only whether a payment is refunded (see _mapping).
+    reports_partial_refunds = False
 
     def __init__(self) -> None:
         self._public_id: str = settings.CLOUDPAYMENTS_PUBLIC_ID
