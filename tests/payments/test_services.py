@@ -14,8 +14,6 @@ from billing.money import Money
 from payments.gateways.base import (
     Declined,
     OutcomeUnknown,
-    RequiresAction,
-    ThreeDsChallenge,
     Unavailable,
 )
 from payments.gateways.fake import FakeGateway
@@ -31,30 +29,17 @@ from payments.services import (
     expire_stale_payments,
     refund_payment,
     settle_unknown_payments,
-    start_card_payment,
     void_payment,
+)
+from tests.payments.factories import (
+    ACTOR,
+    AMOUNT,
+    NOW,
+    pay_by_card,
+    pay_into_3ds_challenge,
 )
 
 pytestmark = pytest.mark.django_db
-
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-AMOUNT = Money(99_900, "RUB")
-ACTOR = "system:test"
-
-
-def _pay(
-    *, capture: bool = True, pays: str = "", payer_id: uuid.UUID | None = None
-) -> Payment:
-    return start_card_payment(
-        payer_id=payer_id or uuid.uuid4(),
-        gateway="fake",
-        amount=AMOUNT,
-        card_payload="sbx1:cryptogram",
-        now=NOW,
-        actor=ACTOR,
-        pays=pays,
-        capture=capture,
-    )
 
 
 def _events(payment: Payment) -> list[str]:
@@ -69,7 +54,7 @@ class TestStartCardPayment:
     def test_a_success_saves_the_card_as_default_and_wipes_the_cryptogram(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = _pay()
+        payment = pay_by_card()
 
         payment.refresh_from_db()
         assert payment.status == PaymentStatus.SUCCEEDED
@@ -84,7 +69,7 @@ class TestStartCardPayment:
     def test_sends_the_saved_idempotency_key_and_our_reference(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = _pay()
+        payment = pay_by_card()
 
         request = fake_gateway.calls_to("charge")[0]["request"]
         assert (
@@ -102,7 +87,7 @@ class TestStartCardPayment:
             Declined(reason_code="5051", message="Insufficient funds", hard=False),
         )
 
-        payment = _pay()
+        payment = pay_by_card()
 
         assert payment.status == PaymentStatus.FAILED
         assert (payment.failure_code, payment.failure_message) == (
@@ -117,8 +102,8 @@ class TestStartCardPayment:
     ) -> None:
         fake_gateway.script("charge", Unavailable("HTTP 503"))
 
-        payment = _pay(pays="order:1")
-        retry = _pay(pays="order:1")
+        payment = pay_by_card(pays="order:1")
+        retry = pay_by_card(pays="order:1")
 
         assert payment.status == PaymentStatus.FAILED
         assert payment.failure_code == "gateway_unavailable"
@@ -127,31 +112,18 @@ class TestStartCardPayment:
     def test_a_paid_object_cannot_be_paid_twice(
         self, fake_gateway: FakeGateway
     ) -> None:
-        _pay(pays="invoice:7")
+        pay_by_card(pays="invoice:7")
 
         with pytest.raises(PaymentInProgress):
-            _pay(pays="invoice:7")
+            pay_by_card(pays="invoice:7")
 
         assert Payment.objects.filter(pays="invoice:7").count() == 1
         assert len(fake_gateway.calls_to("charge")) == 1
 
 
 class TestThreeDs:
-    def _challenge(self, fake_gateway: FakeGateway) -> Payment:
-        fake_gateway.script(
-            "charge",
-            RequiresAction(
-                ThreeDsChallenge(
-                    gateway_reference="tx-3ds",
-                    url="https://acs.example/",
-                    form_fields={"PaReq": "pareq", "MD": "tx-3ds"},
-                )
-            ),
-        )
-        return _pay()
-
     def test_a_challenge_waits_for_the_payer(self, fake_gateway: FakeGateway) -> None:
-        payment = self._challenge(fake_gateway)
+        payment = pay_into_3ds_challenge(fake_gateway)
 
         assert payment.status == PaymentStatus.REQUIRES_ACTION
         assert payment.action == {
@@ -164,7 +136,7 @@ class TestThreeDs:
     def test_completing_twice_asks_the_gateway_once(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = self._challenge(fake_gateway)
+        payment = pay_into_3ds_challenge(fake_gateway)
 
         first = complete_3ds(
             payment_id=payment.id, authentication_result="pares", now=NOW, actor=ACTOR
@@ -181,7 +153,7 @@ class TestThreeDs:
     def test_a_failed_authentication_fails_the_payment(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = self._challenge(fake_gateway)
+        payment = pay_into_3ds_challenge(fake_gateway)
         fake_gateway.script(
             "complete_3ds",
             Declined(reason_code="5206", message="Authentication failed", hard=False),
@@ -199,7 +171,7 @@ class TestChargeSavedCard:
     def test_charges_the_default_card_off_session(
         self, fake_gateway: FakeGateway
     ) -> None:
-        first = _pay()
+        first = pay_by_card()
 
         renewal = charge_saved_card(
             payer_id=first.payer_id, amount=AMOUNT, now=NOW, actor=ACTOR, scheduled=True
@@ -214,7 +186,7 @@ class TestChargeSavedCard:
     def test_a_hard_decline_retires_the_card_and_asks_for_a_new_one(
         self, fake_gateway: FakeGateway
     ) -> None:
-        first = _pay()
+        first = pay_by_card()
         fake_gateway.script(
             "charge", Declined(reason_code="5054", message="Expired card", hard=True)
         )
@@ -233,7 +205,7 @@ class TestChargeSavedCard:
             )
 
     def test_a_soft_decline_keeps_the_card(self, fake_gateway: FakeGateway) -> None:
-        first = _pay()
+        first = pay_by_card()
         fake_gateway.script(
             "charge",
             Declined(reason_code="5051", message="Insufficient funds", hard=False),
@@ -258,7 +230,7 @@ class TestUnknownOutcomes:
     ) -> None:
         fake_gateway.script("charge", OutcomeUnknown("read timeout"))
 
-        payment = _pay()
+        payment = pay_by_card()
         early = settle_unknown_payments(now=NOW + dt.timedelta(minutes=4))
         settled = settle_unknown_payments(now=NOW + dt.timedelta(minutes=5))
 
@@ -271,7 +243,7 @@ class TestUnknownOutcomes:
     def test_an_interrupted_payment_fails_once_the_gateway_has_never_seen_it(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = _pay()
+        payment = pay_by_card()
         Payment.objects.filter(id=payment.id).update(
             status=PaymentStatus.PENDING, cryptogram="sbx1:left-behind"
         )
@@ -293,7 +265,7 @@ class TestTwoStep:
     def test_capture_part_of_an_authorization_once(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = _pay(capture=False)
+        payment = pay_by_card(capture=False)
 
         captured = capture_payment(
             payment_id=payment.id, amount=Money(50_000, "RUB"), now=NOW, actor=ACTOR
@@ -309,7 +281,7 @@ class TestTwoStep:
     def test_capture_above_the_authorization_is_refused(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = _pay(capture=False)
+        payment = pay_by_card(capture=False)
 
         with pytest.raises(CaptureExceedsAuthorization):
             capture_payment(
@@ -321,8 +293,8 @@ class TestTwoStep:
     def test_void_releases_and_a_paid_payment_cannot_be_voided(
         self, fake_gateway: FakeGateway
     ) -> None:
-        held = _pay(capture=False)
-        paid = _pay()
+        held = pay_by_card(capture=False)
+        paid = pay_by_card()
 
         voided = void_payment(payment_id=held.id, now=NOW, actor=ACTOR)
 
@@ -336,7 +308,7 @@ class TestRefunds:
     def test_refunds_add_up_to_the_capture_and_no_further(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = _pay()
+        payment = pay_by_card()
 
         refund_payment(
             payment_id=payment.id,
@@ -366,7 +338,7 @@ class TestRefunds:
     def test_a_refund_whose_outcome_is_lost_stays_reserved(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = _pay()
+        payment = pay_by_card()
         fake_gateway.script("refund", OutcomeUnknown("reply lost"))
 
         unknown = refund_payment(
@@ -386,7 +358,7 @@ class TestRefunds:
     def test_the_database_refuses_refunding_more_than_was_captured(
         self, fake_gateway: FakeGateway
     ) -> None:
-        payment = _pay()
+        payment = pay_by_card()
 
         with pytest.raises(IntegrityError), transaction.atomic():
             Payment.objects.filter(id=payment.id).update(

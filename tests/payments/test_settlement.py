@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
 
 import pytest
 
 from billing.models import BillingEvent, StatusChange
 from billing.money import Money
-from payments.gateways.base import OutcomeUnknown, RequiresAction, ThreeDsChallenge
+from payments.gateways.base import OutcomeUnknown
 from payments.gateways.fake import FakeGateway
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from payments.services import (
@@ -18,42 +17,20 @@ from payments.services import (
     refund_payment,
     settle_unknown_payments,
     settle_unknown_refunds,
-    start_card_payment,
+)
+from tests.payments.factories import (
+    ACTOR,
+    AMOUNT,
+    NOW,
+    pay_by_card,
+    pay_into_3ds_challenge,
 )
 
 pytestmark = pytest.mark.django_db
 
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-AMOUNT = Money(99_900, "RUB")
-ACTOR = "system:test"
 # One moment on each day of the back-off schedule (5 min, 1 h, then daily), and a
 # day more: enough for every scheduled check to fall due.
 SCHEDULE = [dt.timedelta(days=day, hours=2) for day in range(6)]
-
-
-def _pay() -> Payment:
-    return start_card_payment(
-        payer_id=uuid.uuid4(),
-        gateway="fake",
-        amount=AMOUNT,
-        card_payload="sbx1:cryptogram",
-        now=NOW,
-        actor=ACTOR,
-    )
-
-
-def _challenged(fake_gateway: FakeGateway) -> Payment:
-    fake_gateway.script(
-        "charge",
-        RequiresAction(
-            ThreeDsChallenge(
-                gateway_reference="tx-3ds",
-                url="https://acs.example/",
-                form_fields={"PaReq": "pareq", "MD": "tx-3ds"},
-            )
-        ),
-    )
-    return _pay()
 
 
 def _lost_refund(fake_gateway: FakeGateway, payment: Payment, amount: Money) -> Refund:
@@ -80,7 +57,7 @@ class TestAbandonedChallenge:
         self, fake_gateway: FakeGateway
     ) -> None:
         """A challenge unanswered for an hour becomes UNKNOWN, checked 5 min later."""
-        payment = _challenged(fake_gateway)
+        payment = pay_into_3ds_challenge(fake_gateway)
 
         expire_stale_payments(now=NOW + dt.timedelta(minutes=59))
         waiting = Payment.objects.get(id=payment.id).status
@@ -102,7 +79,7 @@ class TestAbandonedChallenge:
         self, fake_gateway: FakeGateway
     ) -> None:
         """A payer who authenticated but never came back is not failed."""
-        payment = _challenged(fake_gateway)
+        payment = pay_into_3ds_challenge(fake_gateway)
         fake_gateway.complete_3ds(
             gateway_reference="tx-3ds", authentication_result="pares", amount=AMOUNT
         )
@@ -119,7 +96,7 @@ class TestAbandonedChallenge:
         self, fake_gateway: FakeGateway
     ) -> None:
         """Still waiting at the gateway at the last check: authentication_abandoned."""
-        payment = _challenged(fake_gateway)
+        payment = pay_into_3ds_challenge(fake_gateway)
 
         expire_stale_payments(now=NOW + dt.timedelta(hours=1))
         for moment in SCHEDULE[:-2]:
@@ -141,7 +118,7 @@ class TestSettleUnknownRefunds:
         self, fake_gateway: FakeGateway
     ) -> None:
         """The gateway's refunded total covers the refund: SUCCEEDED, one event."""
-        payment = _pay()
+        payment = pay_by_card()
         refund = _lost_refund(fake_gateway, payment, Money(40_000, "RUB"))
 
         early = settle_unknown_refunds(now=NOW + dt.timedelta(minutes=4))
@@ -162,7 +139,7 @@ class TestSettleUnknownRefunds:
         self, fake_gateway: FakeGateway
     ) -> None:
         """Only refunded money beyond our succeeded refunds can be this refund."""
-        payment = _pay()
+        payment = pay_by_card()
         refund_payment(
             payment_id=payment.id,
             amount=Money(40_000, "RUB"),
@@ -187,7 +164,7 @@ class TestSettleUnknownRefunds:
         self, fake_gateway: FakeGateway
     ) -> None:
         """FAILED not_at_gateway at the last check, and the amount is free again."""
-        payment = _pay()
+        payment = pay_by_card()
         refund = _lost_refund(fake_gateway, payment, AMOUNT)
         _forget_refunds(fake_gateway, payment)
 
@@ -214,7 +191,7 @@ class TestSettleUnknownRefunds:
     ) -> None:
         """CloudPayments shows no partial refund: the refund stays for a person."""
         fake_gateway.reports_partial_refunds = False
-        payment = _pay()
+        payment = pay_by_card()
         refund = _lost_refund(fake_gateway, payment, Money(40_000, "RUB"))
         _forget_refunds(fake_gateway, payment)
 
