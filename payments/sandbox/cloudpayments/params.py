@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+import simplejson
+
 MIN_AMOUNT = Decimal("0.01")
 _CENT = Decimal("0.01")
 
@@ -143,7 +145,7 @@ class Params:
         value = self.raw(name)
         if value is None or isinstance(value, str):
             return value
-        return json.dumps(value, ensure_ascii=False, default=_json_number)
+        return simplejson.dumps(value, ensure_ascii=False)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -161,9 +163,3 @@ def _decimal(value: Any) -> Decimal | None:
         except InvalidOperation:
             return None
     return None
-
-
-def _json_number(value: object) -> float:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")

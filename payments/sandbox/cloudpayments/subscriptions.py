@@ -135,7 +135,7 @@ class Subscription:
             "AccountId": self.account_id,
             "Description": self.description,
             "Email": self.email,
-            "Amount": float(self.amount),
+            "Amount": self.amount,
             "CurrencyCode": self.currency.numeric,
             "Currency": self.currency.code,
             "RequireConfirmation": self.require_confirmation,

@@ -172,10 +172,10 @@ class Transaction:
             "PublicId": self.public_id,
             "TerminalUrl": TERMINAL_URL,
             "TransactionId": self.id,
-            "Amount": _number(self.amount),
+            "Amount": self.amount,
             "Currency": self.currency.code,
             "CurrencyCode": self.currency.numeric,
-            "PaymentAmount": _number(self.amount),
+            "PaymentAmount": self.amount,
             "PaymentCurrency": self.currency.code,
             "PaymentCurrencyCode": self.currency.numeric,
             "InvoiceId": self.invoice_id,
@@ -229,12 +229,6 @@ class Transaction:
             "ProcessorAndPartnerFee": None,
             "VatWithinProcessorFee": None,
         }
-
-
-def _number(amount: Decimal) -> float:
-    # Amounts carry at most 2 decimals, which a float prints back exactly; the SDK
-    # reads them as Decimal again.
-    return float(amount)
 
 
 class TransactionStore:

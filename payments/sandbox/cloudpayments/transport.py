@@ -10,13 +10,12 @@ import base64
 import binascii
 import datetime as dt
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import simplejson
 from aiohttp import web
 
 from payments.sandbox.cloudpayments.params import BadRequest, Params
@@ -63,13 +62,8 @@ class Answer:
         payload["Success"] = self.success
         # Always present: the SDK reads response['Message'] directly.
         payload["Message"] = self.message
-        return json.dumps(payload, ensure_ascii=False, default=_number).encode("utf-8")
-
-
-def _number(value: object) -> float:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+        # simplejson writes Decimal amounts as exact JSON numbers (no float on the way).
+        return simplejson.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
 Endpoint = Callable[[Params, web.Request], Awaitable[Answer]]

@@ -138,7 +138,8 @@ class TestChargeCard:
         assert response.headers["Content-Type"].startswith("application/json")
         assert list(body) == ["Model", "Success", "Message"]
         assert list(model) == TRANSACTION_FIELDS
-        assert '"Amount": 10.1,' in response.text
+        # A JSON number with the currency's two decimals, written without a float.
+        assert '"Amount": 10.10,' in response.text
         assert model["Currency"] == "RUB"
         assert model["PublicId"] == sandbox.config.cloudpayments_public_id
         assert ISO_DATE.fullmatch(model["CreatedDateIso"])
