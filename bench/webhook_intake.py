@@ -94,6 +94,23 @@ def _purge_webhook_queue(env: dict[str, str]) -> None:
     )
 
 
+def _missing_service() -> str | None:
+    """Why the benchmark cannot run here (it needs PostgreSQL and RabbitMQ), or None."""
+    import psycopg
+    from kombu import Connection
+
+    try:
+        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return f"needs PostgreSQL at {POSTGRES} (BENCH_POSTGRES_URL): {exc}"
+    try:
+        with Connection(RABBITMQ, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:  # noqa: BLE001 - kombu raises transport-specific errors
+        return f"needs RabbitMQ at {RABBITMQ} (BENCH_RABBITMQ_URL): {exc}"
+    return None
+
+
 def _recreate_database() -> None:
     import psycopg
 
@@ -187,6 +204,9 @@ def main() -> None:
     unique = int(NOTIFICATIONS * (1 - DUPLICATE_SHARE))
     print("Webhook intake (signed CloudPayments Pay notifications)")
     print(f"  machine:      {describe_machine()}")
+    if problem := _missing_service():
+        print(f"  not run:      {problem}")
+        return
     _recreate_database()
     manage("migrate", "--noinput", env=env)
     _purge_webhook_queue(env)
