@@ -13,12 +13,13 @@ because the domain apps do not import `config`.
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from billing.clock import billing_now
 from billing.errors import DomainError
@@ -31,6 +32,7 @@ from payments.services import (
 )
 
 logger = logging.getLogger(__name__)
+View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 # The notification types CloudPayments sends, each to its own URL (GATEWAYS.md B1).
@@ -39,8 +41,24 @@ CLOUDPAYMENTS_KINDS: Final = frozenset(
 )
 
 
+def _post_only(view: View) -> View:
+    """Refuse other methods with 405 in the API's error shape."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            response = _error(
+                405, "method_not_allowed", "Gateways POST their notifications here."
+            )
+            response["Allow"] = "POST"
+            return response
+        return view(request, *args, **kwargs)
+
+    return cast(View, wrapper)
+
+
 @csrf_exempt
-@require_POST
+@_post_only
 def cloudpayments_notification(request: HttpRequest, kind: str) -> HttpResponse:
     """Answer `{"code": 0}`, or for Check the code that accepts or refuses."""
     if kind not in CLOUDPAYMENTS_KINDS:
@@ -69,7 +87,7 @@ def cloudpayments_notification(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @csrf_exempt
-@require_POST
+@_post_only
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Answer 200 `{"received": true}` to every verified Event, acted on or not."""
     body = _bounded_body(request)

@@ -469,3 +469,18 @@ def test_no_token_or_secret_reaches_the_logs(
 
     logged = " ".join(str(record.__dict__) for record in caplog.records)
     assert all(s not in logged for s in (CARD_TOKEN, CLOUDPAYMENTS_SECRET, PAYER_EMAIL))
+
+
+class TestMethods:
+    @pytest.mark.parametrize(
+        "path", ["/webhooks/cloudpayments/pay/", "/webhooks/stripe/"]
+    )
+    def test_only_post_is_accepted_and_the_refusal_has_the_error_shape(
+        self, client: Client, path: str
+    ) -> None:
+        response = client.get(path)
+
+        assert response.status_code == 405
+        assert response["Allow"] == "POST"
+        assert response.json()["code"] == "method_not_allowed"
+        assert GatewayEventRecord.objects.count() == 0
