@@ -77,11 +77,11 @@ def _coerce(name: str, annotation: object, value: Any) -> Any:
     if name in _RATES:
         if value > 1:
             raise InvalidFaultSetting(f"{name} is a probability between 0 and 1")
-        return float(value)
+        return float(value)  # a fault rate (probability), never money
     if annotation in ("int", int):
         if value != int(value):
             raise InvalidFaultSetting(f"{name} must be a whole number")
         if name == "max_in_flight" and value < 1:
             raise InvalidFaultSetting("max_in_flight must be at least 1")
         return int(value)
-    return float(value)
+    return float(value)  # seconds of hang time, never money
