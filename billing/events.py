@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from billing import outbox
 from billing.models import BillingEvent, Payer
-
-# Any constant works: it names the one lock that orders every event writer.
-_EVENT_ORDER_LOCK = 0x62696C6C  # "bill"
 
 
 class EventOutsideTransaction(RuntimeError):
@@ -24,31 +23,31 @@ def record_event(
     occurred_at: dt.datetime,
     payload: Mapping[str, Any],
     payer: Payer | None = None,
+    payer_id: uuid.UUID | None = None,
     payload_version: int = 1,
 ) -> BillingEvent:
     """Append an event to the outbox within the caller's transaction.
+
+    Inside `billing.outbox.atomic()` the event is written at the end of that block
+    (its `cursor` is set then); elsewhere at once.
+
+    Cursors commit in ascending order: on PostgreSQL a trigger on the table takes a
+    transaction-level advisory lock before each insert (migration
+    `billing.0002_invoices_and_ledger`), so a transaction that took cursor 10 cannot
+    commit after one that took 11 and a consumer that has read 11 never misses 10.
+    SQLite serialises writers anyway.
 
     :raises EventOutsideTransaction: when no transaction is open.
     """
     if not transaction.get_connection().in_atomic_block:
         raise EventOutsideTransaction(type)
-    _serialize_event_commits()
-    return BillingEvent.objects.create(
+    event = BillingEvent(
         type=type,
-        payer=payer,
+        payer_id=payer.id if payer is not None else payer_id,
         occurred_at=occurred_at,
         payload=dict(payload),
         payload_version=payload_version,
     )
-
-
-def _serialize_event_commits() -> None:
-    """Hold the event-order lock until commit, so cursors commit in ascending order.
-
-    Without it, a transaction that took cursor 10 could commit after one that took 11,
-    and a consumer that had already read 11 would never see 10. SQLite serialises
-    writers anyway; PostgreSQL needs the advisory lock.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_EVENT_ORDER_LOCK])
+    if not outbox.hold_event(event):
+        event.save(force_insert=True)
+    return event

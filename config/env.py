@@ -61,3 +61,20 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+
+# Dunning: retries of a failed renewal, in days after the first failure, and how a
+# subscription ends when none succeeds (CANCELED or EXPIRED).
+DUNNING_RETRY_DAYS = [
+    int(day) for day in env.list("DUNNING_RETRY_DAYS", default=[1, 3, 5, 7])
+]
+DUNNING_FINAL_STATUS = env.str("DUNNING_FINAL_STATUS", default="CANCELED")
+# The renewal run: subscriptions claimed per batch, and what each gateway is sent at
+# once. The defaults stay under the test terminals' limits (CloudPayments 5 requests
+# in flight, Stripe 25 requests a second), leaving room for payers at checkout; a
+# live CloudPayments terminal allows 30 in flight, live Stripe 100 a second.
+RENEWAL_BATCH_SIZE = env.int("RENEWAL_BATCH_SIZE", default=100)
+RENEWALS_CLOUDPAYMENTS_IN_FLIGHT = env.int(
+    "RENEWALS_CLOUDPAYMENTS_IN_FLIGHT", default=4
+)
+RENEWALS_STRIPE_IN_FLIGHT = env.int("RENEWALS_STRIPE_IN_FLIGHT", default=8)
+RENEWALS_STRIPE_PER_SECOND = env.float("RENEWALS_STRIPE_PER_SECOND", default=20.0)

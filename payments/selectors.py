@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from billing.models import Payer, StatusChange
+from payments.gateways import UnknownGateway, get_gateway
 from payments.models import (
+    LIVE_STATUSES,
+    CardSetup,
     CheckoutSession,
     Payment,
     PaymentMethod,
+    PaymentMethodStatus,
     Refund,
 )
 
@@ -156,3 +161,90 @@ def _search(term: str) -> Q:
     except ValueError:
         return match
     return match | Q(id=as_uuid) | Q(payer_id=as_uuid)
+
+
+def gateway_is_configured(*, code: str) -> bool:
+    """Whether payments can charge through the gateway named `code`."""
+    try:
+        get_gateway(code)
+    except UnknownGateway:
+        return False
+    return True
+
+
+def payment_method_is_usable(*, payment_method_id: uuid.UUID | None) -> bool:
+    """Whether the saved card can still be charged (not expired, lost or revoked)."""
+    if payment_method_id is None:
+        return False
+    return PaymentMethod.objects.filter(
+        id=payment_method_id, status=PaymentMethodStatus.USABLE
+    ).exists()
+
+
+def usable_payment_methods(
+    *, payment_method_ids: Iterable[uuid.UUID], gateway: str
+) -> dict[uuid.UUID, PaymentMethod]:
+    """The usable cards among `payment_method_ids` on `gateway`, by id, with payers."""
+    methods = PaymentMethod.objects.select_related("payer").filter(
+        id__in=list(payment_method_ids),
+        gateway=gateway,
+        status=PaymentMethodStatus.USABLE,
+    )
+    return {method.id: method for method in methods}
+
+
+def default_payment_methods(
+    *, payer_ids: Iterable[uuid.UUID], gateway: str
+) -> dict[uuid.UUID, PaymentMethod]:
+    """Each payer's default usable card on `gateway`, by payer id, with payers."""
+    methods = PaymentMethod.objects.select_related("payer").filter(
+        payer_id__in=list(payer_ids),
+        gateway=gateway,
+        status=PaymentMethodStatus.USABLE,
+        is_default=True,
+    )
+    return {method.payer_id: method for method in methods}
+
+
+def live_payments_for(*, pays: Iterable[str]) -> dict[str, Payment]:
+    """The live payment (in progress or succeeded) of each paid object, by `pays`."""
+    payments = Payment.objects.select_related("payment_method__payer").filter(
+        pays__in=list(pays), status__in=LIVE_STATUSES
+    )
+    return {payment.pays: payment for payment in payments}
+
+
+def payment_counts_for(*, pays: Iterable[str]) -> dict[str, int]:
+    """How many payments each paid object has had, by `pays`."""
+    rows = (
+        Payment.objects.filter(pays__in=list(pays))
+        .values("pays")
+        .annotate(count=Count("id"))
+    )
+    return {row["pays"]: row["count"] for row in rows}
+
+
+def payment_method_is_usable_for(
+    *, payment_method_id: uuid.UUID, payer_id: uuid.UUID, gateway: str
+) -> bool:
+    """Whether the payer's saved card can be charged through `gateway`."""
+    return PaymentMethod.objects.filter(
+        id=payment_method_id,
+        payer_id=payer_id,
+        gateway=gateway,
+        status=PaymentMethodStatus.USABLE,
+    ).exists()
+
+
+def card_setup_for(*, purpose: str) -> CardSetup | None:
+    """The latest card setup made for `purpose` ("subscription:<uuid>" …)."""
+    return (
+        CardSetup.objects.defer("cryptogram")
+        .filter(purpose=purpose)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def card_setup_get(*, setup_id: uuid.UUID) -> CardSetup | None:
+    return CardSetup.objects.defer("cryptogram").filter(id=setup_id).first()

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # Sent after the transaction commits, with payment_id, pays (what the payment is for,
-# so that a receiver can skip payments that are not its own), from_status and
-# to_status.
+# so that a receiver can skip payments that are not its own), from_status, to_status
+# and actor (who moved it: "system:renewals", "system:janitor", "webhook:stripe" …).
 # Receivers (subscriptions, for example) enqueue their own work; they do none here.
 payment_status_changed = Signal()
+
+# Sent after the transaction commits, with setup_id, purpose (what the card was
+# verified for, such as "subscription:<uuid>"), from_status and to_status; the card is
+# saved (and is the payer's default) by the time to_status is SUCCEEDED.
+card_setup_status_changed = Signal()

@@ -153,3 +153,4 @@ LOGGING: dict[str, Any] = {
 from config.settings.celery import *  # noqa: E402, F403
 from config.settings.payments import *  # noqa: E402, F403
 from config.settings.sentry import *  # noqa: E402, F403
+from config.settings.subscriptions import *  # noqa: E402, F403

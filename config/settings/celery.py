@@ -19,7 +19,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name), routing_key=name)
-    for name in ("default", "payments", "billing", "webhooks")
+    for name in ("default", "payments", "billing", "webhooks", "renewals")
 ]
 # Webhook intake publishes at most one drain task per this many seconds from each
 # web process, due that much later; the drain processes every event stored by then.
@@ -32,11 +32,22 @@ CELERY_TASK_ROUTES = {
     "payments.drain_gateway_events": {"queue": "webhooks"},
     "payments.retry_gateway_events": {"queue": "webhooks"},
     "payments.*": {"queue": "payments"},
+    # A renewal run keeps a worker busy for up to its time budget: its own queue, so
+    # that payments' short tasks never wait behind it.
+    "subscriptions.*": {"queue": "renewals"},
     "billing.echo": {"queue": "default"},
     "billing.*": {"queue": "billing"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Every minute (https://crontab.guru/#*_*_*_*_*): one renewal run per gateway
+    # bills, retries and cancels whatever fell due; a run still busy from the
+    # previous minute makes the new one a no-op.
+    "subscriptions.renew_due_subscriptions": {
+        "task": "subscriptions.renew_due_subscriptions",
+        "schedule": 60.0,
+        "options": {"queue": "renewals"},
+    },
     # Every minute (https://crontab.guru/#*_*_*_*_*): beat and a worker are alive.
     "billing.heartbeat": {
         "task": "billing.heartbeat",

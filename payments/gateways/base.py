@@ -156,6 +156,33 @@ class ChargeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class CardSetupRequest:
+    """Verify an entered card and keep it for later charges, taking no money."""
+
+    # Our reference for the setup (`card_setup:<uuid>`): CloudPayments' InvoiceId,
+    # Stripe's metadata[reference].
+    reference: str
+    idempotency_key: str
+    payer: PayerAccount
+    card: EnteredCard
+    # What CloudPayments authorizes and then voids to prove the card (1.00 of the
+    # currency, say); Stripe verifies through a SetupIntent and ignores it.
+    verification_amount: Money
+    ip_address: str | None = None
+    # Where 3-D Secure sends the payer back (CloudPayments TermUrl, Stripe return_url).
+    return_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardSetupResult:
+    """A verified card: the token to charge it with later, and what may be shown."""
+
+    gateway_reference: str
+    token: str
+    card: CardDetails | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ThreeDsChallenge:
     """Where to send the payer to authenticate.
 
@@ -210,6 +237,8 @@ class PaymentGateway(abc.ABC):
 
     Methods that move money take an `idempotency_key` derived from our own row and
     saved before the call, so a repeated call is answered, not carried out again.
+    `setup_card` moves none for good, but its request carries a key too: a repeat
+    must not authorize the card twice.
     """
 
     code: str
@@ -239,6 +268,31 @@ class PaymentGateway(abc.ABC):
         """Finish a payment after 3-D Secure (CloudPayments PaRes; Stripe needs none).
 
         :raises Declined, Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def setup_card(self, request: CardSetupRequest) -> CardSetupResult:
+        """Verify a card the payer just entered and save it, without charging it.
+
+        CloudPayments authorizes `request.verification_amount` and voids it at once;
+        Stripe confirms an off-session SetupIntent for the payer's Customer.
+
+        :raises Declined, RequiresAction, Unavailable, OutcomeUnknown, GatewayError:
+        """
+
+    @abc.abstractmethod
+    def complete_card_setup(
+        self,
+        *,
+        gateway_reference: str,
+        authentication_result: str | None,
+        verification_amount: Money,
+    ) -> CardSetupResult:
+        """Finish a card setup after 3-D Secure (CloudPayments PaRes; Stripe none).
+
+        `RequiresAction` means the payer has not answered the challenge yet.
+
+        :raises Declined, RequiresAction, Unavailable, OutcomeUnknown, GatewayError:
         """
 
     @abc.abstractmethod

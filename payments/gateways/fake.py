@@ -12,6 +12,10 @@ repeat with the same key, or `find_payment`, shows what happened; `Declined` and
 `RequiresAction` leave a declined or waiting payment. A repeated idempotency key
 gets the first answer again and moves no money. Refunds above the captured
 remainder raise `GatewayError`, as both real adapters do.
+
+Card setups (`setup_card`, `complete_card_setup`) are kept apart from payments, in
+`card_setups`, since they move no money; a `RequiresAction` scripted for
+`complete_card_setup` is a payer who has not answered yet, and is not remembered.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from billing.errors import DomainError
 from billing.money import Money
 from payments.gateways.base import (
     CardDetails,
+    CardSetupRequest,
+    CardSetupResult,
     ChargeRequest,
     ChargeResult,
     Declined,
@@ -54,6 +60,7 @@ CARD: Final = CardDetails(
 )
 SCRIPTABLE: Final = frozenset(
     {"charge", "complete_3ds", "capture", "void", "refund", "find_payment"}
+    | {"setup_card", "complete_card_setup"}
 )
 
 Answer = Any  # a result, or the GatewayError to raise
@@ -70,6 +77,8 @@ class FakeGateway(PaymentGateway):
         # Payments by gateway_reference, in creation order.
         self.payments: dict[str, PaymentSnapshot] = {}
         self.refunds: list[RefundResult] = []
+        # Card setups by gateway_reference: REQUIRES_ACTION, SUCCEEDED or DECLINED.
+        self.card_setups: dict[str, PaymentState] = {}
         self._scripts: defaultdict[str, deque[Answer]] = defaultdict(deque)
         self._answers: dict[tuple[str, str], Answer] = {}
         self._capture_on_3ds: dict[str, bool] = {}
@@ -155,6 +164,66 @@ class FakeGateway(PaymentGateway):
             return ChargeResult(gateway_reference, state, payment.amount, token, CARD)
 
         result: ChargeResult = self._once("complete_3ds", gateway_reference, run)
+        return result
+
+    def setup_card(self, request: CardSetupRequest) -> CardSetupResult:
+        self.calls.append(("setup_card", {"request": request}))
+        result: CardSetupResult = self._once(
+            "setup_card", request.idempotency_key, self._set_up
+        )
+        return result
+
+    def _set_up(self, scripted: Answer) -> CardSetupResult:
+        reference = f"fake_setup_{next(self._ids)}"
+        if isinstance(scripted, Declined):
+            scripted.gateway_reference = scripted.gateway_reference or reference
+            self.card_setups[scripted.gateway_reference] = PaymentState.DECLINED
+        elif isinstance(scripted, RequiresAction):
+            reference = scripted.challenge.gateway_reference
+            self.card_setups[reference] = PaymentState.REQUIRES_ACTION
+        elif isinstance(scripted, CardSetupResult):
+            self.card_setups[scripted.gateway_reference] = PaymentState.SUCCEEDED
+            return scripted
+        _raise_scripted(scripted)
+        self.card_setups[reference] = PaymentState.SUCCEEDED
+        return CardSetupResult(reference, token=f"tok_fake_{reference}", card=CARD)
+
+    def complete_card_setup(
+        self,
+        *,
+        gateway_reference: str,
+        authentication_result: str | None,
+        verification_amount: Money,
+    ) -> CardSetupResult:
+        """Keyed by the setup, as a repeated post3ds replays at CloudPayments."""
+        self.calls.append(
+            (
+                "complete_card_setup",
+                {
+                    "gateway_reference": gateway_reference,
+                    "authentication_result": authentication_result,
+                    "verification_amount": verification_amount,
+                },
+            )
+        )
+
+        def run(scripted: Answer) -> CardSetupResult:
+            waiting = self.card_setups.get(gateway_reference)
+            if waiting is not PaymentState.REQUIRES_ACTION:
+                raise GatewayError(f"fake: no card setup waits as {gateway_reference}")
+            if isinstance(scripted, Declined):
+                self.card_setups[gateway_reference] = PaymentState.DECLINED
+            _raise_scripted(scripted)
+            self.card_setups[gateway_reference] = PaymentState.SUCCEEDED
+            token = f"tok_fake_{gateway_reference}"
+            return CardSetupResult(gateway_reference, token=token, card=CARD)
+
+        result: CardSetupResult = self._once(
+            "complete_card_setup",
+            gateway_reference,
+            run,
+            unanswered=(Unavailable, RequiresAction),
+        )
         return result
 
     def capture(
@@ -251,11 +320,17 @@ class FakeGateway(PaymentGateway):
         except (ValueError, KeyError, TypeError, DomainError) as exc:
             raise GatewayError(f"fake: not a webhook ({type(exc).__name__})") from None
 
-    def _once(self, method: str, key: str, run: Callable[[Answer], Answer]) -> Answer:
+    def _once(
+        self,
+        method: str,
+        key: str,
+        run: Callable[[Answer], Answer],
+        unanswered: tuple[type[GatewayError], ...] = (Unavailable,),
+    ) -> Answer:
         """Carry out `run` once per key with the next scripted answer; replay after.
 
-        `Unavailable` is raised before anything happens and is not remembered;
-        `OutcomeUnknown` is raised after the call was carried out.
+        `unanswered` errors (`Unavailable`) are raised before anything happens and
+        are not remembered; `OutcomeUnknown` is raised after the call was carried out.
         """
         if (method, key) in self._answers:
             answer = self._answers[(method, key)]
@@ -263,7 +338,7 @@ class FakeGateway(PaymentGateway):
                 raise answer
             return answer
         scripted = self._next(method)
-        if isinstance(scripted, Unavailable):
+        if isinstance(scripted, unanswered):
             raise scripted
         try:
             answer = run(scripted)

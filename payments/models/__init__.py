@@ -1,10 +1,11 @@
-"""Payments: saved cards, payment attempts, refunds and the gateways' webhooks."""
+"""Payments: saved cards, card setups, payment attempts, refunds and webhooks."""
 
 from payments.models._checkout import (
     FINAL_CHECKOUT_STATUSES,
     CheckoutSession,
     CheckoutSessionStatus,
 )
+from payments.models._common import Gateway
 from payments.models._methods import PaymentMethod, PaymentMethodStatus
 from payments.models._payments import (
     ALLOWED_TRANSITIONS,
@@ -14,14 +15,20 @@ from payments.models._payments import (
     PaymentStatus,
 )
 from payments.models._refunds import Refund, RefundReason, RefundStatus
+from payments.models._setups import ALLOWED_TRANSITIONS as CARD_SETUP_TRANSITIONS
+from payments.models._setups import CardSetup, CardSetupStatus
 from payments.models._webhooks import GatewayEventRecord, GatewayEventStatus
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "CARD_SETUP_TRANSITIONS",
     "FINAL_CHECKOUT_STATUSES",
     "LIVE_STATUSES",
+    "CardSetup",
+    "CardSetupStatus",
     "CheckoutSession",
     "CheckoutSessionStatus",
+    "Gateway",
     "GatewayEventRecord",
     "GatewayEventStatus",
     "Payment",

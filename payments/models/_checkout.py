@@ -7,9 +7,9 @@ import uuid
 
 from django.db import models
 
-from billing.models import Payer
+from billing.models import CURRENCY_FORMAT, Payer
 from billing.money import Money
-from payments.models._common import CURRENCY_FORMAT, Gateway
+from payments.models._common import Gateway
 from payments.models._payments import Payment
 
 

@@ -1,10 +1,8 @@
-"""Column conventions shared by the payment models."""
+"""The gateways that payments move money through."""
 
 from __future__ import annotations
 
 from django.db import models
-
-CURRENCY_FORMAT = models.Q(currency__regex=r"^[A-Z]{3}$")
 
 
 class Gateway(models.TextChoices):

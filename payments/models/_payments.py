@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
 from django.db import models
 
-from billing.errors import InvalidStatusTransition
-from billing.models import Payer
+from billing.models import CURRENCY_FORMAT, Payer, StatusMachine
 from billing.money import Money
 from payments.encryption import EncryptedTextField
-from payments.models._common import CURRENCY_FORMAT, Gateway
+from payments.models._common import Gateway
 from payments.models._methods import PaymentMethod
 
 
@@ -54,7 +52,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 # A paid object has at most one payment in these states: the backstop against
 # charging an invoice or an order twice, whatever retries or crashes happen.
 LIVE_STATUSES = (S.PENDING, S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.UNKNOWN)
-_STAMPS = {
+_STAMPS: dict[str, str] = {
     S.AUTHORIZED: "authorized_at",
     S.SUCCEEDED: "succeeded_at",
     S.FAILED: "failed_at",
@@ -62,8 +60,12 @@ _STAMPS = {
 }
 
 
-class Payment(models.Model):
+class Payment(StatusMachine, models.Model):
     """One attempt to move money; a retry is a new Payment with a new key."""
+
+    TRANSITIONS = ALLOWED_TRANSITIONS
+    STAMPS = _STAMPS
+    SUBJECT = "payment"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="payments")
@@ -181,26 +183,6 @@ class Payment(models.Model):
             if self.refunded_minor == self.captured_minor
             else "PARTIALLY_REFUNDED"
         )
-
-    def can_transition_to(self, status: str) -> bool:
-        return status in ALLOWED_TRANSITIONS[PaymentStatus(self.status)]
-
-    def transition_to(self, status: str, *, at: dt.datetime) -> str:
-        """Move to `status`, stamping its time; return the status left.
-
-        :raises InvalidStatusTransition: when the state machine does not allow it.
-        """
-        if not self.can_transition_to(status):
-            raise InvalidStatusTransition(
-                f"A payment cannot go from {self.status} to {status}.",
-                extra={"payment": str(self.id), "from": self.status, "to": status},
-            )
-        previous = self.status
-        self.status = status
-        self.updated_at = at
-        if stamp := _STAMPS.get(PaymentStatus(status)):
-            setattr(self, stamp, at)
-        return previous
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.idempotency_key == "":

@@ -6,8 +6,8 @@ import uuid
 
 from django.db import models
 
+from billing.models import CURRENCY_FORMAT
 from billing.money import Money
-from payments.models._common import CURRENCY_FORMAT
 from payments.models._payments import Payment
 
 

@@ -3,9 +3,12 @@
 from payments.services._charges import (
     CRYPTOGRAM_TTL,
     PaymentInProgress,
+    SavedCardCharge,
+    charge_prepared_payment,
     charge_saved_card,
     complete_3ds,
     gateway_reference_of,
+    prepare_saved_card_payments,
     start_card_payment,
 )
 from payments.services._checkout import (
@@ -24,6 +27,8 @@ from payments.services._checkout import (
 )
 from payments.services._lookup import PaymentNotFound, get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
+from payments.services._outcomes import GatewayAnswer
+from payments.services._outcomes import apply_answer as apply_gateway_answer
 from payments.services._refund_settlement import (
     settle_unknown_refund,
     settle_unknown_refunds,
@@ -33,6 +38,12 @@ from payments.services._settlement import (
     expire_stale_payments,
     settle_unknown_payment,
     settle_unknown_payments,
+)
+from payments.services._setups import (
+    CardSetupNotFound,
+    InvalidCardSetup,
+    complete_card_setup_3ds,
+    start_card_setup,
 )
 from payments.services._two_step import (
     CaptureExceedsAuthorization,
@@ -60,13 +71,16 @@ __all__ = [
     "CHECKOUT_SESSION_TTL",
     "CRYPTOGRAM_TTL",
     "CaptureExceedsAuthorization",
+    "CardSetupNotFound",
     "CheckAnswer",
     "CheckoutNotAwaiting3ds",
     "CheckoutSessionExpired",
     "CheckoutSessionNotFound",
     "CheckoutSessionUsed",
+    "GatewayAnswer",
     "GatewayRefused",
     "GatewayUnavailable",
+    "InvalidCardSetup",
     "InvalidCheckoutSession",
     "InvalidWebhookSignature",
     "MalformedWebhook",
@@ -76,11 +90,15 @@ __all__ = [
     "ReceivedEvent",
     "RefundExceedsCaptured",
     "RefundNotYetRecorded",
+    "SavedCardCharge",
     "ThreeDsMismatch",
     "answer_cloudpayments_check",
+    "apply_gateway_answer",
     "capture_payment",
+    "charge_prepared_payment",
     "charge_saved_card",
     "complete_3ds",
+    "complete_card_setup_3ds",
     "create_checkout_session",
     "default_payment_method",
     "drain_gateway_events",
@@ -91,6 +109,7 @@ __all__ = [
     "gateway_reference_of",
     "get_payment",
     "pay_checkout_session",
+    "prepare_saved_card_payments",
     "process_gateway_event",
     "receive_gateway_event",
     "refund_payment",
@@ -99,6 +118,7 @@ __all__ = [
     "settle_unknown_refund",
     "settle_unknown_refunds",
     "start_card_payment",
+    "start_card_setup",
     "sync_checkout_session",
     "void_payment",
 ]

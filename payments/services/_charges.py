@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -27,7 +29,7 @@ from payments.gateways.base import (
 from payments.models import Payment, PaymentKind, PaymentMethod, PaymentStatus
 from payments.services._lookup import get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
-from payments.services._outcomes import apply_answer, ask_gateway
+from payments.services._outcomes import GatewayAnswer, apply_answer, ask_gateway
 
 # A cryptogram is single-use; one that no charge consumed within this time is wiped.
 CRYPTOGRAM_TTL = dt.timedelta(minutes=15)
@@ -125,11 +127,8 @@ def charge_saved_card(
         if payment_method_id is None
         else _usable_method(payer_id, payment_method_id)
     )
-    adapter = get_gateway(method.gateway)
-    payer = method.payer
-    account = _account_at(adapter, payer)
     payment = _create_payment(
-        payer=payer,
+        payer=method.payer,
         gateway=method.gateway,
         kind=kind,
         amount=amount,
@@ -139,20 +138,96 @@ def charge_saved_card(
         payment_method_id=method.id,
         attempt=attempt,
     )
+    payment.payment_method = method
+    answer = charge_prepared_payment(
+        payment,
+        capture=capture,
+        merchant_initiated=merchant_initiated,
+        scheduled=scheduled,
+    )
+    return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCardCharge:
+    """A saved-card charge to prepare: which card, how much, and what it pays."""
+
+    payment_method: PaymentMethod
+    amount: Money
+    pays: str
+    description: str = ""
+    kind: str = PaymentKind.RECURRING
+    attempt: int = 1
+
+
+def prepare_saved_card_payments(
+    charges: Sequence[SavedCardCharge], *, now: dt.datetime
+) -> list[Payment]:
+    """Save PENDING payments with their idempotency keys, in one INSERT.
+
+    Runs in the caller's transaction: once it commits, each payment is a recovery
+    point that `charge_prepared_payment` may send, and send again with the same key
+    (the gateway answers a repeat, it does not carry it out twice).
+
+    :raises IntegrityError: when a paid object already has a live payment.
+    """
+    payments = []
+    for charge in charges:
+        payment_id = uuid.uuid4()
+        method = charge.payment_method
+        payments.append(
+            Payment(
+                id=payment_id,
+                payer_id=method.payer_id,
+                kind=charge.kind,
+                gateway=method.gateway,
+                amount_minor=charge.amount.amount_minor,
+                currency=charge.amount.currency,
+                pays=charge.pays,
+                description=charge.description,
+                payment_method=method,
+                idempotency_key=f"payment:{payment_id}",
+                attempt=charge.attempt,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return Payment.objects.bulk_create(payments)
+
+
+def charge_prepared_payment(
+    payment: Payment,
+    *,
+    capture: bool = True,
+    merchant_initiated: bool = True,
+    scheduled: bool | None = None,
+) -> GatewayAnswer:
+    """Send a saved payment's charge to the gateway; its answer, or the typed error.
+
+    Call it with no transaction open, then record the answer with
+    `apply_gateway_answer`. `payment.payment_method` (with its payer) is charged,
+    off-session by default; `scheduled` defaults to the payment being a recurring
+    one. The same payment always makes the same request under the same key.
+    """
+    method = payment.payment_method
+    if method is None:
+        raise ValueError("only saved-card payments are prepared")
+    adapter = get_gateway(payment.gateway)
     request = ChargeRequest(
         reference=gateway_reference_of(payment),
         idempotency_key=payment.idempotency_key,
-        amount=amount,
-        payer=account,
+        amount=payment.amount,
+        payer=_account_at(adapter, method.payer),
         source=SavedCard(token=method.token),
         capture=capture,
-        description=description,
+        description=payment.description,
         merchant_initiated=merchant_initiated,
-        scheduled=scheduled,
-        metadata={"pays": pays} if pays else {},
+        scheduled=(
+            payment.kind == PaymentKind.RECURRING if scheduled is None else scheduled
+        ),
+        metadata={"pays": payment.pays} if payment.pays else {},
     )
-    answer = ask_gateway(lambda: adapter.charge(request))
-    return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
+    return ask_gateway(lambda: adapter.charge(request))
 
 
 def complete_3ds(

@@ -8,8 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
-
+from billing import outbox
 from payments.gateways.base import (
     ChargeResult,
     Declined,
@@ -66,9 +65,11 @@ def apply_answer(
 ) -> Payment:
     """Record a charge's outcome: result, decline, 3-D Secure, or unknown.
 
-    The card cryptogram is wiped whatever happened: the call has consumed it.
+    The card cryptogram is wiped whatever happened: the call has consumed it. Joins
+    the caller's transaction when there is one (no savepoint), so that what the
+    caller does with the outcome commits with it.
     """
-    with transaction.atomic():
+    with outbox.atomic(savepoint=False):
         payment = Payment.objects.select_for_update().get(id=payment_id)
         payment.cryptogram = None
         payment.cryptogram_expires_at = None

@@ -9,7 +9,13 @@ from typing import Any
 from django.db import transaction
 
 from billing.events import record_event
-from billing.services import record_status_change
+from billing.models import LedgerAccount
+from billing.services import (
+    Posting,
+    post_to_ledger,
+    record_invoice_payment,
+    record_status_change,
+)
 from payments.models import Payment, PaymentMethod, PaymentStatus
 from payments.signals import payment_status_changed
 
@@ -59,7 +65,9 @@ def move_payment(
     """Save a locked payment and move it forward; False when already there or past.
 
     Gateways repeat and reorder their news (replies, webhooks, janitor checks), so
-    anything that is not a forward transition is ignored, never an error.
+    anything that is not a forward transition is ignored, never an error. Captured
+    money goes on the books in the same transaction (`_book_capture`), before the
+    payment's own event, so that every row lock is taken before the event lock.
     """
     if payment.status == status:
         payment.save()
@@ -72,6 +80,8 @@ def move_payment(
         return False
     previous = payment.transition_to(status, at=at)
     payment.save()
+    if status == S.SUCCEEDED:
+        _book_capture(payment, at=at, actor=actor)
     record_status_change(
         object_type="payment",
         object_id=str(payment.id),
@@ -84,7 +94,7 @@ def move_payment(
     record_event(
         type=_event_type(previous, status),
         occurred_at=at,
-        payer=payment.payer,
+        payer_id=payment.payer_id,
         payload=payment_payload(payment),
     )
     payment_id, pays = payment.id, payment.pays
@@ -95,9 +105,49 @@ def move_payment(
             pays=pays,
             from_status=previous,
             to_status=status,
+            actor=actor,
         )
     )
     return True
+
+
+def _book_capture(payment: Payment, *, at: dt.datetime, actor: str) -> None:
+    """Put captured money on the books: an invoice paid, or revenue for the rest."""
+    if not payment.captured_minor:
+        return
+    reference = f"payment:{payment.id}"
+    invoice_id = _invoice_id(payment.pays)
+    if invoice_id is not None:
+        record_invoice_payment(
+            invoice_id=invoice_id,
+            payer_id=payment.payer_id,
+            amount=payment.captured,
+            gateway=payment.gateway,
+            payment_reference=reference,
+            at=at,
+            actor=actor,
+        )
+        return
+    post_to_ledger(
+        [
+            Posting.transfer(
+                f"{reference}:captured",
+                payment.captured,
+                debit=LedgerAccount.GATEWAY_CASH,
+                debit_subaccount=payment.gateway,
+                credit=LedgerAccount.REVENUE,
+                at=at,
+                payer_id=payment.payer_id,
+                memo=f"{payment.kind} payment for {payment.pays or 'no object'}",
+            )
+        ]
+    )
+
+
+def _invoice_id(pays: str) -> int | None:
+    """The invoice id in `invoice:<id>`, the reference invoices are paid under."""
+    prefix, _, number = pays.partition(":")
+    return int(number) if prefix == "invoice" and number.isdigit() else None
 
 
 def record_method_expired(
@@ -106,7 +156,7 @@ def record_method_expired(
     record_event(
         type="payment_method.expired",
         occurred_at=at,
-        payer=method.payer,
+        payer_id=method.payer_id,
         payload={
             "payment_method_id": str(method.id),
             "payer_id": str(method.payer_id),

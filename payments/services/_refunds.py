@@ -8,10 +8,12 @@ import uuid
 from django.db import transaction
 from django.db.models import Sum
 
+from billing import outbox
 from billing.errors import Conflict, InvalidStatusTransition
 from billing.events import record_event
+from billing.models import LedgerAccount
 from billing.money import Money
-from billing.services import record_status_change
+from billing.services import Posting, post_to_ledger, record_status_change
 from payments.gateways import get_gateway
 from payments.gateways.base import Declined, GatewayError, OutcomeUnknown
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -126,9 +128,10 @@ def record_refund_success(
 
     `gateway_reference` is None when the refund was confirmed without its id (the
     janitor sees only the payment's refunded total). `actor` defaults to whoever
-    asked for the refund. A refund already recorded is returned unchanged.
+    asked for the refund. A refund already recorded is returned unchanged. The
+    refunded money leaves the gateway's cash in the ledger in the same transaction.
     """
-    with transaction.atomic():
+    with outbox.atomic():
         refund = (
             Refund.objects.select_related("payment")
             .select_for_update()
@@ -147,11 +150,25 @@ def record_refund_success(
         payment.refunded_minor += refund.amount_minor
         payment.updated_at = now
         payment.save(update_fields=["refunded_minor", "updated_at"])
+        post_to_ledger(
+            [
+                Posting.transfer(
+                    f"refund:{refund.id}:succeeded",
+                    refund.amount,
+                    debit=LedgerAccount.REFUNDS,
+                    credit=LedgerAccount.GATEWAY_CASH,
+                    credit_subaccount=payment.gateway,
+                    at=now,
+                    payer_id=payment.payer_id,
+                    memo=f"refund of payment:{payment.id} ({refund.reason})",
+                )
+            ]
+        )
         audit_refund(refund, previous, now=now, actor=actor)
         record_event(
             type="payment.refunded",
             occurred_at=now,
-            payer=payment.payer,
+            payer_id=payment.payer_id,
             payload={
                 **payment_payload(payment),
                 "refund_id": str(refund.id),

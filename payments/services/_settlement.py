@@ -25,6 +25,7 @@ from payments.services._outcomes import (
     mark_unknown,
 )
 from payments.services._recording import move_payment
+from payments.services._setups import expire_stale_card_setups
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +75,12 @@ def expire_stale_payments(*, now: dt.datetime) -> int:
     A PENDING payment older than the cryptogram TTL was interrupted between saving
     and the gateway's answer: it may have been charged, so it becomes UNKNOWN. So
     does a 3-D Secure challenge left unanswered for `ABANDONED_CHALLENGE_AFTER`.
+    Card setups are swept too (`expire_stale_card_setups`).
     """
     wiped = Payment.objects.filter(
         cryptogram_expires_at__lte=now, cryptogram__isnull=False
     ).update(cryptogram=None, cryptogram_expires_at=None)
+    wiped += expire_stale_card_setups(now=now, actor=ACTOR)
     stale = Payment.objects.filter(
         status=PaymentStatus.PENDING, created_at__lte=now - CRYPTOGRAM_TTL
     ).values_list("id", flat=True)

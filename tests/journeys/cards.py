@@ -75,11 +75,15 @@ CARDS = {
         "success_3ds": "4242424242424242",
         "insufficient_funds": "4000056655665556",
         "later_token_fails": "4111111111111111",
+        # Asks for 3-D Secure on the card check, then pays by token without it.
+        "setup_3ds": "4242424242424242",
     },
     "stripe": {
         "success": "4242424242424242",
         "success_3ds": "4000000000003220",
         "insufficient_funds": "4000000000009995",
+        # Authenticates once on its SetupIntent, then pays off-session without it.
+        "setup_3ds": "4000002500003155",
     },
 }
 DECLINE_CODES = {"cloudpayments": "5051", "stripe": "insufficient_funds"}

@@ -1,4 +1,7 @@
-"""After real payments no table or log line holds a card number, cryptogram or token."""
+"""After real payments and card setups no table or log line holds card data.
+
+Card data: a card number, a cryptogram (or entered PaymentMethod id), or a token.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +16,15 @@ from django.db import connection
 
 from billing.money import Money
 from billing.redaction import passes_luhn
-from payments.models import PaymentMethod
+from payments.models import CardSetup, PaymentMethod
 from payments.sandbox.app import Sandbox
 from payments.services import (
     charge_saved_card,
     complete_3ds,
+    complete_card_setup_3ds,
     refund_payment,
     start_card_payment,
+    start_card_setup,
 )
 from tests.journeys.cards import entered_card, pass_3ds
 
@@ -72,7 +77,34 @@ def _pay_every_way(url: str, gateway: str) -> list[str]:
             refund_payment(
                 payment_id=payment.id, reason="OTHER", requested_by="system:j", now=NOW
             )
-    secrets.extend(method.token for method in PaymentMethod.objects.all())
+    return secrets
+
+
+def _set_up_every_way(url: str, gateway: str) -> list[str]:
+    """Verify cards (3-D Secure, plain, declined) without paying; return the secrets."""
+    secrets: list[str] = []
+    for number in CARD_NUMBERS[gateway]:
+        payload = entered_card(url, gateway, number)
+        secrets.append(payload)
+        setup = start_card_setup(
+            payer_id=uuid.uuid4(),
+            gateway=gateway,
+            card_payload=payload,
+            verification_amount=Money(
+                100, "RUB" if gateway == "cloudpayments" else "USD"
+            ),
+            now=NOW,
+            actor="system:journey",
+            return_url="https://shop.example/3ds",
+        )
+        if setup.status == "REQUIRES_ACTION" and setup.gateway_reference:
+            result = pass_3ds(url, gateway, setup.gateway_reference, succeed=True)
+            complete_card_setup_3ds(
+                setup_id=setup.id,
+                authentication_result=result,
+                now=NOW,
+                actor="system:journey",
+            )
     return secrets
 
 
@@ -101,11 +133,13 @@ def test_no_card_data_in_tables_or_logs(
     url = journey_sandbox.url  # type: ignore[attr-defined]
     caplog.set_level(logging.DEBUG)
 
-    secrets = _pay_every_way(url, gateway)
+    secrets = _pay_every_way(url, gateway) + _set_up_every_way(url, gateway)
+    secrets.extend(method.token for method in PaymentMethod.objects.all())
 
     stored = "\n".join(_every_stored_text())
     logged = "\n".join(record.getMessage() for record in caplog.records) + caplog.text
-    assert len(secrets) >= 4
+    assert len(secrets) >= 8
+    assert CardSetup.objects.filter(status="SUCCEEDED").count() >= 2
     for haystack in (stored, logged):
         assert _card_numbers_in(haystack) == []
         assert "sbx1:" not in haystack

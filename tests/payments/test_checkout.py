@@ -32,6 +32,7 @@ from payments.models import (
     PaymentKind,
     PaymentStatus,
 )
+from payments.receivers import enqueue_checkout_session_sync
 from payments.services import (
     CHECKOUT_SESSION_TTL,
     CheckoutSessionExpired,
@@ -43,7 +44,6 @@ from payments.services import (
     settle_unknown_payments,
     sync_checkout_session,
 )
-from payments.signals import payment_status_changed
 from tests.payments import staff
 
 pytestmark = pytest.mark.django_db
@@ -673,7 +673,7 @@ class TestSyncCheckoutSession:
         django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     ) -> None:
         with django_capture_on_commit_callbacks() as callbacks:
-            payment_status_changed.send(
+            enqueue_checkout_session_sync(
                 sender=Payment,
                 payment_id=uuid.uuid4(),
                 pays=pays,

@@ -92,7 +92,7 @@ class Command(BaseCommand):
                     *celery,
                     "worker",
                     "-Q",
-                    "default,payments,billing,webhooks",
+                    "default,payments,billing,webhooks,renewals",
                     "--concurrency",
                     "2",
                     "--loglevel",

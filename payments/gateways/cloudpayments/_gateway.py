@@ -17,33 +17,51 @@
 3-D Secure: the payer's browser POSTs `challenge.form_fields` (PaReq, MD) plus
 `TermUrl` (the caller's `ChargeRequest.return_url`) to `challenge.url`; the ACS posts
 `PaRes` back to TermUrl, which the caller passes to `complete_3ds`.
+
+Card setups authorize the verification amount by cryptogram (with AccountId, so
+that a Token is issued) and void the authorization at once (GATEWAYS.md Part E,
+item 1); a void that fails twice is logged and left to the gateway's own release.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
+from typing import Any
 
-from cloudpayments.models import Secure3d
+from cloudpayments.models import Secure3d, Transaction
 from django.conf import settings
 
 from billing.money import Money
 from payments.gateways.base import (
+    CardSetupRequest,
+    CardSetupResult,
     ChargeRequest,
     ChargeResult,
     EnteredCard,
     GatewayError,
     GatewayEvent,
+    OutcomeUnknown,
     PayerAccount,
     PaymentGateway,
     PaymentSnapshot,
+    PaymentState,
     RefundResult,
+    Unavailable,
 )
 from payments.gateways.cloudpayments import _mapping, _webhooks
 from payments.gateways.cloudpayments._client import CloudPaymentsClient
 
+logger = logging.getLogger(__name__)
+
 # CloudPayments requires the payer's IP; merchant-initiated charges have none.
 DEFAULT_IP_ADDRESS = "127.0.0.1"
+CARD_SETUP_DESCRIPTION = "Card verification (released at once)"
+# How often a card check's authorization is voided before giving up on it: an
+# unconfirmed authorization is released by the gateway itself within 7 days
+# (GATEWAYS.md A3.4), so a failed void delays the payer's funds, it takes none.
+VOID_ATTEMPTS = 2
 
 
 class CloudPaymentsGateway(PaymentGateway):
@@ -83,21 +101,17 @@ class CloudPaymentsGateway(PaymentGateway):
         account_id = str(request.payer.payer_id)
         source = request.source
         if isinstance(source, EnteredCard):
-            with _mapping.sdk_errors("a card payment", source.payload):
-                answer = client.charge_card(
-                    source.payload,
-                    amount,
-                    request.amount.currency,
-                    source.cardholder_name,
-                    request.ip_address or DEFAULT_IP_ADDRESS,
-                    invoice_id=request.reference,
-                    description=request.description or None,
-                    account_id=account_id,
-                    data=dict(request.metadata) or None,
-                    require_confirmation=not request.capture,
-                )
-            if isinstance(answer, Secure3d):
-                raise _mapping.challenge(answer)
+            answer = _pay_by_card(
+                client,
+                source,
+                amount=request.amount,
+                reference=request.reference,
+                account_id=account_id,
+                ip_address=request.ip_address,
+                description=request.description or None,
+                data=dict(request.metadata) or None,
+                require_confirmation=not request.capture,
+            )
         else:
             with _mapping.sdk_errors("a token payment", source.token):
                 answer = client.charge_token_as(
@@ -122,14 +136,33 @@ class CloudPaymentsGateway(PaymentGateway):
         amount: Money,
     ) -> ChargeResult:
         """Send the ACS's PaRes to post3ds; a repeat replays the first answer."""
-        if not authentication_result:
-            raise GatewayError("CloudPayments needs the PaRes to finish 3-D Secure")
-        client = self._client(f"post3ds:{gateway_reference}")
-        with _mapping.sdk_errors("post3ds", authentication_result):
-            transaction = client.finish_3d_secure_authentication(
-                _transaction_id(gateway_reference), authentication_result
-            )
+        transaction = self._post3ds(gateway_reference, authentication_result)
         return _mapping.charge_result(transaction)
+
+    def setup_card(self, request: CardSetupRequest) -> CardSetupResult:
+        """Authorize the verification amount, then void it: no money is taken."""
+        transaction = _pay_by_card(
+            self._client(request.idempotency_key),
+            request.card,
+            amount=request.verification_amount,
+            reference=request.reference,
+            account_id=str(request.payer.payer_id),
+            ip_address=request.ip_address,
+            description=CARD_SETUP_DESCRIPTION,
+            require_confirmation=True,
+        )
+        return self._verified(transaction)
+
+    def complete_card_setup(
+        self,
+        *,
+        gateway_reference: str,
+        authentication_result: str | None,
+        verification_amount: Money,
+    ) -> CardSetupResult:
+        """Finish the card check's 3-D Secure (post3ds), then void the authorization."""
+        transaction = self._post3ds(gateway_reference, authentication_result)
+        return self._verified(transaction)
 
     def capture(
         self, *, gateway_reference: str, amount: Money, idempotency_key: str
@@ -175,6 +208,88 @@ class CloudPaymentsGateway(PaymentGateway):
 
     def parse_webhook(self, *, kind: str, body: bytes) -> GatewayEvent:
         return _webhooks.parse(kind, body)
+
+    def _post3ds(
+        self, gateway_reference: str, authentication_result: str | None
+    ) -> Transaction:
+        """:raises Declined, Unavailable, OutcomeUnknown, GatewayError:"""
+        if not authentication_result:
+            raise GatewayError("CloudPayments needs the PaRes to finish 3-D Secure")
+        client = self._client(f"post3ds:{gateway_reference}")
+        with _mapping.sdk_errors("post3ds", authentication_result):
+            transaction: Transaction = client.finish_3d_secure_authentication(
+                _transaction_id(gateway_reference), authentication_result
+            )
+        return transaction
+
+    def _verified(self, transaction: Transaction) -> CardSetupResult:
+        """Release a card check's authorization and return the card it verified."""
+        if _mapping.state_of(transaction) is PaymentState.AUTHORIZED:
+            self._release(str(transaction.id))
+        return _mapping.card_setup_result(transaction)
+
+    def _release(self, gateway_reference: str) -> None:
+        """Void a card check, trying again once; a void that fails is only logged.
+
+        Every attempt carries the same X-Request-ID, so a void that went through
+        but lost its reply is answered again rather than refused as Cancelled.
+        """
+        failure: GatewayError | None = None
+        for _ in range(VOID_ATTEMPTS):
+            try:
+                self.void(
+                    gateway_reference=gateway_reference,
+                    idempotency_key=f"card_setup_void:{gateway_reference}",
+                )
+                return
+            except GatewayError as exc:
+                failure = exc
+                # A refusal would only be replayed under the same X-Request-ID.
+                if not isinstance(exc, (Unavailable, OutcomeUnknown)):
+                    break
+        logger.warning(
+            "cloudpayments.card_setup.void_failed",
+            extra={
+                "transaction": gateway_reference,
+                "error": type(failure).__name__,
+            },
+        )
+
+
+def _pay_by_card(
+    client: CloudPaymentsClient,
+    card: EnteredCard,
+    *,
+    amount: Money,
+    reference: str,
+    account_id: str,
+    ip_address: str | None,
+    description: str | None,
+    require_confirmation: bool,
+    data: dict[str, Any] | None = None,
+) -> Transaction:
+    """Charge or authorize a card by cryptogram.
+
+    :raises RequiresAction: with the 3-D Secure form, when the issuer asks for it.
+    :raises Declined, Unavailable, OutcomeUnknown, GatewayError:
+    """
+    with _mapping.sdk_errors("a card payment", card.payload):
+        answer = client.charge_card(
+            card.payload,
+            amount.to_decimal(),
+            amount.currency,
+            card.cardholder_name,
+            ip_address or DEFAULT_IP_ADDRESS,
+            invoice_id=reference,
+            description=description,
+            account_id=account_id,
+            data=data,
+            require_confirmation=require_confirmation,
+        )
+    if isinstance(answer, Secure3d):
+        raise _mapping.challenge(answer)
+    transaction: Transaction = answer
+    return transaction
 
 
 def _transaction_id(gateway_reference: str) -> int:

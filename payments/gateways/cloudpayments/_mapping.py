@@ -19,6 +19,7 @@ from billing.errors import DomainError
 from billing.money import Money
 from payments.gateways.base import (
     CardDetails,
+    CardSetupResult,
     ChargeResult,
     Declined,
     GatewayError,
@@ -145,6 +146,23 @@ def charge_result(transaction: Transaction) -> ChargeResult:
         state=state,
         amount=money(transaction.amount, transaction.currency),
         token=transaction.token or None,
+        card=card(transaction),
+    )
+
+
+def card_setup_result(transaction: Transaction) -> CardSetupResult:
+    """An accepted card check: an authorization that issued a token.
+
+    :raises GatewayError: for any other state, or when no token was issued.
+    """
+    state = state_of(transaction)
+    if state is not PaymentState.AUTHORIZED:
+        raise GatewayError(f"CloudPayments answered a card check in state {state}")
+    if not transaction.token:
+        raise GatewayError("CloudPayments verified a card without issuing a token")
+    return CardSetupResult(
+        gateway_reference=str(transaction.id),
+        token=transaction.token,
         card=card(transaction),
     )
 

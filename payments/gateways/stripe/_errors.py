@@ -90,7 +90,10 @@ def card_declined(exc: stripe.CardError) -> Declined:
     error = exc.error
     code = exc.code or _field(error, "code")
     decline_code = _field(error, "decline_code")
-    intent_id = _field(_field(error, "payment_intent"), "id")
+    # The PaymentIntent of a charge, or the SetupIntent of a card setup.
+    intent_id = _field(_field(error, "payment_intent"), "id") or _field(
+        _field(error, "setup_intent"), "id"
+    )
     if AUTHENTICATION_REQUIRED in (code, decline_code):
         return Declined(
             reason_code=AUTHENTICATION_REQUIRED,

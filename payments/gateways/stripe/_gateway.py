@@ -1,8 +1,9 @@
 """The Stripe adapter: the contract over `stripe.StripeClient` (GATEWAYS.md Part C).
 
-Error mapping: see `_errors`. Money moves only through PaymentIntents, each POST
-with the caller's idempotency key; the SDK's own retries are off (the caller decides,
-from the typed error) and every request has the configured timeout.
+Error mapping: see `_errors`. Money moves only through PaymentIntents, and cards
+are verified without money through SetupIntents, each POST with the caller's
+idempotency key; the SDK's own retries are off (the caller decides, from the typed
+error) and every request has the configured timeout.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from collections.abc import Mapping
 
 import stripe
 from django.conf import settings
-from stripe.params import PaymentIntentCreateParams
+from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 from billing.money import Money
 from payments.gateways.base import (
+    CardSetupRequest,
+    CardSetupResult,
     ChargeRequest,
     ChargeResult,
     EnteredCard,
@@ -127,6 +130,48 @@ class StripeGateway(PaymentGateway):
                 gateway_reference, params={"expand": _mapping.EXPAND}
             )
         return _mapping.outcome(intent, customer=_customer_id(intent))
+
+    def setup_card(self, request: CardSetupRequest) -> CardSetupResult:
+        """Confirm an off-session SetupIntent, which saves the card to the Customer.
+
+        The verification amount is not used: the issuer checks the card without one.
+
+        :raises GatewayError: when the payer has no Customer (call ensure_customer).
+        """
+        customer = request.payer.customer_reference
+        if not customer:
+            raise GatewayError("Stripe card setups need the payer's Customer first")
+        payment_method = request.card.payload
+        params: SetupIntentCreateParams = {
+            "customer": customer,
+            "payment_method": payment_method,
+            "confirm": True,
+            "usage": "off_session",
+            "allowed_payment_method_types": ["card"],
+            "metadata": {"reference": request.reference},
+            "expand": _mapping.SETUP_EXPAND,
+        }
+        if request.return_url:
+            params["return_url"] = request.return_url
+        with stripe_errors("a card setup", payment_method):
+            intent = self._client.v1.setup_intents.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            )
+        return _mapping.setup_outcome(intent)
+
+    def complete_card_setup(
+        self,
+        *,
+        gateway_reference: str,
+        authentication_result: str | None,
+        verification_amount: Money,
+    ) -> CardSetupResult:
+        """Read the SetupIntent after the payer's challenge; Stripe needs no PaRes."""
+        with stripe_errors("reading a card setup"):
+            intent = self._client.v1.setup_intents.retrieve(
+                gateway_reference, params={"expand": _mapping.SETUP_EXPAND}
+            )
+        return _mapping.setup_outcome(intent)
 
     def capture(
         self, *, gateway_reference: str, amount: Money, idempotency_key: str

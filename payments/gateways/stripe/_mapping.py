@@ -1,4 +1,4 @@
-"""PaymentIntents as the contract's results (GATEWAYS.md C4, C5)."""
+"""PaymentIntents and SetupIntents as the contract's results (GATEWAYS.md C4, C5)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import stripe
 from billing.money import Money
 from payments.gateways.base import (
     CardDetails,
+    CardSetupResult,
     ChargeResult,
     Declined,
     GatewayError,
@@ -33,6 +34,9 @@ STATES: Final = {
 }
 # Expanded on every read, so that one request gives the card and the refunds.
 EXPAND: Final = ["payment_method", "latest_charge"]
+SETUP_EXPAND: Final = ["payment_method"]
+
+Intent = stripe.PaymentIntent | stripe.SetupIntent
 
 
 def state_of(intent: stripe.PaymentIntent) -> PaymentState:
@@ -81,14 +85,40 @@ def outcome(intent: stripe.PaymentIntent, *, customer: str | None) -> ChargeResu
     raise GatewayError(f"Stripe PaymentIntent {intent.id} is {intent.status}")
 
 
-def challenge(intent: stripe.PaymentIntent) -> RequiresAction:
+def setup_outcome(intent: stripe.SetupIntent) -> CardSetupResult:
+    """The result of confirming a SetupIntent, or the error that stands for it.
+
+    :raises RequiresAction: 3-D Secure is needed (the URL is Stripe's redirect).
+    :raises Declined: the card was declined, or failed 3-D Secure.
+    :raises OutcomeUnknown: still processing.
+    :raises GatewayError: any other state.
+    """
+    if intent.status == "succeeded":
+        payment_method = _payment_method(intent)
+        if payment_method is None:
+            raise GatewayError(f"Stripe SetupIntent {intent.id} saved no card")
+        return CardSetupResult(
+            gateway_reference=intent.id,
+            token=payment_method.id,
+            card=card(payment_method),
+        )
+    if intent.status == "requires_action":
+        raise challenge(intent)
+    if intent.status == "requires_payment_method" and intent.last_setup_error:
+        raise _declined(intent.last_setup_error, gateway_reference=intent.id)
+    if intent.status == "processing":
+        raise OutcomeUnknown(f"Stripe is still processing {intent.id}")
+    raise GatewayError(f"Stripe SetupIntent {intent.id} is {intent.status}")
+
+
+def challenge(intent: Intent) -> RequiresAction:
     """:raises GatewayError: when Stripe gave no redirect (no return_url was sent)."""
     redirect = _field(intent.next_action, "redirect_to_url")
     url = _field(redirect, "url")
     if not isinstance(url, str) or not url:
         raise GatewayError(
             f"Stripe wants 3-D Secure for {intent.id} but gave no redirect URL: "
-            "on-session charges need a return_url"
+            "on-session confirmations need a return_url"
         )
     return RequiresAction(
         ThreeDsChallenge(gateway_reference=intent.id, url=redirect.url)
@@ -96,14 +126,18 @@ def challenge(intent: stripe.PaymentIntent) -> RequiresAction:
 
 
 def decline(intent: stripe.PaymentIntent) -> Declined:
-    error = intent.last_payment_error
+    return _declined(intent.last_payment_error, gateway_reference=intent.id)
+
+
+def _declined(error: object, *, gateway_reference: str) -> Declined:
+    """The intent's last error (`last_payment_error`, `last_setup_error`)."""
     code = _field(error, "code")
     decline_code = _field(error, "decline_code")
     return Declined(
         reason_code=str(decline_code or code or "card_declined"),
         message=redact(_field(error, "message")),
         hard=is_hard(code, decline_code),
-        gateway_reference=intent.id,
+        gateway_reference=gateway_reference,
     )
 
 
@@ -158,13 +192,13 @@ def snapshot(intent: stripe.PaymentIntent) -> PaymentSnapshot:
     )
 
 
-def _payment_method(intent: stripe.PaymentIntent) -> stripe.PaymentMethod | None:
+def _payment_method(intent: Intent) -> stripe.PaymentMethod | None:
     """The intent's PaymentMethod; reads must expand it (`EXPAND`)."""
     value = intent.payment_method
     if value is None:
         return None
     if not isinstance(value, stripe.PaymentMethod):
-        raise GatewayError("Stripe PaymentIntent read without expanding its card")
+        raise GatewayError(f"Stripe {intent.object} read without expanding its card")
     return value
 
 

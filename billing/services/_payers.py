@@ -1,13 +1,12 @@
-"""Use cases of the billing core: payers and the audit trail."""
+"""Payers: created on first sight, with the gateways' customer references."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.db import IntegrityError, transaction
 
-from billing.models import Payer, StatusChange
+from billing.models import Payer
 
 
 def ensure_payer(*, payer_id: uuid.UUID) -> Payer:
@@ -25,25 +24,3 @@ def set_stripe_customer(*, payer: Payer, customer_reference: str) -> None:
     if payer.stripe_customer_id != customer_reference:
         Payer.objects.filter(id=payer.id).update(stripe_customer_id=customer_reference)
         payer.stripe_customer_id = customer_reference
-
-
-def record_status_change(
-    *,
-    object_type: str,
-    object_id: str,
-    from_status: str,
-    to_status: str,
-    actor: str,
-    reason: str,
-    at: dt.datetime,
-) -> StatusChange:
-    """Append one transition to the audit trail (inside the caller's transaction)."""
-    return StatusChange.objects.create(
-        object_type=object_type,
-        object_id=object_id,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        reason=reason,
-        at=at,
-    )

@@ -1,0 +1,37 @@
+"""Use cases of the billing core (STYLE 3.2): payers, audit, invoices, the ledger."""
+
+from billing.services._audit import record_status_change
+from billing.services._invoices import (
+    InvoiceDraft,
+    InvoiceNotFound,
+    LineDraft,
+    NegativeInvoiceTotal,
+    invoice_payload,
+    issue_invoice,
+    issue_invoices,
+    mark_invoice_uncollectible,
+    record_invoice_payment,
+    void_invoice,
+)
+from billing.services._ledger import Leg, Posting, UnbalancedPosting, post_to_ledger
+from billing.services._payers import ensure_payer, set_stripe_customer
+
+__all__ = [
+    "InvoiceDraft",
+    "InvoiceNotFound",
+    "Leg",
+    "LineDraft",
+    "NegativeInvoiceTotal",
+    "Posting",
+    "UnbalancedPosting",
+    "ensure_payer",
+    "invoice_payload",
+    "issue_invoice",
+    "issue_invoices",
+    "mark_invoice_uncollectible",
+    "post_to_ledger",
+    "record_invoice_payment",
+    "record_status_change",
+    "set_stripe_customer",
+    "void_invoice",
+]

@@ -1,0 +1,92 @@
+"""Use cases of the subscriptions app (STYLE 3.2): one public function per use case."""
+
+from subscriptions.services._billing_periods import UnknownTimeZone
+from subscriptions.services._lifecycle import (
+    Cancellation,
+    RenewalInProgress,
+    cancel_subscription,
+    change_payment_method,
+    pause_subscription,
+    resume_subscription,
+    retry_past_due_now,
+    undo_cancellation,
+)
+from subscriptions.services._outcomes import DunningPolicy, Outcome
+from subscriptions.services._plan_changes import (
+    PlanChange,
+    PlanChangeNotAllowed,
+    PlanChangePaymentFailed,
+    Timing,
+    change_plan,
+)
+from subscriptions.services._plans import (
+    DuplicatePlan,
+    InvalidPlan,
+    PlanInactive,
+    PlanNotFound,
+    active_plan,
+    change_plan_price,
+    create_plan,
+    migrate_subscribers_to_current_price,
+    set_plan_active,
+)
+from subscriptions.services._renewals import (
+    RENEWAL_ACTOR,
+    RenewalReport,
+    renew_due_subscriptions,
+)
+from subscriptions.services._settlement import (
+    settle_subscription_card_setup,
+    settle_subscription_payment,
+)
+from subscriptions.services._subscribe import (
+    INCOMPLETE_EXPIRES_AFTER,
+    AlreadySubscribed,
+    InvalidSubscriptionRequest,
+    NothingToComplete,
+    StartedSubscription,
+    SubscriptionNotFound,
+    complete_subscription_3ds,
+    subscribe,
+)
+
+__all__ = [
+    "INCOMPLETE_EXPIRES_AFTER",
+    "RENEWAL_ACTOR",
+    "AlreadySubscribed",
+    "Cancellation",
+    "DunningPolicy",
+    "DuplicatePlan",
+    "InvalidPlan",
+    "InvalidSubscriptionRequest",
+    "NothingToComplete",
+    "Outcome",
+    "PlanChange",
+    "PlanChangeNotAllowed",
+    "PlanChangePaymentFailed",
+    "PlanInactive",
+    "PlanNotFound",
+    "RenewalInProgress",
+    "RenewalReport",
+    "StartedSubscription",
+    "SubscriptionNotFound",
+    "Timing",
+    "UnknownTimeZone",
+    "active_plan",
+    "cancel_subscription",
+    "change_payment_method",
+    "change_plan",
+    "change_plan_price",
+    "complete_subscription_3ds",
+    "create_plan",
+    "migrate_subscribers_to_current_price",
+    "pause_subscription",
+    "renew_due_subscriptions",
+    "resume_subscription",
+    "retry_past_due_now",
+    "set_plan_active",
+    "settle_subscription_card_setup",
+    "settle_subscription_payment",
+    "subscribe",
+    "undo_cancellation",
+]

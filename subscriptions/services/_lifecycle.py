@@ -1,0 +1,377 @@
+"""A subscriber's own changes: cancel (now or at period end), undo, pause, resume,
+a new card, and a retry of a past-due charge now.
+
+Each locks the subscription, refuses what its state does not allow, and is safe to
+repeat: asking for what is already so returns the subscription unchanged. Changes
+wait while the renewal run is charging the subscription (`RenewalInProgress`), so
+that a renewal never lands on a subscription changed under it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+from billing import outbox
+from billing.errors import Conflict, InvalidStatusTransition
+from billing.models import PERIOD_REASONS, Invoice, InvoiceStatus
+from billing.services import void_invoice
+from payments.models import PaymentStatus, Refund, RefundReason
+from payments.selectors import live_payments_for, payment_method_is_usable_for
+from payments.services import NoUsablePaymentMethod, refund_payment
+from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.periods import prorate
+from subscriptions.services._billing_periods import next_look_at
+from subscriptions.services._recording import (
+    move_subscription,
+    record_subscription_event,
+)
+from subscriptions.services._subscribe import SubscriptionNotFound
+
+S = SubscriptionStatus
+_PAUSABLE: Final = (S.ACTIVE, S.TRIALING)
+_CANCELABLE_AT_PERIOD_END: Final = (S.ACTIVE, S.TRIALING)
+
+
+class RenewalInProgress(Conflict):
+    """The subscription is being renewed right now; try again in a minute."""
+
+    code = "renewal_in_progress"
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    subscription: Subscription
+    # The refund of the unused part of the period, when one was asked for.
+    refund: Refund | None = None
+
+
+def cancel_subscription(
+    *,
+    subscription_id: uuid.UUID,
+    now: dt.datetime,
+    actor: str,
+    at_period_end: bool,
+    refund_unused: bool = False,
+    reason: str = "",
+) -> Cancellation:
+    """Cancel now, or at the end of the current period (undo with `undo_cancellation`).
+
+    Cancelling now ends access at once and voids an unpaid invoice of the period;
+    with `refund_unused`, the unused part of the paid period is refunded, prorated
+    to the microsecond and rounded half-even to the minor unit.
+
+    :raises SubscriptionNotFound, RenewalInProgress:
+    :raises InvalidStatusTransition: for an ended subscription, or a cancellation
+        at period end of one that is not active or trialing.
+    """
+    with outbox.atomic():
+        subscription = locked_subscription(subscription_id, now=now)
+        if at_period_end:
+            _schedule_cancellation(subscription, now=now, actor=actor, reason=reason)
+            return Cancellation(subscription)
+        paid_invoice = _paid_period_invoice(subscription) if refund_unused else None
+        _void_unpaid_invoices(subscription, now=now, actor=actor)
+        subscription.due_at = None
+        subscription.next_retry_at = None
+        subscription.cancel_reason = reason[:200]
+        move_subscription(
+            subscription,
+            S.CANCELED,
+            at=now,
+            actor=actor,
+            reason=reason or "canceled now",
+        )
+        subscription.save()
+    refund = None
+    if paid_invoice is not None:
+        refund = _refund_unused(subscription, paid_invoice, now=now, actor=actor)
+    return Cancellation(subscription, refund)
+
+
+def undo_cancellation(
+    *, subscription_id: uuid.UUID, now: dt.datetime, actor: str
+) -> Subscription:
+    """Keep a subscription whose cancellation at period end is still to come.
+
+    :raises SubscriptionNotFound, RenewalInProgress:
+    :raises InvalidStatusTransition: when no cancellation is pending.
+    """
+    with outbox.atomic():
+        subscription = locked_subscription(subscription_id, now=now)
+        if subscription.cancel_at is None or not subscription.is_live:
+            raise InvalidStatusTransition(
+                "The subscription has no cancellation to undo.",
+                extra={"subscription": str(subscription.id)},
+            )
+        subscription.cancel_at = None
+        subscription.cancel_reason = ""
+        if subscription.status in _CANCELABLE_AT_PERIOD_END:
+            subscription.due_at = next_look_at(subscription)
+        subscription.updated_at = now
+        subscription.save()
+        record_subscription_event(
+            subscription, "subscription.cancellation_undone", at=now
+        )
+    return subscription
+
+
+def pause_subscription(
+    *, subscription_id: uuid.UUID, now: dt.datetime, actor: str
+) -> Subscription:
+    """Stop charging until resumed; the period is extended by the time paused.
+
+    :raises SubscriptionNotFound, RenewalInProgress:
+    :raises InvalidStatusTransition: unless the subscription is active or trialing.
+    """
+    with outbox.atomic():
+        subscription = locked_subscription(subscription_id, now=now)
+        if subscription.status == S.PAUSED:
+            return subscription
+        if subscription.status not in _PAUSABLE:
+            raise InvalidStatusTransition(
+                f"A {subscription.status} subscription cannot be paused.",
+                extra={"subscription": str(subscription.id)},
+            )
+        subscription.due_at = None
+        move_subscription(subscription, S.PAUSED, at=now, actor=actor)
+        subscription.save()
+    return subscription
+
+
+def resume_subscription(
+    *, subscription_id: uuid.UUID, now: dt.datetime, actor: str
+) -> Subscription:
+    """Resume a paused subscription where it stopped.
+
+    The period (and a trial, and a pending cancellation) end as much later as the
+    pause lasted, and later periods follow from the new end: the billing anchor
+    moves to it, so a monthly subscription paused for five days renews five days
+    later each month from now on.
+
+    :raises SubscriptionNotFound:
+    :raises InvalidStatusTransition: unless the subscription is paused.
+    """
+    with outbox.atomic():
+        subscription = locked_subscription(subscription_id, now=now)
+        if subscription.status != S.PAUSED or subscription.paused_at is None:
+            raise InvalidStatusTransition(
+                f"A {subscription.status} subscription cannot be resumed.",
+                extra={"subscription": str(subscription.id)},
+            )
+        paused_for = now - subscription.paused_at
+        subscription.current_period_ends_at += paused_for
+        subscription.billing_anchor_at = subscription.current_period_ends_at
+        trialing = subscription.trial_ends_at is not None and (
+            subscription.trial_ends_at > subscription.paused_at
+        )
+        if trialing and subscription.trial_ends_at is not None:
+            subscription.trial_ends_at += paused_for
+        if subscription.cancel_at is not None:
+            subscription.cancel_at += paused_for
+        subscription.paused_at = None
+        subscription.due_at = next_look_at(subscription)
+        move_subscription(
+            subscription,
+            S.TRIALING if trialing else S.ACTIVE,
+            at=now,
+            actor=actor,
+            reason=f"paused for {paused_for}",
+            event_type="subscription.resumed",
+        )
+        subscription.save()
+    return subscription
+
+
+def change_payment_method(
+    *,
+    subscription_id: uuid.UUID,
+    payment_method_id: uuid.UUID,
+    now: dt.datetime,
+    actor: str,
+) -> Subscription:
+    """Charge another of the payer's saved cards from now on.
+
+    A past-due subscription is retried with the new card at the next run (within
+    a minute), whatever its dunning schedule said.
+
+    :raises SubscriptionNotFound, RenewalInProgress:
+    :raises NoUsablePaymentMethod: for a card that is not the payer's, not on the
+        subscription's gateway, or cannot be charged.
+    :raises InvalidStatusTransition: for an ended subscription.
+    """
+    with outbox.atomic():
+        subscription = locked_subscription(subscription_id, now=now)
+        _require_live(subscription)
+        if not payment_method_is_usable_for(
+            payment_method_id=payment_method_id,
+            payer_id=subscription.payer_id,
+            gateway=subscription.gateway,
+        ):
+            raise NoUsablePaymentMethod(
+                "That card cannot be charged for this subscription.",
+                extra={"payment_method": str(payment_method_id)},
+            )
+        subscription.payment_method_id = payment_method_id
+        if subscription.status == S.PAST_DUE:
+            _retry_soon(subscription, now=now)
+        subscription.updated_at = now
+        subscription.save()
+        record_subscription_event(
+            subscription,
+            "subscription.payment_method_changed",
+            at=now,
+            extra={"payment_method_id": str(payment_method_id), "actor": actor},
+        )
+    return subscription
+
+
+def retry_past_due_now(
+    *, subscription_id: uuid.UUID, now: dt.datetime, actor: str
+) -> Subscription:
+    """Have the next run (within a minute) retry a past-due subscription's invoice.
+
+    :raises SubscriptionNotFound, RenewalInProgress:
+    :raises InvalidStatusTransition: unless the subscription is past due.
+    """
+    with outbox.atomic():
+        subscription = locked_subscription(subscription_id, now=now)
+        if subscription.status != S.PAST_DUE:
+            raise InvalidStatusTransition(
+                "Only a past-due subscription is retried.",
+                extra={"subscription": str(subscription.id)},
+            )
+        _retry_soon(subscription, now=now)
+        subscription.updated_at = now
+        subscription.save()
+        record_subscription_event(
+            subscription,
+            "subscription.retry_requested",
+            at=now,
+            extra={"actor": actor},
+        )
+    return subscription
+
+
+def _retry_soon(subscription: Subscription, *, now: dt.datetime) -> None:
+    subscription.needs_new_payment_method = False
+    subscription.next_retry_at = now
+    subscription.due_at = now
+
+
+def locked_subscription(
+    subscription_id: uuid.UUID, *, now: dt.datetime
+) -> Subscription:
+    """The subscription, locked; refused while a renewal of it is being charged.
+
+    :raises SubscriptionNotFound, RenewalInProgress:
+    """
+    subscription = (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .filter(id=subscription_id)
+        .first()
+    )
+    if subscription is None:
+        raise SubscriptionNotFound(extra={"subscription": str(subscription_id)})
+    leased = subscription.due_at is not None and subscription.due_at > now
+    if subscription.claimed_by is not None and leased:
+        raise RenewalInProgress(extra={"subscription": str(subscription.id)})
+    return subscription
+
+
+def _require_live(subscription: Subscription) -> None:
+    if not subscription.is_live:
+        raise InvalidStatusTransition(
+            f"The subscription is {subscription.status}.",
+            extra={"subscription": str(subscription.id)},
+        )
+
+
+def _schedule_cancellation(
+    subscription: Subscription, *, now: dt.datetime, actor: str, reason: str
+) -> None:
+    if subscription.status not in _CANCELABLE_AT_PERIOD_END:
+        raise InvalidStatusTransition(
+            f"A {subscription.status} subscription cannot be canceled at period end.",
+            extra={"subscription": str(subscription.id)},
+        )
+    if subscription.cancel_at is not None:
+        return
+    subscription.cancel_at = subscription.current_period_ends_at
+    subscription.cancel_reason = reason[:200]
+    subscription.due_at = subscription.cancel_at
+    subscription.updated_at = now
+    subscription.save()
+    record_subscription_event(
+        subscription,
+        "subscription.cancellation_scheduled",
+        at=now,
+        extra={"actor": actor, "reason": reason},
+    )
+
+
+def _period_invoices(subscription: Subscription) -> list[Invoice]:
+    return list(
+        Invoice.objects.filter(
+            subscription_id=subscription.id,
+            billing_reason__in=PERIOD_REASONS,
+            period_starts_at=subscription.current_period_starts_at,
+        )
+    )
+
+
+def _paid_period_invoice(subscription: Subscription) -> Invoice | None:
+    for invoice in _period_invoices(subscription):
+        if invoice.status == InvoiceStatus.PAID and invoice.amount_paid_minor:
+            return invoice
+    return None
+
+
+def _void_unpaid_invoices(
+    subscription: Subscription, *, now: dt.datetime, actor: str
+) -> None:
+    """Void the period's unpaid invoice, unless a payment for it is still running
+    (its money, if it comes, is kept as the payer's credit by billing)."""
+    unpaid = list(
+        Invoice.objects.filter(
+            subscription_id=subscription.id, status=InvoiceStatus.OPEN
+        )
+    )
+    live = live_payments_for(pays=[invoice.pays_reference for invoice in unpaid])
+    for invoice in unpaid:
+        if invoice.pays_reference not in live:
+            void_invoice(
+                invoice_id=invoice.id,
+                at=now,
+                actor=actor,
+                reason="subscription canceled",
+            )
+
+
+def _refund_unused(
+    subscription: Subscription, invoice: Invoice, *, now: dt.datetime, actor: str
+) -> Refund | None:
+    payment = live_payments_for(pays=[invoice.pays_reference]).get(
+        invoice.pays_reference
+    )
+    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
+        return None
+    unused = prorate(
+        payment.captured, period=subscription.current_period, from_moment=now
+    )
+    refundable = payment.captured - payment.refunded
+    if refundable.amount_minor < unused.amount_minor:
+        unused = refundable
+    if unused.amount_minor <= 0:
+        return None
+    return refund_payment(
+        payment_id=payment.id,
+        reason=RefundReason.PRORATION,
+        requested_by=actor,
+        now=now,
+        amount=unused,
+        note=f"unused part of subscription {subscription.id}",
+    )

@@ -1,0 +1,426 @@
+"""Changing plans: upgrades now with proration, downgrades at the end of the period.
+
+An upgrade (a plan that costs more per day) takes effect at once. On a plan of the
+same length it is prorated over what is left of the current period, with the
+formula of `subscriptions.periods.plan_change_amounts`::
+
+    credit = round_half_even(old_price * remaining / length)
+    charge = round_half_even(new_price * remaining / length)
+    invoice total = charge - credit
+
+`remaining` and `length` are elapsed time to the microsecond. On a plan of another
+length, a new period of the new plan starts now: the credit for the unused part of
+the old period comes off the full new price, and a credit larger than the price is
+kept for the next invoices. The invoice is charged to the subscription's card at
+once: the plan changes when it is paid, and a declined upgrade changes nothing.
+
+A downgrade (or a plan that costs the same) waits for the end of the period; the
+next renewal bills the new plan. A trial changes plan at once, with nothing to pay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Final
+
+from billing import outbox
+from billing.errors import DomainError
+from billing.models import (
+    BillingReason,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LedgerAccount,
+)
+from billing.models import InvoiceLineKind as LineKind
+from billing.money import CurrencyMismatch, Money
+from billing.services import (
+    InvoiceDraft,
+    LineDraft,
+    Posting,
+    issue_invoice,
+    post_to_ledger,
+    void_invoice,
+)
+from payments.models import Payment, PaymentStatus
+from payments.services import NoUsablePaymentMethod, charge_saved_card
+from subscriptions.models import (
+    LIVE_STATUSES,
+    Plan,
+    PlanPrice,
+    Subscription,
+    SubscriptionStatus,
+)
+from subscriptions.periods import (
+    BillingCycle,
+    Interval,
+    Period,
+    plan_change_amounts,
+    prorate,
+)
+from subscriptions.services._billing_periods import first_period, next_look_at
+from subscriptions.services._lifecycle import locked_subscription
+from subscriptions.services._plans import active_plan
+from subscriptions.services._recording import record_subscription_event
+from subscriptions.services._subscribe import AlreadySubscribed
+
+S = SubscriptionStatus
+P = PaymentStatus
+# The mean lengths of the calendar units in days (the Gregorian year is 365.2425
+# days), to compare the price per day of plans of different lengths.
+_NOMINAL_DAYS: Final = {
+    Interval.DAY: Fraction(1),
+    Interval.WEEK: Fraction(7),
+    Interval.MONTH: Fraction(146_097, 4_800),
+    Interval.YEAR: Fraction(146_097, 400),
+}
+_CHANGEABLE: Final = (S.ACTIVE, S.TRIALING)
+_PRICE_SOURCE: Final = "plan_price:"
+
+
+class PlanChangeNotAllowed(DomainError):
+    """The subscription cannot move to that plan."""
+
+    code = "plan_change_not_allowed"
+    http_status = 409
+
+
+class PlanChangePaymentFailed(DomainError):
+    """The upgrade's payment was declined; the plan is unchanged."""
+
+    code = "plan_change_payment_failed"
+    http_status = 402
+
+
+class Timing(enum.StrEnum):
+    NOW = "now"
+    PERIOD_END = "period_end"
+    # The upgrade's payment is still in progress (3-D Secure, unknown outcome): the
+    # plan changes when it succeeds.
+    AWAITING_PAYMENT = "awaiting_payment"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChange:
+    subscription: Subscription
+    timing: Timing
+    invoice: Invoice | None = None
+    payment: Payment | None = None
+
+
+def change_plan(
+    *, subscription_id: uuid.UUID, plan_code: str, now: dt.datetime, actor: str
+) -> PlanChange:
+    """Move a subscription to another plan (see the module for when and for how much).
+
+    :raises SubscriptionNotFound, RenewalInProgress, PlanNotFound, PlanInactive:
+    :raises PlanChangeNotAllowed: unless active or trialing, or for a plan on
+        another gateway.
+    :raises CurrencyMismatch: for a plan priced in another currency.
+    :raises AlreadySubscribed: when the payer already holds the new plan.
+    :raises NoUsablePaymentMethod: for an upgrade with no card to charge.
+    :raises PlanChangePaymentFailed: when the upgrade's payment is declined.
+    """
+    plan = active_plan(plan_code)
+    with outbox.atomic():
+        subscription = locked_subscription(subscription_id, now=now)
+        price = plan.current_price
+        assert price is not None
+        if plan.id == subscription.plan_id and price.id == subscription.price_id:
+            return PlanChange(subscription, Timing.UNCHANGED)
+        _require_changeable(subscription, plan, price)
+        if subscription.status == S.TRIALING:
+            _switch(subscription, plan, price, now=now, actor=actor)
+            return PlanChange(subscription, Timing.NOW)
+        if not _is_upgrade(subscription, plan, price):
+            _schedule(subscription, plan, price, now=now, actor=actor)
+            return PlanChange(subscription, Timing.PERIOD_END)
+        subscription.scheduled_plan = None
+        subscription.scheduled_price = None
+        invoice = _issue_upgrade(subscription, plan, price, now=now, actor=actor)
+        if invoice.status == InvoiceStatus.PAID:
+            apply_plan_change_outcome(subscription, invoice, None, now=now, actor=actor)
+            return PlanChange(subscription, Timing.NOW, invoice)
+    payment = _charge(subscription, invoice, now=now, actor=actor)
+    with outbox.atomic():
+        subscription = locked_subscription(subscription_id, now=now)
+        timing = apply_plan_change_outcome(
+            subscription, invoice, payment, now=now, actor=actor
+        )
+    if payment.status in (P.FAILED, P.CANCELED):
+        raise PlanChangePaymentFailed(
+            payment.failure_message or None,
+            extra={"payment": str(payment.id), "failure_code": payment.failure_code},
+        )
+    invoice.refresh_from_db()
+    return PlanChange(subscription, timing, invoice, payment)
+
+
+def apply_plan_change_outcome(
+    subscription: Subscription,
+    invoice: Invoice,
+    payment: Payment | None,
+    *,
+    now: dt.datetime,
+    actor: str,
+) -> Timing:
+    """Switch plans once an upgrade's invoice is paid; void it when its payment fails.
+
+    Safe to repeat. Saves the subscription.
+    """
+    if payment is not None and payment.id == subscription.latest_payment_id:
+        return Timing.UNCHANGED
+    paid = (
+        payment.status == P.SUCCEEDED
+        if payment is not None
+        else invoice.status == InvoiceStatus.PAID
+    )
+    if paid and subscription.is_live:
+        price = _price_billed(invoice)
+        _switch(subscription, price.plan, price, now=now, actor=actor, invoice=invoice)
+        timing = Timing.NOW
+    elif payment is not None and payment.status in (P.FAILED, P.CANCELED):
+        if invoice.status == InvoiceStatus.OPEN:
+            void_invoice(
+                invoice_id=invoice.id,
+                at=now,
+                actor=actor,
+                reason="upgrade payment failed",
+            )
+        record_subscription_event(
+            subscription,
+            "subscription.plan_change_failed",
+            at=now,
+            extra={"invoice_id": invoice.id, "failure_code": payment.failure_code},
+        )
+        timing = Timing.UNCHANGED
+    else:
+        return Timing.AWAITING_PAYMENT
+    if payment is not None:
+        subscription.latest_payment_id = payment.id
+    subscription.updated_at = now
+    subscription.save()
+    return timing
+
+
+def _require_changeable(
+    subscription: Subscription, plan: Plan, price: PlanPrice
+) -> None:
+    if subscription.status not in _CHANGEABLE:
+        raise PlanChangeNotAllowed(
+            f"A {subscription.status} subscription cannot change plan.",
+            extra={"subscription": str(subscription.id)},
+        )
+    if plan.gateway != subscription.gateway:
+        raise PlanChangeNotAllowed(
+            "The new plan is charged through another gateway.",
+            extra={"plan": plan.code, "gateway": plan.gateway},
+        )
+    if price.currency != subscription.price.currency:
+        raise CurrencyMismatch(
+            f"Cannot change from a {subscription.price.currency} plan to a"
+            f" {price.currency} one.",
+            extra={"currencies": [subscription.price.currency, price.currency]},
+        )
+    held = Subscription.objects.filter(
+        payer_id=subscription.payer_id, plan=plan, status__in=LIVE_STATUSES
+    ).exclude(id=subscription.id)
+    if held.exists():
+        raise AlreadySubscribed(extra={"plan": plan.code})
+
+
+def _is_upgrade(subscription: Subscription, plan: Plan, price: PlanPrice) -> bool:
+    """Whether the new plan costs more per day than the current one."""
+    old, new = subscription.price, price
+    if plan.cycle == subscription.plan.cycle:
+        return new.amount_minor > old.amount_minor
+    return _per_day(new, plan.cycle) > _per_day(old, subscription.plan.cycle)
+
+
+def _per_day(price: PlanPrice, cycle: BillingCycle) -> Fraction:
+    return Fraction(price.amount_minor) / (_NOMINAL_DAYS[cycle.interval] * cycle.count)
+
+
+def _issue_upgrade(
+    subscription: Subscription,
+    plan: Plan,
+    price: PlanPrice,
+    *,
+    now: dt.datetime,
+    actor: str,
+) -> Invoice:
+    old = subscription.price
+    source_old, source_new = f"{_PRICE_SOURCE}{old.id}", f"{_PRICE_SOURCE}{price.id}"
+    current = subscription.current_period
+    if plan.cycle == subscription.plan.cycle:
+        period = Period(now, current.ends_at)
+        amounts = plan_change_amounts(old.amount, price.amount, period=current, at=now)
+        credit, charge = amounts.credit, amounts.charge
+        charge_kind = LineKind.PRORATION_CHARGE
+    else:
+        period = first_period(now, plan.cycle, time_zone=subscription.time_zone)
+        credit = prorate(old.amount, period=current, from_moment=now)
+        charge = price.amount
+        charge_kind = LineKind.PLAN
+    carried = max(credit - charge, Money(0, credit.currency))
+    lines = [
+        LineDraft(
+            kind=LineKind.PRORATION_CREDIT,
+            description=f"Unused time on {subscription.plan.name}",
+            amount=-(credit - carried),
+            period_starts_at=now,
+            period_ends_at=current.ends_at,
+            source=source_old,
+        ),
+        LineDraft(
+            kind=charge_kind,
+            description=f"{plan.name} from {now:%Y-%m-%d} to {period.ends_at:%Y-%m-%d}",
+            amount=charge,
+            period_starts_at=period.starts_at,
+            period_ends_at=period.ends_at,
+            source=source_new,
+        ),
+    ]
+    invoice = issue_invoice(
+        InvoiceDraft(
+            payer_id=subscription.payer_id,
+            currency=price.currency,
+            billing_reason=BillingReason.SUBSCRIPTION_UPDATE,
+            lines=lines,
+            description=f"Change from {subscription.plan.name} to {plan.name}",
+            subscription_id=subscription.id,
+            period_starts_at=period.starts_at,
+            period_ends_at=period.ends_at,
+        ),
+        now=now,
+        actor=actor,
+    )
+    if carried.amount_minor:
+        _carry_credit(subscription, invoice, carried, now=now)
+    return invoice
+
+
+def _carry_credit(
+    subscription: Subscription, invoice: Invoice, credit: Money, *, now: dt.datetime
+) -> None:
+    """Keep for the next invoices the part of a credit larger than the new price."""
+    subscription.credit_minor += credit.amount_minor
+    subscription.save(update_fields=["credit_minor"])
+    post_to_ledger(
+        [
+            Posting.transfer(
+                f"invoice:{invoice.id}:credit_carried",
+                credit,
+                debit=LedgerAccount.REVENUE,
+                credit=LedgerAccount.CUSTOMER_CREDIT,
+                at=now,
+                payer_id=subscription.payer_id,
+                memo=f"unused time kept as credit for subscription {subscription.id}",
+            )
+        ]
+    )
+
+
+def _charge(
+    subscription: Subscription, invoice: Invoice, *, now: dt.datetime, actor: str
+) -> Payment:
+    try:
+        return charge_saved_card(
+            payer_id=subscription.payer_id,
+            amount=invoice.total,
+            now=now,
+            actor=actor,
+            pays=invoice.pays_reference,
+            description=invoice.description,
+            payment_method_id=subscription.payment_method_id,
+        )
+    except NoUsablePaymentMethod:
+        with outbox.atomic():
+            void_invoice(
+                invoice_id=invoice.id, at=now, actor=actor, reason="no card to charge"
+            )
+        raise
+
+
+def _schedule(
+    subscription: Subscription,
+    plan: Plan,
+    price: PlanPrice,
+    *,
+    now: dt.datetime,
+    actor: str,
+) -> None:
+    subscription.scheduled_plan = plan
+    subscription.scheduled_price = price
+    subscription.updated_at = now
+    subscription.save()
+    record_subscription_event(
+        subscription,
+        "subscription.plan_change_scheduled",
+        at=now,
+        extra={
+            "new_plan_id": plan.id,
+            "new_price_id": price.id,
+            "effective_at": subscription.current_period_ends_at.isoformat(),
+            "actor": actor,
+        },
+    )
+
+
+def _switch(
+    subscription: Subscription,
+    plan: Plan,
+    price: PlanPrice,
+    *,
+    now: dt.datetime,
+    actor: str,
+    invoice: Invoice | None = None,
+) -> None:
+    """Put the subscription on `plan` now; a paid invoice of a new period starts it."""
+    previous_plan_id = subscription.plan_id
+    subscription.plan = plan
+    subscription.price = price
+    if (
+        invoice is not None
+        and invoice.period_ends_at is not None
+        and invoice.period_starts_at is not None
+        and invoice.period_ends_at != subscription.current_period_ends_at
+    ):
+        subscription.current_period_starts_at = invoice.period_starts_at
+        subscription.current_period_ends_at = invoice.period_ends_at
+        subscription.billing_anchor_at = invoice.period_starts_at
+    subscription.due_at = next_look_at(subscription)
+    subscription.updated_at = now
+    subscription.save()
+    record_subscription_event(
+        subscription,
+        "subscription.plan_changed",
+        at=now,
+        extra={
+            "previous_plan_id": previous_plan_id,
+            "invoice_id": invoice.id if invoice else None,
+            "actor": actor,
+        },
+    )
+
+
+def _price_billed(invoice: Invoice) -> PlanPrice:
+    """The new price an upgrade invoice billed (its charge line names it)."""
+    line = (
+        InvoiceLine.objects.filter(
+            invoice=invoice,
+            kind__in=(LineKind.PRORATION_CHARGE, LineKind.PLAN),
+            source__startswith=_PRICE_SOURCE,
+        )
+        .order_by("id")
+        .first()
+    )
+    assert line is not None, "an upgrade invoice names the price it bills"
+    return PlanPrice.objects.select_related("plan").get(
+        id=int(line.source.removeprefix(_PRICE_SOURCE))
+    )

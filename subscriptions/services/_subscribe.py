@@ -1,0 +1,398 @@
+"""Subscribing: the first invoice paid with a card, or a trial on a verified card.
+
+A subscription starts INCOMPLETE, with its first invoice, in one transaction; the
+card is charged (or, for a trial, verified) after the commit, and the outcome is
+applied at once: ACTIVE or TRIALING, EXPIRED when the card is refused, or still
+INCOMPLETE while the payer passes 3-D Secure (`complete_subscription_3ds`). An
+INCOMPLETE subscription whose first payment never completes expires after
+`INCOMPLETE_EXPIRES_AFTER` (the renewal run sees to it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.conf import settings
+from django.db import IntegrityError
+
+from billing import outbox
+from billing.errors import Conflict, DomainError, NotFound
+from billing.models import BillingReason, Invoice
+from billing.models import InvoiceLineKind as LineKind
+from billing.money import Money
+from billing.services import InvoiceDraft, LineDraft, ensure_payer, issue_invoice
+from payments.models import CardSetup, Payment, PaymentKind
+from payments.selectors import (
+    card_setup_for,
+    live_payments_for,
+    payment_method_is_usable_for,
+)
+from payments.services import (
+    NoUsablePaymentMethod,
+    charge_saved_card,
+    complete_3ds,
+    complete_card_setup_3ds,
+    start_card_payment,
+    start_card_setup,
+)
+from subscriptions.models import LIVE_STATUSES, Plan, Subscription, SubscriptionStatus
+from subscriptions.periods import BillingCycle, Interval, Period, add_intervals
+from subscriptions.services._billing_periods import first_period, zone_named
+from subscriptions.services._outcomes import (
+    DunningPolicy,
+    apply_card_setup_outcome,
+    apply_invoice_outcome,
+)
+from subscriptions.services._plans import active_plan
+from subscriptions.services._recording import record_subscription_event
+
+S = SubscriptionStatus
+# Stripe's choice too: a first payment not completed within a day is given up.
+INCOMPLETE_EXPIRES_AFTER: Final = dt.timedelta(hours=23)
+
+
+class InvalidSubscriptionRequest(DomainError):
+    """The subscription cannot be started as asked."""
+
+    code = "invalid_subscription_request"
+
+
+class AlreadySubscribed(Conflict):
+    """The payer already has a live subscription to this plan."""
+
+    code = "already_subscribed"
+
+
+class SubscriptionNotFound(NotFound):
+    """No such subscription."""
+
+    code = "subscription_not_found"
+
+
+class NothingToComplete(Conflict):
+    """The subscription is not waiting for 3-D Secure."""
+
+    code = "nothing_to_complete"
+
+
+@dataclass(frozen=True, slots=True)
+class StartedSubscription:
+    """A subscription just started, with what started it."""
+
+    subscription: Subscription
+    # The first invoice and its payment (None with a trial).
+    invoice: Invoice | None = None
+    payment: Payment | None = None
+    # The trial's card check (None without a trial, or with a saved card).
+    card_setup: CardSetup | None = None
+
+    @property
+    def action(self) -> dict[str, Any] | None:
+        """The 3-D Secure challenge to show the payer, while there is one."""
+        for step in (self.payment, self.card_setup):
+            if step is not None and step.status == "REQUIRES_ACTION" and step.action:
+                return dict(step.action)
+        return None
+
+
+def subscribe(
+    *,
+    payer_id: uuid.UUID,
+    plan_code: str,
+    now: dt.datetime,
+    actor: str,
+    card_payload: str | None = None,
+    payment_method_id: uuid.UUID | None = None,
+    with_trial: bool = True,
+    time_zone: str = "UTC",
+    ip_address: str | None = None,
+    return_url: str | None = None,
+    cardholder_name: str | None = None,
+) -> StartedSubscription:
+    """Subscribe a payer to a plan with a card just entered or one saved before.
+
+    `card_payload` is the CloudPayments cryptogram or the Stripe PaymentMethod id
+    from the gateway's widget. A plan's trial (unless `with_trial` is False) needs
+    no payment, only a verified card: a new card is checked without charging it,
+    a saved one was checked when it was saved.
+
+    :raises InvalidSubscriptionRequest: unless exactly one card is given.
+    :raises PlanNotFound, PlanInactive: for a plan not offered.
+    :raises UnknownTimeZone: for a time zone that is not an IANA name.
+    :raises NoUsablePaymentMethod: for a saved card that cannot be charged.
+    :raises AlreadySubscribed: when the payer has a live subscription to the plan.
+    """
+    if (card_payload is None) == (payment_method_id is None):
+        raise InvalidSubscriptionRequest(
+            "Give either a card just entered or a saved card.",
+            extra={"fields": ["card_payload", "payment_method_id"]},
+        )
+    plan = active_plan(plan_code)
+    zone_named(time_zone)
+    payer = ensure_payer(payer_id=payer_id)
+    if payment_method_id is not None and not payment_method_is_usable_for(
+        payment_method_id=payment_method_id, payer_id=payer.id, gateway=plan.gateway
+    ):
+        raise NoUsablePaymentMethod(
+            "That card cannot be charged for this plan.",
+            extra={"payment_method": str(payment_method_id)},
+        )
+    trial_days = plan.trial_days if with_trial else 0
+    subscription, invoice = _open(
+        payer.id, plan, trial_days, time_zone, now=now, actor=actor
+    )
+    started = _pay_or_verify(
+        subscription,
+        plan,
+        invoice,
+        card_payload=card_payload,
+        payment_method_id=payment_method_id,
+        now=now,
+        actor=actor,
+        ip_address=ip_address,
+        return_url=return_url,
+        cardholder_name=cardholder_name,
+    )
+    return _applied(started, now=now, actor=actor)
+
+
+def complete_subscription_3ds(
+    *,
+    subscription_id: uuid.UUID,
+    authentication_result: str | None,
+    now: dt.datetime,
+    actor: str,
+) -> StartedSubscription:
+    """Finish the first payment (or the trial's card check) after 3-D Secure.
+
+    Safe to call twice: the second call finds nothing left to complete.
+
+    :raises SubscriptionNotFound: for an unknown subscription.
+    :raises NothingToComplete: when it is not waiting for 3-D Secure.
+    """
+    subscription = Subscription.objects.filter(id=subscription_id).first()
+    if subscription is None:
+        raise SubscriptionNotFound(extra={"subscription": str(subscription_id)})
+    started = _pending_start(subscription)
+    if started.action is None:
+        raise NothingToComplete(extra={"status": subscription.status})
+    if started.payment is not None:
+        payment = complete_3ds(
+            payment_id=started.payment.id,
+            authentication_result=authentication_result,
+            now=now,
+            actor=actor,
+        )
+        started = StartedSubscription(subscription, started.invoice, payment)
+    else:
+        assert started.card_setup is not None
+        setup = complete_card_setup_3ds(
+            setup_id=started.card_setup.id,
+            authentication_result=authentication_result,
+            now=now,
+            actor=actor,
+        )
+        started = StartedSubscription(subscription, card_setup=setup)
+    return _applied(started, now=now, actor=actor)
+
+
+def _open(
+    payer_id: uuid.UUID,
+    plan: Plan,
+    trial_days: int,
+    time_zone: str,
+    *,
+    now: dt.datetime,
+    actor: str,
+) -> tuple[Subscription, Invoice | None]:
+    """Save the INCOMPLETE subscription and, without a trial, its first invoice."""
+    price = plan.current_price
+    assert price is not None
+    if trial_days:
+        local_now = now.astimezone(zone_named(time_zone))
+        trial_ends_at = add_intervals(local_now, BillingCycle(Interval.DAY), trial_days)
+        period = Period(local_now, trial_ends_at)
+        anchor = trial_ends_at
+    else:
+        period = first_period(now, plan.cycle, time_zone=time_zone)
+        trial_ends_at = None
+        anchor = period.starts_at
+    try:
+        with outbox.atomic():
+            subscription = Subscription.objects.create(
+                payer_id=payer_id,
+                plan=plan,
+                price=price,
+                gateway=plan.gateway,
+                status=S.INCOMPLETE,
+                billing_anchor_at=anchor,
+                time_zone=time_zone,
+                current_period_starts_at=period.starts_at,
+                current_period_ends_at=period.ends_at,
+                trial_ends_at=trial_ends_at,
+                due_at=now + INCOMPLETE_EXPIRES_AFTER,
+                created_at=now,
+                updated_at=now,
+            )
+            record_subscription_event(
+                subscription, "subscription.created", at=now, extra={"actor": actor}
+            )
+            invoice = (
+                None if trial_days else _first_invoice(subscription, plan, now, actor)
+            )
+    except IntegrityError as exc:
+        live = Subscription.objects.filter(
+            payer_id=payer_id, plan=plan, status__in=LIVE_STATUSES
+        )
+        if live.exists():
+            raise AlreadySubscribed(extra={"plan": plan.code}) from exc
+        raise
+    return subscription, invoice
+
+
+def _first_invoice(
+    subscription: Subscription, plan: Plan, now: dt.datetime, actor: str
+) -> Invoice:
+    price = subscription.price
+    description = (
+        f"{plan.name}, {subscription.current_period_starts_at:%Y-%m-%d} to "
+        f"{subscription.current_period_ends_at:%Y-%m-%d}"
+    )
+    return issue_invoice(
+        InvoiceDraft(
+            payer_id=subscription.payer_id,
+            currency=price.currency,
+            billing_reason=BillingReason.SUBSCRIPTION_CREATE,
+            lines=[
+                LineDraft(
+                    kind=LineKind.PLAN,
+                    description=description,
+                    amount=price.amount,
+                    period_starts_at=subscription.current_period_starts_at,
+                    period_ends_at=subscription.current_period_ends_at,
+                    source=f"plan_price:{price.id}",
+                )
+            ],
+            description=description,
+            subscription_id=subscription.id,
+            period_starts_at=subscription.current_period_starts_at,
+            period_ends_at=subscription.current_period_ends_at,
+        ),
+        now=now,
+        actor=actor,
+    )
+
+
+def _pay_or_verify(
+    subscription: Subscription,
+    plan: Plan,
+    invoice: Invoice | None,
+    *,
+    card_payload: str | None,
+    payment_method_id: uuid.UUID | None,
+    now: dt.datetime,
+    actor: str,
+    ip_address: str | None,
+    return_url: str | None,
+    cardholder_name: str | None,
+) -> StartedSubscription:
+    if invoice is not None and card_payload is not None:
+        payment = start_card_payment(
+            payer_id=subscription.payer_id,
+            gateway=plan.gateway,
+            amount=invoice.total,
+            card_payload=card_payload,
+            now=now,
+            actor=actor,
+            pays=invoice.pays_reference,
+            kind=PaymentKind.INITIAL,
+            description=invoice.description,
+            ip_address=ip_address,
+            return_url=return_url,
+            cardholder_name=cardholder_name,
+        )
+        return StartedSubscription(subscription, invoice, payment)
+    if invoice is not None:
+        payment = charge_saved_card(
+            payer_id=subscription.payer_id,
+            amount=invoice.total,
+            now=now,
+            actor=actor,
+            pays=invoice.pays_reference,
+            kind=PaymentKind.ONE_OFF,
+            description=invoice.description,
+            payment_method_id=payment_method_id,
+        )
+        return StartedSubscription(subscription, invoice, payment)
+    if card_payload is not None:
+        price = subscription.price
+        setup = start_card_setup(
+            payer_id=subscription.payer_id,
+            gateway=plan.gateway,
+            card_payload=card_payload,
+            verification_amount=Money(
+                settings.CARD_VERIFICATION_AMOUNT_MINOR, price.currency
+            ),
+            now=now,
+            actor=actor,
+            purpose=f"subscription:{subscription.id}",
+            ip_address=ip_address,
+            return_url=return_url,
+            cardholder_name=cardholder_name,
+        )
+        return StartedSubscription(subscription, card_setup=setup)
+    # A trial on a saved card: it was verified when it was saved.
+    Subscription.objects.filter(id=subscription.id).update(
+        payment_method_id=payment_method_id
+    )
+    return StartedSubscription(subscription)
+
+
+def _applied(
+    started: StartedSubscription, *, now: dt.datetime, actor: str
+) -> StartedSubscription:
+    """Apply what the payment or the card check said, and return it all fresh."""
+    with outbox.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("plan")
+            .get(id=started.subscription.id)
+        )
+        if started.invoice is not None:
+            apply_invoice_outcome(
+                subscription,
+                started.invoice,
+                started.payment,
+                now=now,
+                actor=actor,
+                policy=DunningPolicy.from_settings(),
+            )
+        else:
+            apply_card_setup_outcome(
+                subscription, started.card_setup, now=now, actor=actor
+            )
+    if started.invoice is not None:
+        started.invoice.refresh_from_db()
+    return StartedSubscription(
+        subscription, started.invoice, started.payment, started.card_setup
+    )
+
+
+def _pending_start(subscription: Subscription) -> StartedSubscription:
+    """The first invoice's payment, or the trial's card check, still in progress."""
+    if subscription.status != S.INCOMPLETE:
+        return StartedSubscription(subscription)
+    invoice = Invoice.objects.filter(
+        subscription_id=subscription.id,
+        billing_reason=BillingReason.SUBSCRIPTION_CREATE,
+    ).first()
+    if invoice is not None:
+        payment = live_payments_for(pays=[invoice.pays_reference]).get(
+            invoice.pays_reference
+        )
+        return StartedSubscription(subscription, invoice, payment)
+    setup = card_setup_for(purpose=f"subscription:{subscription.id}")
+    return StartedSubscription(subscription, card_setup=setup)
