@@ -73,6 +73,8 @@ DUNNING_FINAL_STATUS = env.str("DUNNING_FINAL_STATUS", default="CANCELED")
 # in flight, Stripe 25 requests a second), leaving room for payers at checkout; a
 # live CloudPayments terminal allows 30 in flight, live Stripe 100 a second.
 RENEWAL_BATCH_SIZE = env.int("RENEWAL_BATCH_SIZE", default=100)
+# How often beat starts the renewal sweep; a minute in production.
+RENEWAL_SWEEP_SECONDS = env.float("RENEWAL_SWEEP_SECONDS", default=60.0)
 RENEWALS_CLOUDPAYMENTS_IN_FLIGHT = env.int(
     "RENEWALS_CLOUDPAYMENTS_IN_FLIGHT", default=4
 )

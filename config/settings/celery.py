@@ -45,7 +45,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # previous minute makes the new one a no-op.
     "subscriptions.renew_due_subscriptions": {
         "task": "subscriptions.renew_due_subscriptions",
-        "schedule": 60.0,
+        "schedule": environment.RENEWAL_SWEEP_SECONDS,
         "options": {"queue": "renewals"},
     },
     # Every minute (https://crontab.guru/#*_*_*_*_*): beat and a worker are alive.
