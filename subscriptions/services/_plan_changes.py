@@ -1,8 +1,9 @@
 """Changing plans: upgrades now with proration, downgrades at the end of the period.
 
-An upgrade (a plan that costs more per day) takes effect at once. On a plan of the
-same length it is prorated over what is left of the current period, with the
-formula of `subscriptions.periods.plan_change_amounts`::
+An upgrade takes effect at once: a dearer plan of the same length, or a longer plan
+(monthly to yearly: the payer commits to more). On a plan of the same length it is
+prorated over what is left of the current period, with the formula of
+`subscriptions.periods.plan_change_amounts`::
 
     credit = round_half_even(old_price * remaining / length)
     charge = round_half_even(new_price * remaining / length)
@@ -14,8 +15,9 @@ the old period comes off the full new price, and a credit larger than the price 
 kept for the next invoices. The invoice is charged to the subscription's card at
 once: the plan changes when it is paid, and a declined upgrade changes nothing.
 
-A downgrade (or a plan that costs the same) waits for the end of the period; the
-next renewal bills the new plan. A trial changes plan at once, with nothing to pay.
+A downgrade (a cheaper plan of the same length, or a shorter plan) waits for the
+end of the period; the next renewal bills the new plan. A trial changes plan at
+once, with nothing to pay.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ from subscriptions.services._subscribe import AlreadySubscribed
 S = SubscriptionStatus
 P = PaymentStatus
 # The mean lengths of the calendar units in days (the Gregorian year is 365.2425
-# days), to compare the price per day of plans of different lengths.
+# days), to tell which of two plans is the longer.
 _NOMINAL_DAYS: Final = {
     Interval.DAY: Fraction(1),
     Interval.WEEK: Fraction(7),
@@ -235,15 +237,16 @@ def _require_changeable(
 
 
 def _is_upgrade(subscription: Subscription, plan: Plan, price: PlanPrice) -> bool:
-    """Whether the new plan costs more per day than the current one."""
-    old, new = subscription.price, price
+    """Whether the change takes effect now: a dearer plan of the same length, or a
+    longer plan (the payer commits to more); a shorter one waits for the period end.
+    """
     if plan.cycle == subscription.plan.cycle:
-        return new.amount_minor > old.amount_minor
-    return _per_day(new, plan.cycle) > _per_day(old, subscription.plan.cycle)
+        return price.amount_minor > subscription.price.amount_minor
+    return _nominal_days(plan.cycle) > _nominal_days(subscription.plan.cycle)
 
 
-def _per_day(price: PlanPrice, cycle: BillingCycle) -> Fraction:
-    return Fraction(price.amount_minor) / (_NOMINAL_DAYS[cycle.interval] * cycle.count)
+def _nominal_days(cycle: BillingCycle) -> Fraction:
+    return _NOMINAL_DAYS[cycle.interval] * cycle.count
 
 
 def _issue_upgrade(

@@ -424,8 +424,10 @@ class _Run:
         for target in targets:
             credit = _credit_used(target)
             if credit:
+                # The row and the claimed copy both: a zero invoice saves the copy.
+                target.subscription.credit_minor -= credit
                 Subscription.objects.filter(id=target.subscription.id).update(
-                    credit_minor=target.subscription.credit_minor - credit
+                    credit_minor=target.subscription.credit_minor
                 )
         return issue_invoices(drafts, now=now, actor=RENEWAL_ACTOR)
 
