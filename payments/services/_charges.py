@@ -22,9 +22,11 @@ from payments.gateways import get_gateway
 from payments.gateways.base import (
     ChargeRequest,
     EnteredCard,
+    GatewayError,
     PayerAccount,
     PaymentGateway,
     SavedCard,
+    Unavailable,
 )
 from payments.models import Payment, PaymentKind, PaymentMethod, PaymentStatus
 from payments.services._lookup import get_payment
@@ -72,7 +74,6 @@ def start_card_payment(
     """
     adapter = get_gateway(gateway)
     payer = ensure_payer(payer_id=payer_id)
-    account = _account_at(adapter, payer)
     payment = _create_payment(
         payer=payer,
         gateway=gateway,
@@ -83,6 +84,14 @@ def start_card_payment(
         now=now,
         cryptogram=card_payload,
     )
+    try:
+        account = _account_at(adapter, payer)
+    except GatewayError as error:
+        # No charge was sent, so no money moved, whatever became of the Customer:
+        # the payment fails like an outage and the payer tries again (the
+        # Customer's own idempotency key makes that safe).
+        answer = GatewayAnswer(error=Unavailable(f"the payer's account: {error}"))
+        return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
     request = ChargeRequest(
         reference=gateway_reference_of(payment),
         idempotency_key=payment.idempotency_key,

@@ -42,3 +42,9 @@ def gateway_sandbox(
     assert journey_sandbox.sandbox is not None
     yield journey_sandbox.sandbox
     reset_gateways()
+
+
+@pytest.fixture
+def sandbox_url(journey_sandbox: SandboxThread, gateway_sandbox: Sandbox) -> str:
+    """The address of a freshly reset sandbox that both adapters point at."""
+    return journey_sandbox.url

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from django.db import IntegrityError
+from pytest_django.fixtures import Settings
 
 from billing.errors import DomainError
 from billing.models import BillingEvent, Invoice, InvoiceStatus
+from payments.gateways import reset_gateways
 from payments.gateways.base import Declined, RequiresAction, ThreeDsChallenge
 from payments.gateways.fake import FakeGateway
 from payments.models import CardSetup, PaymentStatus
 from payments.services import NoUsablePaymentMethod
-from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.models import LIVE_STATUSES, Subscription, SubscriptionStatus
 from subscriptions.services import (
     AlreadySubscribed,
     InvalidSubscriptionRequest,
@@ -336,3 +340,44 @@ class TestRefusals:
                 now=START,
                 actor=ACTOR,
             )
+
+
+@pytest.fixture
+def unreachable_stripe(settings: Settings) -> Iterator[None]:
+    """The real Stripe adapter, pointed at a loopback port that nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{port}"
+    reset_gateways()
+    yield
+    reset_gateways()
+
+
+class TestSubscribeWhileTheGatewayIsUnreachable:
+    def test_a_payer_without_a_stripe_customer_can_try_again_at_once(
+        self, unreachable_stripe: None
+    ) -> None:
+        """No Customer, so no charge was sent: the start fails now, and does not
+        hold the plan INCOMPLETE for a day."""
+        plan = make_plan(gateway="stripe")
+        payer_id = uuid.uuid4()
+
+        started = subscribe(
+            payer_id=payer_id,
+            plan_code=plan.code,
+            now=START,
+            actor=ACTOR,
+            card_payload="pm_card_visa",
+        )
+
+        assert started.subscription.status == S.EXPIRED
+        assert started.payment is not None
+        assert started.payment.status == PaymentStatus.FAILED
+        assert started.payment.failure_code == "gateway_unavailable"
+        assert started.payment.cryptogram is None
+        assert started.invoice is not None
+        assert started.invoice.status == InvoiceStatus.VOID
+        assert not Subscription.objects.filter(
+            payer_id=payer_id, status__in=LIVE_STATUSES
+        ).exists()
