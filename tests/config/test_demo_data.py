@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from subscriptions.models import Plan, PlanPrice
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +48,37 @@ class TestLoadDemoData:
         assert [s.gateway for s in sessions] == ["cloudpayments", "stripe"]
         for session in sessions:
             assert f"http://127.0.0.1:8000/checkout/{session.id}/" in out.getvalue()
+
+
+class TestDemoPlans:
+    def test_offers_the_cinema_plans(self) -> None:
+        out = io.StringIO()
+
+        call_command("load_demo_data", stdout=out)
+
+        plans = {
+            plan.code: (
+                plan.name,
+                plan.current_price.amount.format() if plan.current_price else None,
+                plan.interval,
+                plan.trial_days,
+                plan.gateway,
+            )
+            for plan in Plan.objects.select_related("current_price")
+        }
+        cp = "cloudpayments"
+        assert plans == {
+            "cinema-monthly": ("Cinema monthly", "599.00 RUB", "month", 0, cp),
+            "cinema-yearly": ("Cinema yearly", "5,990.00 RUB", "year", 0, cp),
+            "cinema-trial": ("Cinema trial", "599.00 RUB", "month", 14, cp),
+            "cinema-usd": ("Cinema (USD)", "9.99 USD", "month", 0, "stripe"),
+        }
+        assert "cinema-trial" in out.getvalue() and "14-day trial" in out.getvalue()
+
+    def test_running_twice_adds_no_plan_and_keeps_their_prices(self) -> None:
+        call_command("load_demo_data", stdout=io.StringIO())
+
+        call_command("load_demo_data", stdout=io.StringIO())
+
+        assert Plan.objects.count() == 4
+        assert PlanPrice.objects.count() == 4

@@ -110,4 +110,7 @@ class TestDevstack:
         assert stack.returncode == 0, output
         assert "support-demo-2026" in output
         assert f"{web}/admin/" in output
+        assert "Demo subscriptions" in output
+        assert "cinema-monthly  •••• 3055  ACTIVE" in output, output
+        assert "billing_clock advance 30d" in output
         assert [pid for pid in children if _alive(pid)] == []

@@ -108,7 +108,7 @@ class TestRenewal:
         renewals = invoices[1:]
         assert len(renewals) == 12
         assert all(i.status == InvoiceStatus.PAID for i in invoices)
-        assert [i.period_starts_at.date().isoformat() for i in renewals[:4]] == [
+        assert [f"{i.period_starts_at:%Y-%m-%d}" for i in renewals[:4]] == [
             "2026-02-28",
             "2026-03-31",
             "2026-04-30",

@@ -2,11 +2,15 @@
 
 Runs the web server, the gateway sandbox, a Celery worker and Celery beat as child
 processes with prefixed output, and on Ctrl-C (or SIGTERM) stops every one of them.
+Once the web server and the sandbox answer, it subscribes the demo payers through
+the sandbox (`load_demo_subscriptions`) and prints what is where.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import logging
 import os
 import selectors
 import signal
@@ -14,12 +18,17 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from billing.clock import billing_now
+
+logger = logging.getLogger(__name__)
 
 # A Celery worker's warm shutdown lets running tasks finish; it can take seconds.
 STOP_GRACE_SECONDS = 20
@@ -29,6 +38,17 @@ STOP_GRACE_SECONDS = 20
 class Child:
     name: str
     argv: list[str]
+
+
+def _clock_notice() -> list[str]:
+    """A line when an earlier run left the test clock ahead (it lives in the cache)."""
+    ahead = round((billing_now() - dt.datetime.now(dt.UTC)).total_seconds())
+    if ahead <= 0:
+        return []
+    return [
+        f"  The test clock is {dt.timedelta(seconds=ahead)} ahead of the wall clock "
+        "(python manage.py billing_clock reset goes back)."
+    ]
 
 
 def _answers(url: str) -> bool:
@@ -66,12 +86,33 @@ class Command(BaseCommand):
                 f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
                 f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
                 "  Staff sign in with the demo credentials above.",
+                "  Advance the clock: python manage.py billing_clock advance 30d",
+                f"    — then watch {web}/admin/subscriptions/subscription/",
+                "  Prove the books:   python manage.py check_ledger",
+                *_clock_notice(),
                 "  Press Ctrl-C to stop everything.",
                 "",
             ]
         )
         readiness = [f"{web}/healthz", f"{sandbox}/__sandbox/health"]
-        self._supervise(processes, readiness=readiness, banner=banner)
+        self._supervise(
+            processes,
+            readiness=readiness,
+            on_ready=self._subscribe_demo_payers,
+            banner=banner,
+        )
+
+    def _subscribe_demo_payers(self) -> None:
+        """Demo subscriptions through the sandbox; the stack runs on without them."""
+        try:
+            call_command(
+                "load_demo_subscriptions", stdout=self.stdout, stderr=self.stderr
+            )
+        except CommandError as exc:
+            self.stderr.write(f"No demo subscriptions: {exc}")
+        except Exception:
+            logger.exception("Unable to subscribe the demo payers")
+            self.stderr.write("No demo subscriptions (see above); the rest runs on.")
 
     def _children(self, web_port: int, sandbox_port: int) -> list[Child]:
         python = sys.executable
@@ -127,9 +168,11 @@ class Command(BaseCommand):
         processes: dict[str, subprocess.Popen[bytes]],
         *,
         readiness: list[str],
+        on_ready: Callable[[], None],
         banner: str,
     ) -> None:
-        """Relay output until Ctrl-C; show `banner` once every readiness URL answers."""
+        """Relay output until Ctrl-C; once every readiness URL answers, call
+        `on_ready` and show `banner`."""
         stopping = False
         announced = False
 
@@ -149,6 +192,7 @@ class Command(BaseCommand):
             for key, _ in selector.select(timeout=0.5):
                 self._relay(key.data, key.fileobj, width)  # type: ignore[arg-type]
             if not announced and all(_answers(url) for url in readiness):
+                on_ready()
                 self.stdout.write(banner)
                 announced = True
             exited = [n for n, p in processes.items() if p.poll() is not None]

@@ -1,7 +1,12 @@
-"""`python manage.py load_demo_data`: staff users for a first look, idempotently."""
+"""`python manage.py load_demo_data`: staff users and plans for a first look.
+
+Idempotent: staff are reset to the printed credentials, and a plan whose code
+exists is left as it is (its price included).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -17,6 +22,8 @@ from accounts.roles import ACCOUNTING, SUPPORT
 from billing.clock import billing_now
 from billing.money import Money
 from payments.services import create_checkout_session
+from subscriptions.models import Plan
+from subscriptions.services import DuplicatePlan, create_plan
 
 
 @dataclass(frozen=True)
@@ -28,12 +35,45 @@ class DemoStaff:
     is_superuser: bool = False
 
 
+@dataclass(frozen=True)
+class DemoPlan:
+    code: str
+    name: str
+    price: Money
+    interval: str
+    gateway: str
+    trial_days: int = 0
+
+
 # A payer as the auth service would know them: billing keeps only the UUID.
 DEMO_PAYER_ID = uuid.UUID("5eed0000-0000-4000-8000-000000000001")
 DEMO_CHECKOUTS = (
     ("cloudpayments", Money(149_000, "RUB")),
     ("stripe", Money(1_999, "USD")),
 )
+
+DEMO_PLANS = (
+    DemoPlan(
+        "cinema-monthly",
+        "Cinema monthly",
+        Money(59_900, "RUB"),
+        "month",
+        "cloudpayments",
+    ),
+    DemoPlan(
+        "cinema-yearly", "Cinema yearly", Money(599_000, "RUB"), "year", "cloudpayments"
+    ),
+    DemoPlan(
+        "cinema-trial",
+        "Cinema trial",
+        Money(59_900, "RUB"),
+        "month",
+        "cloudpayments",
+        trial_days=14,
+    ),
+    DemoPlan("cinema-usd", "Cinema (USD)", Money(999, "USD"), "month", "stripe"),
+)
+DEMO_ACTOR = "system:demo"
 
 DEMO_STAFF = (
     DemoStaff(
@@ -48,8 +88,9 @@ DEMO_STAFF = (
 
 class Command(BaseCommand):
     help = (
-        "Create (or reset) the demo staff users and print their credentials; with "
-        "--web-url, also open a checkout session per gateway and print its page."
+        "Create (or reset) the demo staff users and print their credentials, create "
+        "the demo plans; with --web-url, also open a checkout session per gateway "
+        "and print its page."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -68,6 +109,15 @@ class Command(BaseCommand):
         for staff in DEMO_STAFF:
             role = "superuser" if staff.is_superuser else staff.role
             self.stdout.write(f"  {staff.email:<26} {staff.password:<22} {role}")
+        self.stdout.write("Demo plans (code / name / price / gateway):")
+        for plan in ensure_demo_plans(now=billing_now()):
+            price = plan.current_price.amount.format() if plan.current_price else "-"
+            per = f"per {plan.interval}"
+            trial = f", {plan.trial_days}-day trial" if plan.trial_days else ""
+            self.stdout.write(
+                f"  {plan.code:<15} {plan.name:<15} {price:>13} {per:<10} "
+                f"{plan.gateway}{trial}"
+            )
         if options["web_url"]:
             self._open_checkouts(options["web_url"].rstrip("/"))
 
@@ -84,7 +134,7 @@ class Command(BaseCommand):
                 gateway=gateway,
                 success_url=f"{web_url}/admin/payments/payment/",
                 failure_url=f"{web_url}/admin/payments/payment/",
-                created_by="system:demo",
+                created_by=DEMO_ACTOR,
                 now=now,
                 description=f"Demo subscription ({gateway})",
                 expires_in=dt.timedelta(hours=12),
@@ -105,3 +155,25 @@ class Command(BaseCommand):
         user.save()
         if staff.role is not None:
             user.groups.add(Group.objects.get(name=staff.role))
+
+
+def ensure_demo_plans(*, now: dt.datetime) -> list[Plan]:
+    """The demo plans, created where their code is not taken yet."""
+    plans = []
+    for demo in DEMO_PLANS:
+        named = Plan.objects.select_related("current_price").filter(code=demo.code)
+        if not named.exists():
+            # Another run may create it meanwhile: just as good.
+            with contextlib.suppress(DuplicatePlan):
+                create_plan(
+                    code=demo.code,
+                    name=demo.name,
+                    price=demo.price,
+                    interval=demo.interval,
+                    gateway=demo.gateway,
+                    trial_days=demo.trial_days,
+                    now=now,
+                    actor=DEMO_ACTOR,
+                )
+        plans.append(named.get())
+    return plans

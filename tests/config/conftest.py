@@ -1,0 +1,23 @@
+"""Fixtures for the wiring commands: the journeys' sandbox, the in-memory gateway and
+a test clock that starts (and ends) on the wall clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from billing.clock import reset_clock
+from tests.journeys.conftest import gateway_sandbox, journey_sandbox
+from tests.payments.conftest import fake_gateway
+
+__all__ = ["fake_gateway", "gateway_sandbox", "journey_sandbox", "wall_clock"]
+
+
+@pytest.fixture
+def wall_clock() -> Iterator[None]:
+    """The test clock at the wall clock; moved back after the test (the cache is
+    shared by the whole test run)."""
+    reset_clock()
+    yield
+    reset_clock()
