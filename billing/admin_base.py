@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib import admin
@@ -16,8 +17,10 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+from billing.models import StatusChange
 
 EMPTY = "—"
 
@@ -40,10 +43,60 @@ def pretty_json(value: object) -> SafeString:
     return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown, never added, changed or deleted; searched by `search_query`."""
+def status_change_table(rows: Iterable[StatusChange]) -> SafeString | str:
+    """An audit trail as a table: when, what, from → to, who and why."""
+    body = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{} {}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                row.at.isoformat(),
+                row.object_type,
+                row.object_id,
+                row.from_status,
+                row.to_status,
+                row.actor,
+                row.reason,
+            )
+            for row in rows
+        ),
+    )
+    if not body:
+        return EMPTY
+    return format_html(
+        "<table><thead><tr><th>at</th><th>object</th><th>change</th>"
+        "<th>actor</th><th>reason</th></tr></thead><tbody>{}</tbody></table>",
+        body,
+    )
 
-    actions = None
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent, never added, changed or deleted there."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(flatten_fieldsets(self.get_fieldsets(request, obj)))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted; searched by `search_query`.
+
+    No actions either, unless a subclass offers ones that call services.
+    """
+
+    actions: Sequence[Any] | None = None
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:

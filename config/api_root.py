@@ -19,6 +19,11 @@ class ApiRootApi(APIView):
         return Response(
             {
                 "payments": reverse("payments-api:payment-list", request=request),
+                "plans": reverse("subscriptions-api:plan-list", request=request),
+                "subscriptions": reverse(
+                    "subscriptions-api:subscription-list", request=request
+                ),
+                "invoices": reverse("subscriptions-api:invoice-list", request=request),
                 "checkout_sessions": reverse(
                     "payments-api:checkout-session-create", request=request
                 ),

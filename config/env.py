@@ -75,6 +75,8 @@ DUNNING_FINAL_STATUS = env.str("DUNNING_FINAL_STATUS", default="CANCELED")
 RENEWAL_BATCH_SIZE = env.int("RENEWAL_BATCH_SIZE", default=100)
 # How often beat starts the renewal sweep; a minute in production.
 RENEWAL_SWEEP_SECONDS = env.float("RENEWAL_SWEEP_SECONDS", default=60.0)
+# How long a renewal run claims before it hands over to a fresh task.
+RENEWAL_TIME_BUDGET_SECONDS = env.float("RENEWAL_TIME_BUDGET_SECONDS", default=50.0)
 RENEWALS_CLOUDPAYMENTS_IN_FLIGHT = env.int(
     "RENEWALS_CLOUDPAYMENTS_IN_FLIGHT", default=4
 )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("payments.api.urls")),
+    path("api/v1/", include("subscriptions.api.urls")),
     path("webhooks/", include("payments.api.webhook_urls")),
     path("checkout/", include("payments.api.checkout_urls")),
     path("api/auth/", include("rest_framework.urls")),

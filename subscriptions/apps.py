@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SubscriptionsConfig(AppConfig):
@@ -10,7 +11,10 @@ class SubscriptionsConfig(AppConfig):
         from subscriptions.receivers import (
             enqueue_subscription_card_setup,
             enqueue_subscription_payment,
+            grant_staff_permissions,
         )
+
+        post_migrate.connect(grant_staff_permissions, sender=self)
 
         payment_status_changed.connect(
             enqueue_subscription_payment,

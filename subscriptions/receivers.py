@@ -1,15 +1,37 @@
-"""Signals the subscriptions app listens to: payments settled outside its own flows."""
+"""Signals the subscriptions app listens to: payments settled outside its own flows,
+and migrations (to grant the staff roles their permissions)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, Final
 
+from django.apps import AppConfig
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+
+from accounts.roles import ACCOUNTING, STAFF_ROLES
 
 # Settled payments that can move a subscription; the rest are still in flight.
 _FINAL_PAYMENT_STATUSES: Final = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
 _FINAL_SETUP_STATUSES: Final = frozenset({"SUCCEEDED", "FAILED"})
+# Accounting changes plans and subscriptions in the admin, through forms and actions
+# that call the services; prices and the rest are never edited in place.
+_ACCOUNTING_PERMISSIONS: Final = ("add_plan", "change_plan", "change_subscription")
+
+
+def grant_staff_permissions(sender: AppConfig, **kwargs: Any) -> None:
+    """After migrations, let every staff role view plans and subscriptions, and
+    accounting change them."""
+    if sender.label != "subscriptions":
+        return
+    codenames = [f"view_{model._meta.model_name}" for model in sender.get_models()]
+    mine = Permission.objects.filter(content_type__app_label=sender.label)
+    for name in STAFF_ROLES:
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*mine.filter(codename__in=codenames))
+    accounting = Group.objects.get(name=ACCOUNTING)
+    accounting.permissions.add(*mine.filter(codename__in=_ACCOUNTING_PERMISSIONS))
 
 
 def enqueue_subscription_payment(

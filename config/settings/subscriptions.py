@@ -22,7 +22,7 @@ RENEWAL_REQUESTS_PER_SECOND: dict[str, float] = {
 }
 # A run stops claiming after this long and hands over to a fresh task, so that no
 # task runs for hours and a killed worker loses at most this much of a run.
-RENEWAL_TIME_BUDGET_SECONDS = 50
+RENEWAL_TIME_BUDGET_SECONDS = environment.RENEWAL_TIME_BUDGET_SECONDS
 # The amount CloudPayments authorizes (and voids) to verify a card for a trial, in
 # minor units of the plan's currency.
 CARD_VERIFICATION_AMOUNT_MINOR = 100

@@ -1,4 +1,4 @@
-"""Admin for the billing core: payers, the events outbox and the audit trail.
+"""Payers, the events outbox and the audit trail.
 
 Everything here is history or identity, so it is shown and never edited: events and
 status changes are append-only, and a payer's keys belong to the auth service and

@@ -1,0 +1,211 @@
+"""Output shapes of the subscriptions support API; the views nest their own inputs.
+
+Money is given as in the payments API: in minor units with its currency, for
+programs, and formatted (`"999.00 RUB"`), for people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from billing.models import Invoice
+from payments.api.serializers import RefundOutput, StatusChangeOutput
+from subscriptions.models import Subscription, SubscriptionStatus
+
+
+class PlanOutput(serializers.Serializer[Any]):
+    """A plan offered to new subscribers, at its current price."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    interval = serializers.CharField()
+    interval_count = serializers.IntegerField()
+    trial_days = serializers.IntegerField()
+    gateway = serializers.CharField()
+    price_id = serializers.IntegerField(source="current_price.id")
+    amount_minor = serializers.IntegerField(source="current_price.amount_minor")
+    currency = serializers.CharField(source="current_price.currency")
+    amount = serializers.CharField(source="current_price.amount.format")
+
+
+class InvoiceLineOutput(serializers.Serializer[Any]):
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount_minor = serializers.IntegerField(help_text="Negative for a credit.")
+    currency = serializers.CharField()
+    amount = serializers.CharField(source="amount.format")
+    period_starts_at = serializers.DateTimeField(allow_null=True)
+    period_ends_at = serializers.DateTimeField(allow_null=True)
+
+
+class InvoiceOutput(serializers.Serializer[Any]):
+    """An invoice as listed; `context` holds the `request` (for `pdf_url`)."""
+
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(allow_null=True, help_text="None for a draft.")
+    display_number = serializers.CharField(help_text='"INV-00000012", or "draft".')
+    payer_id = serializers.UUIDField()
+    subscription_id = serializers.UUIDField(allow_null=True)
+    status = serializers.CharField()
+    billing_reason = serializers.CharField()
+    description = serializers.CharField()
+    currency = serializers.CharField()
+    total_minor = serializers.IntegerField()
+    total = serializers.CharField(source="total.format")
+    amount_paid_minor = serializers.IntegerField()
+    amount_due_minor = serializers.IntegerField(source="amount_due.amount_minor")
+    amount_due = serializers.CharField(source="amount_due.format")
+    period_starts_at = serializers.DateTimeField(allow_null=True)
+    period_ends_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    issued_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    voided_at = serializers.DateTimeField(allow_null=True)
+    marked_uncollectible_at = serializers.DateTimeField(allow_null=True)
+    pdf_url = serializers.SerializerMethodField()
+
+    def get_pdf_url(self, invoice: Invoice) -> str:
+        return reverse(
+            "subscriptions-api:invoice-pdf",
+            kwargs={"invoice_id": invoice.id},
+            request=self.context["request"],
+        )
+
+
+class InvoiceDetailOutput(InvoiceOutput):
+    """An invoice with its lines (prefetched)."""
+
+    lines = InvoiceLineOutput(many=True, source="lines.all")
+
+
+class SubscriptionOutput(serializers.Serializer[Any]):
+    """A subscription as listed: plan, price, period and what is due next."""
+
+    id = serializers.UUIDField()
+    payer_id = serializers.UUIDField()
+    plan = serializers.CharField(source="plan.code")
+    status = serializers.CharField()
+    gateway = serializers.CharField()
+    price_id = serializers.IntegerField()
+    currency = serializers.CharField(source="price.currency")
+    amount_minor = serializers.IntegerField(source="price.amount_minor")
+    amount = serializers.CharField(source="price.amount.format")
+    current_period_starts_at = serializers.DateTimeField()
+    current_period_ends_at = serializers.DateTimeField()
+    trial_ends_at = serializers.DateTimeField(allow_null=True)
+    cancel_at = serializers.DateTimeField(
+        allow_null=True, help_text="A cancellation scheduled for the period end."
+    )
+    next_retry_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a past-due invoice is charged again."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class DunningOutput(serializers.Serializer[Any]):
+    is_past_due = serializers.BooleanField()
+    past_due_since = serializers.DateTimeField(allow_null=True)
+    retry_count = serializers.IntegerField(help_text="Retries made so far.")
+    next_retry_at = serializers.DateTimeField(allow_null=True)
+    needs_new_payment_method = serializers.BooleanField(
+        help_text="A hard decline: no retry until the payer gives a new card."
+    )
+
+
+class PendingCancellationOutput(serializers.Serializer[Any]):
+    cancel_at = serializers.DateTimeField()
+    reason = serializers.CharField(source="cancel_reason")
+
+
+class PendingPlanChangeOutput(serializers.Serializer[Any]):
+    """A downgrade waiting for the end of the period."""
+
+    plan = serializers.CharField(source="scheduled_plan.code")
+    plan_name = serializers.CharField(source="scheduled_plan.name")
+    price_id = serializers.IntegerField(source="scheduled_price.id", allow_null=True)
+    amount_minor = serializers.IntegerField(
+        source="scheduled_price.amount_minor", allow_null=True
+    )
+    currency = serializers.CharField(source="scheduled_price.currency", allow_null=True)
+    amount = serializers.CharField(
+        source="scheduled_price.amount.format", allow_null=True
+    )
+    at = serializers.DateTimeField(source="current_period_ends_at")
+
+
+class SubscriptionDetailOutput(SubscriptionOutput):
+    """A subscription with its dunning state, pending changes, latest invoices and
+    audit trail (`context`: `invoices`, `audit_trail` and the `request`)."""
+
+    plan_name = serializers.CharField(source="plan.name")
+    billing_anchor_at = serializers.DateTimeField()
+    time_zone = serializers.CharField()
+    payment_method_id = serializers.UUIDField(
+        allow_null=True, help_text="None: the payer's default card is charged."
+    )
+    credit_minor = serializers.IntegerField(
+        help_text="Credit taken off the next invoices, in the price's currency."
+    )
+    dunning = serializers.SerializerMethodField()
+    pending_cancellation = serializers.SerializerMethodField()
+    pending_plan_change = serializers.SerializerMethodField()
+    activated_at = serializers.DateTimeField(allow_null=True)
+    paused_at = serializers.DateTimeField(allow_null=True)
+    canceled_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    invoices = serializers.SerializerMethodField()
+    audit_trail = serializers.SerializerMethodField()
+
+    @extend_schema_field(DunningOutput)
+    def get_dunning(self, subscription: Subscription) -> dict[str, Any]:
+        return {
+            "is_past_due": subscription.status == SubscriptionStatus.PAST_DUE,
+            "past_due_since": subscription.past_due_since,
+            "retry_count": subscription.retry_count,
+            "next_retry_at": subscription.next_retry_at,
+            "needs_new_payment_method": subscription.needs_new_payment_method,
+        }
+
+    @extend_schema_field(PendingCancellationOutput(allow_null=True))
+    def get_pending_cancellation(
+        self, subscription: Subscription
+    ) -> dict[str, Any] | None:
+        if subscription.cancel_at is None or not subscription.is_live:
+            return None
+        return dict(PendingCancellationOutput(subscription).data)
+
+    @extend_schema_field(PendingPlanChangeOutput(allow_null=True))
+    def get_pending_plan_change(
+        self, subscription: Subscription
+    ) -> dict[str, Any] | None:
+        if subscription.scheduled_plan is None or not subscription.is_live:
+            return None
+        return dict(PendingPlanChangeOutput(subscription).data)
+
+    @extend_schema_field(InvoiceOutput(many=True))
+    def get_invoices(self, subscription: Subscription) -> list[dict[str, Any]]:
+        invoices = self.context["invoices"]
+        return list(InvoiceOutput(invoices, many=True, context=self.context).data)
+
+    @extend_schema_field(StatusChangeOutput(many=True))
+    def get_audit_trail(self, subscription: Subscription) -> list[dict[str, Any]]:
+        return list(StatusChangeOutput(self.context["audit_trail"], many=True).data)
+
+
+class SubscriptionCancelOutput(SubscriptionDetailOutput):
+    """The canceled subscription, and the refund of the unused part if one was
+    asked for and there was a paid period to refund (`context["refund"]`)."""
+
+    refund = serializers.SerializerMethodField()
+
+    @extend_schema_field(RefundOutput(allow_null=True))
+    def get_refund(self, subscription: Subscription) -> dict[str, Any] | None:
+        refund = self.context.get("refund")
+        return None if refund is None else dict(RefundOutput(refund).data)

@@ -1,0 +1,62 @@
+"""Support API of plans, subscriptions and invoices, mounted at /api/v1/."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from subscriptions.api.views import (
+    InvoiceDetailApi,
+    InvoiceListApi,
+    InvoicePdfApi,
+    PlanListApi,
+    SubscriptionCancelApi,
+    SubscriptionDetailApi,
+    SubscriptionListApi,
+    SubscriptionPauseApi,
+    SubscriptionResumeApi,
+    SubscriptionRetryApi,
+    SubscriptionUndoCancellationApi,
+)
+
+app_name = "subscriptions-api"
+
+# Ids are plain segments: the views answer a malformed one with a 400.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("plans/", PlanListApi.as_view(), name="plan-list"),
+    path("subscriptions/", SubscriptionListApi.as_view(), name="subscription-list"),
+    path(
+        "subscriptions/<str:subscription_id>/",
+        SubscriptionDetailApi.as_view(),
+        name="subscription-detail",
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/cancel/",
+        SubscriptionCancelApi.as_view(),
+        name="subscription-cancel",
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/undo-cancellation/",
+        SubscriptionUndoCancellationApi.as_view(),
+        name="subscription-undo-cancellation",
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/pause/",
+        SubscriptionPauseApi.as_view(),
+        name="subscription-pause",
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/resume/",
+        SubscriptionResumeApi.as_view(),
+        name="subscription-resume",
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/retry/",
+        SubscriptionRetryApi.as_view(),
+        name="subscription-retry",
+    ),
+    path("invoices/", InvoiceListApi.as_view(), name="invoice-list"),
+    path(
+        "invoices/<str:invoice_id>/",
+        InvoiceDetailApi.as_view(),
+        name="invoice-detail",
+    ),
+    path("invoices/<str:invoice_id>/pdf/", InvoicePdfApi.as_view(), name="invoice-pdf"),
+]

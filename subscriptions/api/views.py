@@ -1,0 +1,440 @@
+"""Support API of plans, subscriptions and invoices: one view per operation (HackSoft).
+
+Support and accounting staff read everything and may cancel, undo a cancellation,
+pause, resume and retry a past-due charge (SPEC §9). Each change is one service call
+at `billing_now()`, by `user:<uuid>`; the renewal run picks it up at its next sweep.
+Ids arrive as plain path segments and are checked here, so that a malformed one is
+a 400 that names the bad field, an unknown one a 404, and a change that the
+subscription's state does not allow a 409, all in the API's one error shape.
+
+The permission class and the shared output shapes (errors, refunds, status changes)
+come from the payments API: both apps' views are one HTTP API under /api/v1/.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import selectors as billing_selectors
+from billing.clock import billing_now
+from billing.invoice_pdf import CONTENT_TYPE, invoice_pdf_response
+from billing.models import Invoice, InvoiceStatus
+from billing.services import InvoiceNotFound
+from payments.api.permissions import IsSupportStaff
+from payments.api.serializers import ErrorOutput
+from payments.models import Gateway
+from subscriptions import selectors
+from subscriptions.api.serializers import (
+    InvoiceDetailOutput,
+    InvoiceOutput,
+    PlanOutput,
+    SubscriptionCancelOutput,
+    SubscriptionDetailOutput,
+    SubscriptionOutput,
+)
+from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.services import (
+    SubscriptionNotFound,
+    cancel_subscription,
+    pause_subscription,
+    resume_subscription,
+    retry_past_due_now,
+    undo_cancellation,
+)
+
+# The subscription page lists this many of its latest invoices; the invoice list,
+# filtered by subscription, has them all.
+RECENT_INVOICES = 24
+_READ_ERRORS = {400: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
+_CHANGE_ERRORS = {**_READ_ERRORS, 409: ErrorOutput}
+
+
+class ListPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+def _path_uuid(value: str, name: str) -> uuid.UUID:
+    """:raises ValidationError: when `value` is not a UUID."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise serializers.ValidationError({name: ["Must be a valid UUID."]}) from None
+
+
+def _path_invoice_id(value: str) -> int:
+    """:raises ValidationError: when `value` is not an invoice id."""
+    invoice_id = billing_selectors.parse_invoice_id(value)
+    if invoice_id is None:
+        raise serializers.ValidationError(
+            {"invoice_id": ["Must be an invoice id (a whole number)."]}
+        )
+    return invoice_id
+
+
+def _path_parameter(name: str, kind: OpenApiTypes) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.PATH)
+
+
+def _actor(request: Request) -> str:
+    return f"user:{request.user.pk}"
+
+
+def _subscription_detail(
+    request: Request,
+    subscription_id: uuid.UUID,
+    output: type[SubscriptionDetailOutput] = SubscriptionDetailOutput,
+    **context: Any,
+) -> Response:
+    """The subscription as `output` shows it, read afresh.
+
+    :raises SubscriptionNotFound:
+    """
+    subscription = selectors.subscription_get(subscription_id=subscription_id)
+    if subscription is None:
+        raise SubscriptionNotFound(extra={"subscription": str(subscription_id)})
+    filters = billing_selectors.InvoiceFilters(subscription_id=subscription.id)
+    invoices = billing_selectors.invoice_list(filters=filters)[:RECENT_INVOICES]
+    trail = billing_selectors.audit_trail(
+        object_type="subscription", object_id=subscription.id
+    )
+    serializer = output(
+        subscription,
+        context={
+            "request": request,
+            "invoices": invoices,
+            "audit_trail": trail,
+            **context,
+        },
+    )
+    return Response(serializer.data)
+
+
+class PlanListApi(APIView):
+    """The plans offered to new subscribers, with their current price."""
+
+    permission_classes = [IsSupportStaff]
+
+    @extend_schema(
+        operation_id="plans_list",
+        tags=["plans"],
+        responses={200: PlanOutput(many=True), 403: ErrorOutput},
+    )
+    def get(self, request: Request) -> Response:
+        plans = selectors.active_plan_list()
+        return Response(PlanOutput(plans, many=True).data)
+
+
+class SubscriptionListApi(APIView):
+    """Subscriptions, newest first, filtered and paginated (limit/offset)."""
+
+    permission_classes = [IsSupportStaff]
+    pagination_class = ListPagination
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
+        status = serializers.ChoiceField(
+            choices=SubscriptionStatus.choices, required=False
+        )
+        plan = serializers.SlugField(required=False, help_text="A plan code.")
+        gateway = serializers.ChoiceField(choices=Gateway.choices, required=False)
+        past_due = serializers.BooleanField(
+            required=False,
+            allow_null=True,
+            help_text="true: only subscriptions in dunning; false: none of them.",
+        )
+        search = serializers.UUIDField(
+            required=False, help_text="A subscription or payer UUID (exact)."
+        )
+
+    @extend_schema(
+        operation_id="subscriptions_list",
+        tags=["subscriptions"],
+        parameters=[FilterSerializer],
+        responses={200: SubscriptionOutput(many=True), **_READ_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        subscriptions = selectors.subscription_list(
+            filters=selectors.SubscriptionFilters(
+                payer_id=data.get("payer"),
+                status=data.get("status"),
+                plan=data.get("plan"),
+                gateway=data.get("gateway"),
+                past_due=data.get("past_due"),
+                search=data.get("search"),
+            )
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(subscriptions, request, view=self)
+        return paginator.get_paginated_response(
+            SubscriptionOutput(page, many=True).data
+        )
+
+
+class SubscriptionDetailApi(APIView):
+    """A subscription with its invoices, dunning state and pending changes."""
+
+    permission_classes = [IsSupportStaff]
+
+    @extend_schema(
+        operation_id="subscriptions_retrieve",
+        tags=["subscriptions"],
+        parameters=[_path_parameter("subscription_id", OpenApiTypes.UUID)],
+        responses={200: SubscriptionDetailOutput, **_READ_ERRORS},
+    )
+    def get(self, request: Request, subscription_id: str) -> Response:
+        parsed = _path_uuid(subscription_id, "subscription_id")
+        return _subscription_detail(request, parsed)
+
+
+def _change_schema(
+    operation_id: str, *, request: Any = None, output: Any = SubscriptionDetailOutput
+) -> Any:
+    """The schema of a change to a subscription: the subscription as it is after."""
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["subscriptions"],
+        parameters=[_path_parameter("subscription_id", OpenApiTypes.UUID)],
+        request=request,
+        responses={200: output, **_CHANGE_ERRORS},
+    )
+
+
+class SubscriptionCancelApi(APIView):
+    """Cancel now (ending access, optionally refunding the unused part of a paid
+    period) or at the end of the current period."""
+
+    permission_classes = [IsSupportStaff]
+
+    @extend_schema_serializer(component_name="SubscriptionCancelInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        at_period_end = serializers.BooleanField(
+            help_text="true: at the end of the current period (undo is possible "
+            "until then); false: now."
+        )
+        refund_unused = serializers.BooleanField(
+            default=False,
+            help_text="With a cancellation now: refund the unused part of the paid "
+            "period, prorated to the microsecond.",
+        )
+        reason = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, default=""
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if attrs["at_period_end"] and attrs["refund_unused"]:
+                raise serializers.ValidationError(
+                    {"refund_unused": ["Only a cancellation now refunds."]}
+                )
+            return attrs
+
+    @_change_schema(
+        "subscriptions_cancel", request=InputSerializer, output=SubscriptionCancelOutput
+    )
+    def post(self, request: Request, subscription_id: str) -> Response:
+        parsed = _path_uuid(subscription_id, "subscription_id")
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        cancellation = cancel_subscription(
+            subscription_id=parsed,
+            now=billing_now(),
+            actor=_actor(request),
+            at_period_end=data["at_period_end"],
+            refund_unused=data["refund_unused"],
+            reason=data["reason"],
+        )
+        return _subscription_detail(
+            request, parsed, SubscriptionCancelOutput, refund=cancellation.refund
+        )
+
+
+class _SubscriptionChangeApi(APIView):
+    """A change that takes no input: one lifecycle service call, then the
+    subscription as it is after."""
+
+    permission_classes = [IsSupportStaff]
+    # The service, called with the subscription's id, the time and the actor.
+    change: ClassVar[Callable[..., Subscription]]
+
+    def post(self, request: Request, subscription_id: str) -> Response:
+        parsed = _path_uuid(subscription_id, "subscription_id")
+        type(self).change(
+            subscription_id=parsed, now=billing_now(), actor=_actor(request)
+        )
+        return _subscription_detail(request, parsed)
+
+
+@extend_schema_view(post=_change_schema("subscriptions_undo_cancellation"))
+class SubscriptionUndoCancellationApi(_SubscriptionChangeApi):
+    """Keep a subscription whose cancellation at period end is still to come."""
+
+    change = undo_cancellation
+
+
+@extend_schema_view(post=_change_schema("subscriptions_pause"))
+class SubscriptionPauseApi(_SubscriptionChangeApi):
+    """Stop charging an active or trialing subscription until it is resumed."""
+
+    change = pause_subscription
+
+
+@extend_schema_view(post=_change_schema("subscriptions_resume"))
+class SubscriptionResumeApi(_SubscriptionChangeApi):
+    """Resume a paused subscription; its period ends as much later as it paused."""
+
+    change = resume_subscription
+
+
+@extend_schema_view(post=_change_schema("subscriptions_retry"))
+class SubscriptionRetryApi(_SubscriptionChangeApi):
+    """Have the next renewal run (within a minute) retry a past-due charge."""
+
+    change = retry_past_due_now
+
+
+class InvoiceListApi(APIView):
+    """Invoices, newest first, filtered and paginated (limit/offset)."""
+
+    permission_classes = [IsSupportStaff]
+    pagination_class = ListPagination
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
+        subscription = serializers.UUIDField(
+            required=False, help_text="Subscription UUID."
+        )
+        status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
+        search = serializers.CharField(
+            required=False,
+            help_text='An invoice number, "INV-00000012" or 12 (exact).',
+        )
+
+        def validate_search(self, value: str) -> int:
+            number = billing_selectors.parse_invoice_number(value)
+            if number is None:
+                raise serializers.ValidationError(
+                    'Must be an invoice number, such as "INV-00000012" or 12.'
+                )
+            return number
+
+    @extend_schema(
+        operation_id="invoices_list",
+        tags=["invoices"],
+        parameters=[FilterSerializer],
+        responses={200: InvoiceOutput(many=True), **_READ_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        invoices = billing_selectors.invoice_list(
+            filters=billing_selectors.InvoiceFilters(
+                payer_id=data.get("payer"),
+                subscription_id=data.get("subscription"),
+                status=data.get("status"),
+                number=data.get("search"),
+            )
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(invoices, request, view=self)
+        output = InvoiceOutput(page, many=True, context={"request": request})
+        return paginator.get_paginated_response(output.data)
+
+
+def _invoice(invoice_id: str) -> Invoice:
+    """The invoice named in the path, with its lines.
+
+    :raises ValidationError, InvoiceNotFound:
+    """
+    parsed = _path_invoice_id(invoice_id)
+    invoice = billing_selectors.invoice_get(invoice_id=parsed)
+    if invoice is None:
+        raise InvoiceNotFound(extra={"invoice": parsed})
+    return invoice
+
+
+class InvoiceDetailApi(APIView):
+    """An invoice with its lines."""
+
+    permission_classes = [IsSupportStaff]
+
+    @extend_schema(
+        operation_id="invoices_retrieve",
+        tags=["invoices"],
+        parameters=[_path_parameter("invoice_id", OpenApiTypes.INT)],
+        responses={200: InvoiceDetailOutput, **_READ_ERRORS},
+    )
+    def get(self, request: Request, invoice_id: str) -> Response:
+        invoice = _invoice(invoice_id)
+        return Response(InvoiceDetailOutput(invoice, context={"request": request}).data)
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for `application/pdf`; the document itself is sent as is."""
+
+    media_type = CONTENT_TYPE
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Any = None,
+    ) -> bytes:
+        return bytes(data)
+
+
+class InvoicePdfApi(APIView):
+    """The invoice as a PDF document (errors are JSON, whatever was accepted)."""
+
+    permission_classes = [IsSupportStaff]
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(
+        operation_id="invoices_pdf",
+        tags=["invoices"],
+        parameters=[_path_parameter("invoice_id", OpenApiTypes.INT)],
+        responses={
+            (200, CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
+            **{
+                (code, JSONRenderer.media_type): output
+                for code, output in _READ_ERRORS.items()
+            },
+        },
+    )
+    def get(self, request: Request, invoice_id: str) -> FileResponse:
+        return invoice_pdf_response(_invoice(invoice_id))
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        # The document is a plain FileResponse; only errors are DRF responses here,
+        # and they keep the one JSON shape even when the client asked for a PDF.
+        if isinstance(response, Response):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -1,0 +1,86 @@
+"""Reads of the subscriptions app (STYLE 3.2): querysets and summaries, never writes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet
+
+from subscriptions.models import LIVE_STATUSES, Plan, Subscription, SubscriptionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilters:
+    payer_id: uuid.UUID | None = None
+    status: str | None = None
+    # The plan's code.
+    plan: str | None = None
+    gateway: str | None = None
+    # True: only past-due subscriptions (in dunning); False: none of them.
+    past_due: bool | None = None
+    # A subscription id or a payer id, matched exactly.
+    search: uuid.UUID | None = None
+
+
+def active_plan_list() -> QuerySet[Plan]:
+    """The plans offered to new subscribers, with their current price, by code."""
+    return (
+        Plan.objects.select_related("current_price")
+        .filter(is_active=True, current_price__isnull=False)
+        .order_by("code")
+    )
+
+
+def subscription_list(
+    *, filters: SubscriptionFilters | None = None
+) -> QuerySet[Subscription]:
+    """Subscriptions matching `filters`, newest first, with plan and price."""
+    filters = filters or SubscriptionFilters()
+    exact = {
+        "payer_id": filters.payer_id,
+        "status": filters.status,
+        "plan__code": filters.plan,
+        "gateway": filters.gateway,
+    }
+    subscriptions = Subscription.objects.select_related("plan", "price").filter(
+        **{lookup: value for lookup, value in exact.items() if value is not None}
+    )
+    if filters.past_due is True:
+        subscriptions = subscriptions.filter(status=SubscriptionStatus.PAST_DUE)
+    elif filters.past_due is False:
+        subscriptions = subscriptions.exclude(status=SubscriptionStatus.PAST_DUE)
+    if filters.search is not None:
+        subscriptions = subscriptions.filter(
+            Q(id=filters.search) | Q(payer_id=filters.search)
+        )
+    return subscriptions.order_by("-created_at", "-id")
+
+
+def subscription_get(*, subscription_id: uuid.UUID) -> Subscription | None:
+    """One subscription with its plan, price, card (masked) and pending plan."""
+    return (
+        Subscription.objects.select_related(
+            "plan",
+            "price",
+            "scheduled_plan",
+            "scheduled_price",
+            "payment_method",
+        )
+        .defer("payment_method__token", "payment_method__token_digest")
+        .filter(id=subscription_id)
+        .first()
+    )
+
+
+def subscribers_off_current_price(*, plan_ids: list[int]) -> dict[int, int]:
+    """How many live subscribers of each plan pay another price than its current
+    one (those `migrate_subscribers_to_current_price` would move), by plan id."""
+    counts = (
+        Subscription.objects.filter(plan_id__in=plan_ids, status__in=LIVE_STATUSES)
+        .exclude(price_id=F("plan__current_price_id"))
+        .order_by()
+        .values("plan_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["plan_id"]: row["count"] for row in counts}
