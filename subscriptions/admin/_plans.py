@@ -273,7 +273,12 @@ class PlanAdmin(admin.ModelAdmin):
         """Save what the change form edits: activity through `set_plan_active`."""
         now = billing_now()
         if "is_active" in form.changed_data:
-            set_plan_active(plan_id=obj.id, active=obj.is_active, now=now)
+            set_plan_active(
+                plan_id=obj.id,
+                active=obj.is_active,
+                now=now,
+                actor=staff_actor(request),
+            )
         # Names are not money: no service guards them, so they are saved directly.
         details = [
             name for name in ("name", "description") if name in form.changed_data

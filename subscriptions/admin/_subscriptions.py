@@ -148,9 +148,9 @@ def _cancel_now(
         refund_unused=data["refund_unused"],
         reason=data["reason"],
     )
-    refund = cancellation.refund
-    refunded = (
-        f" Refund of {refund.amount.format()}: {refund.status}." if refund else ""
+    refunded = "".join(
+        f" Refund of {refund.amount.format()}: {refund.status}."
+        for refund in cancellation.refunds
     )
     return f"{row.id} is {cancellation.subscription.status}.{refunded}"
 

@@ -200,12 +200,12 @@ class SubscriptionDetailOutput(SubscriptionOutput):
 
 
 class SubscriptionCancelOutput(SubscriptionDetailOutput):
-    """The canceled subscription, and the refund of the unused part if one was
-    asked for and there was a paid period to refund (`context["refund"]`)."""
+    """The canceled subscription, and the refunds of the unused part if they were
+    asked for: one per invoice paid for the period (`context["refunds"]`)."""
 
-    refund = serializers.SerializerMethodField()
+    refunds = serializers.SerializerMethodField()
 
-    @extend_schema_field(RefundOutput(allow_null=True))
-    def get_refund(self, subscription: Subscription) -> dict[str, Any] | None:
-        refund = self.context.get("refund")
-        return None if refund is None else dict(RefundOutput(refund).data)
+    @extend_schema_field(RefundOutput(many=True))
+    def get_refunds(self, subscription: Subscription) -> list[dict[str, Any]]:
+        refunds = self.context.get("refunds") or ()
+        return [dict(RefundOutput(refund).data) for refund in refunds]

@@ -266,7 +266,7 @@ class SubscriptionCancelApi(APIView):
             reason=data["reason"],
         )
         return _subscription_detail(
-            request, parsed, SubscriptionCancelOutput, refund=cancellation.refund
+            request, parsed, SubscriptionCancelOutput, refunds=cancellation.refunds
         )
 
 

@@ -10,25 +10,35 @@ that a renewal never lands on a subscription changed under it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Final
 
+from django.db.models import Q
+
 from billing import outbox
-from billing.errors import Conflict, InvalidStatusTransition
-from billing.models import PERIOD_REASONS, Invoice, InvoiceStatus
+from billing.errors import Conflict, DomainError, InvalidStatusTransition
+from billing.models import PERIOD_REASONS, BillingReason, Invoice, InvoiceStatus
 from billing.services import void_invoice
 from payments.models import PaymentStatus, Refund, RefundReason
-from payments.selectors import live_payments_for, payment_method_is_usable_for
+from payments.selectors import (
+    default_payment_methods,
+    live_payments_for,
+    payment_method_is_usable,
+    payment_method_is_usable_for,
+)
 from payments.services import NoUsablePaymentMethod, refund_payment
 from subscriptions.models import Subscription, SubscriptionStatus
-from subscriptions.periods import prorate
+from subscriptions.periods import Period, prorate
 from subscriptions.services._billing_periods import next_look_at
 from subscriptions.services._recording import (
     move_subscription,
     record_subscription_event,
 )
 from subscriptions.services._subscribe import SubscriptionNotFound
+
+logger = logging.getLogger(__name__)
 
 S = SubscriptionStatus
 _PAUSABLE: Final = (S.ACTIVE, S.TRIALING)
@@ -44,8 +54,9 @@ class RenewalInProgress(Conflict):
 @dataclass(frozen=True, slots=True)
 class Cancellation:
     subscription: Subscription
-    # The refund of the unused part of the period, when one was asked for.
-    refund: Refund | None = None
+    # The refunds of the unused part of the period, when asked for: one per invoice
+    # paid for the current period (its plan, and an upgrade bought during it).
+    refunds: tuple[Refund, ...] = ()
 
 
 def cancel_subscription(
@@ -60,8 +71,10 @@ def cancel_subscription(
     """Cancel now, or at the end of the current period (undo with `undo_cancellation`).
 
     Cancelling now ends access at once and voids an unpaid invoice of the period;
-    with `refund_unused`, the unused part of the paid period is refunded, prorated
-    to the microsecond and rounded half-even to the minor unit.
+    with `refund_unused`, the unused part of each invoice paid for the period is
+    refunded: its amount times the share of its period still to come, to the
+    microsecond, rounded half-even to the minor unit. The cancellation stands even
+    if a refund cannot be made (it is logged; the refund can be made by hand).
 
     :raises SubscriptionNotFound, RenewalInProgress:
     :raises InvalidStatusTransition: for an ended subscription, or a cancellation
@@ -72,7 +85,7 @@ def cancel_subscription(
         if at_period_end:
             _schedule_cancellation(subscription, now=now, actor=actor, reason=reason)
             return Cancellation(subscription)
-        paid_invoice = _paid_period_invoice(subscription) if refund_unused else None
+        paid = _paid_period_invoices(subscription, now=now) if refund_unused else []
         _void_unpaid_invoices(subscription, now=now, actor=actor)
         subscription.due_at = None
         subscription.next_retry_at = None
@@ -85,10 +98,12 @@ def cancel_subscription(
             reason=reason or "canceled now",
         )
         subscription.save()
-    refund = None
-    if paid_invoice is not None:
-        refund = _refund_unused(subscription, paid_invoice, now=now, actor=actor)
-    return Cancellation(subscription, refund)
+    refunds = [
+        refund
+        for invoice in paid
+        if (refund := _refund_unused(subscription, invoice, now=now, actor=actor))
+    ]
+    return Cancellation(subscription, tuple(refunds))
 
 
 def undo_cancellation(
@@ -151,7 +166,7 @@ def resume_subscription(
     moves to it, so a monthly subscription paused for five days renews five days
     later each month from now on.
 
-    :raises SubscriptionNotFound:
+    :raises SubscriptionNotFound, RenewalInProgress:
     :raises InvalidStatusTransition: unless the subscription is paused.
     """
     with outbox.atomic():
@@ -235,12 +250,19 @@ def retry_past_due_now(
 
     :raises SubscriptionNotFound, RenewalInProgress:
     :raises InvalidStatusTransition: unless the subscription is past due.
+    :raises NoUsablePaymentMethod: when its card was retired (expired, lost,
+        stolen) and the payer has no other: a new card is needed, not a retry.
     """
     with outbox.atomic():
         subscription = locked_subscription(subscription_id, now=now)
         if subscription.status != S.PAST_DUE:
             raise InvalidStatusTransition(
                 "Only a past-due subscription is retried.",
+                extra={"subscription": str(subscription.id)},
+            )
+        if subscription.needs_new_payment_method and not _has_usable_card(subscription):
+            raise NoUsablePaymentMethod(
+                "The card was declined for good; the payer must give a new one.",
                 extra={"subscription": str(subscription.id)},
             )
         _retry_soon(subscription, now=now)
@@ -253,6 +275,16 @@ def retry_past_due_now(
             extra={"actor": actor},
         )
     return subscription
+
+
+def _has_usable_card(subscription: Subscription) -> bool:
+    """The subscription's own card, or the payer's default, can still be charged."""
+    if payment_method_is_usable(payment_method_id=subscription.payment_method_id):
+        return True
+    defaults = default_payment_methods(
+        payer_ids=[subscription.payer_id], gateway=subscription.gateway
+    )
+    return subscription.payer_id in defaults
 
 
 def _retry_soon(subscription: Subscription, *, now: dt.datetime) -> None:
@@ -313,21 +345,28 @@ def _schedule_cancellation(
     )
 
 
-def _period_invoices(subscription: Subscription) -> list[Invoice]:
+def _paid_period_invoices(
+    subscription: Subscription, *, now: dt.datetime
+) -> list[Invoice]:
+    """The paid invoices of the period: the period's own, and upgrades bought in it
+    (whose periods end with it)."""
+    period_invoice = Q(
+        billing_reason__in=PERIOD_REASONS,
+        period_starts_at=subscription.current_period_starts_at,
+    )
+    upgrade = Q(
+        billing_reason=BillingReason.SUBSCRIPTION_UPDATE,
+        period_ends_at=subscription.current_period_ends_at,
+        period_starts_at__lte=now,
+    )
     return list(
         Invoice.objects.filter(
+            period_invoice | upgrade,
             subscription_id=subscription.id,
-            billing_reason__in=PERIOD_REASONS,
-            period_starts_at=subscription.current_period_starts_at,
-        )
+            status=InvoiceStatus.PAID,
+            amount_paid_minor__gt=0,
+        ).order_by("id")
     )
-
-
-def _paid_period_invoice(subscription: Subscription) -> Invoice | None:
-    for invoice in _period_invoices(subscription):
-        if invoice.status == InvoiceStatus.PAID and invoice.amount_paid_minor:
-            return invoice
-    return None
 
 
 def _void_unpaid_invoices(
@@ -354,24 +393,32 @@ def _void_unpaid_invoices(
 def _refund_unused(
     subscription: Subscription, invoice: Invoice, *, now: dt.datetime, actor: str
 ) -> Refund | None:
+    """Refund the part of `invoice`'s period still to come, from its payment."""
     payment = live_payments_for(pays=[invoice.pays_reference]).get(
         invoice.pays_reference
     )
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
         return None
-    unused = prorate(
-        payment.captured, period=subscription.current_period, from_moment=now
-    )
+    assert invoice.period_starts_at is not None and invoice.period_ends_at is not None
+    period = Period(invoice.period_starts_at, invoice.period_ends_at)
+    unused = prorate(payment.captured, period=period, from_moment=now)
     refundable = payment.captured - payment.refunded
     if refundable.amount_minor < unused.amount_minor:
         unused = refundable
     if unused.amount_minor <= 0:
         return None
-    return refund_payment(
-        payment_id=payment.id,
-        reason=RefundReason.PRORATION,
-        requested_by=actor,
-        now=now,
-        amount=unused,
-        note=f"unused part of subscription {subscription.id}",
-    )
+    try:
+        return refund_payment(
+            payment_id=payment.id,
+            reason=RefundReason.PRORATION,
+            requested_by=actor,
+            now=now,
+            amount=unused,
+            note=f"unused part of subscription {subscription.id}",
+        )
+    except DomainError as error:
+        logger.warning(
+            "subscription.cancel.refund_refused",
+            extra={"subscription": str(subscription.id), "error": error.code},
+        )
+        return None

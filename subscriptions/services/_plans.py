@@ -81,13 +81,22 @@ def change_plan_price(
 ) -> PlanPrice:
     """Charge new subscribers `price`; existing ones keep theirs until migrated.
 
-    :raises PlanNotFound, InvalidPlan:
+    :raises PlanNotFound:
+    :raises InvalidPlan: for a price of zero or in another currency than the plan's.
     """
     with transaction.atomic():
         plan = _locked(plan_id)
         _require_valid(
             price, plan.interval, plan.interval_count, plan.trial_days, plan.gateway
         )
+        current = plan.current_price
+        if current is not None and current.currency != price.currency:
+            # Subscribers migrated to it would change currency mid-subscription.
+            raise InvalidPlan(
+                f"The plan is priced in {current.currency}; make a new plan for"
+                f" {price.currency}.",
+                extra={"fields": {"price": "the plan's currency"}},
+            )
         return _set_price(plan, price, now=now, actor=actor, note=note)
 
 
@@ -122,16 +131,25 @@ def migrate_subscribers_to_current_price(
     return moved
 
 
-def set_plan_active(*, plan_id: int, active: bool, now: dt.datetime) -> Plan:
+def set_plan_active(
+    *, plan_id: int, active: bool, now: dt.datetime, actor: str
+) -> Plan:
     """Offer the plan to new subscribers, or stop; existing ones are not touched.
 
     :raises PlanNotFound:
     """
     with transaction.atomic():
         plan = _locked(plan_id)
+        if plan.is_active == active:
+            return plan
         plan.is_active = active
         plan.updated_at = now
         plan.save(update_fields=["is_active", "updated_at"])
+        record_event(
+            type="plan.activated" if active else "plan.deactivated",
+            occurred_at=now,
+            payload={"plan_id": plan.id, "plan_code": plan.code, "actor": actor},
+        )
     return plan
 
 

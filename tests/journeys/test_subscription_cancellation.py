@@ -144,8 +144,7 @@ class TestCancelNow:
         )
 
         assert cancellation.subscription.status == S.CANCELED
-        refund = cancellation.refund
-        assert refund is not None
+        (refund,) = cancellation.refunds
         assert refund.status == RefundStatus.SUCCEEDED
         assert refund.amount_minor == unused == 67_242
         payment = Payment.objects.get(pays=invoices_of(subscription)[0].pays_reference)

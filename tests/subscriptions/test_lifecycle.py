@@ -11,13 +11,16 @@ import pytest
 
 from billing.errors import InvalidStatusTransition
 from billing.models import BillingEvent, Invoice, InvoiceStatus
+from billing.money import Money
 from payments.gateways.base import Declined
 from payments.gateways.fake import FakeGateway
+from payments.services import NoUsablePaymentMethod
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import (
     RenewalInProgress,
     SubscriptionNotFound,
     cancel_subscription,
+    change_plan,
     pause_subscription,
     renew_due_subscriptions,
     resume_subscription,
@@ -117,7 +120,7 @@ class TestCancelNow:
 
         assert canceled.subscription.status == S.CANCELED
         assert canceled.subscription.ended_at == now
-        assert canceled.refund is None
+        assert canceled.refunds == ()
         renew_at(subscription.current_period_ends_at)
         assert len(fake_gateway.calls_to("charge")) == 1
 
@@ -144,10 +147,43 @@ class TestCancelNow:
         expected = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
             Decimal(1), rounding=ROUND_HALF_EVEN
         )
-        assert canceled.refund is not None
-        assert canceled.refund.status == "SUCCEEDED"
-        assert canceled.refund.amount_minor == int(expected)
+        (refund,) = canceled.refunds
+        assert refund.status == "SUCCEEDED"
+        assert refund.amount_minor == int(expected)
         assert fake_gateway.refunds[0].amount.amount_minor == int(expected)
+
+    def test_after_an_upgrade_both_paid_parts_of_the_period_are_refunded(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        """The period's plan and the upgrade bought in it: the new plan's unused
+        value comes back, within a minor unit of each rounding."""
+        subscription = active()
+        premium = Money(149_900, "RUB")
+        make_plan(code="premium", price=premium)
+        change_plan(
+            subscription_id=subscription.id,
+            plan_code="premium",
+            now=START + dt.timedelta(days=7),
+            actor=ACTOR,
+        )
+        now = START + dt.timedelta(days=14)
+
+        canceled = cancel_subscription(
+            subscription_id=subscription.id,
+            now=now,
+            actor=ACTOR,
+            at_period_end=False,
+            refund_unused=True,
+        )
+
+        period = subscription.current_period
+        left = Fraction(
+            (period.ends_at - now) // dt.timedelta(microseconds=1),
+            (period.ends_at - period.starts_at) // dt.timedelta(microseconds=1),
+        )
+        refunded = sum(refund.amount_minor for refund in canceled.refunds)
+        assert len(canceled.refunds) == 2
+        assert abs(refunded - premium.amount_minor * left) <= 2
 
     def test_an_unpaid_invoice_of_a_past_due_one_is_voided(
         self, fake_gateway: FakeGateway
@@ -270,6 +306,39 @@ class TestPauseAndResume:
 
 
 class TestRetryNow:
+    def test_a_soft_failure_is_retried_at_the_next_run(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        subscription = active()
+        failed_at = subscription.current_period_ends_at
+        fake_gateway.script(
+            "charge", Declined(reason_code="5051", message="No", hard=False)
+        )
+        renew_at(failed_at)
+
+        retry_past_due_now(
+            subscription_id=subscription.id,
+            now=failed_at + dt.timedelta(hours=1),
+            actor=ACTOR,
+        )
+        renew_at(failed_at + dt.timedelta(hours=1))
+
+        assert reloaded(subscription).status == S.ACTIVE
+
+    def test_a_card_declined_for_good_is_not_retried(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        subscription = active()
+        fake_gateway.script(
+            "charge", Declined(reason_code="5054", message="Expired", hard=True)
+        )
+        renew_at(subscription.current_period_ends_at)
+
+        with pytest.raises(NoUsablePaymentMethod):
+            retry_past_due_now(subscription_id=subscription.id, now=START, actor=ACTOR)
+
+        assert reloaded(subscription).needs_new_payment_method
+
     def test_only_a_past_due_subscription_is_retried(
         self, fake_gateway: FakeGateway
     ) -> None:

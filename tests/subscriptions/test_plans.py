@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from billing.models import BillingEvent
 from billing.money import Money
 from payments.gateways.fake import FakeGateway
 from subscriptions.models import PlanPrice, Subscription
@@ -14,6 +15,7 @@ from subscriptions.services import (
     change_plan_price,
     migrate_subscribers_to_current_price,
     renew_due_subscriptions,
+    set_plan_active,
 )
 from tests.subscriptions.factories import (
     ACTOR,
@@ -98,6 +100,32 @@ class TestChangePlanPrice:
         assert started.invoice is not None
         assert started.invoice.total == NEW_PRICE
         assert Subscription.objects.get().price.amount == NEW_PRICE
+
+    def test_a_price_in_another_currency_is_refused(self) -> None:
+        plan = make_plan()
+
+        with pytest.raises(InvalidPlan):
+            change_plan_price(
+                plan_id=plan.id, price=Money(999, "USD"), now=START, actor=ACTOR
+            )
+
+        assert plan.prices.count() == 1
+
+    def test_taking_a_plan_off_sale_is_recorded(self) -> None:
+        plan = make_plan()
+
+        set_plan_active(plan_id=plan.id, active=False, now=START, actor=ACTOR)
+        set_plan_active(plan_id=plan.id, active=False, now=START, actor=ACTOR)
+
+        assert (
+            list(
+                BillingEvent.objects.filter(type__startswith="plan.activ").values_list(
+                    "type", flat=True
+                )
+            )
+            == []
+        )
+        assert BillingEvent.objects.filter(type="plan.deactivated").count() == 1
 
     def test_an_unknown_plan(self) -> None:
         with pytest.raises(PlanNotFound):

@@ -327,7 +327,7 @@ class TestRefusals:
         self, fake_gateway: FakeGateway
     ) -> None:
         plan = make_plan()
-        set_plan_active(plan_id=plan.id, active=False, now=START)
+        set_plan_active(plan_id=plan.id, active=False, now=START, actor=ACTOR)
 
         with pytest.raises(PlanInactive):
             subscribe_with_card(plan)
