@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from payments.sandbox.snapshots import JsonObject, Record, encode_moment
+
+_MICROSECOND = dt.timedelta(microseconds=1)
+
 
 class SandboxClock:
     """Wall-clock time shifted by an offset, or frozen at a chosen instant.
@@ -50,3 +54,16 @@ class SandboxClock:
             "offset_seconds": self._offset.total_seconds(),
             "frozen": self._frozen_at is not None,
         }
+
+    def snapshot(self) -> JsonObject:
+        """The offset from the wall clock, not the time: a restart goes on from it."""
+        return {
+            "offset_microseconds": self._offset // _MICROSECOND,
+            "frozen_at": encode_moment(self._frozen_at),
+        }
+
+    def restore(self, data: Record) -> None:
+        """:raises UnreadableState: for data that `snapshot` did not write."""
+        self._offset = data.integer("offset_microseconds") * _MICROSECOND
+        frozen_at = data.optional_moment("frozen_at")
+        self._frozen_at = None if frozen_at is None else frozen_at.astimezone(dt.UTC)

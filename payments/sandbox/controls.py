@@ -22,6 +22,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/__sandbox/faults", show_faults),
         web.post("/__sandbox/faults", change_faults),
         web.get("/__sandbox/ledger", show_ledger),
+        web.get("/__sandbox/stats", show_stats),
         web.get("/__sandbox/notifications", notification_log),
         web.post("/__sandbox/notifications/flush", flush_notifications),
         web.post("/__sandbox/notifications/settings", notification_settings),
@@ -122,6 +123,18 @@ async def show_ledger(request: web.Request) -> web.Response:
         {
             "entries": [entry.as_json() for entry in entries],
             "totals": sandbox.ledger.totals(entries),
+        }
+    )
+
+
+async def show_stats(request: web.Request) -> web.Response:
+    """How many requests each gateway refused with HTTP 429 since the last reset."""
+    sandbox = get_sandbox(request)
+    return web.json_response(
+        {
+            "rate_limited": {
+                g.name: sandbox.rate_limited[g.name] for g in sandbox.gateways
+            }
         }
     )
 

@@ -20,12 +20,24 @@ import aiohttp
 
 from payments.sandbox.clock import SandboxClock
 from payments.sandbox.faults import FaultSettings
+from payments.sandbox.snapshots import (
+    JsonObject,
+    Record,
+    UnreadableState,
+    encode_blob,
+    encode_moment,
+)
 
 logger = logging.getLogger(__name__)
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 Signer = Callable[[bytes], dict[str, str]]
 Acknowledger = Callable[[int, bytes], bool]
+# Functions are not written to the state file: a restored delivery gets its signer and
+# acknowledger back from its gateway, by the gateway's name and the delivery's URL.
+DeliveryHooks = tuple[Signer, Acknowledger]
+HooksFinder = Callable[[str, str], DeliveryHooks | None]
+_STATES: tuple[DeliveryState, ...] = ("pending", "delivered", "failed")
 
 # CloudPayments retries 1, 2, 5, 10 and 30 minutes apart, then every 30 minutes.
 NOTIFICATION_RETRY_SECONDS = (60, 120, 300, 600, 1800)
@@ -81,6 +93,52 @@ class Delivery:
             "attempts": [attempt.as_json() for attempt in self.attempts],
         }
 
+    def snapshot(self) -> JsonObject:
+        return {
+            "id": self.id,
+            "gateway": self.gateway,
+            "kind": self.kind,
+            "url": self.url,
+            "body": encode_blob(self.body),
+            "content_type": self.content_type,
+            "max_attempts": self.max_attempts,
+            "next_attempt_at": encode_moment(self.next_attempt_at),
+            "state": self.state,
+            "attempts": [attempt.as_json() for attempt in self.attempts],
+            "duplicate_of": self.duplicate_of,
+        }
+
+    @classmethod
+    def restore(cls, data: Record, hooks: DeliveryHooks) -> Delivery:
+        """:raises UnreadableState: for data that `snapshot` did not write."""
+        state = next((s for s in _STATES if s == data.text("state")), None)
+        if state is None:
+            raise UnreadableState(f"unknown delivery state {data.text('state')!r}")
+        sign, is_acknowledged = hooks
+        return cls(
+            gateway=data.text("gateway"),
+            kind=data.text("kind"),
+            url=data.text("url"),
+            body=data.blob("body"),
+            content_type=data.text("content_type"),
+            sign=sign,
+            is_acknowledged=is_acknowledged,
+            max_attempts=data.integer("max_attempts"),
+            id=data.integer("id"),
+            next_attempt_at=data.optional_moment("next_attempt_at"),
+            state=state,
+            attempts=[
+                Attempt(
+                    at=attempt.moment("at"),
+                    status=attempt.optional_integer("status"),
+                    response=attempt.text("response"),
+                    error=attempt.optional_text("error"),
+                )
+                for attempt in data.records("attempts")
+            ],
+            duplicate_of=data.optional_integer("duplicate_of"),
+        )
+
 
 class Outbox:
     """Queues deliveries and sends them, in the background or on demand (flush)."""
@@ -132,6 +190,25 @@ class Outbox:
 
     def reset(self) -> None:
         self._deliveries.clear()
+
+    def snapshot(self) -> list[JsonObject]:
+        """The delivery log, pending deliveries included: they go out after a restart,
+        as a real gateway's retries outlive its restarts."""
+        return [delivery.snapshot() for delivery in self._deliveries]
+
+    def restore(self, deliveries: list[Record], hooks: HooksFinder) -> None:
+        """Take the log back; deliveries of a gateway this sandbox lacks are dropped.
+
+        :raises UnreadableState: for deliveries that `snapshot` did not write.
+        """
+        restored: list[Delivery] = []
+        for data in deliveries:
+            found = hooks(data.text("gateway"), data.text("url"))
+            if found is not None:
+                restored.append(Delivery.restore(data, found))
+        self._deliveries = restored
+        self._ids = itertools.count(max((d.id for d in restored), default=0) + 1)
+        self._wakeup.set()
 
     async def flush(self, gateway: str | None = None) -> list[Delivery]:
         """Send every pending delivery now, whatever its schedule says."""

@@ -10,6 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from payments.sandbox.deliveries import DeliveryHooks
+from payments.sandbox.snapshots import JsonObject, Record
+
 
 class Throttle(abc.ABC):
     """Admits a request or refuses it, as the real gateway's rate limiter would."""
@@ -73,6 +76,21 @@ class SimulatedGateway(abc.ABC):
 
     @abc.abstractmethod
     def reset(self) -> None: ...
+
+    @abc.abstractmethod
+    def snapshot(self) -> JsonObject:
+        """What a restart must not lose, as JSON (see `payments.sandbox.snapshots`)."""
+
+    @abc.abstractmethod
+    def restore(self, data: Record) -> None:
+        """Take up the state `snapshot` wrote; called right after `reset`.
+
+        :raises UnreadableState: for data that `snapshot` did not write.
+        """
+
+    @abc.abstractmethod
+    def delivery_hooks(self, url: str) -> DeliveryHooks:
+        """How this gateway signs and judges deliveries to `url` (restored ones)."""
 
     @abc.abstractmethod
     def server_error(self) -> web.Response:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, get_args
+
+from payments.sandbox.snapshots import JsonObject, Record, UnreadableState
 
 LedgerKind = Literal["authorize", "capture", "void", "refund"]
+_KINDS: tuple[LedgerKind, ...] = get_args(LedgerKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,24 @@ class LedgerEntry:
         data["at"] = self.at.isoformat()
         return data
 
+    @classmethod
+    def from_json(cls, data: Record) -> LedgerEntry:
+        """:raises UnreadableState: for data that `as_json` did not write."""
+        kind = next((k for k in _KINDS if k == data.text("kind")), None)
+        if kind is None:
+            raise UnreadableState(f"unknown ledger entry kind {data.text('kind')!r}")
+        return cls(
+            gateway=data.text("gateway"),
+            kind=kind,
+            transaction_id=data.text("transaction_id"),
+            amount_minor=data.integer("amount_minor"),
+            currency=data.text("currency"),
+            account_id=data.optional_text("account_id"),
+            invoice_id=data.optional_text("invoice_id"),
+            reference=data.optional_text("reference"),
+            at=data.moment("at"),
+        )
+
 
 class Ledger:
     def __init__(self) -> None:
@@ -41,6 +62,13 @@ class Ledger:
 
     def reset(self) -> None:
         self._entries.clear()
+
+    def snapshot(self) -> list[JsonObject]:
+        return [entry.as_json() for entry in self._entries]
+
+    def restore(self, entries: list[Record]) -> None:
+        """:raises UnreadableState: for entries that `snapshot` did not write."""
+        self._entries = [LedgerEntry.from_json(entry) for entry in entries]
 
     def entries(
         self,

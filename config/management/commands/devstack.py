@@ -125,7 +125,16 @@ class Command(BaseCommand):
             ),
             Child(
                 "sandbox",
-                [python, manage, "gateway_sandbox", "--port", str(sandbox_port)],
+                [
+                    python,
+                    manage,
+                    "gateway_sandbox",
+                    "--port",
+                    str(sandbox_port),
+                    # Saved cards survive a restart, as the database does.
+                    "--state-file",
+                    str(settings.VAR_DIR / "sandbox-state.json"),
+                ],
             ),
             Child(
                 "worker",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,19 @@ class Command(BaseCommand):
             "--strict-initiator-code",
             action="store_true",
             help="Refuse token payments without TrInitiatorCode, as production does.",
+        )
+        parser.add_argument(
+            "--state-file",
+            type=Path,
+            default=None,
+            metavar="PATH",
+            help="Keep the sandbox's state (payments, card tokens, Stripe customers "
+            "and payment methods, the ledger, the delivery log, the clock offset) "
+            "across restarts: loaded from PATH at start if it exists, written back "
+            "atomically every few seconds when it changed and on SIGTERM or Ctrl-C. "
+            "An unreadable file is moved to PATH.rejected and the sandbox starts "
+            "empty. POST /__sandbox/reset empties it too. Without it, state lives "
+            "in memory only.",
         )
         for field, default in FaultSettings().as_json().items():
             parser.add_argument(
@@ -67,6 +81,7 @@ class Command(BaseCommand):
             stripe_webhook_url=f"{notify_url}/stripe/" if notify_url else None,
             strict_initiator_code=options["strict_initiator_code"],
             faults=faults,
+            state_file=options["state_file"],
         )
 
         def announce(url: str) -> None:
@@ -74,6 +89,8 @@ class Command(BaseCommand):
                 f"Gateway sandbox on {url}  (card page {url}/__sandbox/checkout, "
                 f"controls {url}/__sandbox/faults, ledger {url}/__sandbox/ledger)"
             )
+            if config.state_file is not None:
+                self.stdout.write(f"Sandbox state kept in {config.state_file}")
             self.stdout.flush()
 
         serve_forever(

@@ -9,17 +9,23 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from payments.sandbox.cloudpayments import controls
+from payments.sandbox.cloudpayments import controls, snapshots
 from payments.sandbox.cloudpayments.acs import Acs
 from payments.sandbox.cloudpayments.api import PaymentsApi
-from payments.sandbox.cloudpayments.notifications import Notifier
+from payments.sandbox.cloudpayments.notifications import Notifier, is_acknowledged
 from payments.sandbox.cloudpayments.processing import PaymentEngine
 from payments.sandbox.cloudpayments.subscriptions import SubscriptionBook
 from payments.sandbox.cloudpayments.subscriptions_api import SubscriptionsApi
 from payments.sandbox.cloudpayments.tokens import TokenStore
-from payments.sandbox.cloudpayments.transactions import TransactionStore
+from payments.sandbox.cloudpayments.transactions import (
+    TransactionStore,
+    continue_ids_after,
+    latest_allocated_id,
+)
 from payments.sandbox.cloudpayments.transport import Transport
+from payments.sandbox.deliveries import DeliveryHooks
 from payments.sandbox.gateway import ConcurrencyThrottle, SimulatedGateway
+from payments.sandbox.snapshots import JsonObject, Record
 
 if TYPE_CHECKING:
     from payments.sandbox.app import Sandbox
@@ -78,6 +84,43 @@ class CloudPaymentsGateway(SimulatedGateway):
         self.notifier.reset()
         self.transport.reset()
         self.subscriptions.reset()
+
+    def snapshot(self) -> JsonObject:
+        return {
+            "latest_transaction_id": latest_allocated_id(),
+            "transactions": [
+                snapshots.transaction_to_json(t) for t in self.transactions.all()
+            ],
+            "tokens": [snapshots.token_to_json(t) for t in self.tokens.all()],
+            "subscriptions": [
+                snapshots.subscription_to_json(s) for s in self.subscriptions.all()
+            ],
+            "notification_settings": snapshots.settings_to_json(
+                self.notifier.configured()
+            ),
+            "replays": self.transport.replays.snapshot(),
+        }
+
+    def restore(self, data: Record) -> None:
+        transactions = [
+            snapshots.transaction_from_json(t) for t in data.records("transactions")
+        ]
+        continue_ids_after(
+            max([data.integer("latest_transaction_id"), *(t.id for t in transactions)])
+        )
+        for transaction in transactions:
+            self.transactions.add(transaction)
+        for token in data.records("tokens"):
+            self.tokens.add(snapshots.token_from_json(token))
+        for subscription in data.records("subscriptions"):
+            self.subscriptions.add(snapshots.subscription_from_json(subscription))
+        settings = snapshots.settings_from_json(data.record("notification_settings"))
+        for kind, setting in settings.items():
+            self.notifier.configure(kind, setting)
+        self.transport.replays.restore(data.records("replays"))
+
+    def delivery_hooks(self, url: str) -> DeliveryHooks:
+        return self.notifier.signer(), is_acknowledged
 
     def server_error(self) -> web.Response:
         # The real gateway's failures are HTML pages, which the SDK cannot parse.

@@ -168,10 +168,14 @@ class Notifier:
     def configure(self, kind: NotificationType, setting: NotificationSetting) -> None:
         self._settings[kind] = setting
 
+    def configured(self) -> dict[NotificationType, NotificationSetting]:
+        """The settings made through the API (the others follow the sandbox config)."""
+        return dict(self._settings)
+
     def reset(self) -> None:
         self._settings.clear()
 
-    def _signer(self) -> Signer:
+    def signer(self) -> Signer:
         secret = self._sandbox.config.cloudpayments_api_secret
         return lambda body: sign(body, secret)
 
@@ -187,7 +191,7 @@ class Notifier:
                 url=url,
                 body=encode(fields),
                 content_type=CONTENT_TYPE,
-                sign=self._signer(),
+                sign=self.signer(),
                 is_acknowledged=is_acknowledged,
                 max_attempts=MAX_ATTEMPTS,
             )
@@ -200,7 +204,7 @@ class Notifier:
         if url is None:
             return 0
         body = encode(fields)
-        signer = self._signer()
+        signer = self.signer()
         status: int | None = None
         text = ""
         error: str | None = None

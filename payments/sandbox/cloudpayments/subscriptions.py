@@ -223,6 +223,13 @@ class SubscriptionBook:
             raise OperationRefused(NOT_FOUND)
         return subscription
 
+    def all(self) -> list[Subscription]:
+        return list(self._by_id.values())
+
+    def add(self, subscription: Subscription) -> None:
+        """Keep a subscription created before (a restart)."""
+        self._by_id[subscription.id] = subscription
+
     def for_account(self, account_id: str) -> list[Subscription]:
         return [s for s in self._by_id.values() if s.account_id == account_id]
 

@@ -44,6 +44,15 @@ class TokenStore:
     def find(self, token: str) -> StoredToken | None:
         return self._by_token.get(token)
 
+    def all(self) -> list[StoredToken]:
+        return list(self._by_token.values())
+
+    def add(self, stored: StoredToken) -> None:
+        """Keep a token issued before (a restart)."""
+        key = (stored.public_id, stored.account_id, stored.card.number)
+        self._by_card[key] = stored
+        self._by_token[stored.token] = stored
+
     def reset(self) -> None:
         self._by_token.clear()
         self._by_card.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import itertools
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,10 +26,36 @@ _GEO: dict[str, Any] = {
     "IpLatitude": 55.75,
     "IpLongitude": 37.62,
 }
-# Ids start high and never restart, even after a sandbox reset, so that a service's
-# stored ids from before the reset cannot be mistaken for new transactions.
+# Ids start high and never restart, even after a sandbox reset or (with a state file)
+# a restart, so that a service's stored ids from before cannot be mistaken for new
+# transactions.
 _FIRST_ID = 1_000_000_001
-_ids = itertools.count(_FIRST_ID)
+
+
+class _IdSequence:
+    """Transaction ids, shared by every sandbox in the process (tests run several)."""
+
+    def __init__(self, first: int) -> None:
+        self._next = first
+        self._lock = threading.Lock()
+
+    def allocate(self) -> int:
+        with self._lock:
+            allocated = self._next
+            self._next += 1
+            return allocated
+
+    @property
+    def latest(self) -> int:
+        """The latest id handed out (one before the first, before any)."""
+        return self._next - 1
+
+    def continue_after(self, latest: int) -> None:
+        with self._lock:
+            self._next = max(self._next, latest + 1)
+
+
+_ids = _IdSequence(_FIRST_ID)
 
 
 class Status(enum.StrEnum):
@@ -86,7 +112,16 @@ def legacy_date(moment: dt.datetime | None) -> str | None:
 
 
 def allocate_id() -> int:
-    return next(_ids)
+    return _ids.allocate()
+
+
+def latest_allocated_id() -> int:
+    return _ids.latest
+
+
+def continue_ids_after(latest: int) -> None:
+    """Make every id handed out from now on greater than `latest` (after a restart)."""
+    _ids.continue_after(latest)
 
 
 @dataclass(slots=True, eq=False)

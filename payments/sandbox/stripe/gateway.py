@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from payments.sandbox.deliveries import DeliveryHooks
 from payments.sandbox.gateway import RateThrottle, SimulatedGateway
+from payments.sandbox.snapshots import JsonObject, Record
+from payments.sandbox.stripe import snapshots
 from payments.sandbox.stripe.api import StripeApi
 from payments.sandbox.stripe.calls import Call
 from payments.sandbox.stripe.errors import api_error, rate_limited, render_error
@@ -58,6 +61,24 @@ class StripeGateway(SimulatedGateway):
         self.idempotency.reset()
         self.throttle = self._new_throttle()
         self._api.internal_errors.clear()
+
+    def snapshot(self) -> JsonObject:
+        return {
+            "state": snapshots.state_to_json(self.state),
+            "webhook_endpoints": [
+                snapshots.endpoint_to_json(e) for e in self.webhooks.registered()
+            ],
+            "idempotency_keys": self.idempotency.cache.snapshot(),
+        }
+
+    def restore(self, data: Record) -> None:
+        self.state = snapshots.state_from_json(data.record("state"))
+        for endpoint in data.records("webhook_endpoints"):
+            self.webhooks.keep(snapshots.endpoint_from_json(endpoint))
+        self.idempotency.cache.restore(data.records("idempotency_keys"))
+
+    def delivery_hooks(self, url: str) -> DeliveryHooks:
+        return self.webhooks.hooks_for(url)
 
     @property
     def internal_errors(self) -> list[str]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from payments.sandbox.controls import control_error, read_json_object
-from payments.sandbox.deliveries import Delivery, Signer
+from payments.sandbox.deliveries import Delivery, DeliveryHooks, Signer
 from payments.sandbox.stripe.ids import new_id
 from payments.sandbox.stripe.wire import JsonObject, json_bytes
 
@@ -63,6 +63,7 @@ class WebhookEndpoints:
     def __init__(self, sandbox: Sandbox) -> None:
         self._sandbox = sandbox
         self._endpoints: list[WebhookEndpoint] = []
+        self._configured: WebhookEndpoint | None = None
         self._register_configured()
 
     def reset(self) -> None:
@@ -71,12 +72,30 @@ class WebhookEndpoints:
 
     def _register_configured(self) -> None:
         config = self._sandbox.config
+        self._configured = None
         if config.stripe_webhook_url:
-            self.add(
+            self._configured = self.add(
                 url=config.stripe_webhook_url,
                 enabled_events=["*"],
                 secret=config.stripe_webhook_secret,
             )
+
+    def registered(self) -> list[WebhookEndpoint]:
+        """The endpoints registered at run time; the configured one follows the
+        config of each start, so a restart with another URL does not keep the old."""
+        return [e for e in self._endpoints if e is not self._configured]
+
+    def keep(self, endpoint: WebhookEndpoint) -> None:
+        """Take back an endpoint registered before (a restart)."""
+        self._endpoints.append(endpoint)
+
+    def hooks_for(self, url: str) -> DeliveryHooks:
+        """The signer and acknowledger of a restored delivery to `url`."""
+        endpoint = next((e for e in self._endpoints if e.url == url), None)
+        secret = (
+            endpoint.secret if endpoint else self._sandbox.config.stripe_webhook_secret
+        )
+        return self._signer(secret), _is_2xx
 
     def add(
         self, *, url: str, enabled_events: list[str], secret: str

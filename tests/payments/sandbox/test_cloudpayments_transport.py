@@ -268,6 +268,18 @@ class TestFaults:
         assert sorted(r.startswith("refused") for r in results) == [False, True]
         assert "refused: Too many requests" in results
 
+    def test_the_stats_count_each_request_refused_with_429(
+        self, client: CloudPayments, sandbox_url: str
+    ) -> None:
+        """`GET /__sandbox/stats` says how many requests each gateway refused."""
+        set_faults(sandbox_url, rate_limit_rate=1)
+
+        with pytest.raises(CloudPaymentsError, match="Too many requests"):
+            client.test()
+        stats = requests.get(f"{sandbox_url}/__sandbox/stats", timeout=5).json()
+
+        assert stats == {"rate_limited": {"cloudpayments": 1, "stripe": 0}}
+
     def test_the_controls_are_never_faulted(self, sandbox_url: str) -> None:
         set_faults(sandbox_url, error_rate=1)
 
