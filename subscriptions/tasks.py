@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 
 from celery import shared_task
 from django.conf import settings
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
 
 
 def _now() -> dt.datetime:
@@ -41,7 +45,13 @@ def run_renewals(*, gateway: str, **kwargs: object) -> dict[str, object]:
         time_budget=dt.timedelta(seconds=settings.RENEWAL_TIME_BUDGET_SECONDS),
     )
     if report.more_due:
-        run_renewals.delay(gateway=gateway)
+        try:
+            run_renewals.delay(gateway=gateway)
+        except OperationalError:
+            # The broker is away: the next sweep (beat) carries on where this ended.
+            logger.warning(
+                "subscription.renewal.handover_failed", extra={"gateway": gateway}
+            )
     return {
         name: getattr(report, name)
         for name in (

@@ -99,10 +99,10 @@ def apply_invoice_outcome(
     the payer's credit). `payment` is None when nothing was charged: a zero invoice
     (paid at issue), or no usable card (a hard failure). Saves the subscription.
     """
-    subscription.claimed_by = None
     subscription.updated_at = now
     if payment is not None and payment.id == subscription.latest_payment_id:
-        # This payment's news was applied before: only the claim is released.
+        # This payment's news was applied before; a claim the caller released is
+        # saved (the renewal run clears `claimed_by` before it calls).
         subscription.save(update_fields=["claimed_by", "updated_at"])
         return _repeated(subscription, payment)
     outcome = _decide(

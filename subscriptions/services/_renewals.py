@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from django.db import IntegrityError, connection, connections
-from django.db.models import Q
+from django.db.models import F, Q
 
 from billing import outbox
 from billing.models import PERIOD_REASONS, BillingReason, Invoice, InvoiceStatus
@@ -209,10 +209,12 @@ class _Run:
     def release_dead_claims(self) -> None:
         """Make the claims of earlier runs due at once: this run holds the lock, so
         they were made by runs that died (or were killed) with charges on the way."""
+        # Back to the moment of the claim (the lease's end less the lease), so that
+        # they come first, while their PENDING payments are young enough to resend.
         released = (
             Subscription.objects.filter(gateway=self.gateway, claimed_by__isnull=False)
             .exclude(claimed_by=self.run_id)
-            .update(due_at=self.as_of, claimed_by=None)
+            .update(due_at=F("due_at") - CLAIM_LEASE, claimed_by=None)
         )
         if released:
             logger.warning(
@@ -492,6 +494,9 @@ class _Run:
     def _apply(
         self, subscription: Subscription, invoice: Invoice, payment: Payment | None
     ) -> None:
+        # Only the run that claimed a subscription releases its claim; news from
+        # elsewhere (a webhook) leaves a claim alone, for this run to release.
+        subscription.claimed_by = None
         outcome = apply_invoice_outcome(
             subscription,
             invoice,
