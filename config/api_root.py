@@ -25,7 +25,7 @@ class ApiRootApi(APIView):
                 ),
                 "invoices": reverse("subscriptions-api:invoice-list", request=request),
                 "checkout_sessions": reverse(
-                    "payments-api:checkout-session-create", request=request
+                    "subscriptions-api:checkout-session-create", request=request
                 ),
                 # A template: support staff fill in the payer's UUID.
                 "payer": unquote(

@@ -8,13 +8,18 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from payments.receivers import (
+            enqueue_checkout_card_setup_sync,
             enqueue_checkout_session_sync,
             grant_staff_view_permissions,
         )
-        from payments.signals import payment_status_changed
+        from payments.signals import card_setup_status_changed, payment_status_changed
 
         post_migrate.connect(grant_staff_view_permissions, sender=self)
         payment_status_changed.connect(
             enqueue_checkout_session_sync,
             dispatch_uid="payments.enqueue_checkout_session_sync",
+        )
+        card_setup_status_changed.connect(
+            enqueue_checkout_card_setup_sync,
+            dispatch_uid="payments.enqueue_checkout_card_setup_sync",
         )

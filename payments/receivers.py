@@ -10,10 +10,21 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from accounts.roles import STAFF_ROLES
+from payments.models import CardSetupStatus, PaymentKind, PaymentStatus
 
 # Staff read every billing and payment record in the admin; changing money goes
 # through services (admin actions, API), never through a model's edit form.
 _READABLE_APPS = ("billing", "payments")
+# The payment statuses a checkout session follows (COMPLETED or FAILED).
+_SETTLED_PAYMENT_STATUSES = frozenset(
+    {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.FAILED,
+        PaymentStatus.CANCELED,
+    }
+)
+_FINAL_SETUP_STATUSES = frozenset({CardSetupStatus.SUCCEEDED, CardSetupStatus.FAILED})
 
 
 def grant_staff_view_permissions(sender: AppConfig, **kwargs: Any) -> None:
@@ -33,17 +44,55 @@ def grant_staff_view_permissions(sender: AppConfig, **kwargs: Any) -> None:
 
 
 def enqueue_checkout_session_sync(
-    sender: type, *, payment_id: uuid.UUID, pays: str = "", **kwargs: Any
+    sender: type,
+    *,
+    payment_id: uuid.UUID,
+    pays: str = "",
+    kind: str = "",
+    to_status: str = "",
+    **kwargs: Any,
 ) -> None:
-    """When a checkout's payment moves, have its session follow (in a task)."""
-    if not pays.startswith("checkout:"):
+    """When a checkout's payment moves, have its session follow (in a task).
+
+    A checkout pays itself (`checkout:<id>`) or what it was opened for, such as a
+    subscription's first invoice, always with a card just entered: a renewal's
+    payment (RECURRING) or a shop order's never comes from a checkout, and is not
+    given a task.
+    """
+    own = pays.startswith("checkout:")
+    opened_for = bool(pays) and kind == PaymentKind.INITIAL
+    if not own and not (opened_for and to_status in _SETTLED_PAYMENT_STATUSES):
         return
     # The signal is sent once the payment's transaction has committed, so this runs
     # at once; robust, because the payment is saved whatever the broker does.
     transaction.on_commit(lambda: _sync_checkout(payment_id), robust=True)
 
 
+def enqueue_checkout_card_setup_sync(
+    sender: type,
+    *,
+    setup_id: uuid.UUID,
+    purpose: str = "",
+    to_status: str = "",
+    **kwargs: Any,
+) -> None:
+    """When a card setup finishes, have the checkout session that made it follow.
+
+    Every checkout's setup has a purpose (`checkout:<id>` at least); setups finish
+    once, a few per payer, so each finished one with a purpose is given a task.
+    """
+    if not purpose or to_status not in _FINAL_SETUP_STATUSES:
+        return
+    transaction.on_commit(lambda: _sync_checkout_setup(setup_id), robust=True)
+
+
 def _sync_checkout(payment_id: uuid.UUID) -> None:
     from payments.tasks import sync_checkout_session
 
     sync_checkout_session.delay(payment_id=str(payment_id))
+
+
+def _sync_checkout_setup(setup_id: uuid.UUID) -> None:
+    from payments.tasks import sync_checkout_session_card_setup
+
+    sync_checkout_session_card_setup.delay(setup_id=str(setup_id))

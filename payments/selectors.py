@@ -145,9 +145,13 @@ def payment_audit_trail(*, payment: Payment) -> QuerySet[StatusChange]:
 
 
 def checkout_session_get(*, session_id: uuid.UUID) -> CheckoutSession | None:
+    """The session with its payment or card setup (no cryptogram, no 3-DS form)."""
     return (
-        CheckoutSession.objects.select_related("payment")
-        .defer(*(f"payment__{name}" for name in _HIDDEN_PAYMENT_FIELDS))
+        CheckoutSession.objects.select_related("payment", "card_setup")
+        .defer(
+            *(f"payment__{name}" for name in _HIDDEN_PAYMENT_FIELDS),
+            *(f"card_setup__{name}" for name in _HIDDEN_PAYMENT_FIELDS),
+        )
         .filter(id=session_id)
         .first()
     )

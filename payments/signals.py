@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # Sent after the transaction commits, with payment_id, pays (what the payment is for,
-# so that a receiver can skip payments that are not its own), from_status, to_status
-# and actor (who moved it: "system:renewals", "system:janitor", "webhook:stripe" …).
+# so that a receiver can skip payments that are not its own), kind (INITIAL for a
+# card just entered, RECURRING for a renewal …), from_status, to_status and actor
+# (who moved it: "system:renewals", "system:janitor", "webhook:stripe" …).
 # Receivers (subscriptions, for example) enqueue their own work; they do none here.
 payment_status_changed = Signal()
 

@@ -48,6 +48,15 @@ def sync_checkout_session(*, payment_id: str, **kwargs: object) -> str | None:
     return session.status if session is not None else None
 
 
+@shared_task(name="payments.sync_checkout_session_card_setup", acks_late=True)
+def sync_checkout_session_card_setup(*, setup_id: str, **kwargs: object) -> str | None:
+    """Move a checkout session to the status its card setup implies (idempotent)."""
+    from payments.services import sync_checkout_session_card_setup as sync
+
+    session = sync(setup_id=uuid.UUID(setup_id), now=_now())
+    return session.status if session is not None else None
+
+
 @shared_task(name="payments.expire_checkout_sessions", acks_late=True)
 def expire_checkout_sessions() -> int:
     """Mark unpaid checkout sessions past their expiry EXPIRED (idempotent)."""

@@ -12,7 +12,12 @@ from django.utils.safestring import SafeString
 
 from billing.redaction import redact
 from payments.admin._base import EMPTY, PaymentRecordAdmin, as_uuid, money
-from payments.models import CheckoutSession, GatewayEventRecord, PaymentMethod
+from payments.models import (
+    CardSetup,
+    CheckoutSession,
+    GatewayEventRecord,
+    PaymentMethod,
+)
 
 
 @admin.register(PaymentMethod)
@@ -108,23 +113,33 @@ class CheckoutSessionAdmin(PaymentRecordAdmin):
         "created_at",
         "payer_link",
         "gateway",
+        "mode",
         "amount_display",
         "status",
         "expires_at",
         "payment_link",
     )
-    list_filter = ("status", "gateway", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("id", "payer", "payment")
-    search_help_text = "A session, payer or payment UUID (exact)."
+    list_filter = (
+        "status",
+        "mode",
+        "gateway",
+        ("created_at", admin.DateFieldListFilter),
+    )
+    search_fields = ("id", "payer", "payment", "card_setup")
+    search_help_text = "A session, payer, payment or card setup UUID (exact)."
     ordering = ("-created_at",)
     fields = (
         "id",
         "payer_link",
+        "mode",
         "amount_display",
         "description",
+        "pays",
+        "setup_purpose",
         "gateway",
         "status",
         "payment_link",
+        "card_setup_display",
         "success_url",
         "failure_url",
         "created_by",
@@ -138,8 +153,26 @@ class CheckoutSessionAdmin(PaymentRecordAdmin):
         parsed = as_uuid(term)
         if parsed is None:
             return Q(pk__in=[])
-        return Q(id=parsed) | Q(payer_id=parsed) | Q(payment_id=parsed)
+        return (
+            Q(id=parsed)
+            | Q(payer_id=parsed)
+            | Q(payment_id=parsed)
+            | Q(card_setup_id=parsed)
+        )
 
     @admin.display(description="amount", ordering="amount_minor")
     def amount_display(self, session: CheckoutSession) -> str:
         return money(session.amount)
+
+    @admin.display(description="card setup")
+    def card_setup_display(self, session: CheckoutSession) -> str:
+        setup_id = session.card_setup_id
+        if setup_id is None:
+            return EMPTY
+        # Its status alone: the setup's row holds the (encrypted) cryptogram.
+        status = (
+            CardSetup.objects.filter(id=setup_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        return f"{setup_id} ({status})"

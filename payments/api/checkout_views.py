@@ -1,8 +1,9 @@
 """Hosted checkout pages: the card widget, the payment, 3-D Secure, the way back.
 
-`/checkout/<id>/` embeds the gateway's card widget (here the sandbox's card page),
-which hands back a cryptogram or a PaymentMethod id by `postMessage`; the page posts
-it to `/checkout/<id>/pay`. A card that needs 3-D Secure leaves for the issuer's page
+`/checkout/<id>/` says what is bought (an amount, or a card check that charges
+nothing) and embeds the gateway's card widget (here the sandbox's card page), which
+hands back a cryptogram or a PaymentMethod id by `postMessage`; the page posts it to
+`/checkout/<id>/pay`. A card that needs 3-D Secure leaves for the issuer's page
 (CloudPayments: a form POSTed to the ACS; Stripe: a redirect) and comes back to
 `/checkout/<id>/3ds`. The payer ends on the session's success or failure URL.
 
@@ -27,7 +28,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.clock import billing_now
 from payments import selectors
-from payments.models import CheckoutSession, CheckoutSessionStatus, PaymentStatus
+from payments.models import (
+    CheckoutSession,
+    CheckoutSessionMode,
+    CheckoutSessionStatus,
+    PaymentStatus,
+)
 from payments.services import (
     CheckoutNotAwaiting3ds,
     CheckoutSessionExpired,
@@ -44,6 +50,9 @@ logger = logging.getLogger(__name__)
 WIDGET_GATEWAYS = frozenset({"cloudpayments", "stripe"})
 CARD_PAYLOAD_FIELDS = ("card_payload", "cryptogram", "payment_method")
 MAX_CARD_PAYLOAD_LENGTH = 8192
+# What 3-D Secure comes back with: CloudPayments' MD (a payment's or a card check's
+# TransactionId), or the Stripe PaymentIntent or SetupIntent in the return URL.
+THREE_DS_REFERENCE_FIELDS = ("MD", "payment_intent", "setup_intent")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -51,7 +60,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 @ensure_csrf_cookie
 @require_GET
 def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
-    """The payment page: amount, description and the card widget."""
+    """The payment page: what is bought (or the card check) and the card widget."""
     session = _session(session_id)
     if session is None:
         return _not_found(request)
@@ -60,9 +69,11 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
     if session.status != CheckoutSessionStatus.OPEN or session.is_claimed:
         return _used(request)
     widget_url, widget_origin = _widget(session.gateway)
+    is_card_check = session.mode == CheckoutSessionMode.CARD_SETUP
     config = {
         "gateway": session.gateway if session.gateway in WIDGET_GATEWAYS else None,
         "widgetOrigin": widget_origin,
+        "cardCheck": is_card_check,
     }
     return render(
         request,
@@ -70,6 +81,7 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
         {
             "session": session,
             "amount": session.amount.format(),
+            "is_card_check": is_card_check,
             "widget_url": widget_url,
             "widget_config": config,
             "pay_url": reverse("checkout:pay", args=[session.id]),
@@ -81,7 +93,8 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
 @sensitive_post_parameters(*CARD_PAYLOAD_FIELDS)
 @require_POST
 def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
-    """Charge the card the widget tokenized; CSRF-protected like any form post."""
+    """Charge (or check) the card the widget tokenized; CSRF-protected like any
+    form post."""
     parsed = _parse_id(session_id)
     if parsed is None:
         return _not_found(request)
@@ -118,12 +131,15 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
     """Where 3-D Secure returns: CloudPayments POSTs MD and PaRes, Stripe GETs with
-    `payment_intent`."""
+    `payment_intent` (or `setup_intent` for a card check)."""
     parsed = _parse_id(session_id)
     if parsed is None:
         return _not_found(request)
     answer = request.POST if request.method == "POST" else request.GET
-    reference = answer.get("MD") or answer.get("payment_intent") or ""
+    reference = next(
+        (value for name in THREE_DS_REFERENCE_FIELDS if (value := answer.get(name))),
+        "",
+    )
     if not reference:
         return _problem(request, "The bank's answer did not arrive.", status=400)
     try:
@@ -144,13 +160,13 @@ def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
 
 def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
     """Send the payer on: back to the shop, to 3-D Secure, or to a waiting page."""
-    payment = session.payment
+    attempt = session.attempt
     if session.status == CheckoutSessionStatus.COMPLETED:
         return HttpResponseRedirect(
             _with_query(session.success_url, checkout=session.id, status="succeeded")
         )
     if session.status == CheckoutSessionStatus.FAILED:
-        reason = (payment.failure_code if payment else "") or "failed"
+        reason = (attempt.failure_code if attempt else "") or "failed"
         return HttpResponseRedirect(
             _with_query(
                 session.failure_url,
@@ -159,8 +175,9 @@ def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
                 reason=reason,
             )
         )
-    if payment is not None and payment.status == PaymentStatus.REQUIRES_ACTION:
-        action = payment.action or {}
+    # Payments and card setups name the 3-D Secure state alike.
+    if attempt is not None and attempt.status == PaymentStatus.REQUIRES_ACTION:
+        action = attempt.action or {}
         url = str(action.get("url") or "")
         if _is_http_url(url):
             return _three_ds(request, session, url, action.get("form_fields") or {})
@@ -168,7 +185,13 @@ def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
         "payments.checkout_session.pending", extra={"checkout_session": str(session.id)}
     )
     return render(
-        request, "payments/checkout/processing.html", {"session": session}, status=202
+        request,
+        "payments/checkout/processing.html",
+        {
+            "session": session,
+            "is_card_check": session.mode == CheckoutSessionMode.CARD_SETUP,
+        },
+        status=202,
     )
 
 

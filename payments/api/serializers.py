@@ -133,16 +133,33 @@ class CheckoutSessionOutput(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     url = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
+    mode = serializers.CharField(
+        help_text="PAYMENT: the amount is charged. CARD_SETUP: nothing is charged; "
+        "the card is verified and saved."
+    )
     payer_id = serializers.UUIDField()
     gateway = serializers.CharField()
     currency = serializers.CharField()
-    amount_minor = serializers.IntegerField()
+    amount_minor = serializers.IntegerField(
+        help_text="PAYMENT: the amount charged. CARD_SETUP: the amount authorized "
+        "and voided at once to verify the card (CloudPayments), never captured."
+    )
     amount = serializers.CharField(source="amount.format")
     description = serializers.CharField()
+    pays = serializers.CharField(
+        help_text="What the payment pays, e.g. `invoice:42`; empty: the session."
+    )
+    setup_purpose = serializers.CharField(
+        help_text="What the card is verified for, e.g. `subscription:<uuid>`."
+    )
     success_url = serializers.URLField()
     failure_url = serializers.URLField()
     payment_id = serializers.UUIDField(allow_null=True)
     payment_status = serializers.CharField(source="payment.status", allow_null=True)
+    card_setup_id = serializers.UUIDField(allow_null=True)
+    card_setup_status = serializers.CharField(
+        source="card_setup.status", allow_null=True
+    )
     created_by = serializers.CharField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()

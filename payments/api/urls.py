@@ -3,7 +3,6 @@
 from django.urls import URLPattern, URLResolver, path
 
 from payments.api.views import (
-    CheckoutSessionCreateApi,
     CheckoutSessionDetailApi,
     PayerDetailApi,
     PaymentDetailApi,
@@ -12,7 +11,8 @@ from payments.api.views import (
 
 app_name = "payments-api"
 
-# Ids are plain segments: the views answer a malformed UUID with a 400.
+# Ids are plain segments: the views answer a malformed UUID with a 400. Checkout
+# sessions are opened at subscriptions' `checkout-sessions/`: one may start a plan.
 urlpatterns: list[URLPattern | URLResolver] = [
     path("payers/<str:payer_id>/", PayerDetailApi.as_view(), name="payer-detail"),
     path("payments/", PaymentListApi.as_view(), name="payment-list"),
@@ -20,11 +20,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "payments/<str:payment_id>/",
         PaymentDetailApi.as_view(),
         name="payment-detail",
-    ),
-    path(
-        "checkout-sessions/",
-        CheckoutSessionCreateApi.as_view(),
-        name="checkout-session-create",
     ),
     path(
         "checkout-sessions/<str:session_id>/",

@@ -9,14 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_serializer,
-)
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,9 +19,7 @@ from rest_framework.views import APIView
 
 from billing.clock import billing_now
 from billing.errors import NotFound
-from billing.money import Money, UnknownCurrency, currency_exponent
 from payments import selectors
-from payments.api.fields import HttpUrlField, StrictPositiveIntegerField
 from payments.api.permissions import IsServiceToken, IsSupportStaff
 from payments.api.serializers import (
     CheckoutSessionOutput,
@@ -37,14 +30,8 @@ from payments.api.serializers import (
 )
 from payments.models import PaymentKind, PaymentStatus
 from payments.models._common import Gateway
-from payments.services import (
-    CheckoutSessionNotFound,
-    PaymentNotFound,
-    create_checkout_session,
-)
+from payments.services import CheckoutSessionNotFound, PaymentNotFound
 
-# Gateways a payer may be sent to; the fake one exists only for tests.
-_TEST_ONLY_GATEWAYS = frozenset({"fake"})
 _ERRORS = {400: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
 
 
@@ -170,67 +157,6 @@ class PaymentDetailApi(APIView):
         trail = selectors.payment_audit_trail(payment=payment)
         output = PaymentDetailOutput(payment, context={"audit_trail": trail})
         return Response(output.data)
-
-
-class CheckoutSessionCreateApi(APIView):
-    """Open a hosted checkout page for a payer; send the payer to its `url`."""
-
-    permission_classes = [IsSupportStaff | IsServiceToken]
-
-    @extend_schema_serializer(component_name="CheckoutSessionCreateInput")
-    class InputSerializer(serializers.Serializer[Any]):
-        payer_id = serializers.UUIDField()
-        amount_minor = StrictPositiveIntegerField(
-            help_text="Amount in the currency's minor units (kopecks, cents)."
-        )
-        currency = serializers.CharField(help_text="ISO 4217 code, e.g. `RUB`.")
-        gateway = serializers.ChoiceField(choices=[])
-        description = serializers.CharField(
-            max_length=200, required=False, allow_blank=True, default=""
-        )
-        success_url = HttpUrlField(max_length=2000)
-        failure_url = HttpUrlField(max_length=2000)
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            gateway = self.fields["gateway"]
-            assert isinstance(gateway, serializers.ChoiceField)
-            gateway.choices = sorted(
-                set(settings.PAYMENT_GATEWAYS) - _TEST_ONLY_GATEWAYS
-            )
-
-        def validate_currency(self, value: str) -> str:
-            try:
-                currency_exponent(value)
-            except UnknownCurrency as exc:
-                raise serializers.ValidationError(exc.message) from None
-            return value
-
-    @extend_schema(
-        operation_id="checkout_sessions_create",
-        tags=["checkout sessions"],
-        request=InputSerializer,
-        responses={201: CheckoutSessionOutput, 400: ErrorOutput, 403: ErrorOutput},
-    )
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        now = billing_now()
-        session = create_checkout_session(
-            payer_id=data["payer_id"],
-            amount=Money(data["amount_minor"], data["currency"]),
-            gateway=data["gateway"],
-            success_url=data["success_url"],
-            failure_url=data["failure_url"],
-            description=data["description"],
-            created_by=f"user:{request.user.pk}",
-            now=now,
-        )
-        output = CheckoutSessionOutput(
-            session, context={"request": request, "now": now}
-        )
-        return Response(output.data, status=status.HTTP_201_CREATED)
 
 
 class CheckoutSessionDetailApi(APIView):

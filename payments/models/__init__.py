@@ -3,6 +3,7 @@
 from payments.models._checkout import (
     FINAL_CHECKOUT_STATUSES,
     CheckoutSession,
+    CheckoutSessionMode,
     CheckoutSessionStatus,
 )
 from payments.models._common import Gateway
@@ -27,6 +28,7 @@ __all__ = [
     "CardSetup",
     "CardSetupStatus",
     "CheckoutSession",
+    "CheckoutSessionMode",
     "CheckoutSessionStatus",
     "Gateway",
     "GatewayEventRecord",

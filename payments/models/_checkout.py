@@ -11,6 +11,7 @@ from billing.models import CURRENCY_FORMAT, Payer
 from billing.money import Money
 from payments.models._common import Gateway
 from payments.models._payments import Payment
+from payments.models._setups import CardSetup
 
 
 class CheckoutSessionStatus(models.TextChoices):
@@ -22,6 +23,12 @@ class CheckoutSessionStatus(models.TextChoices):
     EXPIRED = "EXPIRED", "Expired unused"
 
 
+class CheckoutSessionMode(models.TextChoices):
+    PAYMENT = "PAYMENT", "Payment (charge the amount)"
+    # Verify and save the card without taking money, as a subscription's trial needs.
+    CARD_SETUP = "CARD_SETUP", "Card check (nothing is charged)"
+
+
 FINAL_CHECKOUT_STATUSES = (
     CheckoutSessionStatus.COMPLETED,
     CheckoutSessionStatus.FAILED,
@@ -30,15 +37,31 @@ FINAL_CHECKOUT_STATUSES = (
 
 
 class CheckoutSession(models.Model):
-    """A page at `/checkout/<id>/` where a payer enters a card to pay one amount."""
+    """A page at `/checkout/<id>/` where a payer enters a card, once: to pay one
+    amount (PAYMENT) or to have the card verified and saved (CARD_SETUP)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     payer = models.ForeignKey(
         Payer, on_delete=models.PROTECT, related_name="checkout_sessions"
     )
+    mode = models.CharField(
+        max_length=10,
+        choices=CheckoutSessionMode.choices,
+        default=CheckoutSessionMode.PAYMENT,
+    )
+    # PAYMENT: the amount charged. CARD_SETUP: the amount CloudPayments authorizes
+    # and voids at once to prove the card (Stripe ignores it); never captured.
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
+    # What the page says is bought, such as a plan's name and price per period.
     description = models.CharField(max_length=200, blank=True)
+    # PAYMENT only: what the session's payment pays (`Payment.pays`, such as
+    # "invoice:<id>", so that billing marks that invoice paid); empty: the session
+    # itself, "checkout:<id>".
+    pays = models.CharField(max_length=80, blank=True)
+    # CARD_SETUP only: what the card is verified for (`CardSetup.purpose`, such as
+    # "subscription:<uuid>"); empty: the session itself, "checkout:<id>".
+    setup_purpose = models.CharField(max_length=80, blank=True)
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
     success_url = models.URLField(max_length=2000)
     failure_url = models.URLField(max_length=2000)
@@ -49,6 +72,13 @@ class CheckoutSession(models.Model):
     )
     payment = models.ForeignKey(
         Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="checkout_sessions",
+    )
+    card_setup = models.ForeignKey(
+        CardSetup,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -76,10 +106,36 @@ class CheckoutSession(models.Model):
                 condition=models.Q(status__in=CheckoutSessionStatus.values),
                 name="checkout_session_status_valid",
             ),
+            # Each mode has its own reference and its own attempt, never the other's.
+            models.CheckConstraint(
+                condition=models.Q(
+                    mode=CheckoutSessionMode.PAYMENT,
+                    setup_purpose="",
+                    card_setup__isnull=True,
+                )
+                | models.Q(
+                    mode=CheckoutSessionMode.CARD_SETUP,
+                    pays="",
+                    payment__isnull=True,
+                ),
+                name="checkout_session_mode_fields",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status=CheckoutSessionStatus.COMPLETED)
-                | models.Q(payment__isnull=False),
-                name="checkout_session_completed_has_payment",
+                | models.Q(payment__isnull=False)
+                | models.Q(card_setup__isnull=False),
+                name="checkout_session_completed_has_attempt",
+            ),
+            # One page per paid object (an invoice, say): its payment is found by it.
+            models.UniqueConstraint(
+                fields=["pays"],
+                condition=~models.Q(pays=""),
+                name="checkout_session_pays_once",
+            ),
+            models.UniqueConstraint(
+                fields=["setup_purpose"],
+                condition=~models.Q(setup_purpose=""),
+                name="checkout_session_setup_purpose_once",
             ),
         ]
         indexes = [
@@ -95,6 +151,13 @@ class CheckoutSession(models.Model):
     @property
     def amount(self) -> Money:
         return Money(self.amount_minor, self.currency)
+
+    @property
+    def attempt(self) -> Payment | CardSetup | None:
+        """The payment (PAYMENT) or the card setup (CARD_SETUP) the session made."""
+        if self.mode == CheckoutSessionMode.CARD_SETUP:
+            return self.card_setup
+        return self.payment
 
     @property
     def is_claimed(self) -> bool:

@@ -12,6 +12,7 @@ from payments.services._charges import (
     start_card_payment,
 )
 from payments.services._checkout import (
+    CHECKOUT_SESSION_SETTLES_WITHIN,
     CHECKOUT_SESSION_TTL,
     CheckoutNotAwaiting3ds,
     CheckoutSessionExpired,
@@ -20,10 +21,13 @@ from payments.services._checkout import (
     InvalidCheckoutSession,
     ThreeDsMismatch,
     create_checkout_session,
-    expire_checkout_sessions,
     finish_checkout_after_3ds,
     pay_checkout_session,
+)
+from payments.services._checkout_sync import (
+    expire_checkout_sessions,
     sync_checkout_session,
+    sync_checkout_session_card_setup,
 )
 from payments.services._lookup import PaymentNotFound, get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
@@ -68,6 +72,7 @@ from payments.services._webhooks import (
 )
 
 __all__ = [
+    "CHECKOUT_SESSION_SETTLES_WITHIN",
     "CHECKOUT_SESSION_TTL",
     "CRYPTOGRAM_TTL",
     "CaptureExceedsAuthorization",
@@ -120,5 +125,6 @@ __all__ = [
     "start_card_payment",
     "start_card_setup",
     "sync_checkout_session",
+    "sync_checkout_session_card_setup",
     "void_payment",
 ]

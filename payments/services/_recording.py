@@ -97,12 +97,13 @@ def move_payment(
         payer_id=payment.payer_id,
         payload=payment_payload(payment),
     )
-    payment_id, pays = payment.id, payment.pays
+    payment_id, pays, kind = payment.id, payment.pays, payment.kind
     transaction.on_commit(
         lambda: payment_status_changed.send(
             sender=Payment,
             payment_id=payment_id,
             pays=pays,
+            kind=kind,
             from_status=previous,
             to_status=status,
             actor=actor,

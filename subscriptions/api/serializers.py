@@ -13,7 +13,12 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from billing.models import Invoice
-from payments.api.serializers import RefundOutput, StatusChangeOutput
+from payments.api.serializers import (
+    CheckoutSessionOutput,
+    RefundOutput,
+    StatusChangeOutput,
+)
+from payments.models import CheckoutSession
 from subscriptions.models import Subscription, SubscriptionStatus
 
 
@@ -209,3 +214,15 @@ class SubscriptionCancelOutput(SubscriptionDetailOutput):
     def get_refunds(self, subscription: Subscription) -> list[dict[str, Any]]:
         refunds = self.context.get("refunds") or ()
         return [dict(RefundOutput(refund).data) for refund in refunds]
+
+
+class CheckoutSessionCreateOutput(CheckoutSessionOutput):
+    """A checkout session just opened, and the subscription it starts when it was
+    opened for a plan (`context["subscription_id"]`, else None)."""
+
+    subscription_id = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_subscription_id(self, session: CheckoutSession) -> str | None:
+        subscription_id = self.context.get("subscription_id")
+        return str(subscription_id) if subscription_id is not None else None

@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from subscriptions.api.checkout_sessions import CheckoutSessionCreateApi
 from subscriptions.api.views import (
     InvoiceDetailApi,
     InvoiceListApi,
@@ -53,6 +54,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="subscription-retry",
     ),
     path("invoices/", InvoiceListApi.as_view(), name="invoice-list"),
+    # Reading a session is payments' `checkout-sessions/<id>/`.
+    path(
+        "checkout-sessions/",
+        CheckoutSessionCreateApi.as_view(),
+        name="checkout-session-create",
+    ),
     path(
         "invoices/<str:invoice_id>/",
         InvoiceDetailApi.as_view(),

@@ -1,6 +1,7 @@
 """Use cases of the subscriptions app (STYLE 3.2): one public function per use case."""
 
 from subscriptions.services._billing_periods import UnknownTimeZone
+from subscriptions.services._checkout import PlanCheckout, open_plan_checkout
 from subscriptions.services._lifecycle import (
     Cancellation,
     RenewalInProgress,
@@ -64,6 +65,7 @@ __all__ = [
     "PlanChange",
     "PlanChangeNotAllowed",
     "PlanChangePaymentFailed",
+    "PlanCheckout",
     "PlanInactive",
     "PlanNotFound",
     "RenewalInProgress",
@@ -80,6 +82,7 @@ __all__ = [
     "complete_subscription_3ds",
     "create_plan",
     "migrate_subscribers_to_current_price",
+    "open_plan_checkout",
     "pause_subscription",
     "renew_due_subscriptions",
     "resume_subscription",

@@ -132,17 +132,20 @@ def subscribe(
         )
     plan = active_plan(plan_code)
     zone_named(time_zone)
-    payer = ensure_payer(payer_id=payer_id)
     if payment_method_id is not None and not payment_method_is_usable_for(
-        payment_method_id=payment_method_id, payer_id=payer.id, gateway=plan.gateway
+        payment_method_id=payment_method_id, payer_id=payer_id, gateway=plan.gateway
     ):
         raise NoUsablePaymentMethod(
             "That card cannot be charged for this plan.",
             extra={"payment_method": str(payment_method_id)},
         )
-    trial_days = plan.trial_days if with_trial else 0
-    subscription, invoice = _open(
-        payer.id, plan, trial_days, time_zone, now=now, actor=actor
+    subscription, invoice = open_subscription(
+        payer_id=payer_id,
+        plan=plan,
+        with_trial=with_trial,
+        time_zone=time_zone,
+        now=now,
+        actor=actor,
     )
     started = _pay_or_verify(
         subscription,
@@ -199,16 +202,29 @@ def complete_subscription_3ds(
     return _applied(started, now=now, actor=actor)
 
 
-def _open(
+def open_subscription(
+    *,
     payer_id: uuid.UUID,
     plan: Plan,
-    trial_days: int,
+    with_trial: bool,
     time_zone: str,
-    *,
     now: dt.datetime,
     actor: str,
+    expires_at: dt.datetime | None = None,
 ) -> tuple[Subscription, Invoice | None]:
-    """Save the INCOMPLETE subscription and, without a trial, its first invoice."""
+    """Save the payer's INCOMPLETE subscription to an offered plan and, without a
+    trial, its first invoice, in one transaction.
+
+    It waits for its first payment (or its trial's card check) until `expires_at`,
+    by default `INCOMPLETE_EXPIRES_AFTER` from now, when the renewal run expires
+    it unless a payment for it is still in flight.
+
+    :raises UnknownTimeZone: for a time zone that is not an IANA name.
+    :raises AlreadySubscribed: when the payer has a live subscription to the plan.
+    """
+    zone_named(time_zone)
+    ensure_payer(payer_id=payer_id)
+    trial_days = plan.trial_days if with_trial else 0
     price = plan.current_price
     assert price is not None
     if trial_days:
@@ -233,7 +249,7 @@ def _open(
                 current_period_starts_at=period.starts_at,
                 current_period_ends_at=period.ends_at,
                 trial_ends_at=trial_ends_at,
-                due_at=now + INCOMPLETE_EXPIRES_AFTER,
+                due_at=expires_at or now + INCOMPLETE_EXPIRES_AFTER,
                 created_at=now,
                 updated_at=now,
             )
@@ -328,14 +344,11 @@ def _pay_or_verify(
         )
         return StartedSubscription(subscription, invoice, payment)
     if card_payload is not None:
-        price = subscription.price
         setup = start_card_setup(
             payer_id=subscription.payer_id,
             gateway=plan.gateway,
             card_payload=card_payload,
-            verification_amount=Money(
-                settings.CARD_VERIFICATION_AMOUNT_MINOR, price.currency
-            ),
+            verification_amount=verification_amount(subscription.price.currency),
             now=now,
             actor=actor,
             purpose=f"subscription:{subscription.id}",
@@ -349,6 +362,11 @@ def _pay_or_verify(
         payment_method_id=payment_method_id
     )
     return StartedSubscription(subscription)
+
+
+def verification_amount(currency: str) -> Money:
+    """What checking a new card authorizes, and voids at once, in `currency`."""
+    return Money(settings.CARD_VERIFICATION_AMOUNT_MINOR, currency)
 
 
 def _applied(

@@ -7,15 +7,11 @@ pages and `requests` for the sandbox's pages, each doing what the page asks.
 
 from __future__ import annotations
 
-import html.parser
-import urllib.parse
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import requests
-from django.test import Client
 from rest_framework.test import APIClient
 
 from payments.models import (
@@ -27,7 +23,8 @@ from payments.models import (
 )
 from payments.sandbox.app import Sandbox
 from payments.sandbox.server import SandboxThread
-from tests.journeys.cards import CARDS, DECLINE_CODES, entered_card, ledger, pass_3ds
+from tests.journeys.cards import CARDS, DECLINE_CODES, ledger, pass_3ds
+from tests.journeys.checkout_pages import Payer, redirect_query
 from tests.payments import staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
@@ -37,87 +34,6 @@ CURRENCIES = {"cloudpayments": "RUB", "stripe": "USD"}
 AMOUNT_MINOR = 129_900
 SUCCESS_URL = "https://cinema.example/paid"
 FAILURE_URL = "https://cinema.example/not-paid"
-
-
-@dataclass
-class Form:
-    action: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-class _FormParser(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[Form] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self.forms.append(Form(action=values.get("action", "")))
-        elif tag == "input" and self.forms and values.get("name"):
-            self.forms[-1].fields[values["name"]] = values.get("value", "")
-
-
-def _only_form(page: str) -> Form:
-    parser = _FormParser()
-    parser.feed(page)
-    [form] = parser.forms
-    return form
-
-
-def _path(url: str) -> str:
-    """The path and query of an address on this service (the test client's host)."""
-    parts = urllib.parse.urlsplit(url)
-    assert parts.netloc == "testserver", url
-    return urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
-
-
-class Payer:
-    """A person in a browser, on the checkout page the shop sent them to."""
-
-    def __init__(self, sandbox_url: str, gateway: str, checkout_url: str) -> None:
-        self.sandbox_url = sandbox_url
-        self.gateway = gateway
-        self.browser = Client(enforce_csrf_checks=True)
-        self.checkout_path = _path(checkout_url)
-
-    def open_page(self) -> str:
-        page = self.browser.get(self.checkout_path)
-        assert page.status_code == 200
-        return page.content.decode()
-
-    def pay_with(self, number: str) -> Any:
-        """Enter the card in the widget; the page posts what the widget hands it."""
-        payload = entered_card(self.sandbox_url, self.gateway, number)
-        return self.browser.post(
-            f"{self.checkout_path}pay",
-            {
-                "card_payload": payload,
-                "csrfmiddlewaretoken": self.browser.cookies["csrftoken"].value,
-            },
-        )
-
-    def pass_challenge(self, response: Any) -> Any:
-        """Go through the issuer's page as the browser would, and come back."""
-        if self.gateway == "cloudpayments":
-            to_acs = _only_form(response.content.decode())
-            acs = requests.post(
-                to_acs.action,
-                params={"result": "success"},
-                data=to_acs.fields,
-                timeout=5,
-            )
-            acs.raise_for_status()
-            back = _only_form(acs.text)
-            return self.browser.post(_path(back.action), back.fields)
-        completed = requests.post(
-            f"{response['Location']}/complete",
-            data={"result": "success"},
-            allow_redirects=False,
-            timeout=5,
-        )
-        assert completed.status_code == 303
-        return self.browser.get(_path(completed.headers["Location"]))
 
 
 @pytest.fixture
@@ -145,13 +61,6 @@ def _open_session(gateway: str) -> dict[str, Any]:
     assert response.status_code == 201, response.content
     body: dict[str, Any] = response.json()
     return body
-
-
-def _redirect_query(response: Any, base: str) -> dict[str, str]:
-    assert response.status_code == 302, response.content
-    location = response["Location"]
-    assert location.startswith(f"{base}?")
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
 
 
 def _payment_of(session_id: str) -> Payment:
@@ -208,7 +117,7 @@ class TestCheckoutJourney:
 
         response = payer.pay_with(number)
 
-        query = _redirect_query(response, SUCCESS_URL)
+        query = redirect_query(response, SUCCESS_URL)
         assert query == {"checkout": session["id"], "status": "succeeded"}
         _assert_paid(sandbox_url, session["id"], number)
 
@@ -224,7 +133,7 @@ class TestCheckoutJourney:
 
         response = payer.pass_challenge(challenge)
 
-        query = _redirect_query(response, SUCCESS_URL)
+        query = redirect_query(response, SUCCESS_URL)
         assert query["status"] == "succeeded"
         _assert_paid(sandbox_url, session["id"], number)
 
@@ -252,7 +161,7 @@ class TestCheckoutJourney:
             )
         )
 
-        assert _redirect_query(response, FAILURE_URL)["status"] == "failed"
+        assert redirect_query(response, FAILURE_URL)["status"] == "failed"
         payment.refresh_from_db()
         assert payment.status == PaymentStatus.FAILED
         assert _captured(sandbox_url, payment) == []
@@ -266,7 +175,7 @@ class TestCheckoutJourney:
 
         response = payer.pay_with(CARDS[gateway]["insufficient_funds"])
 
-        query = _redirect_query(response, FAILURE_URL)
+        query = redirect_query(response, FAILURE_URL)
         assert query == {
             "checkout": session["id"],
             "status": "failed",

@@ -10,11 +10,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from billing.clock import billing_now
 from billing.models import BillingEvent, StatusChange
 from billing.money import Money
 from payments.gateways.fake import FakeGateway
 from payments.models import (
+    CardSetup,
     CheckoutSession,
+    CheckoutSessionMode,
     GatewayEventRecord,
     Payment,
     PaymentMethod,
@@ -22,6 +25,7 @@ from payments.models import (
 )
 from payments.services import (
     create_checkout_session,
+    pay_checkout_session,
     refund_payment,
     start_card_payment,
 )
@@ -146,6 +150,41 @@ class TestPages:
         assert "PENDING → SUCCEEDED" in html
         assert str(paid.refunds.get().id) in html
         assert "Visa ····4242" in html
+
+    def test_a_card_check_session_shows_its_mode_purpose_and_setup(
+        self, admin_client: Client, fake_gateway: FakeGateway
+    ) -> None:
+        session = create_checkout_session(
+            payer_id=PAYER,
+            amount=Money(100, "RUB"),
+            gateway="fake",
+            success_url="https://shop.example/ok",
+            failure_url="https://shop.example/no",
+            created_by="user:support",
+            now=billing_now(),
+            mode=CheckoutSessionMode.CARD_SETUP,
+            setup_purpose="subscription:42",
+        )
+        pay_checkout_session(
+            session_id=session.id,
+            card_payload="sbx1:card",
+            ip_address=None,
+            return_url="https://billing.example/3ds",
+            now=billing_now(),
+        )
+        setup = CardSetup.objects.get()
+
+        page = admin_client.get(
+            f"/admin/payments/checkoutsession/{session.id}/change/"
+        ).content.decode()
+        found = admin_client.get(
+            "/admin/payments/checkoutsession/", {"q": str(setup.id)}
+        ).content.decode()
+
+        assert "Card check (nothing is charged)" in page
+        assert "subscription:42" in page
+        assert f"{setup.id} (SUCCEEDED)" in page
+        assert str(session.id) in found
 
 
 class TestSecrets:

@@ -1,4 +1,5 @@
-"""Hosted checkout: sessions, the payment page, 3-D Secure and the way back."""
+"""Hosted checkout: sessions that pay or check a card, the page, 3-D Secure and the
+way back."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
@@ -26,25 +28,36 @@ from payments.gateways.base import (
 )
 from payments.gateways.fake import FakeGateway
 from payments.models import (
+    CardSetup,
+    CardSetupStatus,
     CheckoutSession,
+    CheckoutSessionMode,
     CheckoutSessionStatus,
     Payment,
     PaymentKind,
+    PaymentMethod,
     PaymentStatus,
 )
-from payments.receivers import enqueue_checkout_session_sync
+from payments.receivers import (
+    enqueue_checkout_card_setup_sync,
+    enqueue_checkout_session_sync,
+)
 from payments.services import (
     CHECKOUT_SESSION_TTL,
     CheckoutSessionExpired,
     CheckoutSessionUsed,
+    InvalidCardSetup,
     InvalidCheckoutSession,
     create_checkout_session,
     expire_checkout_sessions,
+    expire_stale_payments,
     pay_checkout_session,
     settle_unknown_payments,
     sync_checkout_session,
+    sync_checkout_session_card_setup,
 )
 from tests.payments import staff
+from tests.payments.factories import set_up_card
 
 pytestmark = pytest.mark.django_db
 
@@ -736,3 +749,506 @@ class TestExpireCheckoutSessions:
         )
 
         assert (in_flight, abandoned) == (0, 1)
+
+
+def _card_check(
+    *, created_at: dt.datetime | None = None, purpose: str = ""
+) -> CheckoutSession:
+    """A session that verifies and saves a card, charging nothing."""
+    return create_checkout_session(
+        payer_id=PAYER,
+        amount=Money(100, "RUB"),
+        gateway="fake",
+        success_url=SUCCESS_URL,
+        failure_url=FAILURE_URL,
+        description="Cinema: the trial ends on 7 December 2026",
+        created_by="user:test",
+        now=created_at or billing_now(),
+        mode=CheckoutSessionMode.CARD_SETUP,
+        setup_purpose=purpose,
+    )
+
+
+def _paying(pays: str, *, created_at: dt.datetime | None = None) -> CheckoutSession:
+    """A session whose payment pays `pays`, not the session itself."""
+    return create_checkout_session(
+        payer_id=PAYER,
+        amount=Money(49_900, "RUB"),
+        gateway="fake",
+        success_url=SUCCESS_URL,
+        failure_url=FAILURE_URL,
+        description="Order 42",
+        created_by="user:test",
+        now=created_at or billing_now(),
+        pays=pays,
+    )
+
+
+class TestCheckoutModes:
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"mode": CheckoutSessionMode.CARD_SETUP, "pays": "order:1"},
+            {"mode": CheckoutSessionMode.PAYMENT, "setup_purpose": "subscription:1"},
+            {"mode": "REFUND"},
+        ],
+    )
+    def test_a_reference_belongs_to_its_own_mode(self, changes: dict[str, Any]) -> None:
+        with pytest.raises(InvalidCheckoutSession):
+            create_checkout_session(
+                payer_id=PAYER,
+                amount=Money(100, "RUB"),
+                gateway="fake",
+                success_url=SUCCESS_URL,
+                failure_url=FAILURE_URL,
+                created_by="user:test",
+                now=billing_now(),
+                **changes,
+            )
+
+        assert not CheckoutSession.objects.exists()
+
+    @pytest.mark.parametrize(
+        "open_again",
+        [
+            lambda: _paying("order:42"),
+            lambda: _card_check(purpose="subscription:42"),
+        ],
+    )
+    def test_what_a_session_is_for_has_one_session(self, open_again: Any) -> None:
+        open_again()
+
+        with pytest.raises(InvalidCheckoutSession):
+            open_again()
+
+        assert CheckoutSession.objects.count() == 1
+
+    def test_the_database_keeps_each_mode_to_its_own_attempt(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        paid = _session()
+        _pay(Client(), paid)
+        check = _card_check()
+        paid.refresh_from_db()
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            CheckoutSession.objects.filter(id=check.id).update(payment=paid.payment)
+
+
+class TestCardCheckPage:
+    def test_says_nothing_is_charged_and_shows_what_for(
+        self, settings: Settings
+    ) -> None:
+        settings.SANDBOX_URL = "http://127.0.0.1:8100"
+        session = _card_check()
+
+        response = Client().get(f"/checkout/{session.id}/")
+
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "<title>Card check</title>" in html
+        assert "Nothing is charged now" in html
+        assert "A card check" in html
+        assert "the trial ends on 7 December 2026" in html
+        assert "1.00 RUB" not in html
+        assert '"cardCheck": true' in html
+        assert 'src="http://127.0.0.1:8100/__sandbox/checkout"' in html
+        assert "csrfmiddlewaretoken" in html
+
+    def test_a_payment_page_says_what_it_charges(self) -> None:
+        session = _session()
+
+        html = Client().get(f"/checkout/{session.id}/").content.decode()
+
+        assert "<title>Pay 499.00 RUB</title>" in html
+        assert "Nothing is charged" not in html
+        assert '"cardCheck": false' in html
+
+
+class TestCardCheck:
+    def test_verifies_and_saves_the_card_without_charging_it(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _card_check()
+
+        response = _pay(Client(), session, payload="sbx1:the-card")
+
+        assert response.status_code == 302
+        assert _query(response["Location"]) == {
+            "order": "42",
+            "checkout": str(session.id),
+            "status": "succeeded",
+        }
+        assert fake_gateway.calls_to("charge") == []
+        [call] = fake_gateway.calls_to("setup_card")
+        assert call["request"].verification_amount == Money(100, "RUB")
+        assert call["request"].card.payload == "sbx1:the-card"
+        assert call["request"].return_url == (
+            f"http://testserver/checkout/{session.id}/3ds"
+        )
+        session.refresh_from_db()
+        setup = CardSetup.objects.get()
+        assert session.status == CheckoutSessionStatus.COMPLETED
+        assert (session.card_setup_id, session.payment_id) == (setup.id, None)
+        assert setup.status == CardSetupStatus.SUCCEEDED
+        assert setup.purpose == f"checkout:{session.id}"
+        assert PaymentMethod.objects.get(payer_id=PAYER).is_default
+        assert not Payment.objects.exists()
+
+    def test_the_setup_is_for_what_the_session_was_opened_for(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _card_check(purpose="subscription:7")
+
+        _pay(Client(), session)
+
+        assert CardSetup.objects.get().purpose == "subscription:7"
+
+    def test_a_refused_card_redirects_to_the_failure_url_with_the_reason(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        fake_gateway.script(
+            "setup_card", Declined(reason_code="5051", message="No", hard=False)
+        )
+        session = _card_check()
+
+        response = _pay(Client(), session)
+
+        assert _query(response["Location"]) == {
+            "checkout": str(session.id),
+            "status": "failed",
+            "reason": "5051",
+        }
+        session.refresh_from_db()
+        assert session.status == CheckoutSessionStatus.FAILED
+        assert not PaymentMethod.objects.exists()
+
+    def test_a_double_submit_checks_the_card_once(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _card_check()
+        _pay(Client(), session)
+
+        again = _pay(Client(), session)
+
+        assert again.status_code == 410
+        assert len(fake_gateway.calls_to("setup_card")) == 1
+        assert CardSetup.objects.count() == 1
+
+    def test_a_failure_before_any_setup_gives_the_session_back(
+        self, fake_gateway: FakeGateway, settings: Settings
+    ) -> None:
+        session = _card_check()
+        settings.PAYMENT_GATEWAYS = {}
+        reset_gateways()
+
+        with pytest.raises(InvalidCardSetup):
+            pay_checkout_session(
+                session_id=session.id,
+                card_payload="sbx1:card",
+                ip_address=None,
+                return_url="https://billing.example/3ds",
+                now=billing_now(),
+            )
+
+        session.refresh_from_db()
+        assert session.claimed_at is None
+
+    def test_cloudpayments_style_3ds_posts_to_the_acs_and_comes_back(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        fake_gateway.script("setup_card", _challenge())
+        session = _card_check()
+
+        to_acs = _pay(Client(), session)
+        back = Client(enforce_csrf_checks=True).post(
+            f"/checkout/{session.id}/3ds", {"MD": "fake_3ds_1", "PaRes": "pares"}
+        )
+
+        assert f'action="{ACS_URL}"' in to_acs.content.decode()
+        assert _query(back["Location"])["status"] == "succeeded"
+        session.refresh_from_db()
+        assert session.status == CheckoutSessionStatus.COMPLETED
+        [call] = fake_gateway.calls_to("complete_card_setup")
+        assert call["authentication_result"] == "pares"
+
+    def test_stripe_style_3ds_returns_with_the_setup_intent(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        fake_gateway.script("setup_card", _challenge(form_fields={}))
+        session = _card_check()
+
+        sent = _pay(Client(), session)
+        back = Client().get(
+            f"/checkout/{session.id}/3ds", {"setup_intent": "fake_3ds_1"}
+        )
+
+        assert sent["Location"] == ACS_URL
+        assert _query(back["Location"])["status"] == "succeeded"
+        assert CardSetup.objects.get().status == CardSetupStatus.SUCCEEDED
+
+    def test_an_answer_for_another_setup_is_refused(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        fake_gateway.script("setup_card", _challenge())
+        session = _card_check()
+        _pay(Client(), session)
+
+        response = Client().post(
+            f"/checkout/{session.id}/3ds", {"MD": "someone_else", "PaRes": "pares"}
+        )
+
+        assert response.status_code == 400
+        assert fake_gateway.calls_to("complete_card_setup") == []
+
+    def test_a_replayed_answer_redirects_again_without_a_second_call(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        fake_gateway.script("setup_card", _challenge())
+        session = _card_check()
+        _pay(Client(), session)
+        answer = {"MD": "fake_3ds_1", "PaRes": "pares"}
+        Client().post(f"/checkout/{session.id}/3ds", answer)
+
+        replay = Client().post(f"/checkout/{session.id}/3ds", answer)
+
+        assert _query(replay["Location"])["status"] == "succeeded"
+        assert len(fake_gateway.calls_to("complete_card_setup")) == 1
+
+    def test_a_failed_authentication_redirects_to_the_failure_url(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        fake_gateway.script("setup_card", _challenge())
+        fake_gateway.script(
+            "complete_card_setup",
+            Declined(reason_code="5206", message="Not authenticated", hard=False),
+        )
+        session = _card_check()
+        _pay(Client(), session)
+
+        response = Client().post(
+            f"/checkout/{session.id}/3ds", {"MD": "fake_3ds_1", "PaRes": "bad"}
+        )
+
+        assert _query(response["Location"])["reason"] == "5206"
+
+
+class TestCardCheckSettledLater:
+    def test_an_abandoned_challenge_fails_its_session(
+        self,
+        fake_gateway: FakeGateway,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
+        """Through the setup's signal, the receiver and the task, once it commits."""
+        fake_gateway.script("setup_card", _challenge())
+        session = _card_check(created_at=NOW)
+        pay_checkout_session(
+            session_id=session.id,
+            card_payload="sbx1:card",
+            ip_address=None,
+            return_url="https://billing.example/3ds",
+            now=NOW,
+        )
+
+        with django_capture_on_commit_callbacks(execute=True):
+            expire_stale_payments(now=NOW + dt.timedelta(hours=2))
+
+        session.refresh_from_db()
+        assert session.status == CheckoutSessionStatus.FAILED
+        assert CardSetup.objects.get().failure_code == "verification_abandoned"
+
+    def test_a_sync_is_safe_to_repeat_and_ignores_other_setups(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _card_check()
+        _pay(Client(), session)
+        setup = CardSetup.objects.get()
+        other = set_up_card()
+
+        again = sync_checkout_session_card_setup(setup_id=setup.id, now=NOW)
+        unrelated = sync_checkout_session_card_setup(setup_id=other.id, now=NOW)
+
+        assert again is not None and again.status == CheckoutSessionStatus.COMPLETED
+        assert unrelated is None
+        assert (
+            StatusChange.objects.filter(
+                object_type="checkout_session", object_id=str(session.id)
+            ).count()
+            == 1
+        )
+
+    @pytest.mark.parametrize(
+        ("purpose", "to_status", "enqueued"),
+        [
+            ("subscription:7", CardSetupStatus.SUCCEEDED, 1),
+            ("checkout:7", CardSetupStatus.FAILED, 1),
+            ("checkout:7", CardSetupStatus.REQUIRES_ACTION, 0),
+            ("", CardSetupStatus.SUCCEEDED, 0),
+        ],
+    )
+    def test_finished_setups_with_a_purpose_are_enqueued(
+        self,
+        purpose: str,
+        to_status: str,
+        enqueued: int,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
+        with django_capture_on_commit_callbacks() as callbacks:
+            enqueue_checkout_card_setup_sync(
+                sender=CardSetup,
+                setup_id=uuid.uuid4(),
+                purpose=purpose,
+                from_status=CardSetupStatus.PENDING,
+                to_status=to_status,
+            )
+
+        assert len(callbacks) == enqueued
+
+
+class TestCardCheckExpiry:
+    def test_an_unused_card_check_expires(self) -> None:
+        session = _card_check(created_at=NOW)
+
+        expired = expire_checkout_sessions(now=session.expires_at)
+
+        session.refresh_from_db()
+        assert expired == 1
+        assert session.status == CheckoutSessionStatus.EXPIRED
+
+    def test_one_waiting_for_3ds_follows_its_setup(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        fake_gateway.script("setup_card", _challenge())
+        session = _card_check(created_at=NOW)
+        pay_checkout_session(
+            session_id=session.id,
+            card_payload="sbx1:card",
+            ip_address=None,
+            return_url="https://billing.example/3ds",
+            now=NOW,
+        )
+
+        expired = expire_checkout_sessions(now=session.expires_at)
+
+        session.refresh_from_db()
+        assert expired == 0
+        assert session.status == CheckoutSessionStatus.OPEN
+
+    def test_one_whose_setup_failed_unseen_expires(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        fake_gateway.script("setup_card", _challenge())
+        session = _card_check(created_at=NOW)
+        pay_checkout_session(
+            session_id=session.id,
+            card_payload="sbx1:card",
+            ip_address=None,
+            return_url="https://billing.example/3ds",
+            now=NOW,
+        )
+        CardSetup.objects.update(status=CardSetupStatus.FAILED)
+
+        expired = expire_checkout_sessions(now=session.expires_at)
+
+        assert expired == 1
+
+
+class TestPayingSomethingElse:
+    def test_the_payment_pays_what_the_session_was_opened_for(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _paying("order:42")
+
+        response = _pay(Client(), session)
+
+        assert _query(response["Location"])["status"] == "succeeded"
+        payment = Payment.objects.get()
+        assert payment.pays == "order:42"
+        assert payment.kind == PaymentKind.INITIAL
+        session.refresh_from_db()
+        assert session.payment_id == payment.id
+        assert session.status == CheckoutSessionStatus.COMPLETED
+
+    def test_a_payment_settled_later_completes_its_session(
+        self,
+        fake_gateway: FakeGateway,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
+        session = _paying("order:42", created_at=NOW)
+        _pay_unknown(fake_gateway, session)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            settle_unknown_payments(now=NOW + dt.timedelta(minutes=5))
+
+        session.refresh_from_db()
+        assert session.status == CheckoutSessionStatus.COMPLETED
+
+    def test_a_sync_leaves_other_sessions_alone(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        mine = _paying("order:42", created_at=NOW)
+        other = _paying("order:43", created_at=NOW)
+        payment = _pay_unknown(fake_gateway, mine)
+        Payment.objects.filter(id=payment.id).update(status=PaymentStatus.SUCCEEDED)
+
+        synced = sync_checkout_session(payment_id=payment.id, now=NOW)
+
+        other.refresh_from_db()
+        assert synced is not None and synced.id == mine.id
+        assert synced.status == CheckoutSessionStatus.COMPLETED
+        assert other.status == CheckoutSessionStatus.OPEN
+        assert other.payment_id is None
+
+    def test_a_session_whose_payment_failed_expires(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        session = _paying("order:42", created_at=NOW)
+        payment = _pay_unknown(fake_gateway, session)
+        Payment.objects.filter(id=payment.id).update(status=PaymentStatus.FAILED)
+
+        expired = expire_checkout_sessions(now=session.expires_at)
+
+        assert expired == 1
+
+    @pytest.mark.parametrize(
+        ("kind", "to_status", "enqueued"),
+        [
+            (PaymentKind.INITIAL, PaymentStatus.SUCCEEDED, 1),
+            (PaymentKind.INITIAL, PaymentStatus.FAILED, 1),
+            (PaymentKind.INITIAL, PaymentStatus.REQUIRES_ACTION, 0),
+            (PaymentKind.RECURRING, PaymentStatus.SUCCEEDED, 0),
+            (PaymentKind.ONE_OFF, PaymentStatus.FAILED, 0),
+        ],
+    )
+    def test_only_first_payments_of_other_objects_are_enqueued_when_settled(
+        self,
+        kind: str,
+        to_status: str,
+        enqueued: int,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
+        """A renewal's payment is never a checkout's: it gets no task."""
+        with django_capture_on_commit_callbacks() as callbacks:
+            enqueue_checkout_session_sync(
+                sender=Payment,
+                payment_id=uuid.uuid4(),
+                pays="invoice:7",
+                kind=kind,
+                from_status=PaymentStatus.PENDING,
+                to_status=to_status,
+            )
+
+        assert len(callbacks) == enqueued
+
+    def test_the_api_shows_the_mode_and_what_is_paid(
+        self, support_api: APIClient
+    ) -> None:
+        session = _paying("order:42")
+
+        body = support_api.get(f"{SESSIONS}{session.id}/").json()
+
+        assert body["mode"] == "PAYMENT"
+        assert body["pays"] == "order:42"
+        assert body["setup_purpose"] == ""
+        assert body["card_setup_id"] is None
+        assert body["card_setup_status"] is None

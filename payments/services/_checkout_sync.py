@@ -1,0 +1,117 @@
+"""Checkout sessions that follow their payment or card setup after the payer left.
+
+The janitor settles a payment whose answer was lost, a webhook reports one, an
+abandoned 3-D Secure step fails a card setup: `payments.receivers` then has the
+session follow in a task. Sessions nobody used expire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from payments.models import (
+    CardSetup,
+    CardSetupStatus,
+    CheckoutSession,
+    CheckoutSessionMode,
+    CheckoutSessionStatus,
+    PaymentStatus,
+)
+from payments.services._checkout import (
+    _CLAIM_IN_FLIGHT,
+    expire_session,
+    latest_attempt,
+    settle_session,
+)
+from payments.services._lookup import get_payment
+from payments.services._setups import CardSetupNotFound
+
+Mode = CheckoutSessionMode
+_OWN_PREFIX = "checkout:"
+
+
+def sync_checkout_session(
+    *, payment_id: uuid.UUID, now: dt.datetime
+) -> CheckoutSession | None:
+    """Move the session a payment was made for to the status its payment implies.
+
+    For payments settled after the payer's request (janitor, webhook). Safe to
+    repeat; a payment still open leaves the session OPEN. None for a payment that
+    no checkout session made.
+
+    :raises PaymentNotFound:
+    """
+    payment = get_payment(payment_id)
+    session = _session_for(payment.pays, mode=Mode.PAYMENT)
+    # A session is paid by one payment: another one's news is not its own.
+    if session is None or session.payment_id not in (None, payment.id):
+        return None
+    return settle_session(session.id, payment, now=now)
+
+
+def sync_checkout_session_card_setup(
+    *, setup_id: uuid.UUID, now: dt.datetime
+) -> CheckoutSession | None:
+    """Move the session a card setup was made for to the status its setup implies.
+
+    For setups that finished after the payer's request (an abandoned 3-D Secure
+    step). Safe to repeat. None for a setup that no checkout session made.
+
+    :raises CardSetupNotFound:
+    """
+    setup = CardSetup.objects.defer("cryptogram").filter(id=setup_id).first()
+    if setup is None:
+        raise CardSetupNotFound(extra={"card_setup": str(setup_id)})
+    session = _session_for(setup.purpose, mode=Mode.CARD_SETUP)
+    if session is None or session.card_setup_id not in (None, setup.id):
+        return None
+    return settle_session(session.id, setup, now=now)
+
+
+def expire_checkout_sessions(*, now: dt.datetime) -> int:
+    """Mark OPEN sessions past their expiry EXPIRED when nothing was done with them.
+
+    Only sessions without a payment or card setup, or whose one failed, expire:
+    one whose attempt is open or succeeded follows it instead. Return how many
+    expired.
+    """
+    expired = 0
+    overdue = CheckoutSession.objects.filter(
+        status=CheckoutSessionStatus.OPEN, expires_at__lte=now
+    )
+    for session in list(overdue):
+        attempt = latest_attempt(session)
+        if attempt is None:
+            claimed_at = session.claimed_at
+            if claimed_at is not None and claimed_at > now - _CLAIM_IN_FLIGHT:
+                continue
+        elif attempt.status != (
+            CardSetupStatus.FAILED
+            if isinstance(attempt, CardSetup)
+            else PaymentStatus.FAILED
+        ):
+            continue
+        if expire_session(session, now=now):
+            expired += 1
+    return expired
+
+
+def _session_for(reference: str, *, mode: str) -> CheckoutSession | None:
+    """The session whose payment pays, or whose card is verified for, `reference`."""
+    if not reference:
+        return None
+    own = reference.removeprefix(_OWN_PREFIX)
+    if own != reference:
+        try:
+            session_id = uuid.UUID(own)
+        except ValueError:
+            return None
+        found = CheckoutSession.objects.filter(
+            id=session_id, mode=mode, pays="", setup_purpose=""
+        )
+    elif mode == Mode.CARD_SETUP:
+        found = CheckoutSession.objects.filter(mode=mode, setup_purpose=reference)
+    else:
+        found = CheckoutSession.objects.filter(mode=mode, pays=reference)
+    return found.first()
