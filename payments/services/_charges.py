@@ -17,18 +17,17 @@ from django.db import IntegrityError, transaction
 from billing.errors import Conflict
 from billing.models import Payer
 from billing.money import Money
-from billing.services import ensure_payer, set_stripe_customer
+from billing.services import ensure_payer
 from payments.gateways import get_gateway
 from payments.gateways.base import (
     ChargeRequest,
     EnteredCard,
     GatewayError,
-    PayerAccount,
-    PaymentGateway,
     SavedCard,
     Unavailable,
 )
 from payments.models import Payment, PaymentKind, PaymentMethod, PaymentStatus
+from payments.services._accounts import account_at
 from payments.services._lookup import get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
 from payments.services._outcomes import GatewayAnswer, apply_answer, ask_gateway
@@ -85,7 +84,7 @@ def start_card_payment(
         cryptogram=card_payload,
     )
     try:
-        account = _account_at(adapter, payer)
+        account = account_at(adapter, payer)
     except GatewayError as error:
         # No charge was sent, so no money moved, whatever became of the Customer:
         # the payment fails like an outage and the payer tries again (the
@@ -226,7 +225,7 @@ def charge_prepared_payment(
         reference=gateway_reference_of(payment),
         idempotency_key=payment.idempotency_key,
         amount=payment.amount,
-        payer=_account_at(adapter, method.payer),
+        payer=account_at(adapter, method.payer),
         source=SavedCard(token=method.token),
         capture=capture,
         description=payment.description,
@@ -284,19 +283,6 @@ def _usable_method(payer_id: uuid.UUID, method_id: uuid.UUID) -> PaymentMethod:
             "That card cannot be charged.", extra={"payment_method": str(method_id)}
         )
     return method
-
-
-def _account_at(adapter: PaymentGateway, payer: Payer) -> PayerAccount:
-    """The payer as `adapter` knows them, creating the gateway's customer once."""
-    account = PayerAccount(
-        payer_id=payer.id, customer_reference=payer.stripe_customer_id
-    )
-    if adapter.code != "stripe":
-        return account
-    account = adapter.ensure_customer(account)
-    if account.customer_reference:
-        set_stripe_customer(payer=payer, customer_reference=account.customer_reference)
-    return account
 
 
 def _create_payment(

@@ -34,7 +34,8 @@ from payments.gateways.base import (
     Unavailable,
 )
 from payments.models import CardSetup, CardSetupStatus
-from payments.services._charges import CRYPTOGRAM_TTL, _account_at
+from payments.services._accounts import account_at
+from payments.services._charges import CRYPTOGRAM_TTL
 from payments.services._methods import save_payment_method
 from payments.signals import card_setup_status_changed
 
@@ -121,7 +122,7 @@ def start_card_setup(
             CardSetupRequest(
                 reference=_reference_of(setup),
                 idempotency_key=setup.idempotency_key,
-                payer=_account_at(adapter, payer),
+                payer=account_at(adapter, payer),
                 card=EnteredCard(payload=card_payload, cardholder_name=cardholder_name),
                 verification_amount=verification_amount,
                 ip_address=ip_address,
