@@ -30,6 +30,7 @@ from bench.loadgen import LoadGenerator, Reply, Request
 from bench.machine import describe_machine
 from bench.services import (
     ROOT,
+    cpu_seconds,
     free_port,
     manage,
     peak_rss_mib,
@@ -42,6 +43,7 @@ DUPLICATE_SHARE = 0.25
 CONNECTIONS = int(os.environ.get("BENCH_WEBHOOK_CONNECTIONS", "16"))
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 WEB_THREADS = os.environ.get("BENCH_WEB_THREADS", "4")
+WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "2")
 # BENCH_NO_WORKER=1 measures intake alone: nothing is processed while notifications
 # arrive (and nothing afterwards either).
 WITH_WORKER = not os.environ.get("BENCH_NO_WORKER")
@@ -247,7 +249,7 @@ def main() -> None:
             "-Q",
             "webhooks",
             "--concurrency",
-            "2",
+            WORKER_CONCURRENCY,
             "--loglevel",
             "WARNING",
             "--without-gossip",
@@ -266,7 +268,7 @@ def main() -> None:
     ]
     with (
         running(sandbox, env, var_dir / "sandbox.log"),
-        running(web, env, var_dir / "web.log"),
+        running(web, env, var_dir / "web.log") as web_process,
         running(worker, env, var_dir / "worker.log") as w,
     ):
         wait_until_answering(f"http://127.0.0.1:{port}/healthz")
@@ -278,11 +280,16 @@ def main() -> None:
             statuses[reply.status] = statuses.get(reply.status, 0) + 1
 
         load = LoadGenerator(f"http://127.0.0.1:{port}", connections=CONNECTIONS)
+        web_cpu, worker_cpu = cpu_seconds(web_process.pid), cpu_seconds(w.pid)
         elapsed = asyncio.run(load.run(_requests(bodies), record))
+        web_cpu = cpu_seconds(web_process.pid) - web_cpu
+        worker_cpu = cpu_seconds(w.pid) - worker_cpu
         drain_started = time.perf_counter()
         counts = _counts(env)
+        # Without a worker nothing is processed: there is nothing to wait for.
         while (
-            counts["processed"] < counts["stored"]
+            WITH_WORKER
+            and counts["processed"] < counts["stored"]
             and time.perf_counter() - drain_started < 300
         ):
             time.sleep(1)
@@ -292,7 +299,7 @@ def main() -> None:
     cuts = statistics.quantiles(latencies, n=100)
     rate = len(bodies) / elapsed
     duplicates = len(bodies) - unique
-    workers = "Celery x2" if WITH_WORKER else "no Celery worker"
+    workers = f"Celery x{WORKER_CONCURRENCY}" if WITH_WORKER else "no Celery worker"
     print(
         f"  set-up:       gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads, "
         f"{workers}, RabbitMQ, PostgreSQL"
@@ -302,6 +309,10 @@ def main() -> None:
         f" over {CONNECTIONS} connections; replies {statuses}"
     )
     print(f"  accepted:     {rate:.0f} notifications/s (goal >= {GOAL_PER_SECOND})")
+    print(
+        f"  CPU in load:  web {web_cpu / len(bodies) * 1000:.2f} ms per notification"
+        f" ({web_cpu / elapsed:.2f} cores), worker {worker_cpu / elapsed:.2f} cores"
+    )
     print(
         f"  latency:      p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms "
         f"(goal p99 <= {GOAL_P99_MS} ms)"

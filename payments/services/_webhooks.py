@@ -28,13 +28,14 @@ import datetime as dt
 import json
 import logging
 import urllib.parse
-import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Final
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 
+from billing import outbox
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, GatewayEvent, PaymentSnapshot
 from payments.gateways.redaction import redact
@@ -46,6 +47,7 @@ from payments.services._webhook_handlers import (
     Outcome,
     settle_payment,
 )
+from payments.services._webhook_payments import PaymentsNamed, payment_named_by
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,6 @@ RETRY_AFTER: Final = dt.timedelta(minutes=1)
 # long: far longer than a batch takes, gateway timeouts included.
 DRAIN_BATCH: Final = 50
 CLAIM_LEASE: Final = dt.timedelta(minutes=5)
-_REFERENCE_PREFIX: Final = "payment:"
 _NOT_ACTED_ON: Final[Mapping[str, str]] = {
     "cloudpayments.check": "answered when it was received",
     "cloudpayments.recurrent": "gateway-managed subscriptions are not used",
@@ -91,16 +92,13 @@ def drain_gateway_events(
 
     Claims a batch at a time and goes on until a claim comes back empty, so every
     event committed before the drain started is processed by it or by the drain that
-    claimed it. A failing event is marked FAILED for the beat sweep, and the drain
-    goes on with the next.
+    claimed it. A claimed batch is applied in one transaction; when anything in it
+    fails, that transaction is undone and the batch applied one event at a time, so
+    that a failing event is marked FAILED for the beat sweep and the rest go through.
     """
     done = 0
     while records := _claim(batch, now=clock()):
-        for record in records:
-            try:
-                _process(record, now=clock())
-            except Exception as error:  # noqa: BLE001 - recorded; the sweep retries
-                _record_failure(record.id, error)
+        _process_claimed(records, now=clock())
         done += len(records)
     return done
 
@@ -124,15 +122,20 @@ def _claim(batch: int, *, now: dt.datetime) -> list[GatewayEventRecord]:
     SKIP LOCKED lets parallel drains claim disjoint batches without waiting for
     each other; `claimed_at` keeps the claim after this short transaction, since
     the gateway is asked outside any transaction. A claim older than the lease
-    (a drain that died) is taken over; `_process` re-reads each record under its
-    row lock, so even then no event is applied twice.
+    (a drain that died) is taken over; each record is re-read under its row lock
+    before it is applied (`_apply_batch`, `_apply`), so even then no event is
+    applied twice.
+
+    Oldest first, in the order of the (status, received_at) index: a tie-breaker
+    column would make PostgreSQL sort every waiting event on each claim, so a
+    backlog would slow its own processing down.
     """
     with transaction.atomic():
         records = list(
             GatewayEventRecord.objects.select_for_update(skip_locked=True)
             .filter(status=E.RECEIVED)
             .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
-            .order_by("received_at", "id")[:batch]
+            .order_by("received_at")[:batch]
         )
         GatewayEventRecord.objects.filter(id__in=[r.id for r in records]).update(
             claimed_at=now
@@ -140,43 +143,158 @@ def _claim(batch: int, *, now: dt.datetime) -> list[GatewayEventRecord]:
     return records
 
 
-def payment_named_by(
-    *,
-    gateway: str,
-    reference: str | None,
-    gateway_reference: str | None = None,
-    lock: bool = False,
-) -> Payment | None:
-    """The payment an event names: by our reference, else by the gateway's."""
-    payments = Payment.objects.filter(gateway=gateway)
-    if lock:
-        payments = payments.select_for_update()
-    payment_id = _payment_id(reference)
-    if payment_id is not None:
-        found = payments.filter(id=payment_id).first()
-        if found is not None:
-            return found
-    if gateway_reference:
-        return payments.filter(gateway_reference=gateway_reference).first()
-    return None
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """A record to apply: its event, and the gateway's current record of its payment."""
+
+    record: GatewayEventRecord
+    event: GatewayEvent
+    current: PaymentSnapshot | None
 
 
 def _process(record: GatewayEventRecord, *, now: dt.datetime) -> str:
     event = _event_of(record)
+    payment = None
+    if _asks_gateway(event):
+        payment = payment_named_by(
+            gateway=record.gateway,
+            reference=event.reference,
+            gateway_reference=event.gateway_reference,
+        )
     # Asked before the transaction: no row stays locked during a network call.
-    current = _gateway_record(record.gateway, event)
-    with transaction.atomic():
-        locked = GatewayEventRecord.objects.select_for_update().get(id=record.id)
-        if locked.status in SETTLED:
-            return locked.status
-        outcome = _dispatch(locked, event, current, now=now)
-        locked.status = outcome.status
-        locked.payment = outcome.payment
-        locked.error = outcome.note
-        locked.attempts += 1
-        locked.processed_at = now
-        locked.save()
+    current = _gateway_record(record.gateway, event, payment)
+    return _apply(_Work(record, event, current), now=now)
+
+
+def _process_claimed(records: list[GatewayEventRecord], *, now: dt.datetime) -> None:
+    """Apply claimed records in one transaction; one by one if that fails.
+
+    One transaction for the batch saves, per event, a BEGIN and a COMMIT, the
+    record's and the payment's look-ups and the outbox's INSERTs. The records are
+    re-read under their row locks there, as `_apply` does for one.
+    """
+    parsed: list[tuple[GatewayEventRecord, GatewayEvent]] = []
+    for record in records:
+        try:
+            parsed.append((record, _event_of(record)))
+        except Exception as error:  # noqa: BLE001 - recorded; the sweep retries
+            _record_failure(record.id, error)
+    # Read without locks, to know whose gateway record to ask for.
+    named = PaymentsNamed.of([(r.gateway, e) for r, e in parsed if _asks_gateway(e)])
+    work: list[_Work] = []
+    for record, event in parsed:
+        try:
+            payment = named.find(record.gateway, event)
+            current = _gateway_record(record.gateway, event, payment)
+        except Exception as error:  # noqa: BLE001 - recorded; the sweep retries
+            _record_failure(record.id, error)
+        else:
+            work.append(_Work(record, event, current))
+    try:
+        with outbox.atomic():
+            _apply_batch(work, now=now)
+    except Exception as batch_error:  # noqa: BLE001 - each is applied alone below
+        logger.info(
+            "payments.webhook.batch_undone",
+            extra={"records": len(work), "error": type(batch_error).__name__},
+        )
+        for item in work:
+            try:
+                _apply(item, now=now)
+            except Exception as error:  # noqa: BLE001 - recorded; the sweep retries
+                _record_failure(item.record.id, error)
+
+
+def _apply_batch(work: list[_Work], *, now: dt.datetime) -> None:
+    """Apply records in the caller's transaction, each re-read under its row lock.
+
+    Rows are locked in one order, the records first and then their payments by id,
+    so that two drains never wait for each other in a circle.
+    """
+    locked = {
+        record.id: record
+        for record in GatewayEventRecord.objects.select_for_update()
+        .filter(id__in=[item.record.id for item in work])
+        .order_by("id")
+    }
+    pending = [
+        (locked[item.record.id], item)
+        for item in work
+        if item.record.id in locked and locked[item.record.id].status not in SETTLED
+    ]
+    payments = PaymentsNamed.of(
+        [(r.gateway, item.event) for r, item in pending if item.event.type in HANDLERS],
+        lock=True,
+    )
+    for record, item in pending:
+        payment = payments.find(record.gateway, item.event)
+        outcome = _outcome(record, item.event, item.current, payment, now=now)
+        _settle(record, outcome, now=now)
+    _save_outcomes([record for record, _ in pending])
+
+
+def _save_outcomes(records: list[GatewayEventRecord]) -> None:
+    """Write what `_settle` set on `records`: one UPDATE each, sent together.
+
+    psycopg sends an `executemany` in one round trip (pipeline mode); Django's
+    `bulk_update` would build a CASE per field and record, which costs more than the
+    statements themselves.
+    """
+    if not records:
+        return
+    meta = GatewayEventRecord._meta
+    fields = [field for field in meta.concrete_fields if field.name in _OUTCOME_FIELDS]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
+    # Names come from the model, values are parameters.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {quote(str(meta.pk.column))} = %s"
+    )
+    rows = [
+        [
+            *(
+                field.get_db_prep_save(getattr(record, field.attname), connection)
+                for field in fields
+            ),
+            record.pk,
+        ]
+        for record in records
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _apply(work: _Work, *, now: dt.datetime) -> str:
+    """Apply one record in a transaction of its own, re-read under its row lock."""
+    with outbox.atomic():
+        record = GatewayEventRecord.objects.select_for_update().get(id=work.record.id)
+        if record.status in SETTLED:
+            return record.status
+        payment = None
+        if work.event.type in HANDLERS:
+            payment = payment_named_by(
+                gateway=record.gateway,
+                reference=work.event.reference,
+                gateway_reference=work.event.gateway_reference,
+                lock=True,
+            )
+        outcome = _outcome(record, work.event, work.current, payment, now=now)
+        _settle(record, outcome, now=now)
+        record.save()
     return outcome.status
+
+
+# The fields `_settle` sets.
+_OUTCOME_FIELDS: Final = ("status", "payment", "error", "attempts", "processed_at")
+
+
+def _settle(record: GatewayEventRecord, outcome: Outcome, *, now: dt.datetime) -> None:
+    record.status = outcome.status
+    record.payment = outcome.payment
+    record.error = outcome.note
+    record.attempts += 1
+    record.processed_at = now
 
 
 def _event_of(record: GatewayEventRecord) -> GatewayEvent:
@@ -190,22 +308,18 @@ def _event_of(record: GatewayEventRecord) -> GatewayEvent:
     return get_gateway(record.gateway).parse_webhook(kind=kind, body=body)
 
 
-def _dispatch(
+def _outcome(
     record: GatewayEventRecord,
     event: GatewayEvent,
     current: PaymentSnapshot | None,
+    payment: Payment | None,
     *,
     now: dt.datetime,
 ) -> Outcome:
+    """What `event` does to the locked `payment` it names (None if it names none)."""
     handler = HANDLERS.get(event.type)
     if handler is None:
         return Outcome(E.IGNORED, note=_NOT_ACTED_ON.get(event.type, ""))
-    payment = payment_named_by(
-        gateway=record.gateway,
-        reference=event.reference,
-        gateway_reference=event.gateway_reference,
-        lock=True,
-    )
     if payment is None:
         logger.warning(
             "payments.webhook.orphaned",
@@ -215,17 +329,21 @@ def _dispatch(
     return handler(payment, event, current, now, f"webhook:{record.gateway}")
 
 
-def _gateway_record(gateway: str, event: GatewayEvent) -> PaymentSnapshot | None:
-    """The gateway's record of the payment `event` would move; None if unreachable."""
+def _asks_gateway(event: GatewayEvent) -> bool:
+    """Whether the gateway is asked about the payment before `event` moves it."""
     target = TARGETS.get(event.state) if event.state else None
-    if HANDLERS.get(event.type) is not settle_payment or target is None:
+    return HANDLERS.get(event.type) is settle_payment and target is not None
+
+
+def _gateway_record(
+    gateway: str, event: GatewayEvent, payment: Payment | None
+) -> PaymentSnapshot | None:
+    """The gateway's record of the `payment` that `event` would move, or None: when
+    the event moves nothing, the payment cannot move, or the gateway is unreachable.
+    """
+    if not _asks_gateway(event) or payment is None or event.state is None:
         return None
-    payment = payment_named_by(
-        gateway=gateway,
-        reference=event.reference,
-        gateway_reference=event.gateway_reference,
-    )
-    if payment is None or not payment.can_transition_to(target):
+    if not payment.can_transition_to(TARGETS[event.state]):
         return None
     try:
         return get_gateway(gateway).find_payment(
@@ -251,13 +369,3 @@ def _record_failure(record_id: int, error: Exception) -> None:
         ).update(status=E.FAILED, error=text, attempts=F("attempts") + 1)
     except DatabaseError:
         logger.exception("Unable to record a webhook processing failure")
-
-
-def _payment_id(reference: str | None) -> uuid.UUID | None:
-    """The payment id in our reference (the inverse of `gateway_reference_of`)."""
-    if not reference or not reference.startswith(_REFERENCE_PREFIX):
-        return None
-    try:
-        return uuid.UUID(reference.removeprefix(_REFERENCE_PREFIX))
-    except ValueError:
-        return None

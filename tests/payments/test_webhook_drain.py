@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 
 from billing.models import StatusChange
-from payments.gateways.base import PaymentSnapshot
+from billing.money import Money
+from payments.gateways.base import PaymentSnapshot, PaymentState
 from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
 from payments.models import PaymentStatus as S
 from payments.services import _webhook_intake, drain_gateway_events
+from payments.services._webhook_handlers import HANDLERS
 from payments.services._webhook_intake import DrainScheduler
 from tests.payments.webhook_messages import (
     FORM,
@@ -196,3 +200,103 @@ def test_two_drains_in_parallel_never_process_an_event_twice(
     records = GatewayEventRecord.objects.all()
     assert {(r.status, r.attempts) for r in records} == {(E.PROCESSED, 1)}
     assert StatusChange.objects.filter(to_status=S.SUCCEEDED).count() == count
+
+
+@pytest.mark.django_db
+class TestBatch:
+    """A drain applies each claimed batch in one transaction."""
+
+    def test_costs_a_few_statements_per_event(
+        self,
+        client: Client,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+        gateway_records: dict[str, PaymentSnapshot],
+    ) -> None:
+        """The payment's UPDATE and its ledger INSERT each; the rest per batch."""
+        count = 20
+        with django_capture_on_commit_callbacks(execute=False):
+            for index in range(count):
+                _post_pay(client, new_payment(), str(4000 + index))
+
+        with CaptureQueriesContext(connection) as queries:
+            assert drain_gateway_events(clock=lambda: NOW) == count
+
+        # Per batch: the claims, the records' and payments' look-ups and locks, the
+        # outbox's two INSERTs, the records' UPDATEs (sent as one) and the
+        # transaction's own statements.
+        assert len(queries) <= 2 * count + 16
+        assert StatusChange.objects.filter(to_status=S.SUCCEEDED).count() == count
+
+    def test_an_event_that_fails_leaves_the_rest_of_its_batch_applied(
+        self,
+        client: Client,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+        gateway_records: dict[str, PaymentSnapshot],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The batch is undone and applied event by event: only the culprit fails."""
+        payments = [new_payment() for _ in range(3)]
+        with django_capture_on_commit_callbacks(execute=False):
+            for index, payment in enumerate(payments):
+                _post_pay(client, payment, str(4100 + index))
+        settle = HANDLERS["cloudpayments.pay"]
+
+        def settle_but_the_second(payment: Payment, *args: Any) -> Any:
+            if payment.id == payments[1].id:
+                raise RuntimeError("the handler broke")
+            return settle(payment, *args)
+
+        monkeypatch.setitem(HANDLERS, "cloudpayments.pay", settle_but_the_second)
+
+        assert drain_gateway_events(clock=lambda: NOW) == 3
+
+        statuses = dict(GatewayEventRecord.objects.values_list("external_id", "status"))
+        assert statuses == {"4100": E.PROCESSED, "4101": E.FAILED, "4102": E.PROCESSED}
+        failed = GatewayEventRecord.objects.get(external_id="4101")
+        assert (failed.attempts, failed.error) == (1, "RuntimeError: the handler broke")
+        assert [Payment.objects.get(id=p.id).status for p in payments] == [
+            S.SUCCEEDED,
+            S.PENDING,
+            S.SUCCEEDED,
+        ]
+        assert StatusChange.objects.filter(to_status=S.SUCCEEDED).count() == 2
+
+    def test_a_fail_and_a_pay_for_one_payment_in_one_batch_end_as_alone(
+        self,
+        client: Client,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+        gateway_records: dict[str, PaymentSnapshot],
+    ) -> None:
+        """Both events meet the same locked payment, one after the other."""
+        payment = new_payment()
+        gateway_records[f"payment:{payment.id}"] = PaymentSnapshot(
+            gateway_reference="1001",
+            reference=f"payment:{payment.id}",
+            state=PaymentState.SUCCEEDED,
+            amount=payment.amount,
+            captured=payment.amount,
+            refunded=Money(0, payment.currency),
+            created_at=NOW,
+        )
+        with django_capture_on_commit_callbacks(execute=False):
+            for kind in ("fail", "pay"):
+                body = cloudpayments_body(cloudpayments_fields(payment, kind))
+                client.post(
+                    f"/webhooks/cloudpayments/{kind}/",
+                    data=body,
+                    content_type=FORM,
+                    headers=cloudpayments_headers(body),
+                )
+
+        assert drain_gateway_events(clock=lambda: NOW) == 2
+
+        payment.refresh_from_db()
+        assert payment.status == S.SUCCEEDED
+        transitions = StatusChange.objects.filter(object_id=str(payment.id))
+        assert list(transitions.values_list("from_status", "to_status")) == [
+            (S.PENDING, S.SUCCEEDED)
+        ]
+        assert set(GatewayEventRecord.objects.values_list("status", flat=True)) == {
+            E.PROCESSED,
+            E.IGNORED,
+        }
