@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from django.conf import settings
 from django.db import transaction
@@ -73,9 +73,13 @@ class CardSetupNotFound(NotFound):
     code = "card_setup_not_found"
 
 
+# How the gateway knows a setup (InvoiceId, metadata[reference]): `card_setup:<id>`.
+CARD_SETUP_REFERENCE_PREFIX: Final = "card_setup:"
+
+
 def _reference_of(setup: CardSetup) -> str:
     """Our reference as the gateway stores it (InvoiceId, metadata[reference])."""
-    return f"card_setup:{setup.id}"
+    return f"{CARD_SETUP_REFERENCE_PREFIX}{setup.id}"
 
 
 def start_card_setup(

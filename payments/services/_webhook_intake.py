@@ -32,9 +32,11 @@ from django.db import (
 )
 
 from billing.errors import DomainError
+from billing.money import Money
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, GatewayEvent, InvalidSignature
-from payments.models import GatewayEventRecord, PaymentStatus
+from payments.models import CardSetup, GatewayEventRecord, PaymentStatus
+from payments.services._setups import CARD_SETUP_REFERENCE_PREFIX
 from payments.services._webhook_payments import payment_named_by
 
 logger = logging.getLogger(__name__)
@@ -138,18 +140,39 @@ def receive_gateway_event(
 def answer_cloudpayments_check(*, event: GatewayEvent) -> CheckAnswer:
     """Whether CloudPayments may take the money a Check notification describes.
 
-    Read-only: the payment's own flow records the outcome when it arrives.
+    The InvoiceId names a payment of ours, or a card setup (a card check, whose
+    authorization is voided at once). Read-only: the payment's or the setup's own
+    flow records the outcome when it arrives.
     """
-    payment = payment_named_by(gateway="cloudpayments", reference=event.reference)
-    if payment is None:
+    attempt = _attempt_named_by(event.reference)
+    if attempt is None:
         return CheckAnswer.UNKNOWN_INVOICE
-    if _uuid_or_none(event.safe_payload.get("AccountId")) != payment.payer_id:
+    payer_id, amount, status = attempt
+    if _uuid_or_none(event.safe_payload.get("AccountId")) != payer_id:
         return CheckAnswer.WRONG_ACCOUNT
-    if event.amount != payment.amount:
+    if event.amount != amount:
         return CheckAnswer.WRONG_AMOUNT
-    if payment.status not in _ACCEPTING_STATUSES:
+    if status not in _ACCEPTING_STATUSES:
         return CheckAnswer.NOT_ACCEPTED
     return CheckAnswer.ACCEPT
+
+
+def _attempt_named_by(reference: str | None) -> tuple[uuid.UUID, Money, str] | None:
+    """The payer, amount and status of the payment or card setup `reference` names."""
+    if reference and reference.startswith(CARD_SETUP_REFERENCE_PREFIX):
+        setup_id = _uuid_or_none(reference.removeprefix(CARD_SETUP_REFERENCE_PREFIX))
+        setup = (
+            CardSetup.objects.filter(id=setup_id, gateway="cloudpayments").first()
+            if setup_id
+            else None
+        )
+        if setup is None:
+            return None
+        return setup.payer_id, setup.verification_amount, setup.status
+    payment = payment_named_by(gateway="cloudpayments", reference=reference)
+    if payment is None:
+        return None
+    return payment.payer_id, payment.amount, payment.status
 
 
 def _require_fits(event: GatewayEvent) -> None:

@@ -41,6 +41,7 @@ from payments.gateways.base import GatewayError, GatewayEvent, PaymentSnapshot
 from payments.gateways.redaction import redact
 from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
 from payments.services._charges import gateway_reference_of
+from payments.services._setups import CARD_SETUP_REFERENCE_PREFIX
 from payments.services._webhook_handlers import (
     HANDLERS,
     TARGETS,
@@ -320,6 +321,12 @@ def _outcome(
     handler = HANDLERS.get(event.type)
     if handler is None:
         return Outcome(E.IGNORED, note=_NOT_ACTED_ON.get(event.type, ""))
+    if payment is None and (event.reference or "").startswith(
+        CARD_SETUP_REFERENCE_PREFIX
+    ):
+        # A card check's authorization and its void: the setup's own flow has the
+        # answer, and no money stays with the gateway.
+        return Outcome(E.IGNORED, note="a card check, settled by its own flow")
     if payment is None:
         logger.warning(
             "payments.webhook.orphaned",

@@ -6,6 +6,7 @@ What happens to a stored event afterwards, in detail, is in
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -20,9 +21,10 @@ from pytest_django.fixtures import Settings
 
 from billing.models import BillingEvent, StatusChange
 from billing.money import Money
+from billing.services import ensure_payer
 from payments.api.webhooks import MAX_BODY_BYTES
 from payments.gateways.base import PaymentSnapshot, PaymentState
-from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
+from payments.models import CardSetup, GatewayEventRecord, GatewayEventStatus, Payment
 from payments.models import PaymentStatus as S
 from tests.payments.webhook_messages import (
     CARD_TOKEN,
@@ -232,6 +234,21 @@ def _unchanged(payment: Payment) -> dict[str, str]:
     return {}
 
 
+def _card_setup(*, status: str) -> CardSetup:
+    payer = ensure_payer(payer_id=uuid.uuid4())
+    return CardSetup.objects.create(
+        payer=payer,
+        gateway="cloudpayments",
+        status=status,
+        verification_amount_minor=100,
+        currency="RUB",
+        idempotency_key=f"card_setup:{uuid.uuid4()}",
+        payment_method=None,
+        created_at=dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC),
+        updated_at=dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC),
+    )
+
+
 def _no_such_payment(payment: Payment) -> dict[str, str]:
     return {"InvoiceId": f"payment:{uuid.uuid4()}"}
 
@@ -260,6 +277,50 @@ class TestCloudPaymentsCheck:
         response = post.cloudpayments("check", fields)
 
         assert response.json() == {"code": code}
+
+    @pytest.mark.parametrize(
+        ("status", "amount", "code"),
+        [
+            ("PENDING", "1.00", 0),
+            ("REQUIRES_ACTION", "1.00", 0),
+            ("PENDING", "2.00", 12),
+            ("FAILED", "1.00", 13),
+        ],
+    )
+    def test_answers_for_a_card_check_too(
+        self, post: WebhookPoster, status: str, amount: str, code: int
+    ) -> None:
+        """A trial's card check authorizes 1.00 under `card_setup:<id>`."""
+        setup = _card_setup(status=status)
+        fields = cloudpayments_fields(
+            new_payment(),
+            "check",
+            InvoiceId=f"card_setup:{setup.id}",
+            AccountId=str(setup.payer_id),
+            Amount=amount,
+            Currency="RUB",
+        )
+
+        response = post.cloudpayments("check", fields)
+
+        assert response.json() == {"code": code}
+
+    def test_the_pay_of_a_card_check_is_ignored_not_orphaned(
+        self, post: WebhookPoster
+    ) -> None:
+        setup = _card_setup(status="FAILED")
+        fields = cloudpayments_fields(
+            new_payment(),
+            "pay",
+            InvoiceId=f"card_setup:{setup.id}",
+            AccountId=str(setup.payer_id),
+            Amount="1.00",
+        )
+
+        post.cloudpayments("pay", fields)
+
+        record = GatewayEventRecord.objects.get()
+        assert record.status == E.IGNORED
 
     def test_a_check_is_stored_and_changes_nothing(self, post: WebhookPoster) -> None:
         payment = new_payment()
