@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("sandbox_throughput", "webhook_intake")
+BENCHMARKS = ("sandbox_throughput", "webhook_intake", "renewals")
 
 
 def main() -> None:

@@ -5,8 +5,9 @@ for the whole service. The run claims due subscriptions in batches with
 `SELECT … FOR UPDATE SKIP LOCKED` and, in the claim's transaction, issues the
 batch's invoices and saves a PENDING payment per invoice (one statement per table
 for the whole batch). After the commit, `concurrency` threads send the charges
-through a `GatewayThrottle` and apply each answer, with the subscription's outcome,
-in one transaction per renewal.
+through a `GatewayThrottle`, and a few others apply the answers, each with its
+subscription's outcome, several renewals to a transaction (every answer that is
+waiting, up to `SETTLE_GROUP`).
 
 Why a period is never charged twice, whatever crashes:
 
@@ -32,7 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, cast
 
 from django.db import IntegrityError, connection, connections
 from django.db.models import F, Q
@@ -50,6 +51,7 @@ from payments.selectors import (
     payment_counts_for,
 )
 from payments.services import (
+    GatewayAnswer,
     SavedCardCharge,
     apply_gateway_answer,
     charge_prepared_payment,
@@ -66,6 +68,7 @@ from subscriptions.services._billing_periods import first_period, period_after
 from subscriptions.services._outcomes import (
     RECHECK_AFTER,
     DunningPolicy,
+    Outcome,
     apply_invoice_outcome,
     end_dunning,
 )
@@ -82,6 +85,10 @@ CLAIM_LEASE: Final = dt.timedelta(minutes=10)
 # janitor's (it turns PENDING payments older than 15 minutes UNKNOWN and asks).
 RESEND_WITHIN: Final = dt.timedelta(minutes=10)
 _STOP: Final = object()
+# Answers applied in one transaction at most, and charging threads per thread that
+# applies answers (a settler applies a group while the senders wait on the gateway).
+SETTLE_GROUP: Final = 25
+SENDERS_PER_SETTLER: Final = 8
 
 
 @dataclass
@@ -165,7 +172,9 @@ def renew_due_subscriptions(
         deadline = (
             time.monotonic() + time_budget.total_seconds() if time_budget else None
         )
-        with _Chargers(size=concurrency, handle=run.settle, throttle=throttle) as pool:
+        with _Chargers(
+            size=concurrency, send=run.send, settle=run.settle, throttle=throttle
+        ) as pool:
             run.release_dead_claims()
             while True:
                 if deadline is not None and time.monotonic() >= deadline:
@@ -453,51 +462,82 @@ class _Run:
             for (target, inv, _, _), paid in zip(to_charge, payments, strict=True)
         ]
 
-    def settle(self, charge: _Charge, throttle: GatewayThrottle) -> None:
-        """Send one charge and apply its answer with the subscription's outcome.
+    def send(self, charge: _Charge, throttle: GatewayThrottle) -> GatewayAnswer | None:
+        """Send one charge (outside any transaction); its answer, None on a failure.
 
         Never raises: the payment is saved with its key, so a later run resends it
         or the janitor settles it; one failure must not stop the others.
         """
         try:
-            self._settle(charge, throttle)
+            with throttle.slot():
+                answer = charge_prepared_payment(charge.payment)
         except Exception:
             self.report.count("errors")
-            logger.exception(
-                "Unable to settle a renewal",
-                extra={
-                    "subscription": str(charge.subscription_id),
-                    "payment": str(charge.payment.id),
-                },
-            )
-
-    def _settle(self, charge: _Charge, throttle: GatewayThrottle) -> None:
-        with throttle.slot():
-            answer = charge_prepared_payment(charge.payment)
+            logger.exception("Unable to send a renewal charge", extra=_about(charge))
+            return None
         self.report.count("charged")
-        now = self.now_for(charge.payer_id)
+        return answer
+
+    def settle(self, answered: list[tuple[_Charge, GatewayAnswer]]) -> None:
+        """Apply answers, each with its subscription's outcome, in one transaction.
+
+        A group that fails (a conflict with another process, say) is rolled back
+        whole and applied again one answer at a time, so that one failure holds up
+        nobody else. Never raises, like `send`: what failed is left to a later run
+        or the janitor.
+        """
+        if len(answered) > 1:
+            try:
+                self._settle(answered)
+                return
+            except Exception:
+                logger.exception("Unable to settle renewals together; one by one")
+        for one in answered:
+            try:
+                self._settle([one])
+            except Exception:
+                self.report.count("errors")
+                logger.exception("Unable to settle a renewal", extra=_about(one[0]))
+
+    def _settle(self, answered: list[tuple[_Charge, GatewayAnswer]]) -> None:
+        outcomes: list[Outcome] = []
         with outbox.atomic():
-            subscription = (
-                Subscription.objects.select_for_update(of=("self",))
+            # One statement locks the group's subscriptions, in a fixed order.
+            locked = {
+                subscription.id: subscription
+                for subscription in Subscription.objects.select_for_update(of=("self",))
                 .select_related("plan", "scheduled_plan")
-                .get(id=charge.subscription_id)
-            )
-            payment = apply_gateway_answer(
-                payment_id=charge.payment.id,
-                answer=answer,
-                now=now,
-                actor=RENEWAL_ACTOR,
-            )
-            if subscription.is_live:
-                self._apply(subscription, charge.invoice, payment)
+                .filter(id__in={charge.subscription_id for charge, _ in answered})
+                .order_by("id")
+            }
+            for charge, answer in answered:
+                payment = apply_gateway_answer(
+                    payment_id=charge.payment.id,
+                    answer=answer,
+                    now=self.now_for(charge.payer_id),
+                    actor=RENEWAL_ACTOR,
+                )
+                subscription = locked[charge.subscription_id]
+                if subscription.is_live:
+                    outcomes.append(
+                        self._outcome(subscription, charge.invoice, payment)
+                    )
+        # Counted once committed: a group rolled back is applied again one by one.
+        for outcome in outcomes:
+            self.report.count(outcome.value)
 
     def _apply(
         self, subscription: Subscription, invoice: Invoice, payment: Payment | None
     ) -> None:
+        self.report.count(self._outcome(subscription, invoice, payment).value)
+
+    def _outcome(
+        self, subscription: Subscription, invoice: Invoice, payment: Payment | None
+    ) -> Outcome:
         # Only the run that claimed a subscription releases its claim; news from
         # elsewhere (a webhook) leaves a claim alone, for this run to release.
         subscription.claimed_by = None
-        outcome = apply_invoice_outcome(
+        return apply_invoice_outcome(
             subscription,
             invoice,
             payment,
@@ -505,7 +545,6 @@ class _Run:
             actor=RENEWAL_ACTOR,
             policy=self.policy,
         )
-        self.report.count(outcome.value)
 
     def _wait(self, subscription: Subscription, *, now: dt.datetime) -> None:
         """Look again later: a payment is in flight, or a person must decide."""
@@ -595,6 +634,13 @@ def _period_invoices(
     return {(i.subscription_id, i.period_starts_at): i for i in invoices}  # type: ignore[misc]
 
 
+def _about(charge: _Charge) -> dict[str, str]:
+    return {
+        "subscription": str(charge.subscription_id),
+        "payment": str(charge.payment.id),
+    }
+
+
 def _card_for(
     subscription: Subscription, defaults: dict[uuid.UUID, PaymentMethod]
 ) -> PaymentMethod | None:
@@ -659,66 +705,114 @@ def _draft(target: _Target) -> InvoiceDraft:
 
 
 class _Chargers:
-    """Threads that send prepared charges, each with its own database connection.
+    """Threads that send prepared charges, and fewer threads that apply the answers.
 
-    The queue holds at most two charges per thread, so a run of any size keeps a
-    bounded number of prepared payments in memory. An in-memory SQLite database
-    (the test suite's) cannot be written from several threads: there the charges
-    are sent one by one from the run's own thread.
+    `size` senders call the gateway (the claim loaded what a charge needs). Their
+    answers go to fewer threads (one per `SENDERS_PER_SETTLER`), which take
+    every answer waiting (up to `SETTLE_GROUP`) and apply them in one transaction:
+    one commit, and one turn at the events' order lock (held from the events'
+    INSERT to the commit, see `billing.outbox`), for the group instead of for
+    each renewal. Both queues hold at most two items per thread, so a run of any
+    size keeps a bounded number of prepared payments in memory. An in-memory SQLite
+    database (the test suite's) cannot be written from several threads: there the
+    charges are sent and applied one by one from the run's own thread.
     """
 
     def __init__(
         self,
         *,
         size: int,
-        handle: Callable[[_Charge, GatewayThrottle], None],
+        send: Callable[[_Charge, GatewayThrottle], GatewayAnswer | None],
+        settle: Callable[[list[tuple[_Charge, GatewayAnswer]]], None],
         throttle: GatewayThrottle,
     ) -> None:
-        self._handle = handle
+        self._send = send
+        self._settle = settle
         self._throttle = throttle
         self._inline = size <= 1 or _in_memory_database()
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(size, 1) * 2)
-        self._threads = [
-            threading.Thread(target=self._work, name=f"renewal-{n}", daemon=True)
+        settlers = 0 if self._inline else max(1, size // SENDERS_PER_SETTLER)
+        self._charges: queue.Queue[object] = queue.Queue(maxsize=max(size, 1) * 2)
+        self._answers: queue.Queue[object] = queue.Queue(maxsize=max(size, 1) * 2)
+        self._senders = [
+            threading.Thread(target=self._send_all, name=f"renewal-{n}", daemon=True)
             for n in range(0 if self._inline else size)
+        ]
+        self._settlers = [
+            threading.Thread(
+                target=self._settle_all, name=f"renewal-settle-{n}", daemon=True
+            )
+            for n in range(settlers)
         ]
 
     def __enter__(self) -> _Chargers:
-        for thread in self._threads:
+        for thread in self._settlers + self._senders:
             thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for _ in self._threads:
-            self._queue.put(_STOP)
-        for thread in self._threads:
+        # Senders first: once they are done, every answer is queued for settling.
+        for _ in self._senders:
+            self._charges.put(_STOP)
+        for thread in self._senders:
+            thread.join()
+        for _ in self._settlers:
+            self._answers.put(_STOP)
+        for thread in self._settlers:
             thread.join()
 
     def put(self, charge: _Charge) -> None:
         if self._inline:
-            self._run(charge)
+            answer = self._send(charge, self._throttle)
+            if answer is not None:
+                self._settle([(charge, answer)])
         else:
-            self._queue.put(charge)
+            self._charges.put(charge)
 
     def drain(self) -> None:
-        """Wait until every charge handed over so far is done."""
+        """Wait until every charge handed over so far is sent and settled."""
         if not self._inline:
-            self._queue.join()
+            self._charges.join()
+            self._answers.join()
 
-    def _work(self) -> None:
+    def _send_all(self) -> None:
         try:
-            while (charge := self._queue.get()) is not _STOP:
+            while (charge := self._charges.get()) is not _STOP:
                 assert isinstance(charge, _Charge)
                 try:
-                    self._run(charge)
+                    answer = self._send(charge, self._throttle)
+                    if answer is not None:
+                        self._answers.put((charge, answer))
                 finally:
-                    self._queue.task_done()
-            self._queue.task_done()
+                    self._charges.task_done()
+            self._charges.task_done()
         finally:
             connections.close_all()
 
-    def _run(self, charge: _Charge) -> None:
-        self._handle(charge, self._throttle)
+    def _settle_all(self) -> None:
+        try:
+            stopping = False
+            while not stopping:
+                group: list[tuple[_Charge, GatewayAnswer]] = []
+                item = self._answers.get()
+                while True:
+                    if item is _STOP:
+                        stopping = True
+                    else:
+                        group.append(cast(tuple[_Charge, GatewayAnswer], item))
+                    if stopping or len(group) >= SETTLE_GROUP:
+                        break
+                    try:
+                        item = self._answers.get_nowait()
+                    except queue.Empty:
+                        break
+                try:
+                    if group:
+                        self._settle(group)
+                finally:
+                    for _ in range(len(group) + stopping):
+                        self._answers.task_done()
+        finally:
+            connections.close_all()
 
 
 def _in_memory_database() -> bool:

@@ -75,7 +75,10 @@ class CloudPaymentsGateway(SimulatedGateway):
                 for path, handler in endpoints.items()
             ),
             *Acs(self.transactions).routes(),
-            *controls.routes(),
+            *controls.routes(
+                tokens=self.tokens,
+                public_id=lambda: self.sandbox.config.cloudpayments_public_id,
+            ),
         ]
 
     def reset(self) -> None:

@@ -359,6 +359,75 @@ class TestChargeToken:
         }
 
 
+SAVED_CARD = "4000000000003055"
+# Passes the Luhn check, but is none of the sandbox's test cards.
+NOT_A_TEST_CARD = "4000000000000002"
+
+
+class TestSeededTokens:
+    def test_seeded_tokens_pay_like_tokens_from_a_first_payment(
+        self, client: CloudPayments, sandbox_url: str
+    ) -> None:
+        """`/__sandbox/cp/tokens` issues a token per account and moves no money."""
+        response = requests.post(
+            f"{sandbox_url}/__sandbox/cp/tokens",
+            json={
+                "CardCryptogramPacket": cryptogram("4000000000003055"),
+                "account_ids": ["acc-1", "acc-2"],
+            },
+            timeout=5,
+        )
+        tokens = response.json()["tokens"]
+        untouched = ledger(sandbox_url)["entries"]
+
+        renewal = client.charge_token(tokens["acc-1"], "acc-1", 7, "RUB")
+
+        assert response.status_code == 200
+        assert sorted(tokens) == ["acc-1", "acc-2"]
+        assert tokens["acc-1"] != tokens["acc-2"]
+        assert untouched == []
+        assert renewal.status == "Completed"
+        assert renewal.card_last_four == "3055"
+        assert [e["kind"] for e in ledger(sandbox_url)["entries"]] == ["capture"]
+
+    def test_a_seeded_token_is_bound_to_its_account(
+        self, client: CloudPayments, sandbox_url: str
+    ) -> None:
+        response = requests.post(
+            f"{sandbox_url}/__sandbox/cp/tokens",
+            json={
+                "CardCryptogramPacket": cryptogram("4000000000003055"),
+                "account_ids": ["acc-1"],
+            },
+            timeout=5,
+        )
+
+        with pytest.raises(PaymentError) as caught:
+            client.charge_token(response.json()["tokens"]["acc-1"], "acc-2", 7, "RUB")
+
+        assert caught.value.reason_code == 5012
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"CardCryptogramPacket": cryptogram(SAVED_CARD)},
+            {"CardCryptogramPacket": cryptogram(SAVED_CARD), "account_ids": []},
+            {"CardCryptogramPacket": "nonsense", "account_ids": ["acc-1"]},
+            {"CardCryptogramPacket": cryptogram(NOT_A_TEST_CARD), "account_ids": ["a"]},
+        ],
+        ids=["no accounts", "empty list", "bad packet", "not a test card"],
+    )
+    def test_refuses_a_malformed_request(
+        self, sandbox_url: str, body: dict[str, object]
+    ) -> None:
+        response = requests.post(
+            f"{sandbox_url}/__sandbox/cp/tokens", json=body, timeout=5
+        )
+
+        assert response.status_code == 400
+        assert "error" in response.json()
+
+
 class TestLookups:
     def test_get_returns_the_transaction(self, client: CloudPayments) -> None:
         paid = charge(client, "4000000000003055", invoice_id="inv-get")
