@@ -96,3 +96,20 @@ def cpu_seconds(pid: int) -> float:
             with contextlib.suppress(OSError):
                 pending.extend(int(c) for c in (task / "children").read_text().split())
     return total
+
+
+def yield_cpu(pid: int) -> None:
+    """Give the session that `pid` leads (a process started by `running`) the lowest
+    CPU priority, its processes forked later included.
+
+    Where the kernel groups each session for scheduling (autogroup), the cores are
+    shared between sessions and a process's own nice value only ranks it within its
+    session; the session's nice is then set. Elsewhere every process of the group
+    gets nice 19, which the ones it forks later inherit.
+    """
+    lowest = 19
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if autogroup.exists():
+        autogroup.write_text(str(lowest))
+    with contextlib.suppress(ProcessLookupError):
+        os.setpriority(os.PRIO_PGRP, pid, lowest)

@@ -32,7 +32,8 @@ DATABASE_URL = (
     env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 )
 # The file-system transport lets worker and beat share a queue with no broker running.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# It ignores the host; naming one spares every process kombu's "no hostname" warning.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 REDIS_URL = env.str("REDIS_URL", default="")
