@@ -113,3 +113,31 @@ def yield_cpu(pid: int) -> None:
         autogroup.write_text(str(lowest))
     with contextlib.suppress(ProcessLookupError):
         os.setpriority(os.PRIO_PGRP, pid, lowest)
+
+
+def cpu_seconds_of_command(name: str) -> dict[int, float]:
+    """CPU time of each local process whose command is `name` (Linux), by pid.
+
+    Compare two of these with `cpu_seconds_since`: a server such as PostgreSQL forks
+    a process per connection, which the count of its main process misses.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        command, fields = stat.split("(", 1)[1].rsplit(")", 1)
+        if command == name:
+            utime, stime = fields.split()[11:13]
+            found[int(entry.name)] = (int(utime) + int(stime)) / ticks
+    return found
+
+
+def cpu_seconds_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU time spent between two `cpu_seconds_of_command` counts; processes that
+    started in between count whole, ones that ended in between are missed."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())

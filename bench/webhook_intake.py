@@ -32,6 +32,8 @@ from bench.machine import describe_machine
 from bench.services import (
     ROOT,
     cpu_seconds,
+    cpu_seconds_of_command,
+    cpu_seconds_since,
     free_port,
     manage,
     peak_rss_mib,
@@ -322,9 +324,14 @@ def _measure(setup: Setup) -> None:
 
         load = LoadGenerator(f"http://127.0.0.1:{port}", connections=CONNECTIONS)
         web_cpu, worker_cpu = cpu_seconds(web_process.pid), cpu_seconds(w.pid)
+        postgres_before = cpu_seconds_of_command("postgres")
         elapsed = asyncio.run(load.run(_requests(bodies), record))
         web_cpu = cpu_seconds(web_process.pid) - web_cpu
         worker_cpu = cpu_seconds(w.pid) - worker_cpu
+        # Zero when PostgreSQL runs elsewhere (BENCH_POSTGRES_URL).
+        postgres_cpu = cpu_seconds_since(
+            postgres_before, cpu_seconds_of_command("postgres")
+        )
         drain_started = time.perf_counter()
         counts = _counts(env)
         # Without a worker nothing is processed: there is nothing to wait for.
@@ -354,7 +361,8 @@ def _measure(setup: Setup) -> None:
     print(f"    accepted:     {rate:.0f} notifications/s (goal >= {GOAL_PER_SECOND})")
     print(
         f"    CPU in load:  web {web_cpu / len(bodies) * 1000:.2f} ms per notification"
-        f" ({web_cpu / elapsed:.2f} cores), worker {worker_cpu / elapsed:.2f} cores"
+        f" ({web_cpu / elapsed:.2f} cores), worker {worker_cpu / elapsed:.2f} cores,"
+        f" local PostgreSQL {postgres_cpu / elapsed:.2f} cores"
     )
     print(
         f"    latency:      p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms "
