@@ -26,6 +26,7 @@ from payments.services._checkout import (
 )
 from payments.services._checkout_sync import (
     expire_checkout_sessions,
+    expire_unused_checkout_session,
     sync_checkout_session,
     sync_checkout_session_card_setup,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "drain_gateway_events",
     "expire_checkout_sessions",
     "expire_stale_payments",
+    "expire_unused_checkout_session",
     "finish_checkout_after_3ds",
     "gateway_events_to_retry",
     "gateway_reference_of",

@@ -97,6 +97,28 @@ def expire_checkout_sessions(*, now: dt.datetime) -> int:
     return expired
 
 
+def expire_unused_checkout_session(
+    *, reference: str, mode: str, now: dt.datetime
+) -> bool:
+    """Expire the OPEN session for `reference` (what its payment pays, or what its
+    card is verified for) if nobody has started on it; True when it expired.
+
+    So that a new page can take the place of one the payer left unused. Opening the
+    page's payment or card check claims the session in one conditional UPDATE
+    (`_claim`), and this expires it in another that requires it unclaimed, so
+    exactly one of them wins.
+    """
+    session = _session_for(reference, mode=mode)
+    if (
+        session is None
+        or session.status != CheckoutSessionStatus.OPEN
+        or session.claimed_at is not None
+        or latest_attempt(session) is not None
+    ):
+        return False
+    return expire_session(session, now=now)
+
+
 def _session_for(reference: str, *, mode: str) -> CheckoutSession | None:
     """The session whose payment pays, or whose card is verified for, `reference`."""
     if not reference:

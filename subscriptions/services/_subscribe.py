@@ -351,7 +351,7 @@ def _pay_or_verify(
             verification_amount=verification_amount(subscription.price.currency),
             now=now,
             actor=actor,
-            purpose=f"subscription:{subscription.id}",
+            purpose=card_check_purpose(subscription),
             ip_address=ip_address,
             return_url=return_url,
             cardholder_name=cardholder_name,
@@ -412,5 +412,10 @@ def _pending_start(subscription: Subscription) -> StartedSubscription:
             invoice.pays_reference
         )
         return StartedSubscription(subscription, invoice, payment)
-    setup = card_setup_for(purpose=f"subscription:{subscription.id}")
+    setup = card_setup_for(purpose=card_check_purpose(subscription))
     return StartedSubscription(subscription, card_setup=setup)
+
+
+def card_check_purpose(subscription: Subscription) -> str:
+    """What a trial's card check is for (`CardSetup.purpose`)."""
+    return f"subscription:{subscription.id}"

@@ -188,16 +188,78 @@ class TestOpenPlanCheckout:
         )
 
     def test_a_payer_already_subscribed_is_refused_and_nothing_is_stored(
-        self,
+        self, fake_gateway: FakeGateway, committing: Committing
     ) -> None:
         make_plan()
         first = _open()
+        with committing():
+            _pay(first)
         counts = _counts()
 
         with pytest.raises(AlreadySubscribed):
             _open(payer_id=first.subscription.payer_id)
 
         assert _counts() == counts
+        assert _reloaded(first)[1].status == S.ACTIVE
+
+    def test_a_page_in_use_keeps_its_subscription_and_a_new_one_is_refused(
+        self, fake_gateway: FakeGateway, committing: Committing
+    ) -> None:
+        """The payer is at the bank's 3-D Secure page: the first page is not left."""
+        fake_gateway.script("charge", CHALLENGE)
+        make_plan()
+        first = _open()
+        with committing():
+            _pay(first)
+        counts = _counts()
+
+        with pytest.raises(AlreadySubscribed):
+            _open(payer_id=first.subscription.payer_id)
+
+        session, subscription = _reloaded(first)
+        assert _counts() == counts
+        assert session.status == CheckoutSessionStatus.OPEN
+        assert subscription.status == S.INCOMPLETE
+
+    def test_a_page_left_unused_gives_way_to_a_new_one(
+        self, fake_gateway: FakeGateway, committing: Committing
+    ) -> None:
+        make_plan()
+        first = _open()
+
+        second = _open(payer_id=first.subscription.payer_id)
+
+        session, subscription = _reloaded(first)
+        assert session.status == CheckoutSessionStatus.EXPIRED
+        assert subscription.status == S.EXPIRED
+        assert subscription.due_at is None
+        assert first.invoice is not None and second.invoice is not None
+        assert Invoice.objects.get(id=first.invoice.id).status == InvoiceStatus.VOID
+        assert second.subscription.status == S.INCOMPLETE
+        assert second.invoice.status == InvoiceStatus.OPEN
+        # The old page takes no money any more; the new one does.
+        with committing():
+            assert _pay(first).status_code == 410
+            _pay(second)
+        assert len(fake_gateway.calls_to("charge")) == 1
+        assert _reloaded(second)[1].status == S.ACTIVE
+
+    def test_an_unused_trial_page_gives_way_to_a_new_one(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        make_plan(trial_days=14)
+        first = _open(now=START)
+
+        second = _open(
+            now=START + dt.timedelta(minutes=5), payer_id=first.subscription.payer_id
+        )
+
+        session, subscription = _reloaded(first)
+        assert session.status == CheckoutSessionStatus.EXPIRED
+        assert subscription.status == S.EXPIRED
+        assert second.session.mode == CheckoutSessionMode.CARD_SETUP
+        assert second.subscription.status == S.INCOMPLETE
+        assert Invoice.objects.count() == 0
 
     @pytest.mark.parametrize(
         ("arguments", "error"),

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from billing.clock import billing_now
 from billing.models import Invoice, Payer
 from billing.money import Money
+from payments.gateways.fake import FakeGateway
 from payments.models import CheckoutSession
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import set_plan_active
@@ -146,9 +147,13 @@ class TestCheckoutForAPlan:
         assert response.status_code == 403
         assert _nothing_stored()
 
-    def test_a_payer_already_subscribed_is_a_409(self, support_api: APIClient) -> None:
+    def test_a_payer_already_subscribed_is_a_409(
+        self, support_api: APIClient, fake_gateway: FakeGateway
+    ) -> None:
         make_plan()
-        support_api.post(SESSIONS, _plan_input(), format="json")
+        first = support_api.post(SESSIONS, _plan_input(), format="json").json()
+        # The payer has used the page: it is no longer one left unused.
+        Client().post(f"/checkout/{first['id']}/pay", {"card_payload": "sbx1:card"})
 
         response = support_api.post(SESSIONS, _plan_input(), format="json")
 
@@ -157,6 +162,24 @@ class TestCheckoutForAPlan:
         assert response.json()["extra"] == {"plan": "monthly"}
         assert CheckoutSession.objects.count() == 1
         assert Subscription.objects.count() == 1
+
+    def test_a_page_left_unused_is_replaced_by_a_new_one(
+        self, support_api: APIClient
+    ) -> None:
+        make_plan()
+        first = support_api.post(SESSIONS, _plan_input(), format="json").json()
+
+        response = support_api.post(SESSIONS, _plan_input(), format="json")
+
+        assert response.status_code == 201, response.json()
+        assert response.json()["id"] != first["id"]
+        statuses = dict(CheckoutSession.objects.values_list("id", "status"))
+        assert statuses[uuid.UUID(first["id"])] == "EXPIRED"
+        assert statuses[uuid.UUID(response.json()["id"])] == "OPEN"
+        assert sorted(Subscription.objects.values_list("status", flat=True)) == [
+            SubscriptionStatus.EXPIRED,
+            SubscriptionStatus.INCOMPLETE,
+        ]
 
     @pytest.mark.parametrize(
         ("changes", "status", "code"),
