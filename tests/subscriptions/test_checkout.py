@@ -103,6 +103,19 @@ def _pay(checkout: PlanCheckout, payload: str = "sbx1:card") -> Any:
     )
 
 
+def _at_the_bank(
+    fake_gateway: FakeGateway, committing: Committing
+) -> tuple[PlanCheckout, Any]:
+    """A plan's page paid with a card that the bank challenges: the page's payment
+    waits for 3-D Secure. Returns the checkout and the page's reply (to the ACS)."""
+    fake_gateway.script("charge", CHALLENGE)
+    make_plan()
+    checkout = _open()
+    with committing():
+        to_acs = _pay(checkout)
+    return checkout, to_acs
+
+
 def _redirect(response: Any) -> tuple[str, dict[str, str]]:
     assert response.status_code == 302, response.content
     parts = urllib.parse.urlsplit(response["Location"])
@@ -206,11 +219,7 @@ class TestOpenPlanCheckout:
         self, fake_gateway: FakeGateway, committing: Committing
     ) -> None:
         """The payer is at the bank's 3-D Secure page: the first page is not left."""
-        fake_gateway.script("charge", CHALLENGE)
-        make_plan()
-        first = _open()
-        with committing():
-            _pay(first)
+        first, _ = _at_the_bank(fake_gateway, committing)
         counts = _counts()
 
         with pytest.raises(AlreadySubscribed):
@@ -356,11 +365,7 @@ class TestPayingForAPlan:
     def test_3ds_activates_the_subscription_when_the_payer_comes_back(
         self, fake_gateway: FakeGateway, committing: Committing
     ) -> None:
-        fake_gateway.script("charge", CHALLENGE)
-        make_plan()
-        checkout = _open()
-        with committing():
-            to_acs = _pay(checkout)
+        checkout, to_acs = _at_the_bank(fake_gateway, committing)
         assert f'action="{ACS_URL}"' in to_acs.content.decode()
         assert _reloaded(checkout)[1].status == S.INCOMPLETE
 
