@@ -20,7 +20,7 @@ from pytest_django.fixtures import Settings
 from billing.clock import advance_clock, billing_now, payer_offsets
 from billing.models import Payer
 from config.management.commands.billing_clock import parse_duration
-from payments.sandbox.app import Sandbox
+from gateway_sandbox.app import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = dt.timedelta(days=1)

@@ -12,7 +12,7 @@ from pytest_django.fixtures import Settings
 
 from billing.models import Invoice, InvoiceStatus
 from config.management.commands.load_demo_subscriptions import DEMO_SUBSCRIBERS
-from payments.sandbox.app import Sandbox
+from gateway_sandbox.app import Sandbox
 from subscriptions.models import Subscription, SubscriptionStatus
 from tests.journeys.cards import ledger
 

@@ -8,10 +8,10 @@ import pytest
 import requests
 from pytest_django.fixtures import Settings
 
+from gateway_sandbox.app import Sandbox
+from gateway_sandbox.server import SandboxThread
 from payments.gateways import reset_gateways
-from payments.sandbox.app import Sandbox
-from payments.sandbox.server import SandboxThread
-from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
+from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 
 
 @pytest.fixture(scope="session")

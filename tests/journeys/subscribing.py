@@ -26,8 +26,8 @@ from subscriptions.services import (
     renew_due_subscriptions,
     subscribe,
 )
+from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.journeys.cards import entered_card, ledger
-from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 
 GATEWAYS = ["cloudpayments", "stripe"]
 CURRENCIES = {"cloudpayments": "RUB", "stripe": "USD"}

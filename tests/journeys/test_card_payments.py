@@ -9,8 +9,8 @@ import pytest
 
 from billing.models import BillingEvent
 from billing.money import Money
+from gateway_sandbox.app import Sandbox
 from payments.models import Payment, PaymentMethod, PaymentStatus
-from payments.sandbox.app import Sandbox
 from payments.services import (
     RefundExceedsCaptured,
     capture_payment,

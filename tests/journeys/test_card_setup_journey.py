@@ -13,8 +13,8 @@ import pytest
 
 from billing.models import BillingEvent
 from billing.money import Money
+from gateway_sandbox.app import Sandbox
 from payments.models import CardSetupStatus, PaymentMethod, PaymentStatus
-from payments.sandbox.app import Sandbox
 from payments.services import (
     charge_saved_card,
     complete_card_setup_3ds,

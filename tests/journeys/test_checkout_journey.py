@@ -14,6 +14,8 @@ import pytest
 import requests
 from rest_framework.test import APIClient
 
+from gateway_sandbox.app import Sandbox
+from gateway_sandbox.server import SandboxThread
 from payments.models import (
     CheckoutSession,
     CheckoutSessionStatus,
@@ -21,8 +23,6 @@ from payments.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from payments.sandbox.app import Sandbox
-from payments.sandbox.server import SandboxThread
 from tests.journeys.cards import CARDS, DECLINE_CODES, ledger, pass_3ds
 from tests.journeys.checkout_pages import Payer, redirect_query
 from tests.payments import staff

@@ -16,8 +16,8 @@ from django.db import connection
 
 from billing.money import Money
 from billing.redaction import passes_luhn
+from gateway_sandbox.app import Sandbox
 from payments.models import CardSetup, PaymentMethod
-from payments.sandbox.app import Sandbox
 from payments.services import (
     charge_saved_card,
     complete_3ds,

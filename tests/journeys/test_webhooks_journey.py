@@ -23,14 +23,14 @@ from pytest_django.live_server_helper import LiveServer
 from billing.models import BillingEvent, StatusChange
 from billing.money import Money
 from billing.services import ensure_payer, set_stripe_customer
+from gateway_sandbox.server import SandboxThread
 from payments.gateways import get_gateway, reset_gateways
 from payments.gateways.base import PayerAccount
 from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
 from payments.models import PaymentStatus as S
-from payments.sandbox.server import SandboxThread
 from payments.services import capture_payment, refund_payment, start_card_payment
+from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.journeys.cards import CARDS, entered_card, set_faults
-from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.payments.webhook_messages import NOW
 
 # live_server answers from another thread: its writes must really commit.

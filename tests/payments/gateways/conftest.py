@@ -20,8 +20,8 @@ from payments.gateways.base import (
     PaymentGateway,
     SavedCard,
 )
-from tests.payments.sandbox import conftest as sandbox_fixtures
-from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
+from tests.gateway_sandbox import conftest as sandbox_fixtures
+from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 
 # The session sandbox and its per-test reset, as the conformance tests have them.
 sandbox_server = sandbox_fixtures.sandbox_server

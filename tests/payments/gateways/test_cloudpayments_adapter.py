@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from billing.money import Money
+from gateway_sandbox.app import Sandbox
 from payments.gateways.base import (
     ChargeResult,
     Declined,
@@ -25,20 +26,19 @@ from payments.gateways.base import (
     SavedCard,
     Unavailable,
 )
-from payments.sandbox.app import Sandbox
+from tests.gateway_sandbox.cloudpayments_merchant import (
+    NotificationReceiver,
+    Received,
+    configure_notification,
+    flush_notifications,
+    gateway_of,
+)
 from tests.payments.gateways.conftest import (
     build,
     closed_port_url,
     ledger,
     payment_request,
     set_faults,
-)
-from tests.payments.sandbox.cloudpayments_merchant import (
-    NotificationReceiver,
-    Received,
-    configure_notification,
-    flush_notifications,
-    gateway_of,
 )
 
 pytestmark = pytest.mark.sandbox

@@ -29,18 +29,18 @@ from payments.gateways.base import (
     SavedCard,
     Unavailable,
 )
+from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
+from tests.gateway_sandbox.stripe_merchant import (
+    ReceivedWebhook,
+    WebhookReceiver,
+    webhook_receiver,
+)
 from tests.payments.gateways.conftest import (
     build,
     closed_port_url,
     ledger,
     payment_request,
     set_faults,
-)
-from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
-from tests.payments.sandbox.stripe_merchant import (
-    ReceivedWebhook,
-    WebhookReceiver,
-    webhook_receiver,
 )
 
 pytestmark = pytest.mark.sandbox

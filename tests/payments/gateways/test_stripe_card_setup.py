@@ -20,9 +20,9 @@ from payments.gateways.base import (
     RequiresAction,
     SavedCard,
 )
+from tests.gateway_sandbox import conftest as sandbox_fixtures
 from tests.payments.gateways import test_stripe_adapter as adapter_tests
 from tests.payments.gateways.conftest import ledger, payment_request
-from tests.payments.sandbox import conftest as sandbox_fixtures
 
 pytestmark = pytest.mark.sandbox
 

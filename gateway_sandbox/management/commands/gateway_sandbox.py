@@ -1,0 +1,98 @@
+"""`python manage.py gateway_sandbox --port 8100`: run the gateway sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gateway_sandbox.app import SandboxConfig
+from gateway_sandbox.faults import FaultSettings, InvalidFaultSetting
+from gateway_sandbox.server import serve_forever
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the gateway sandbox: CloudPayments and Stripe wire protocols, test cards, "
+        "signed notifications, fault knobs and a ledger, on one local HTTP port."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8100)
+        parser.add_argument(
+            "--notify-url",
+            default=f"{settings.SERVICE_URL}/webhooks/",
+            help="Base address of the service's webhooks: CloudPayments notifications "
+            "go to <base>cloudpayments/<type>/, Stripe events to <base>stripe/. "
+            "Give an empty string to send none.",
+        )
+        parser.add_argument(
+            "--strict-initiator-code",
+            action="store_true",
+            help="Refuse token payments without TrInitiatorCode, as production does.",
+        )
+        parser.add_argument(
+            "--state-file",
+            type=Path,
+            default=None,
+            metavar="PATH",
+            help="Keep the sandbox's state (payments, card tokens, Stripe customers "
+            "and payment methods, the ledger, the delivery log, the clock offset) "
+            "across restarts: loaded from PATH at start if it exists, written back "
+            "atomically every few seconds when it changed and on SIGTERM or Ctrl-C. "
+            "An unreadable file is moved to PATH.rejected and the sandbox starts "
+            "empty. POST /__sandbox/reset empties it too. Without it, state lives "
+            "in memory only.",
+        )
+        for field, default in FaultSettings().as_json().items():
+            parser.add_argument(
+                f"--{field.replace('_', '-')}",
+                dest=f"fault_{field}",
+                type=json.loads,
+                default=None,
+                metavar=type(default).__name__.upper(),
+                help=f"fault knob (default {json.dumps(default)})",
+            )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        faults = {
+            name.removeprefix("fault_"): value
+            for name, value in options.items()
+            if name.startswith("fault_") and value is not None
+        }
+        try:
+            FaultSettings().update(faults)
+        except InvalidFaultSetting as exc:
+            raise CommandError(str(exc)) from exc
+        notify_url = options["notify_url"].rstrip("/")
+        config = SandboxConfig(
+            cloudpayments_public_id=settings.CLOUDPAYMENTS_PUBLIC_ID,
+            cloudpayments_api_secret=settings.CLOUDPAYMENTS_API_SECRET,
+            stripe_secret_key=settings.STRIPE_SECRET_KEY,
+            stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+            stripe_webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+            cloudpayments_notification_url=(
+                f"{notify_url}/cloudpayments/" if notify_url else None
+            ),
+            stripe_webhook_url=f"{notify_url}/stripe/" if notify_url else None,
+            strict_initiator_code=options["strict_initiator_code"],
+            faults=faults,
+            state_file=options["state_file"],
+        )
+
+        def announce(url: str) -> None:
+            self.stdout.write(
+                f"Gateway sandbox on {url}  (card page {url}/__sandbox/checkout, "
+                f"controls {url}/__sandbox/faults, ledger {url}/__sandbox/ledger)"
+            )
+            if config.state_file is not None:
+                self.stdout.write(f"Sandbox state kept in {config.state_file}")
+            self.stdout.flush()
+
+        serve_forever(
+            config, host=options["host"], port=options["port"], on_ready=announce
+        )
