@@ -236,10 +236,10 @@ def build_app(
 
 
 def default_gateways(sandbox: Sandbox) -> list[SimulatedGateway]:
-    from gateway_sandbox.cloudpayments import CloudPaymentsGateway
-    from gateway_sandbox.stripe import StripeGateway
+    from gateway_sandbox.cloudpayments import SimulatedCloudPayments
+    from gateway_sandbox.stripe import SimulatedStripe
 
-    return [CloudPaymentsGateway(sandbox), StripeGateway(sandbox)]
+    return [SimulatedCloudPayments(sandbox), SimulatedStripe(sandbox)]
 
 
 async def _background_work(app: web.Application) -> AsyncIterator[None]:

@@ -18,7 +18,7 @@ _KINDS: tuple[LedgerKind, ...] = get_args(LedgerKind)
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerEntry:
+class GatewayLedgerEntry:
     gateway: str
     kind: LedgerKind
     transaction_id: str
@@ -35,7 +35,7 @@ class LedgerEntry:
         return data
 
     @classmethod
-    def from_json(cls, data: Record) -> LedgerEntry:
+    def from_json(cls, data: Record) -> GatewayLedgerEntry:
         """:raises UnreadableState: for data that `as_json` did not write."""
         kind = next((k for k in _KINDS if k == data.text("kind")), None)
         if kind is None:
@@ -55,9 +55,9 @@ class LedgerEntry:
 
 class Ledger:
     def __init__(self) -> None:
-        self._entries: list[LedgerEntry] = []
+        self._entries: list[GatewayLedgerEntry] = []
 
-    def record(self, entry: LedgerEntry) -> None:
+    def record(self, entry: GatewayLedgerEntry) -> None:
         self._entries.append(entry)
 
     def reset(self) -> None:
@@ -68,7 +68,7 @@ class Ledger:
 
     def restore(self, entries: list[Record]) -> None:
         """:raises UnreadableState: for entries that `snapshot` did not write."""
-        self._entries = [LedgerEntry.from_json(entry) for entry in entries]
+        self._entries = [GatewayLedgerEntry.from_json(entry) for entry in entries]
 
     def entries(
         self,
@@ -77,7 +77,7 @@ class Ledger:
         account_id: str | None = None,
         invoice_id: str | None = None,
         reference: str | None = None,
-    ) -> list[LedgerEntry]:
+    ) -> list[GatewayLedgerEntry]:
         wanted = {
             "gateway": gateway,
             "account_id": account_id,
@@ -94,7 +94,7 @@ class Ledger:
         ]
 
     @staticmethod
-    def totals(entries: list[LedgerEntry]) -> dict[str, dict[str, int]]:
+    def totals(entries: list[GatewayLedgerEntry]) -> dict[str, dict[str, int]]:
         """Captured and refunded money per currency, in minor units."""
         totals: dict[str, dict[str, int]] = {}
         for entry in entries:

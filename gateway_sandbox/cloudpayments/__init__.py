@@ -6,12 +6,12 @@ from gateway_sandbox.cloudpayments.cryptogram import (
     decode_cryptogram,
     encode_cryptogram,
 )
-from gateway_sandbox.cloudpayments.gateway import CloudPaymentsGateway
+from gateway_sandbox.cloudpayments.gateway import SimulatedCloudPayments
 
 __all__ = [
     "CardData",
-    "CloudPaymentsGateway",
     "InvalidCryptogram",
+    "SimulatedCloudPayments",
     "decode_cryptogram",
     "encode_cryptogram",
 ]

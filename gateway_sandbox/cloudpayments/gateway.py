@@ -41,7 +41,7 @@ _SERVER_ERROR_PAGE = (
 )
 
 
-class CloudPaymentsGateway(SimulatedGateway):
+class SimulatedCloudPayments(SimulatedGateway):
     name = "cloudpayments"
     throttle: ConcurrencyThrottle
 

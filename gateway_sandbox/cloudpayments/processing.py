@@ -37,7 +37,7 @@ from gateway_sandbox.cloudpayments.transactions import (
     TransactionType,
     allocate_id,
 )
-from gateway_sandbox.ledger import LedgerEntry, LedgerKind
+from gateway_sandbox.ledger import GatewayLedgerEntry, LedgerKind
 
 if TYPE_CHECKING:
     from gateway_sandbox.app import Sandbox
@@ -367,7 +367,7 @@ class PaymentEngine:
         self, kind: LedgerKind, transaction: Transaction, amount: Decimal
     ) -> None:
         self._sandbox.ledger.record(
-            LedgerEntry(
+            GatewayLedgerEntry(
                 gateway=GATEWAY,
                 kind=kind,
                 transaction_id=str(transaction.id),

@@ -18,14 +18,14 @@ import simplejson
 from gateway_sandbox.cloudpayments.cards import TEST_CARDS
 from gateway_sandbox.cloudpayments.cryptogram import CardData
 from gateway_sandbox.cloudpayments.currencies import Currency, find_currency
+from gateway_sandbox.cloudpayments.intervals import CloudPaymentsInterval
 from gateway_sandbox.cloudpayments.notifications import (
     NotificationSetting,
     NotificationType,
 )
 from gateway_sandbox.cloudpayments.subscriptions import (
-    Interval,
-    Subscription,
-    SubscriptionStatus,
+    CloudPaymentsSubscription,
+    CloudPaymentsSubscriptionStatus,
 )
 from gateway_sandbox.cloudpayments.tokens import StoredToken
 from gateway_sandbox.cloudpayments.transactions import (
@@ -194,7 +194,7 @@ def _receipt_from_json(data: Record) -> Any:
         raise UnreadableState("a subscription's receipt is not JSON") from None
 
 
-def subscription_to_json(subscription: Subscription) -> JsonObject:
+def subscription_to_json(subscription: CloudPaymentsSubscription) -> JsonObject:
     return {
         "id": subscription.id,
         "public_id": subscription.public_id,
@@ -220,9 +220,9 @@ def subscription_to_json(subscription: Subscription) -> JsonObject:
     }
 
 
-def subscription_from_json(data: Record) -> Subscription:
+def subscription_from_json(data: Record) -> CloudPaymentsSubscription:
     """:raises UnreadableState: for data that `subscription_to_json` did not write."""
-    return Subscription(
+    return CloudPaymentsSubscription(
         id=data.text("id"),
         public_id=data.text("public_id"),
         account_id=data.text("account_id"),
@@ -233,10 +233,10 @@ def subscription_from_json(data: Record) -> Subscription:
         currency=_currency(data, "currency"),
         require_confirmation=data.flag("require_confirmation"),
         start_at=data.moment("start_at"),
-        interval=_member(Interval, data, "interval"),
+        interval=_member(CloudPaymentsInterval, data, "interval"),
         period=data.integer("period"),
         max_periods=data.optional_integer("max_periods"),
-        status=_member(SubscriptionStatus, data, "status"),
+        status=_member(CloudPaymentsSubscriptionStatus, data, "status"),
         anchor_at=data.moment("anchor_at"),
         cycle=data.integer("cycle"),
         next_transaction_at=data.optional_moment("next_transaction_at"),

@@ -8,7 +8,6 @@ SubscriptionId and every status change sends Recurrent.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import enum
 import secrets
@@ -17,6 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from gateway_sandbox.cloudpayments.currencies import Currency, format_amount
+from gateway_sandbox.cloudpayments.intervals import CloudPaymentsInterval, add_intervals
 from gateway_sandbox.cloudpayments.notifications import NotificationType, Notifier
 from gateway_sandbox.cloudpayments.processing import (
     NOT_FOUND,
@@ -35,7 +35,7 @@ RETRY_AFTER = dt.timedelta(hours=24)
 MAX_CONSECUTIVE_FAILURES = 3
 
 
-class SubscriptionStatus(enum.StrEnum):
+class CloudPaymentsSubscriptionStatus(enum.StrEnum):
     ACTIVE = "Active"
     PAST_DUE = "PastDue"
     CANCELLED = "Cancelled"
@@ -44,49 +44,20 @@ class SubscriptionStatus(enum.StrEnum):
 
 
 # Active=0 and Cancelled=3 are documented; the others are [INFERRED].
-SUBSCRIPTION_STATUS_CODES: dict[SubscriptionStatus, int] = {
-    SubscriptionStatus.ACTIVE: 0,
-    SubscriptionStatus.PAST_DUE: 1,
-    SubscriptionStatus.REJECTED: 2,
-    SubscriptionStatus.CANCELLED: 3,
-    SubscriptionStatus.EXPIRED: 4,
+SUBSCRIPTION_STATUS_CODES: dict[CloudPaymentsSubscriptionStatus, int] = {
+    CloudPaymentsSubscriptionStatus.ACTIVE: 0,
+    CloudPaymentsSubscriptionStatus.PAST_DUE: 1,
+    CloudPaymentsSubscriptionStatus.REJECTED: 2,
+    CloudPaymentsSubscriptionStatus.CANCELLED: 3,
+    CloudPaymentsSubscriptionStatus.EXPIRED: 4,
 }
-_CHARGEABLE = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE})
-
-
-class Interval(enum.StrEnum):
-    WEEK = "Week"
-    MONTH = "Month"
-    DAY = "Day"
-
-    @property
-    def code(self) -> int:
-        # Day=2 [DOC], Month=1 [SDK tests], Week=0 [INFERRED].
-        return {Interval.WEEK: 0, Interval.MONTH: 1, Interval.DAY: 2}[self]
-
-    @classmethod
-    def parse(cls, name: str) -> Interval | None:
-        return next((i for i in cls if i.value.lower() == name.strip().lower()), None)
-
-
-def add_intervals(start: dt.datetime, interval: Interval, count: int) -> dt.datetime:
-    """`start` moved by `count` intervals; months keep the start's day where they can.
-
-    Counting from the start rather than from the previous date keeps a subscription
-    started on the 31st on the 31st after a short month instead of drifting to the 28th.
-    """
-    if interval is Interval.DAY:
-        return start + dt.timedelta(days=count)
-    if interval is Interval.WEEK:
-        return start + dt.timedelta(weeks=count)
-    months = start.month - 1 + count
-    year, month = start.year + months // 12, months % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return start.replace(year=year, month=month, day=day)
+_CHARGEABLE = frozenset(
+    {CloudPaymentsSubscriptionStatus.ACTIVE, CloudPaymentsSubscriptionStatus.PAST_DUE}
+)
 
 
 @dataclass(slots=True, eq=False)
-class Subscription:
+class CloudPaymentsSubscription:
     id: str
     public_id: str
     account_id: str
@@ -97,10 +68,10 @@ class Subscription:
     currency: Currency
     require_confirmation: bool
     start_at: dt.datetime
-    interval: Interval
+    interval: CloudPaymentsInterval
     period: int
     max_periods: int | None
-    status: SubscriptionStatus
+    status: CloudPaymentsSubscriptionStatus
     # The schedule is `anchor_at + cycle * period intervals`; a change of interval
     # or start re-anchors it without rewriting the documented StartDate.
     anchor_at: dt.datetime
@@ -190,7 +161,7 @@ class SubscriptionTerms:
     currency: Currency | None = None
     require_confirmation: bool | None = None
     start_at: dt.datetime | None = None
-    interval: Interval | None = None
+    interval: CloudPaymentsInterval | None = None
     period: int | None = None
     max_periods: int | None = None
     receipt: Any = None
@@ -211,31 +182,31 @@ class SubscriptionBook:
         self._engine = engine
         self._tokens = tokens
         self._notifier = notifier
-        self._by_id: dict[str, Subscription] = {}
+        self._by_id: dict[str, CloudPaymentsSubscription] = {}
 
     def reset(self) -> None:
         self._by_id.clear()
 
-    def get(self, subscription_id: str) -> Subscription:
+    def get(self, subscription_id: str) -> CloudPaymentsSubscription:
         """:raises OperationRefused: `Not found`."""
         subscription = self._by_id.get(subscription_id)
         if subscription is None:
             raise OperationRefused(NOT_FOUND)
         return subscription
 
-    def all(self) -> list[Subscription]:
+    def all(self) -> list[CloudPaymentsSubscription]:
         return list(self._by_id.values())
 
-    def add(self, subscription: Subscription) -> None:
+    def add(self, subscription: CloudPaymentsSubscription) -> None:
         """Keep a subscription created before (a restart)."""
         self._by_id[subscription.id] = subscription
 
-    def for_account(self, account_id: str) -> list[Subscription]:
+    def for_account(self, account_id: str) -> list[CloudPaymentsSubscription]:
         return [s for s in self._by_id.values() if s.account_id == account_id]
 
     def create(
         self, *, token: str, account_id: str, terms: SubscriptionTerms
-    ) -> Subscription:
+    ) -> CloudPaymentsSubscription:
         """:raises OperationRefused: for a token not issued to the account here."""
         stored = self._tokens.find(token)
         if stored is None or stored.public_id != self._engine.public_id:
@@ -246,7 +217,7 @@ class SubscriptionBook:
         assert terms.amount is not None and terms.currency is not None
         assert terms.start_at is not None and terms.interval is not None
         assert terms.period is not None
-        subscription = Subscription(
+        subscription = CloudPaymentsSubscription(
             id="sc_" + secrets.token_hex(15)[:29],
             public_id=self._engine.public_id,
             account_id=account_id,
@@ -260,7 +231,7 @@ class SubscriptionBook:
             interval=terms.interval,
             period=terms.period,
             max_periods=terms.max_periods,
-            status=SubscriptionStatus.ACTIVE,
+            status=CloudPaymentsSubscriptionStatus.ACTIVE,
             anchor_at=terms.start_at,
             next_transaction_at=terms.start_at,
             receipt=terms.receipt,
@@ -268,7 +239,9 @@ class SubscriptionBook:
         self._by_id[subscription.id] = subscription
         return subscription
 
-    def update(self, subscription_id: str, terms: SubscriptionTerms) -> Subscription:
+    def update(
+        self, subscription_id: str, terms: SubscriptionTerms
+    ) -> CloudPaymentsSubscription:
         """Change the terms; a Cancelled or Expired subscription becomes Active again
         if periods are left. No Recurrent notification is sent on update [DOC].
 
@@ -293,16 +266,18 @@ class SubscriptionBook:
         elif rescheduled:
             subscription.reanchor(subscription.next_transaction_at or now)
         if subscription.status in (
-            SubscriptionStatus.CANCELLED,
-            SubscriptionStatus.EXPIRED,
+            CloudPaymentsSubscriptionStatus.CANCELLED,
+            CloudPaymentsSubscriptionStatus.EXPIRED,
         ):
             self._reactivate(subscription, now)
         return subscription
 
-    def _reactivate(self, subscription: Subscription, now: dt.datetime) -> None:
+    def _reactivate(
+        self, subscription: CloudPaymentsSubscription, now: dt.datetime
+    ) -> None:
         if not subscription.has_periods_left:
             return
-        subscription.status = SubscriptionStatus.ACTIVE
+        subscription.status = CloudPaymentsSubscriptionStatus.ACTIVE
         subscription.failed_transactions = 0
         next_at = subscription.next_transaction_at
         if next_at is None or next_at < now:
@@ -310,15 +285,17 @@ class SubscriptionBook:
                 subscription.cycle += 1
             subscription.next_transaction_at = subscription.due_at(subscription.cycle)
 
-    def cancel(self, subscription_id: str) -> Subscription:
+    def cancel(self, subscription_id: str) -> CloudPaymentsSubscription:
         """:raises OperationRefused: `Not found`."""
         subscription = self.get(subscription_id)
         if subscription.status in _CHARGEABLE:
-            self._change_status(subscription, SubscriptionStatus.CANCELLED)
+            self._change_status(subscription, CloudPaymentsSubscriptionStatus.CANCELLED)
         return subscription
 
     def _change_status(
-        self, subscription: Subscription, status: SubscriptionStatus
+        self,
+        subscription: CloudPaymentsSubscription,
+        status: CloudPaymentsSubscriptionStatus,
     ) -> None:
         if status is subscription.status:
             return
@@ -340,7 +317,10 @@ class SubscriptionBook:
                 self._charge(subscription, due, now)
 
     def _charge(
-        self, subscription: Subscription, due: dt.datetime, now: dt.datetime
+        self,
+        subscription: CloudPaymentsSubscription,
+        due: dt.datetime,
+        now: dt.datetime,
     ) -> None:
         details = PaymentDetails(
             amount=subscription.amount,
@@ -368,13 +348,17 @@ class SubscriptionBook:
             subscription.cycle += 1
             subscription.next_transaction_at = subscription.due_at(subscription.cycle)
             if subscription.has_periods_left:
-                self._change_status(subscription, SubscriptionStatus.ACTIVE)
+                self._change_status(
+                    subscription, CloudPaymentsSubscriptionStatus.ACTIVE
+                )
             else:
-                self._change_status(subscription, SubscriptionStatus.EXPIRED)
+                self._change_status(
+                    subscription, CloudPaymentsSubscriptionStatus.EXPIRED
+                )
             return
         subscription.failed_transactions += 1
         subscription.next_transaction_at = due + RETRY_AFTER
         if subscription.failed_transactions >= MAX_CONSECUTIVE_FAILURES:
-            self._change_status(subscription, SubscriptionStatus.REJECTED)
+            self._change_status(subscription, CloudPaymentsSubscriptionStatus.REJECTED)
         else:
-            self._change_status(subscription, SubscriptionStatus.PAST_DUE)
+            self._change_status(subscription, CloudPaymentsSubscriptionStatus.PAST_DUE)

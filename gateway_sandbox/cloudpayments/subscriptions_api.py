@@ -8,9 +8,9 @@ from aiohttp import web
 
 from gateway_sandbox.clock import SandboxClock
 from gateway_sandbox.cloudpayments.api import currency_param
+from gateway_sandbox.cloudpayments.intervals import CloudPaymentsInterval
 from gateway_sandbox.cloudpayments.params import BadRequest, Params
 from gateway_sandbox.cloudpayments.subscriptions import (
-    Interval,
     SubscriptionBook,
     SubscriptionTerms,
 )
@@ -51,7 +51,11 @@ def _positive(params: Params, name: str) -> int | None:
 def _terms(params: Params, clock: SandboxClock, *, creating: bool) -> SubscriptionTerms:
     """:raises BadRequest: for a missing (on create) or malformed term."""
     interval_name = params.text("Interval")
-    interval = Interval.parse(interval_name) if interval_name is not None else None
+    interval = (
+        CloudPaymentsInterval.parse(interval_name)
+        if interval_name is not None
+        else None
+    )
     if interval_name is not None and interval is None:
         raise BadRequest("Invalid Interval value")
     receipt = params.raw("CustomerReceipt")

@@ -93,7 +93,7 @@ class TransactionType(enum.IntEnum):
     REFUND = 1
 
 
-class InvalidStatusTransition(Exception):
+class InvalidTransactionTransition(Exception):
     pass
 
 
@@ -182,10 +182,10 @@ class Transaction:
     def transition_to(self, status: Status, *, at: dt.datetime) -> None:
         """Move to `status` and stamp the matching date.
 
-        :raises InvalidStatusTransition: when A7 does not allow the move.
+        :raises InvalidTransactionTransition: when A7 does not allow the move.
         """
         if status not in ALLOWED_TRANSITIONS[self.status]:
-            raise InvalidStatusTransition(f"{self.status} -> {status}")
+            raise InvalidTransactionTransition(f"{self.status} -> {status}")
         self.status = status
         if (
             status in (Status.AUTHORIZED, Status.COMPLETED)

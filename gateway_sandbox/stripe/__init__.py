@@ -7,6 +7,6 @@ and `idempotency` are the protocol; `customers`, `payment_methods`, `setup_inten
 rules; `webhooks`, `threeds` and `widget` are the sandbox's own endpoints.
 """
 
-from gateway_sandbox.stripe.gateway import StripeGateway
+from gateway_sandbox.stripe.gateway import SimulatedStripe
 
-__all__ = ["StripeGateway"]
+__all__ = ["SimulatedStripe"]

@@ -45,7 +45,7 @@ from gateway_sandbox.stripe.ids import new_request_id
 from gateway_sandbox.stripe.wire import DEFAULT_API_VERSION, JsonObject, json_bytes
 
 if TYPE_CHECKING:
-    from gateway_sandbox.stripe.gateway import StripeGateway
+    from gateway_sandbox.stripe.gateway import SimulatedStripe
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def presented_key(request: web.Request) -> str | None:
 
 
 class StripeApi:
-    def __init__(self, gateway: StripeGateway) -> None:
+    def __init__(self, gateway: SimulatedStripe) -> None:
         self._gateway = gateway
         # Unexpected exceptions by request line, for tests to assert there were none.
         self.internal_errors: list[str] = []

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gateway_sandbox.ledger import LedgerEntry, LedgerKind
+from gateway_sandbox.ledger import GatewayLedgerEntry, LedgerKind
 from gateway_sandbox.stripe.encoding import Params
 from gateway_sandbox.stripe.events import build_event
 from gateway_sandbox.stripe.state import StripeState
@@ -67,7 +67,7 @@ class Call:
         """Write what the gateway did with money, keyed like the PaymentIntent."""
         metadata = intent.get("metadata") or {}
         self.sandbox.ledger.record(
-            LedgerEntry(
+            GatewayLedgerEntry(
                 gateway="stripe",
                 kind=kind,
                 transaction_id=transaction_id,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from gateway_sandbox.app import Sandbox
 
 
-class StripeGateway(SimulatedGateway):
+class SimulatedStripe(SimulatedGateway):
     """Stripe's v1 API as GATEWAYS.md Part C and D describe it, in memory."""
 
     name = "stripe"

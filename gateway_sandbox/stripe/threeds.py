@@ -23,7 +23,7 @@ from gateway_sandbox.stripe.setup_intents import finish_setup_authentication
 from gateway_sandbox.stripe.wire import JsonObject
 
 if TYPE_CHECKING:
-    from gateway_sandbox.stripe.gateway import StripeGateway
+    from gateway_sandbox.stripe.gateway import SimulatedStripe
 
 _RESULTS = ("success", "fail")
 
@@ -50,7 +50,7 @@ _BUTTON = """<form method="post" action="{action}">
 
 
 class ChallengePages:
-    def __init__(self, gateway: StripeGateway) -> None:
+    def __init__(self, gateway: SimulatedStripe) -> None:
         self._gateway = gateway
 
     def routes(self) -> list[web.RouteDef]:
@@ -127,7 +127,7 @@ async def _read_result(request: web.Request, *, from_browser: bool) -> object:
     return data.get("result") if isinstance(data, dict) else None
 
 
-def _describe(gateway: StripeGateway, intent: JsonObject) -> str:
+def _describe(gateway: SimulatedStripe, intent: JsonObject) -> str:
     pm_id = intent.get("payment_method")
     payment_method = gateway.state.payment_methods.get(pm_id) if pm_id else None
     card = (

@@ -20,11 +20,11 @@ from gateway_sandbox.stripe.payment_methods import (
 )
 
 if TYPE_CHECKING:
-    from gateway_sandbox.stripe.gateway import StripeGateway
+    from gateway_sandbox.stripe.gateway import SimulatedStripe
 
 
 class CardTokenizer:
-    def __init__(self, gateway: StripeGateway) -> None:
+    def __init__(self, gateway: SimulatedStripe) -> None:
         self._gateway = gateway
 
     def routes(self) -> list[web.RouteDef]:

@@ -19,7 +19,7 @@ import requests
 from cloudpayments import CloudPayments
 
 from gateway_sandbox.app import Sandbox
-from gateway_sandbox.cloudpayments import CloudPaymentsGateway, encode_cryptogram
+from gateway_sandbox.cloudpayments import SimulatedCloudPayments, encode_cryptogram
 
 
 def client_for(sandbox_url: str, sandbox: Sandbox) -> CloudPayments:
@@ -30,9 +30,9 @@ def client_for(sandbox_url: str, sandbox: Sandbox) -> CloudPayments:
     return client
 
 
-def gateway_of(sandbox: Sandbox) -> CloudPaymentsGateway:
+def gateway_of(sandbox: Sandbox) -> SimulatedCloudPayments:
     gateway = next(g for g in sandbox.gateways if g.name == "cloudpayments")
-    assert isinstance(gateway, CloudPaymentsGateway)
+    assert isinstance(gateway, SimulatedCloudPayments)
     return gateway
 
 

@@ -18,7 +18,7 @@ import requests
 import stripe
 
 from gateway_sandbox.app import Sandbox
-from gateway_sandbox.stripe import StripeGateway
+from gateway_sandbox.stripe import SimulatedStripe
 from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 
 
@@ -40,9 +40,9 @@ def id_of(value: str | stripe.StripeObject | None) -> str:
     return value
 
 
-def gateway_of(sandbox: Sandbox) -> StripeGateway:
+def gateway_of(sandbox: Sandbox) -> SimulatedStripe:
     gateway = next(g for g in sandbox.gateways if g.name == "stripe")
-    assert isinstance(gateway, StripeGateway)
+    assert isinstance(gateway, SimulatedStripe)
     return gateway
 
 

@@ -13,7 +13,7 @@ import requests
 import stripe
 
 from gateway_sandbox.app import Sandbox, SandboxConfig
-from gateway_sandbox.stripe import StripeGateway
+from gateway_sandbox.stripe import SimulatedStripe
 from tests.gateway_sandbox.stripe_merchant import (
     control,
     off_session_payment,
@@ -231,7 +231,7 @@ class TestWebhooks:
                 stripe_webhook_secret="whsec_configured",
             )
         )
-        gateway = StripeGateway(sandbox)
+        gateway = SimulatedStripe(sandbox)
         gateway.webhooks.add(
             url="http://127.0.0.1:9/other", enabled_events=["*"], secret="x"
         )
