@@ -1,5 +1,11 @@
-# One image for every process of the service: web, gRPC, workers, beat, sandbox.
-FROM python:3.11-slim
+# Two images from one file:
+# - production (the default target): every process of the service (web, gRPC,
+#   workers, beat) with the runtime dependencies only; neither the gateway sandbox
+#   nor its dependency group is in it.
+# - sandbox: the same plus the `sandbox` dependency group and gateway_sandbox/, for
+#   the gateway sandbox that stands in for the gateways outside production.
+
+FROM python:3.11-slim AS runtime
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -13,10 +19,25 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-co
 RUN pip install --no-cache-dir uv==0.13.8
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
-RUN uv sync --locked --no-dev --no-install-project
-COPY . .
+RUN uv sync --locked --no-default-groups --no-install-project
 RUN useradd --system --home /app billing && mkdir -p /app/var && chown billing /app/var
-USER billing
 
-EXPOSE 8000 8100
+# The source without the sandbox, assembled apart so that no layer of the production
+# image ever holds gateway_sandbox/.
+FROM runtime AS production-source
+COPY . /source
+RUN rm -rf /source/gateway_sandbox
+
+FROM runtime AS sandbox
+RUN uv sync --locked --no-default-groups --group sandbox --no-install-project
+COPY . .
+USER billing
+EXPOSE 8100
+CMD ["python", "manage.py", "gateway_sandbox", "--host", "0.0.0.0", "--port", "8100"]
+
+# Last, so that a build without --target makes the production image.
+FROM runtime AS production
+COPY --from=production-source /source /app
+USER billing
+EXPOSE 8000
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "4"]
