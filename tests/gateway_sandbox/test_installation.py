@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVICE_PACKAGES = [
+    "accounts",
+    "billing",
+    "config",
+    "grpc_api",
+    "payments",
+    "snacks",
+    "subscriptions",
+]
 PRODUCTION_SECRETS = {
     "DJANGO_SECRET_KEY": "production-like-secret-for-this-test-only",
     "TOKEN_ENCRYPTION_KEYS": "tnjkp1OS8PC_a5Wm7QPDzVAAOqURhNjMrHdkRCsaY9M=",
@@ -70,3 +80,14 @@ class TestInstallation:
         assert result.returncode == 0, result.stderr
         for option in ("--port", "--notify-url", "--state-file", "--latency-ms"):
             assert option in result.stdout
+
+    def test_only_the_sandbox_imports_its_dependency_group(self) -> None:
+        """The production image does not install aiohttp (the `sandbox` group)."""
+        importers = [
+            str(path.relative_to(ROOT))
+            for package in SERVICE_PACKAGES
+            for path in (ROOT / package).rglob("*.py")
+            if re.search(r"^\s*(import|from) aiohttp\b", path.read_text(), re.M)
+        ]
+
+        assert importers == []
