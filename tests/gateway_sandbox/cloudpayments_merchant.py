@@ -10,7 +10,6 @@ import datetime as dt
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -97,14 +96,6 @@ def notification_log(sandbox_url: str) -> list[dict[str, Any]]:
     return response.json()["deliveries"]
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition did not hold in time")
-        time.sleep(0.05)
-
-
 @dataclass(frozen=True)
 class Received:
     path: str
@@ -175,6 +166,8 @@ class NotificationReceiver:
                         Received(self.path, dict(self.headers.items()), body)
                     )
                 status, reply = receiver._reply()
+                # A slow merchant is what `delay` is for: the sandbox's timeouts
+                # are the behaviour under test, so this wait is the point.
                 time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

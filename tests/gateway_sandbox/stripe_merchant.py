@@ -7,7 +7,6 @@ webhook endpoint on loopback that records what Stripe would post to a merchant.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import stripe
 from gateway_sandbox.app import Sandbox
 from gateway_sandbox.stripe import SimulatedStripe
 from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
+from tests.polling import wait_until
 
 
 def client_for(
@@ -126,9 +126,11 @@ class WebhookReceiver:
     received: list[ReceivedWebhook] = field(default_factory=list)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedWebhook]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(
+            lambda: len(self.received) >= count,
+            timeout=timeout,
+            message=f"the endpoint did not receive {count} webhooks",
+        )
         return list(self.received)
 
 

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import re
-import time
 import urllib.parse
 from collections.abc import Iterator
 
@@ -30,8 +29,8 @@ from tests.gateway_sandbox.cloudpayments_merchant import (
     flush_notifications,
     notification_log,
     set_faults,
-    wait_until,
 )
+from tests.polling import wait_until
 
 DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
@@ -149,7 +148,10 @@ class TestSettings:
                 payment = charge(client)
                 refund_id = client.refund(payment.id, 4)
                 flush_notifications(server.url)
-                wait_until(lambda: len(receiver.received) == 3)
+                wait_until(
+                    lambda: len(receiver.received) == 3,
+                    message="the merchant did not get three notifications",
+                )
             finally:
                 server.stop()
 
@@ -180,7 +182,10 @@ class TestPaymentNotifications:
 
         flush_notifications(sandbox_url)
 
-        wait_until(lambda: len(receiver.of_kind("pay")) == 1)
+        wait_until(
+            lambda: len(receiver.of_kind("pay")) == 1,
+            message="the merchant did not get the Pay notification",
+        )
         received = receiver.of_kind("pay")[0]
         fields = received.fields
         assert received.headers["Content-Type"].startswith(
@@ -222,7 +227,10 @@ class TestPaymentNotifications:
 
         flush_notifications(sandbox_url)
 
-        wait_until(lambda: len(receiver.of_kind("fail")) == 1)
+        wait_until(
+            lambda: len(receiver.of_kind("fail")) == 1,
+            message="the merchant did not get the Fail notification",
+        )
         fields = receiver.of_kind("fail")[0].fields
         assert (fields["Reason"], fields["ReasonCode"]) == ("InsufficientFunds", "5051")
 
@@ -250,7 +258,10 @@ class TestPaymentNotifications:
 
         flush_notifications(sandbox_url)
 
-        wait_until(lambda: len(receiver.received) == 4)
+        wait_until(
+            lambda: len(receiver.received) == 4,
+            message="the merchant did not get four notifications",
+        )
         pay_statuses = [r.fields["Status"] for r in receiver.of_kind("pay")]
         confirm = receiver.of_kind("confirm")[0].fields
         cancel = receiver.of_kind("cancel")[0].fields
@@ -274,21 +285,39 @@ class TestDelivery:
         with NotificationReceiver(replies=[(500, b"oops"), (200, b'{"code":0}')]) as r:
             configure_notification(sandbox_url, sandbox, "pay", r.url + "/pay/")
             charge(client)
-            wait_until(lambda: len(r.received) == 1)
-            wait_until(lambda: len(notification_log(sandbox_url)[0]["attempts"]) == 1)
-            time.sleep(0.5)
+            wait_until(
+                lambda: len(r.received) == 1,
+                message="the merchant did not get the first attempt",
+            )
+            wait_until(
+                lambda: len(notification_log(sandbox_url)[0]["attempts"]) == 1,
+                message="the log does not show the first attempt",
+            )
+            # A second payment's Pay goes out at once: once the merchant has it, the
+            # sender has had its chance to retry the first too early.
+            charge(client)
+            wait_until(
+                lambda: len(r.received) == 2,
+                message="the merchant did not get the second payment's Pay",
+            )
             pending = notification_log(sandbox_url)[0]
 
             advance_clock(sandbox_url, 60)
 
-            wait_until(lambda: len(r.received) == 2)
-            wait_until(lambda: notification_log(sandbox_url)[0]["state"] == "delivered")
+            wait_until(
+                lambda: len(r.received) == 3,
+                message="the merchant did not get the retry",
+            )
+            wait_until(
+                lambda: notification_log(sandbox_url)[0]["state"] == "delivered",
+                message="the log does not show the notification delivered",
+            )
         assert pending["state"] == "pending"
         assert [a["status"] for a in pending["attempts"]] == [500]
         assert seconds_between(
             pending["attempts"][0]["at"], pending["next_attempt_at"]
         ) == pytest.approx(60, abs=1)
-        assert r.received[0].body == r.received[1].body
+        assert r.received[0].body == r.received[2].body
 
     def test_a_reply_other_than_code_0_is_retried(
         self, client: CloudPayments, sandbox_url: str, sandbox: Sandbox
@@ -296,7 +325,10 @@ class TestDelivery:
         with NotificationReceiver(replies=[(200, b'{"code": 13}')]) as r:
             configure_notification(sandbox_url, sandbox, "pay", r.url + "/pay/")
             charge(client)
-            wait_until(lambda: len(notification_log(sandbox_url)[0]["attempts"]) == 1)
+            wait_until(
+                lambda: len(notification_log(sandbox_url)[0]["attempts"]) == 1,
+                message="the log does not show the first attempt",
+            )
 
             delivery = notification_log(sandbox_url)[0]
 
@@ -319,7 +351,10 @@ class TestDelivery:
 
         flush_notifications(sandbox_url)
 
-        wait_until(lambda: len(receiver.received) == 2)
+        wait_until(
+            lambda: len(receiver.received) == 2,
+            message="the merchant did not get two notifications",
+        )
         assert receiver.received[0].body == receiver.received[1].body
 
     def test_reordering_reverses_a_pair(

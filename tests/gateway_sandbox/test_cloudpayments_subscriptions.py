@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -12,7 +11,6 @@ from cloudpayments import CloudPayments, CloudPaymentsError
 from cloudpayments.models import Subscription
 
 from gateway_sandbox.app import Sandbox
-from gateway_sandbox.cloudpayments.gateway import TICK_SECONDS
 from tests.gateway_sandbox.cloudpayments_merchant import (
     NotificationReceiver,
     advance_clock,
@@ -21,8 +19,8 @@ from tests.gateway_sandbox.cloudpayments_merchant import (
     flush_notifications,
     ledger,
     sandbox_now,
-    wait_until,
 )
+from tests.polling import wait_until
 
 
 @pytest.fixture
@@ -168,7 +166,10 @@ class TestSchedule:
 
         advance_clock(sandbox_url, 61)
 
-        wait_until(lambda: len(receiver.of_kind("pay")) == 2)
+        wait_until(
+            lambda: len(receiver.of_kind("pay")) == 2,
+            message="the merchant did not get the second Pay",
+        )
         pay = receiver.of_kind("pay")[1].fields
         after = client.get_subscription(subscription.id)
         assert pay["SubscriptionId"] == subscription.id
@@ -196,10 +197,16 @@ class TestSchedule:
         )
 
         advance_clock(sandbox_url, 61)
-        wait_until(lambda: recurrent_statuses(receiver) == ["PastDue"])
+        wait_until(
+            lambda: recurrent_statuses(receiver) == ["PastDue"],
+            message="no Recurrent notification said PastDue",
+        )
         past_due = client.get_subscription(subscription.id)
         advance_clock(sandbox_url, dt.timedelta(days=2).total_seconds())
-        wait_until(lambda: recurrent_statuses(receiver) == ["PastDue", "Rejected"])
+        wait_until(
+            lambda: recurrent_statuses(receiver) == ["PastDue", "Rejected"],
+            message="no Recurrent notification said Rejected after PastDue",
+        )
 
         rejected = client.get_subscription(subscription.id)
         fails = receiver.of_kind("fail")
@@ -221,14 +228,27 @@ class TestSchedule:
         sandbox_url: str,
         receiver: NotificationReceiver,
     ) -> None:
-        subscription = subscribe(client, sandbox_url, saved_card(client), max_periods=1)
+        token = saved_card(client)
+        subscription = subscribe(client, sandbox_url, token, max_periods=1)
 
         advance_clock(sandbox_url, 61)
-        wait_until(lambda: recurrent_statuses(receiver) == ["Expired"])
+        wait_until(
+            lambda: recurrent_statuses(receiver) == ["Expired"],
+            message="no Recurrent notification said Expired",
+        )
+        # A weekly subscription due once in the next three days: when the schedule
+        # has charged it, it has also passed over the expired one on the new clock.
+        witness = subscribe(client, sandbox_url, token, interval="Week")
         advance_clock(sandbox_url, dt.timedelta(days=3).total_seconds())
-        time.sleep(TICK_SECONDS * 2)
+        wait_until(
+            lambda: (
+                client.get_subscription(witness.id).successful_transactions_number == 1
+            ),
+            message="the schedule did not charge the weekly subscription",
+        )
 
         expired = client.get_subscription(subscription.id)
         assert expired.status == "Expired"
         assert expired.successful_transactions_number == 1
-        assert len(ledger(sandbox_url)["entries"]) == 2
+        # The card's first payment, the one period, the weekly subscription's charge.
+        assert len(ledger(sandbox_url)["entries"]) == 3

@@ -19,8 +19,8 @@ from tests.gateway_sandbox.cloudpayments_merchant import (
     gateway_of,
     ledger,
     set_faults,
-    wait_until,
 )
+from tests.polling import wait_until
 
 
 @pytest.fixture
@@ -248,12 +248,18 @@ class TestFaults:
         entries = ledger(sandbox_url, invoice_id="inv-hung")["entries"]
         assert [e["kind"] for e in entries] == ["capture"]
         # The hung reply holds a concurrency slot until it ends; later tests need it.
-        wait_until(lambda: gateway_of(sandbox).throttle.in_flight == 0)
+        wait_until(
+            lambda: gateway_of(sandbox).throttle.in_flight == 0,
+            message="requests are still counted in flight",
+        )
 
     def test_too_many_concurrent_requests_get_429(
         self, client: CloudPayments, sandbox_url: str, sandbox: Sandbox
     ) -> None:
-        wait_until(lambda: gateway_of(sandbox).throttle.in_flight == 0)
+        wait_until(
+            lambda: gateway_of(sandbox).throttle.in_flight == 0,
+            message="requests are still counted in flight",
+        )
         set_faults(sandbox_url, max_in_flight=1, latency_ms=400)
 
         def ping() -> str:

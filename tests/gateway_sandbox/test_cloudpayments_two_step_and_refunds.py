@@ -15,8 +15,8 @@ from tests.gateway_sandbox.cloudpayments_merchant import (
     cryptogram,
     gateway_of,
     ledger,
-    wait_until,
 )
+from tests.polling import wait_until
 
 
 @pytest.fixture
@@ -150,7 +150,10 @@ class TestVoid:
         advance_clock(sandbox_url, dt.timedelta(hours=1).total_seconds())
 
         assert still_held == "Authorized"
-        wait_until(lambda: ("void", 10000) in kinds(sandbox_url))
+        wait_until(
+            lambda: ("void", 10000) in kinds(sandbox_url),
+            message="the stale authorization was not voided",
+        )
         assert client.get_transaction(transaction.id).status == "Cancelled"
         with pytest.raises(CloudPaymentsError):
             client.confirm_payment(transaction.id, 100)

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,9 +34,9 @@ from tests.gateway_sandbox.cloudpayments_merchant import (
     configure_notification,
     cryptogram,
     sandbox_now,
-    wait_until,
 )
 from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 # Luhn-valid, but not one of the sandbox's CloudPayments test cards.
@@ -103,6 +102,12 @@ def saved_state(state_file: Path) -> dict[str, Any]:
 def saved_tokens(state_file: Path) -> list[str]:
     tokens = saved_state(state_file)["gateways"]["cloudpayments"]["tokens"]
     return [token["token"] for token in tokens]
+
+
+def saved_payments(state_file: Path) -> int:
+    if not state_file.exists():
+        return 0
+    return len(saved_state(state_file)["gateways"]["cloudpayments"]["transactions"])
 
 
 def holds_token(state_file: Path, token: str) -> bool:
@@ -240,7 +245,10 @@ class TestRestart:
             nothing_yet = list(receiver.received)
 
             with running(state_file):
-                wait_until(lambda: len(receiver.of_kind("pay")) == 1)
+                wait_until(
+                    lambda: len(receiver.of_kind("pay")) == 1,
+                    message="the restored Pay notification did not arrive",
+                )
 
         assert nothing_yet == []
         [pay] = receiver.of_kind("pay")
@@ -280,7 +288,10 @@ class TestPeriodicSave:
         """What a kill -9 would leave behind already holds the token."""
         with running(state_file) as sandbox:
             binding = first_payment(sandbox.cloudpayments)
-            wait_until(lambda: holds_token(state_file, binding.token))
+            wait_until(
+                lambda: holds_token(state_file, binding.token),
+                message="the state file does not hold the new token",
+            )
             left_behind = tmp_path / "left-behind.json"
             shutil.copy(state_file, left_behind)
 
@@ -296,9 +307,12 @@ class TestPeriodicSave:
     ) -> None:
         """Only the state file is left in its directory, readable by its owner only."""
         with running(state_file) as sandbox:
-            for _ in range(3):
+            for payments in range(1, 4):
                 first_payment(sandbox.cloudpayments)
-                time.sleep(0.1)
+                wait_until(
+                    lambda: saved_payments(state_file) == payments,  # noqa: B023 - read in this iteration
+                    message=f"the state file does not hold {payments} payments",
+                )
 
         assert [p.name for p in state_file.parent.iterdir()] == [state_file.name]
         assert state_file.stat().st_mode & 0o777 == 0o600
@@ -372,7 +386,10 @@ class TestReset:
         """After a reset, not even a kill -9 brings the forgotten cards back."""
         with running(state_file) as sandbox:
             binding = first_payment(sandbox.cloudpayments)
-            wait_until(lambda: holds_token(state_file, binding.token))
+            wait_until(
+                lambda: holds_token(state_file, binding.token),
+                message="the state file does not hold the new token",
+            )
             requests.post(f"{sandbox.url}/__sandbox/reset", timeout=5)
             left_behind = saved_state(state_file)
         with (
@@ -438,7 +455,11 @@ class TestCommand:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_until(lambda: _answers(f"{url}/__sandbox/health"), timeout=30)
+            wait_until(
+                lambda: _answers(f"{url}/__sandbox/health"),
+                timeout=30,
+                message="the gateway_sandbox command did not answer on its port",
+            )
             client = CloudPayments(
                 settings.CLOUDPAYMENTS_PUBLIC_ID, settings.CLOUDPAYMENTS_API_SECRET
             )
