@@ -23,5 +23,5 @@ urlpatterns = [
     ),
 ]
 
-handler404 = "config.exception_handler.json_not_found"
-handler500 = "config.exception_handler.json_server_error"
+handler404 = "kit.api.errors.json_not_found"
+handler500 = "kit.api.errors.json_server_error"

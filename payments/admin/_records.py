@@ -11,7 +11,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from billing.redaction import redact
-from payments.admin._base import EMPTY, PaymentRecordAdmin, as_uuid, money
+from kit.admin import EMPTY, as_uuid, money
+from payments.admin._base import PaymentRecordAdmin
 from payments.models import (
     CardSetup,
     CheckoutSession,

@@ -21,8 +21,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from billing import selectors as billing_selectors
-from billing.admin_base import EMPTY, ReadOnlyAdmin, as_uuid, link, status_change_table
 from billing.money import Money
+from kit.admin import (
+    EMPTY,
+    ReadOnlyAdmin,
+    as_uuid,
+    link,
+    link_column,
+    status_change_table,
+)
 from payments.models import PaymentMethod
 from subscriptions.admin._pages import confirm_then_apply
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -213,6 +220,12 @@ retry_now = _confirmed_action("retry_now", "Retry the past-due charge now", _ret
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
+    payer_link = link_column(
+        "admin:billing_payer_change",
+        "payer_id",
+        description="payer",
+        ordering="payer_id",
+    )
     list_display = (
         "id",
         "created_at",

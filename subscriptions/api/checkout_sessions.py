@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 
 from billing.clock import billing_now
 from billing.money import Money, UnknownCurrency, currency_exponent
-from payments.api.fields import HttpUrlField, StrictPositiveIntegerField
-from payments.api.permissions import IsServiceToken, IsSupportStaff
-from payments.api.serializers import ErrorOutput
+from kit.api.errors import ErrorOutput
+from kit.api.fields import HttpUrlField, StrictPositiveIntegerField
+from kit.api.permissions import IsServiceToken, IsSupportStaff
 from payments.services import create_checkout_session
 from subscriptions.api.serializers import CheckoutSessionCreateOutput
 from subscriptions.services import open_plan_checkout

@@ -13,11 +13,8 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from billing.models import Invoice
-from payments.api.serializers import (
-    CheckoutSessionOutput,
-    RefundOutput,
-    StatusChangeOutput,
-)
+from kit.api.audit import StatusChangeOutput
+from payments.api.serializers import CheckoutSessionOutput, RefundOutput
 from payments.models import CheckoutSession
 from subscriptions.models import Subscription, SubscriptionStatus
 

@@ -20,14 +20,12 @@ from typing import Any, ClassVar
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
     extend_schema_view,
 )
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,8 +36,10 @@ from billing.clock import billing_now
 from billing.invoice_pdf import CONTENT_TYPE, invoice_pdf_response
 from billing.models import Invoice, InvoiceStatus
 from billing.services import InvoiceNotFound
-from payments.api.permissions import IsSupportStaff
-from payments.api.serializers import ErrorOutput
+from kit.api.errors import ErrorOutput
+from kit.api.pagination import ListPagination
+from kit.api.paths import path_parameter, path_uuid
+from kit.api.permissions import IsSupportStaff
 from payments.models import Gateway
 from subscriptions import selectors
 from subscriptions.api.serializers import (
@@ -67,19 +67,6 @@ _READ_ERRORS = {400: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
 _CHANGE_ERRORS = {**_READ_ERRORS, 409: ErrorOutput}
 
 
-class ListPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
-
-def _path_uuid(value: str, name: str) -> uuid.UUID:
-    """:raises ValidationError: when `value` is not a UUID."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise serializers.ValidationError({name: ["Must be a valid UUID."]}) from None
-
-
 def _path_invoice_id(value: str) -> int:
     """:raises ValidationError: when `value` is not an invoice id."""
     invoice_id = billing_selectors.parse_invoice_id(value)
@@ -88,10 +75,6 @@ def _path_invoice_id(value: str) -> int:
             {"invoice_id": ["Must be an invoice id (a whole number)."]}
         )
     return invoice_id
-
-
-def _path_parameter(name: str, kind: OpenApiTypes) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.PATH)
 
 
 def _actor(request: Request) -> str:
@@ -200,11 +183,11 @@ class SubscriptionDetailApi(APIView):
     @extend_schema(
         operation_id="subscriptions_retrieve",
         tags=["subscriptions"],
-        parameters=[_path_parameter("subscription_id", OpenApiTypes.UUID)],
+        parameters=[path_parameter("subscription_id", OpenApiTypes.UUID)],
         responses={200: SubscriptionDetailOutput, **_READ_ERRORS},
     )
     def get(self, request: Request, subscription_id: str) -> Response:
-        parsed = _path_uuid(subscription_id, "subscription_id")
+        parsed = path_uuid(subscription_id, "subscription_id")
         return _subscription_detail(request, parsed)
 
 
@@ -215,7 +198,7 @@ def _change_schema(
     return extend_schema(
         operation_id=operation_id,
         tags=["subscriptions"],
-        parameters=[_path_parameter("subscription_id", OpenApiTypes.UUID)],
+        parameters=[path_parameter("subscription_id", OpenApiTypes.UUID)],
         request=request,
         responses={200: output, **_CHANGE_ERRORS},
     )
@@ -253,7 +236,7 @@ class SubscriptionCancelApi(APIView):
         "subscriptions_cancel", request=InputSerializer, output=SubscriptionCancelOutput
     )
     def post(self, request: Request, subscription_id: str) -> Response:
-        parsed = _path_uuid(subscription_id, "subscription_id")
+        parsed = path_uuid(subscription_id, "subscription_id")
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -279,7 +262,7 @@ class _SubscriptionChangeApi(APIView):
     change: ClassVar[Callable[..., Subscription]]
 
     def post(self, request: Request, subscription_id: str) -> Response:
-        parsed = _path_uuid(subscription_id, "subscription_id")
+        parsed = path_uuid(subscription_id, "subscription_id")
         type(self).change(
             subscription_id=parsed, now=billing_now(), actor=_actor(request)
         )
@@ -383,7 +366,7 @@ class InvoiceDetailApi(APIView):
     @extend_schema(
         operation_id="invoices_retrieve",
         tags=["invoices"],
-        parameters=[_path_parameter("invoice_id", OpenApiTypes.INT)],
+        parameters=[path_parameter("invoice_id", OpenApiTypes.INT)],
         responses={200: InvoiceDetailOutput, **_READ_ERRORS},
     )
     def get(self, request: Request, invoice_id: str) -> Response:
@@ -417,7 +400,7 @@ class InvoicePdfApi(APIView):
     @extend_schema(
         operation_id="invoices_pdf",
         tags=["invoices"],
-        parameters=[_path_parameter("invoice_id", OpenApiTypes.INT)],
+        parameters=[path_parameter("invoice_id", OpenApiTypes.INT)],
         responses={
             (200, CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
             **{
