@@ -24,6 +24,11 @@ class ErrorOutput(serializers.Serializer[Any]):
     extra = serializers.DictField()
 
 
+def error_responses(*status_codes: int) -> dict[int, type[ErrorOutput]]:
+    """The OpenAPI responses of a view's errors: each in the one error shape."""
+    return {status_code: ErrorOutput for status_code in status_codes}
+
+
 def error_body(
     code: str, message: str, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:

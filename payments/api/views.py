@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from billing.clock import billing_now
 from billing.errors import NotFound
-from kit.api.errors import ErrorOutput
+from kit.api.errors import error_responses
 from kit.api.pagination import ListPagination
 from kit.api.paths import path_parameter, path_uuid
 from kit.api.permissions import IsServiceToken, IsSupportStaff
@@ -31,7 +31,7 @@ from payments.models import PaymentKind, PaymentStatus
 from payments.models._common import Gateway
 from payments.services import CheckoutSessionNotFound, PaymentNotFound
 
-_ERRORS = {400: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
+_ERRORS = error_responses(400, 403, 404)
 
 
 class PayerNotFound(NotFound):

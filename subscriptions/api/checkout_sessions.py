@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from billing.clock import billing_now
 from billing.money import Money, UnknownCurrency, currency_exponent
-from kit.api.errors import ErrorOutput
+from kit.api.errors import error_responses
 from kit.api.fields import HttpUrlField, StrictPositiveIntegerField
 from kit.api.permissions import IsServiceToken, IsSupportStaff
 from payments.services import create_checkout_session
@@ -132,7 +132,7 @@ class CheckoutSessionCreateApi(APIView):
         request=InputSerializer,
         responses={
             201: CheckoutSessionCreateOutput,
-            **{code: ErrorOutput for code in (400, 403, 404, 409, 422)},
+            **error_responses(400, 403, 404, 409, 422),
         },
     )
     def post(self, request: Request) -> Response:
