@@ -15,7 +15,7 @@ from django.apps import apps
 from django.db import connection
 
 from billing.money import Money
-from billing.redaction import passes_luhn
+from kit.redaction import passes_luhn
 from payments.models import CardSetup, PaymentMethod
 from payments.sandbox.app import Sandbox
 from payments.services import (
