@@ -41,7 +41,6 @@ from subscriptions.services import (
     undo_cancellation,
 )
 
-S = SubscriptionStatus
 # The subscription page lists this many of its latest invoices.
 RECENT_INVOICES = 24
 
@@ -62,7 +61,7 @@ class DunningFilter(admin.SimpleListFilter):
     def queryset(
         self, request: HttpRequest, queryset: QuerySet[Subscription]
     ) -> QuerySet[Subscription]:
-        past_due = queryset.filter(status=S.PAST_DUE)
+        past_due = queryset.filter(status=SubscriptionStatus.PAST_DUE)
         if self.value() == "past_due":
             return past_due
         if self.value() == "retry_scheduled":

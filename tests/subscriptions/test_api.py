@@ -25,7 +25,6 @@ from tests.subscriptions.factories import ACTOR, MONTHLY_PRICE, make_plan
 
 pytestmark = pytest.mark.django_db
 
-S = SubscriptionStatus
 SUBSCRIPTIONS = "/api/v1/subscriptions/"
 INVOICES = "/api/v1/invoices/"
 PLANS = "/api/v1/plans/"
@@ -83,7 +82,7 @@ class TestAccess:
         assert read.status_code == 403
         assert _is_error(change.json(), "permission_denied")
         subscription.refresh_from_db()
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
 
     @pytest.mark.parametrize(
         "make_user", [staff.support, staff.accounting, staff.superuser]
@@ -98,7 +97,7 @@ class TestAccess:
 
         assert read.status_code == 200
         assert change.status_code == 200
-        assert change.json()["status"] == S.PAUSED
+        assert change.json()["status"] == SubscriptionStatus.PAUSED
 
     def test_scripts_authenticate_with_a_token(
         self, subscription: Subscription
@@ -229,7 +228,7 @@ class TestSubscriptionDetail:
 
         body = support_client.get(f"{SUBSCRIPTIONS}{subscription.id}/").json()
 
-        assert body["status"] == S.PAST_DUE
+        assert body["status"] == SubscriptionStatus.PAST_DUE
         assert body["dunning"] == {
             "is_past_due": True,
             "past_due_since": _iso(subscription.past_due_since),
@@ -245,7 +244,7 @@ class TestSubscriptionDetail:
         assert newest["amount_due"] == "999.00 RUB"
         assert newest["pdf_url"].endswith(f"{INVOICES}{newest['id']}/pdf/")
         changes = [(c["from_status"], c["to_status"]) for c in body["audit_trail"]]
-        assert changes[-1] == (S.ACTIVE, S.PAST_DUE)
+        assert changes[-1] == (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
         assert body["pending_cancellation"] is None
         assert body["pending_plan_change"] is None
 
@@ -306,7 +305,7 @@ class TestCancel:
 
         body = response.json()
         assert response.status_code == 200
-        assert body["status"] == S.ACTIVE
+        assert body["status"] == SubscriptionStatus.ACTIVE
         assert body["pending_cancellation"]["reason"] == "too expensive"
         assert body["refunds"] == []
 
@@ -321,7 +320,7 @@ class TestCancel:
 
         body = response.json()
         assert response.status_code == 200
-        assert body["status"] == S.CANCELED
+        assert body["status"] == SubscriptionStatus.CANCELED
         subscription.refresh_from_db()
         assert subscription.canceled_at is not None
         unused = prorate(
@@ -335,7 +334,7 @@ class TestCancel:
         refund = Refund.objects.get()
         assert refund.requested_by.startswith("user:")
         change = StatusChange.objects.filter(
-            object_type="subscription", to_status=S.CANCELED
+            object_type="subscription", to_status=SubscriptionStatus.CANCELED
         ).get()
         assert change.actor == refund.requested_by
         assert change.reason == "duplicate"
@@ -423,9 +422,13 @@ class TestPauseAndResume:
 
         body = response.json()
         assert response.status_code == 200
-        assert body["status"] == S.ACTIVE
+        assert body["status"] == SubscriptionStatus.ACTIVE
         subscription.refresh_from_db()
-        resumed_at = StatusChange.objects.filter(to_status=S.ACTIVE).latest("id").at
+        resumed_at = (
+            StatusChange.objects.filter(to_status=SubscriptionStatus.ACTIVE)
+            .latest("id")
+            .at
+        )
         assert subscription.current_period_ends_at == ends_at + (resumed_at - paused_at)
 
     def test_pause_stops_the_renewals(
@@ -433,7 +436,7 @@ class TestPauseAndResume:
     ) -> None:
         response = support_client.post(f"{SUBSCRIPTIONS}{subscription.id}/pause/")
 
-        assert response.json()["status"] == S.PAUSED
+        assert response.json()["status"] == SubscriptionStatus.PAUSED
         subscription.refresh_from_db()
         assert subscription.due_at is None
 
