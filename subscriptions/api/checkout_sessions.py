@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from billing.clock import billing_now
 from billing.money import Money, UnknownCurrency, currency_exponent
+from kit.actors import staff_actor
 from kit.api.errors import error_responses
 from kit.api.fields import HttpUrlField, StrictPositiveIntegerField
 from kit.api.permissions import IsServiceToken, IsSupportStaff
@@ -140,7 +141,7 @@ class CheckoutSessionCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         now = billing_now()
-        created_by = f"user:{request.user.pk}"
+        created_by = staff_actor(request)
         subscription_id = None
         if "plan" in data:
             checkout = open_plan_checkout(

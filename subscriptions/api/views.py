@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 
 from billing import selectors as billing_selectors
 from billing.clock import billing_now
+from kit.actors import staff_actor
 from kit.api.errors import ErrorOutput, error_responses
 from kit.api.pagination import ListPagination
 from kit.api.paths import path_parameter, path_uuid
@@ -58,10 +59,6 @@ from subscriptions.services import (
 RECENT_INVOICES = 24
 _READ_ERRORS = error_responses(400, 403, 404)
 _CHANGE_ERRORS = error_responses(400, 403, 404, 409)
-
-
-def _actor(request: Request) -> str:
-    return f"user:{request.user.pk}"
 
 
 def _subscription_detail(
@@ -226,7 +223,7 @@ class SubscriptionCancelApi(APIView):
         cancellation = cancel_subscription(
             subscription_id=parsed,
             now=billing_now(),
-            actor=_actor(request),
+            actor=staff_actor(request),
             at_period_end=data["at_period_end"],
             refund_unused=data["refund_unused"],
             reason=data["reason"],
@@ -247,7 +244,7 @@ class _SubscriptionChangeApi(APIView):
     def post(self, request: Request, subscription_id: str) -> Response:
         parsed = path_uuid(subscription_id, "subscription_id")
         type(self).change(
-            subscription_id=parsed, now=billing_now(), actor=_actor(request)
+            subscription_id=parsed, now=billing_now(), actor=staff_actor(request)
         )
         return _subscription_detail(request, parsed)
 
