@@ -23,7 +23,7 @@ class ApiRootApi(APIView):
                 "subscriptions": reverse(
                     "subscriptions-api:subscription-list", request=request
                 ),
-                "invoices": reverse("subscriptions-api:invoice-list", request=request),
+                "invoices": reverse("billing-api:invoice-list", request=request),
                 "checkout_sessions": reverse(
                     "subscriptions-api:checkout-session-create", request=request
                 ),

@@ -7,7 +7,7 @@ import json
 import logging
 from typing import Any
 
-from billing.redaction import redact, redact_text
+from kit.redaction import redact, redact_text
 
 _STANDARD_ATTRIBUTES = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",

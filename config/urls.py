@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("payments.api.urls")),
     path("api/v1/", include("subscriptions.api.urls")),
+    path("api/v1/", include("billing.api.urls")),
     path("webhooks/", include("payments.api.webhook_urls")),
     path("checkout/", include("payments.api.checkout_urls")),
     path("api/auth/", include("rest_framework.urls")),
@@ -23,5 +24,5 @@ urlpatterns = [
     ),
 ]
 
-handler404 = "config.exception_handler.json_not_found"
-handler500 = "config.exception_handler.json_server_error"
+handler404 = "kit.api.errors.json_not_found"
+handler500 = "kit.api.errors.json_server_error"

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from billing.models import Payer, StatusChange
 from payments.gateways import UnknownGateway, get_gateway
@@ -252,3 +252,18 @@ def card_setup_for(*, purpose: str) -> CardSetup | None:
 
 def card_setup_get(*, setup_id: uuid.UUID) -> CardSetup | None:
     return CardSetup.objects.defer("cryptogram").filter(id=setup_id).first()
+
+
+def cash_held_by_gateway() -> dict[tuple[str, str], int]:
+    """What each gateway holds by the payments' own rows: captured less refunded,
+    per (gateway, currency), in minor units; amounts of zero are left out."""
+    rows = (
+        Payment.objects.order_by()
+        .values("gateway", "currency")
+        .annotate(held=Sum(F("captured_minor") - F("refunded_minor")))
+    )
+    return {
+        (row["gateway"], row["currency"]): int(row["held"])
+        for row in rows
+        if row["held"]
+    }

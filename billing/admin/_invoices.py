@@ -11,16 +11,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from billing import selectors
-from billing.admin_base import (
+from billing.invoice_pdf import invoice_pdf_response
+from billing.models import Invoice, InvoiceLine
+from billing.money import Money
+from kit.admin import (
     EMPTY,
     ReadOnlyAdmin,
     ReadOnlyInline,
     as_uuid,
+    link_column,
     status_change_table,
 )
-from billing.invoice_pdf import invoice_pdf_response
-from billing.models import Invoice, InvoiceLine
-from billing.money import Money
 
 
 class InvoiceLineInline(ReadOnlyInline):
@@ -42,6 +43,12 @@ class InvoiceLineInline(ReadOnlyInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
+    payer_link = link_column(
+        "admin:billing_payer_change",
+        "payer_id",
+        description="payer",
+        ordering="payer_id",
+    )
     list_display = (
         "number_display",
         "created_at",

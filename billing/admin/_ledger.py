@@ -12,13 +12,19 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from billing import selectors
-from billing.admin_base import ReadOnlyAdmin, as_uuid
 from billing.models import LedgerAccount, LedgerEntry
 from billing.money import Money
+from kit.admin import ReadOnlyAdmin, as_uuid, link_column
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
+    payer_link = link_column(
+        "admin:billing_payer_change",
+        "payer_id",
+        description="payer",
+        ordering="payer_id",
+    )
     list_display = (
         "at",
         "posting",

@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils.safestring import SafeString
 
-from billing.admin_base import ReadOnlyAdmin, as_uuid, pretty_json
 from billing.models import BillingEvent, Payer, StatusChange
+from kit.admin import ReadOnlyAdmin, as_uuid, link_column, pretty_json
 
 
 @admin.register(Payer)
@@ -31,6 +31,12 @@ class PayerAdmin(ReadOnlyAdmin):
 
 @admin.register(BillingEvent)
 class BillingEventAdmin(ReadOnlyAdmin):
+    payer_link = link_column(
+        "admin:billing_payer_change",
+        "payer_id",
+        description="payer",
+        ordering="payer_id",
+    )
     list_display = ("cursor", "type", "payer_link", "occurred_at", "payload_version")
     list_filter = ("type",)
     search_fields = ("payer", "id", "cursor")

@@ -29,20 +29,21 @@ class BillingReason(models.TextChoices):
     MANUAL = "MANUAL", "Issued by staff"
 
 
-S = InvoiceStatus
 ALLOWED_INVOICE_TRANSITIONS: Final[dict[str, frozenset[str]]] = {
-    S.DRAFT: frozenset({S.OPEN, S.VOID}),
-    S.OPEN: frozenset({S.PAID, S.VOID, S.UNCOLLECTIBLE}),
+    InvoiceStatus.DRAFT: frozenset({InvoiceStatus.OPEN, InvoiceStatus.VOID}),
+    InvoiceStatus.OPEN: frozenset(
+        {InvoiceStatus.PAID, InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE}
+    ),
     # A written-off invoice can still be paid late (a new card) or cancelled.
-    S.UNCOLLECTIBLE: frozenset({S.PAID, S.VOID}),
-    S.PAID: frozenset(),
-    S.VOID: frozenset(),
+    InvoiceStatus.UNCOLLECTIBLE: frozenset({InvoiceStatus.PAID, InvoiceStatus.VOID}),
+    InvoiceStatus.PAID: frozenset(),
+    InvoiceStatus.VOID: frozenset(),
 }
 _STAMPS: Final[dict[str, str | tuple[str, ...]]] = {
-    S.OPEN: "issued_at",
-    S.PAID: "paid_at",
-    S.VOID: "voided_at",
-    S.UNCOLLECTIBLE: "marked_uncollectible_at",
+    InvoiceStatus.OPEN: "issued_at",
+    InvoiceStatus.PAID: "paid_at",
+    InvoiceStatus.VOID: "voided_at",
+    InvoiceStatus.UNCOLLECTIBLE: "marked_uncollectible_at",
 }
 # The reasons that bill one period of a subscription: each period gets exactly one.
 PERIOD_REASONS: Final = (

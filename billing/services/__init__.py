@@ -1,14 +1,15 @@
 """Use cases of the billing core (STYLE 3.2): payers, audit, invoices, the ledger."""
 
 from billing.services._audit import record_status_change
-from billing.services._invoices import (
-    InvoiceDraft,
-    InvoiceNotFound,
-    LineDraft,
+from billing.services._invoice_drafts import InvoiceDraft, LineDraft
+from billing.services._invoice_issuing import (
     NegativeInvoiceTotal,
-    invoice_payload,
     issue_invoice,
     issue_invoices,
+)
+from billing.services._invoice_payload import invoice_payload
+from billing.services._invoice_settling import (
+    InvoiceNotFound,
     mark_invoice_uncollectible,
     record_invoice_payment,
     void_invoice,

@@ -6,6 +6,7 @@ from typing import Any
 
 import environ
 
+from accounts.roles import STAFF_ROLES
 from config import env as environment
 
 BASE_DIR = environment.BASE_DIR
@@ -123,6 +124,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exception_handler.handle_api_exception",
 }
+
+# The groups whose staff may use the support API (`kit.api.permissions`).
+API_STAFF_ROLES = STAFF_ROLES
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Billing service API",

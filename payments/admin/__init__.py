@@ -5,8 +5,9 @@ come as admin actions that call the services. Card tokens and cryptograms are no
 shown and not even loaded: the querysets defer them. Searches are exact matches, so
 they stay fast on large tables.
 
-Modules by concept: `_base` (the read-only admin and display helpers), `_payments`
-(payments and refunds), `_records` (saved cards, gateway events, checkout sessions).
+Modules by concept: `_base` (the read-only admin of payments records, on the kit's
+`ReadOnlyAdmin`), `_payments` (payments and refunds), `_records` (saved cards,
+gateway events, checkout sessions). The display helpers come from `kit.admin`.
 """
 
 from payments.admin._payments import PaymentAdmin, RefundAdmin, RefundInline

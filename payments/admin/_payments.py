@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from payments import selectors
-from payments.admin._base import (
+from kit.admin import (
     EMPTY,
-    HIDDEN_PAYMENT_FIELDS,
-    PaymentRecordAdmin,
+    ReadOnlyInline,
     as_uuid,
     link,
     money,
+    status_change_table,
 )
+from payments import selectors
+from payments.admin._base import HIDDEN_PAYMENT_FIELDS, PaymentRecordAdmin
 from payments.models import Payment, PaymentMethod, Refund
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
     fk_name = "payment"
     fields = (
@@ -37,20 +35,7 @@ class RefundInline(admin.TabularInline):
         "created_at",
         "succeeded_at",
     )
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
     ordering = ("created_at",)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="refund")
     def refund_link(self, refund: Refund) -> SafeString | str:
@@ -174,30 +159,7 @@ class PaymentAdmin(PaymentRecordAdmin):
 
     @admin.display(description="status changes of the payment and its refunds")
     def audit_trail(self, payment: Payment) -> SafeString | str:
-        rows = selectors.payment_audit_trail(payment=payment)
-        if not rows:
-            return EMPTY
-        body = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{} {}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    row.at.isoformat(),
-                    row.object_type,
-                    row.object_id,
-                    row.from_status,
-                    row.to_status,
-                    row.actor,
-                    row.reason,
-                )
-                for row in rows
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>at</th><th>object</th><th>change</th>"
-            "<th>actor</th><th>reason</th></tr></thead><tbody>{}</tbody></table>",
-            body,
-        )
+        return status_change_table(selectors.payment_audit_trail(payment=payment))
 
 
 @admin.register(Refund)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from billing.redaction import redact
-from payments.admin._base import EMPTY, PaymentRecordAdmin, as_uuid, money
+from kit.admin import EMPTY, as_uuid, money, pretty_json
+from kit.redaction import redact
+from payments.admin._base import PaymentRecordAdmin
 from payments.models import (
     CardSetup,
     CheckoutSession,
@@ -102,8 +100,7 @@ class GatewayEventRecordAdmin(PaymentRecordAdmin):
 
     @admin.display(description="payload (secrets masked)")
     def payload_display(self, record: GatewayEventRecord) -> SafeString:
-        text = json.dumps(redact(record.payload), indent=2, sort_keys=True)
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text)
+        return pretty_json(redact(record.payload))
 
 
 @admin.register(CheckoutSession)

@@ -12,15 +12,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kit.api.audit import StatusChangeOutput
 from payments.models import CheckoutSession, Payment
-
-
-class ErrorOutput(serializers.Serializer[Any]):
-    """The one error shape of the HTTP API."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    extra = serializers.DictField()
 
 
 class PaymentMethodOutput(serializers.Serializer[Any]):
@@ -49,16 +42,6 @@ class RefundOutput(serializers.Serializer[Any]):
     requested_by = serializers.CharField()
     created_at = serializers.DateTimeField()
     succeeded_at = serializers.DateTimeField(allow_null=True)
-
-
-class StatusChangeOutput(serializers.Serializer[Any]):
-    object_type = serializers.CharField()
-    object_id = serializers.CharField()
-    from_status = serializers.CharField()
-    to_status = serializers.CharField()
-    actor = serializers.CharField()
-    reason = serializers.CharField()
-    at = serializers.DateTimeField()
 
 
 class PaymentOutput(serializers.Serializer[Any]):

@@ -6,24 +6,23 @@ a 400 that names the bad field, not a 404 from the URL resolver.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.clock import billing_now
 from billing.errors import NotFound
+from kit.api.errors import error_responses
+from kit.api.pagination import ListPagination
+from kit.api.paths import path_parameter, path_uuid
+from kit.api.permissions import IsServiceToken, IsSupportStaff
 from payments import selectors
-from payments.api.permissions import IsServiceToken, IsSupportStaff
 from payments.api.serializers import (
     CheckoutSessionOutput,
-    ErrorOutput,
     PayerOverviewOutput,
     PaymentDetailOutput,
     PaymentOutput,
@@ -32,30 +31,13 @@ from payments.models import PaymentKind, PaymentStatus
 from payments.models._common import Gateway
 from payments.services import CheckoutSessionNotFound, PaymentNotFound
 
-_ERRORS = {400: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
+_ERRORS = error_responses(400, 403, 404)
 
 
 class PayerNotFound(NotFound):
     """No such payer."""
 
     code = "payer_not_found"
-
-
-class PaymentPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
-
-def _path_uuid(value: str, name: str) -> uuid.UUID:
-    """:raises ValidationError: when `value` is not a UUID."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise serializers.ValidationError({name: ["Must be a valid UUID."]}) from None
-
-
-def _uuid_path_parameter(name: str) -> OpenApiParameter:
-    return OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
 class PayerDetailApi(APIView):
@@ -66,11 +48,11 @@ class PayerDetailApi(APIView):
     @extend_schema(
         operation_id="payers_retrieve",
         tags=["payers"],
-        parameters=[_uuid_path_parameter("payer_id")],
+        parameters=[path_parameter("payer_id")],
         responses={200: PayerOverviewOutput, **_ERRORS},
     )
     def get(self, request: Request, payer_id: str) -> Response:
-        parsed = _path_uuid(payer_id, "payer_id")
+        parsed = path_uuid(payer_id, "payer_id")
         payer = selectors.payer_get(payer_id=parsed)
         if payer is None:
             raise PayerNotFound(extra={"payer": str(parsed)})
@@ -82,7 +64,7 @@ class PaymentListApi(APIView):
     """Payments, newest first, filtered and paginated (limit/offset)."""
 
     permission_classes = [IsSupportStaff]
-    pagination_class = PaymentPagination
+    pagination_class = ListPagination
 
     class FilterSerializer(serializers.Serializer[Any]):
         payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
@@ -146,11 +128,11 @@ class PaymentDetailApi(APIView):
     @extend_schema(
         operation_id="payments_retrieve",
         tags=["payments"],
-        parameters=[_uuid_path_parameter("payment_id")],
+        parameters=[path_parameter("payment_id")],
         responses={200: PaymentDetailOutput, **_ERRORS},
     )
     def get(self, request: Request, payment_id: str) -> Response:
-        parsed = _path_uuid(payment_id, "payment_id")
+        parsed = path_uuid(payment_id, "payment_id")
         payment = selectors.payment_get(payment_id=parsed)
         if payment is None:
             raise PaymentNotFound(extra={"payment": str(parsed)})
@@ -167,11 +149,11 @@ class CheckoutSessionDetailApi(APIView):
     @extend_schema(
         operation_id="checkout_sessions_retrieve",
         tags=["checkout sessions"],
-        parameters=[_uuid_path_parameter("session_id")],
+        parameters=[path_parameter("session_id")],
         responses={200: CheckoutSessionOutput, **_ERRORS},
     )
     def get(self, request: Request, session_id: str) -> Response:
-        parsed = _path_uuid(session_id, "session_id")
+        parsed = path_uuid(session_id, "session_id")
         session = selectors.checkout_session_get(session_id=parsed)
         if session is None:
             raise CheckoutSessionNotFound(extra={"checkout_session": str(parsed)})

@@ -1,28 +1,25 @@
-"""Scrubbing gateway texts before they reach an exception message or a log line.
+"""Gateway texts as this service keeps them: redacted, and short.
 
-Gateways sometimes echo what they were sent ("No such PaymentMethod: 'pm_…'"), and a
-card token, cryptogram or card number must never be written down by this service.
+Gateways sometimes echo what they were sent ("No such PaymentMethod: 'pm_…'"), so a
+text bound for an exception message, a log line or a stored failure message goes
+through the one redaction policy (`kit.redaction`) with the secrets that were sent,
+and is cut to a length a column and a log line hold.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
-REDACTED: Final = "[redacted]"
+from kit.redaction import redact_text
+
 MAX_LENGTH: Final = 300
-# Card numbers are 12 to 19 digits, possibly grouped by spaces or dashes.
-_CARD_NUMBER: Final = re.compile(r"\d(?:[ -]?\d){11,18}")
 
 
 def redact(text: str | None, *secrets: str | None) -> str:
-    """`text` without the given secrets or anything shaped like a card number."""
+    """`text` without the given secrets or anything the redaction policy hides."""
     if not text:
         return ""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    text = _CARD_NUMBER.sub(REDACTED, text)
+    text = redact_text(text, *secrets)
     if len(text) > MAX_LENGTH:
         text = text[:MAX_LENGTH] + "…"
     return text

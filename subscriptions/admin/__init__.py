@@ -8,7 +8,8 @@ for accounting (the `subscriptions.add_plan`, `change_plan` and
 superusers.
 
 Modules by concept: `_pages` (service forms and confirmed actions), `_plans` (plans
-and their price history), `_subscriptions` (subscriptions and their actions).
+and their price history), `_subscriptions` (subscriptions and their actions),
+`_filters` (the subscription changelist's filters).
 """
 
 from subscriptions.admin._plans import PlanAdmin, PlanPriceInline

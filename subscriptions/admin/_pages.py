@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 
 from billing.clock import billing_now
 from billing.errors import DomainError
+from kit.actors import staff_actor
 
 PAGE_TEMPLATE: Final = "admin/subscriptions/service_page.html"
 # A confirmed action runs its service once per row inside one request.
@@ -29,11 +30,6 @@ MAX_ROWS_PER_ACTION: Final = 100
 _CONFIRMED: Final = "confirmed"
 
 Row = TypeVar("Row", bound=Model)
-
-
-def staff_actor(request: HttpRequest) -> str:
-    """How the audit trail names the staff member (`user:<uuid>`)."""
-    return f"user:{request.user.pk}"
 
 
 def service_page(

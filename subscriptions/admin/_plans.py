@@ -18,10 +18,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from billing.admin_base import ReadOnlyInline
 from billing.clock import billing_now
 from billing.errors import DomainError
 from billing.money import Money, currency_exponent
+from kit.actors import staff_actor
+from kit.admin import ReadOnlyInline
 from payments.models import Gateway
 from payments.selectors import gateway_is_configured
 from subscriptions import selectors
@@ -29,7 +30,6 @@ from subscriptions.admin._pages import (
     add_domain_error,
     confirm_then_apply,
     service_page,
-    staff_actor,
 )
 from subscriptions.models import Plan, PlanPrice
 from subscriptions.periods import Interval

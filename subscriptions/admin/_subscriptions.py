@@ -21,11 +21,19 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from billing import selectors as billing_selectors
-from billing.admin_base import EMPTY, ReadOnlyAdmin, as_uuid, link, status_change_table
 from billing.money import Money
+from kit.admin import (
+    EMPTY,
+    ReadOnlyAdmin,
+    as_uuid,
+    link,
+    link_column,
+    status_change_table,
+)
 from payments.models import PaymentMethod
+from subscriptions.admin._filters import DunningFilter, PendingChangeFilter
 from subscriptions.admin._pages import confirm_then_apply
-from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.models import Subscription
 from subscriptions.services import (
     cancel_subscription,
     pause_subscription,
@@ -34,59 +42,8 @@ from subscriptions.services import (
     undo_cancellation,
 )
 
-S = SubscriptionStatus
 # The subscription page lists this many of its latest invoices.
 RECENT_INVOICES = 24
-
-
-class DunningFilter(admin.SimpleListFilter):
-    title = "dunning"
-    parameter_name = "dunning"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [
-            ("past_due", "Past due (any)"),
-            ("retry_scheduled", "Past due, retry scheduled"),
-            ("needs_new_card", "Past due, waiting for a new card"),
-        ]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Subscription]
-    ) -> QuerySet[Subscription]:
-        past_due = queryset.filter(status=S.PAST_DUE)
-        if self.value() == "past_due":
-            return past_due
-        if self.value() == "retry_scheduled":
-            return past_due.filter(
-                next_retry_at__isnull=False, needs_new_payment_method=False
-            )
-        if self.value() == "needs_new_card":
-            return past_due.filter(needs_new_payment_method=True)
-        return queryset
-
-
-class PendingChangeFilter(admin.SimpleListFilter):
-    title = "pending change"
-    parameter_name = "pending"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [
-            ("cancellation", "Cancellation at period end"),
-            ("plan_change", "Plan change at period end"),
-        ]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Subscription]
-    ) -> QuerySet[Subscription]:
-        if self.value() == "cancellation":
-            return queryset.filter(cancel_at__isnull=False)
-        if self.value() == "plan_change":
-            return queryset.filter(scheduled_plan__isnull=False)
-        return queryset
 
 
 class CancelForm(forms.Form):
@@ -213,6 +170,12 @@ retry_now = _confirmed_action("retry_now", "Retry the past-due charge now", _ret
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
+    payer_link = link_column(
+        "admin:billing_payer_change",
+        "payer_id",
+        description="payer",
+        ordering="payer_id",
+    )
     list_display = (
         "id",
         "created_at",

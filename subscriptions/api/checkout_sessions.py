@@ -18,9 +18,10 @@ from rest_framework.views import APIView
 
 from billing.clock import billing_now
 from billing.money import Money, UnknownCurrency, currency_exponent
-from payments.api.fields import HttpUrlField, StrictPositiveIntegerField
-from payments.api.permissions import IsServiceToken, IsSupportStaff
-from payments.api.serializers import ErrorOutput
+from kit.actors import staff_actor
+from kit.api.errors import error_responses
+from kit.api.fields import HttpUrlField, StrictPositiveIntegerField
+from kit.api.permissions import IsServiceToken, IsSupportStaff
 from payments.services import create_checkout_session
 from subscriptions.api.serializers import CheckoutSessionCreateOutput
 from subscriptions.services import open_plan_checkout
@@ -132,7 +133,7 @@ class CheckoutSessionCreateApi(APIView):
         request=InputSerializer,
         responses={
             201: CheckoutSessionCreateOutput,
-            **{code: ErrorOutput for code in (400, 403, 404, 409, 422)},
+            **error_responses(400, 403, 404, 409, 422),
         },
     )
     def post(self, request: Request) -> Response:
@@ -140,7 +141,7 @@ class CheckoutSessionCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         now = billing_now()
-        created_by = f"user:{request.user.pk}"
+        created_by = staff_actor(request)
         subscription_id = None
         if "plan" in data:
             checkout = open_plan_checkout(

@@ -10,14 +10,10 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.reverse import reverse
 
-from billing.models import Invoice
-from payments.api.serializers import (
-    CheckoutSessionOutput,
-    RefundOutput,
-    StatusChangeOutput,
-)
+from billing.api.serializers import InvoiceOutput
+from kit.api.audit import StatusChangeOutput
+from payments.api.serializers import CheckoutSessionOutput, RefundOutput
 from payments.models import CheckoutSession
 from subscriptions.models import Subscription, SubscriptionStatus
 
@@ -37,56 +33,6 @@ class PlanOutput(serializers.Serializer[Any]):
     amount_minor = serializers.IntegerField(source="current_price.amount_minor")
     currency = serializers.CharField(source="current_price.currency")
     amount = serializers.CharField(source="current_price.amount.format")
-
-
-class InvoiceLineOutput(serializers.Serializer[Any]):
-    kind = serializers.CharField()
-    description = serializers.CharField()
-    amount_minor = serializers.IntegerField(help_text="Negative for a credit.")
-    currency = serializers.CharField()
-    amount = serializers.CharField(source="amount.format")
-    period_starts_at = serializers.DateTimeField(allow_null=True)
-    period_ends_at = serializers.DateTimeField(allow_null=True)
-
-
-class InvoiceOutput(serializers.Serializer[Any]):
-    """An invoice as listed; `context` holds the `request` (for `pdf_url`)."""
-
-    id = serializers.IntegerField()
-    number = serializers.IntegerField(allow_null=True, help_text="None for a draft.")
-    display_number = serializers.CharField(help_text='"INV-00000012", or "draft".')
-    payer_id = serializers.UUIDField()
-    subscription_id = serializers.UUIDField(allow_null=True)
-    status = serializers.CharField()
-    billing_reason = serializers.CharField()
-    description = serializers.CharField()
-    currency = serializers.CharField()
-    total_minor = serializers.IntegerField()
-    total = serializers.CharField(source="total.format")
-    amount_paid_minor = serializers.IntegerField()
-    amount_due_minor = serializers.IntegerField(source="amount_due.amount_minor")
-    amount_due = serializers.CharField(source="amount_due.format")
-    period_starts_at = serializers.DateTimeField(allow_null=True)
-    period_ends_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    issued_at = serializers.DateTimeField(allow_null=True)
-    paid_at = serializers.DateTimeField(allow_null=True)
-    voided_at = serializers.DateTimeField(allow_null=True)
-    marked_uncollectible_at = serializers.DateTimeField(allow_null=True)
-    pdf_url = serializers.SerializerMethodField()
-
-    def get_pdf_url(self, invoice: Invoice) -> str:
-        return reverse(
-            "subscriptions-api:invoice-pdf",
-            kwargs={"invoice_id": invoice.id},
-            request=self.context["request"],
-        )
-
-
-class InvoiceDetailOutput(InvoiceOutput):
-    """An invoice with its lines (prefetched)."""
-
-    lines = InvoiceLineOutput(many=True, source="lines.all")
 
 
 class SubscriptionOutput(serializers.Serializer[Any]):

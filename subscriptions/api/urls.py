@@ -1,12 +1,9 @@
-"""Support API of plans, subscriptions and invoices, mounted at /api/v1/."""
+"""Support API of plans, subscriptions and checkout sessions, mounted at /api/v1/."""
 
 from django.urls import URLPattern, URLResolver, path
 
 from subscriptions.api.checkout_sessions import CheckoutSessionCreateApi
 from subscriptions.api.views import (
-    InvoiceDetailApi,
-    InvoiceListApi,
-    InvoicePdfApi,
     PlanListApi,
     SubscriptionCancelApi,
     SubscriptionDetailApi,
@@ -53,17 +50,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         SubscriptionRetryApi.as_view(),
         name="subscription-retry",
     ),
-    path("invoices/", InvoiceListApi.as_view(), name="invoice-list"),
     # Reading a session is payments' `checkout-sessions/<id>/`.
     path(
         "checkout-sessions/",
         CheckoutSessionCreateApi.as_view(),
         name="checkout-session-create",
     ),
-    path(
-        "invoices/<str:invoice_id>/",
-        InvoiceDetailApi.as_view(),
-        name="invoice-detail",
-    ),
-    path("invoices/<str:invoice_id>/pdf/", InvoicePdfApi.as_view(), name="invoice-pdf"),
 ]

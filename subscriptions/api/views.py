@@ -1,4 +1,4 @@
-"""Support API of plans, subscriptions and invoices: one view per operation (HackSoft).
+"""Support API of plans and subscriptions: one view per operation (HackSoft).
 
 Support and accounting staff read everything and may cancel, undo a cancellation,
 pause, resume and retry a past-due charge (SPEC §9). Each change is one service call
@@ -7,8 +7,9 @@ Ids arrive as plain path segments and are checked here, so that a malformed one 
 a 400 that names the bad field, an unknown one a 404, and a change that the
 subscription's state does not allow a 409, all in the API's one error shape.
 
-The permission class and the shared output shapes (errors, refunds, status changes)
-come from the payments API: both apps' views are one HTTP API under /api/v1/.
+The plumbing (errors, permissions, path ids, pagination) comes from `kit.api`, the
+refunds' shape from the payments API and the invoices' from billing's: the apps'
+views are one HTTP API under /api/v1/.
 """
 
 from __future__ import annotations
@@ -17,34 +18,27 @@ import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
     extend_schema_view,
 )
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors as billing_selectors
 from billing.clock import billing_now
-from billing.invoice_pdf import CONTENT_TYPE, invoice_pdf_response
-from billing.models import Invoice, InvoiceStatus
-from billing.services import InvoiceNotFound
-from payments.api.permissions import IsSupportStaff
-from payments.api.serializers import ErrorOutput
+from kit.actors import staff_actor
+from kit.api.errors import ErrorOutput, error_responses
+from kit.api.pagination import ListPagination
+from kit.api.paths import path_parameter, path_uuid
+from kit.api.permissions import IsSupportStaff
 from payments.models import Gateway
 from subscriptions import selectors
 from subscriptions.api.serializers import (
-    InvoiceDetailOutput,
-    InvoiceOutput,
     PlanOutput,
     SubscriptionCancelOutput,
     SubscriptionDetailOutput,
@@ -63,39 +57,8 @@ from subscriptions.services import (
 # The subscription page lists this many of its latest invoices; the invoice list,
 # filtered by subscription, has them all.
 RECENT_INVOICES = 24
-_READ_ERRORS = {400: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput}
-_CHANGE_ERRORS = {**_READ_ERRORS, 409: ErrorOutput}
-
-
-class ListPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
-
-def _path_uuid(value: str, name: str) -> uuid.UUID:
-    """:raises ValidationError: when `value` is not a UUID."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise serializers.ValidationError({name: ["Must be a valid UUID."]}) from None
-
-
-def _path_invoice_id(value: str) -> int:
-    """:raises ValidationError: when `value` is not an invoice id."""
-    invoice_id = billing_selectors.parse_invoice_id(value)
-    if invoice_id is None:
-        raise serializers.ValidationError(
-            {"invoice_id": ["Must be an invoice id (a whole number)."]}
-        )
-    return invoice_id
-
-
-def _path_parameter(name: str, kind: OpenApiTypes) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.PATH)
-
-
-def _actor(request: Request) -> str:
-    return f"user:{request.user.pk}"
+_READ_ERRORS = error_responses(400, 403, 404)
+_CHANGE_ERRORS = error_responses(400, 403, 404, 409)
 
 
 def _subscription_detail(
@@ -200,11 +163,11 @@ class SubscriptionDetailApi(APIView):
     @extend_schema(
         operation_id="subscriptions_retrieve",
         tags=["subscriptions"],
-        parameters=[_path_parameter("subscription_id", OpenApiTypes.UUID)],
+        parameters=[path_parameter("subscription_id", OpenApiTypes.UUID)],
         responses={200: SubscriptionDetailOutput, **_READ_ERRORS},
     )
     def get(self, request: Request, subscription_id: str) -> Response:
-        parsed = _path_uuid(subscription_id, "subscription_id")
+        parsed = path_uuid(subscription_id, "subscription_id")
         return _subscription_detail(request, parsed)
 
 
@@ -215,7 +178,7 @@ def _change_schema(
     return extend_schema(
         operation_id=operation_id,
         tags=["subscriptions"],
-        parameters=[_path_parameter("subscription_id", OpenApiTypes.UUID)],
+        parameters=[path_parameter("subscription_id", OpenApiTypes.UUID)],
         request=request,
         responses={200: output, **_CHANGE_ERRORS},
     )
@@ -253,14 +216,14 @@ class SubscriptionCancelApi(APIView):
         "subscriptions_cancel", request=InputSerializer, output=SubscriptionCancelOutput
     )
     def post(self, request: Request, subscription_id: str) -> Response:
-        parsed = _path_uuid(subscription_id, "subscription_id")
+        parsed = path_uuid(subscription_id, "subscription_id")
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         cancellation = cancel_subscription(
             subscription_id=parsed,
             now=billing_now(),
-            actor=_actor(request),
+            actor=staff_actor(request),
             at_period_end=data["at_period_end"],
             refund_unused=data["refund_unused"],
             reason=data["reason"],
@@ -279,9 +242,9 @@ class _SubscriptionChangeApi(APIView):
     change: ClassVar[Callable[..., Subscription]]
 
     def post(self, request: Request, subscription_id: str) -> Response:
-        parsed = _path_uuid(subscription_id, "subscription_id")
+        parsed = path_uuid(subscription_id, "subscription_id")
         type(self).change(
-            subscription_id=parsed, now=billing_now(), actor=_actor(request)
+            subscription_id=parsed, now=billing_now(), actor=staff_actor(request)
         )
         return _subscription_detail(request, parsed)
 
@@ -312,129 +275,3 @@ class SubscriptionRetryApi(_SubscriptionChangeApi):
     """Have the next renewal run (within a minute) retry a past-due charge."""
 
     change = retry_past_due_now
-
-
-class InvoiceListApi(APIView):
-    """Invoices, newest first, filtered and paginated (limit/offset)."""
-
-    permission_classes = [IsSupportStaff]
-    pagination_class = ListPagination
-
-    class FilterSerializer(serializers.Serializer[Any]):
-        payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
-        subscription = serializers.UUIDField(
-            required=False, help_text="Subscription UUID."
-        )
-        status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
-        search = serializers.CharField(
-            required=False,
-            help_text='An invoice number, "INV-00000012" or 12 (exact).',
-        )
-
-        def validate_search(self, value: str) -> int:
-            number = billing_selectors.parse_invoice_number(value)
-            if number is None:
-                raise serializers.ValidationError(
-                    'Must be an invoice number, such as "INV-00000012" or 12.'
-                )
-            return number
-
-    @extend_schema(
-        operation_id="invoices_list",
-        tags=["invoices"],
-        parameters=[FilterSerializer],
-        responses={200: InvoiceOutput(many=True), **_READ_ERRORS},
-    )
-    def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
-        invoices = billing_selectors.invoice_list(
-            filters=billing_selectors.InvoiceFilters(
-                payer_id=data.get("payer"),
-                subscription_id=data.get("subscription"),
-                status=data.get("status"),
-                number=data.get("search"),
-            )
-        )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(invoices, request, view=self)
-        output = InvoiceOutput(page, many=True, context={"request": request})
-        return paginator.get_paginated_response(output.data)
-
-
-def _invoice(invoice_id: str) -> Invoice:
-    """The invoice named in the path, with its lines.
-
-    :raises ValidationError, InvoiceNotFound:
-    """
-    parsed = _path_invoice_id(invoice_id)
-    invoice = billing_selectors.invoice_get(invoice_id=parsed)
-    if invoice is None:
-        raise InvoiceNotFound(extra={"invoice": parsed})
-    return invoice
-
-
-class InvoiceDetailApi(APIView):
-    """An invoice with its lines."""
-
-    permission_classes = [IsSupportStaff]
-
-    @extend_schema(
-        operation_id="invoices_retrieve",
-        tags=["invoices"],
-        parameters=[_path_parameter("invoice_id", OpenApiTypes.INT)],
-        responses={200: InvoiceDetailOutput, **_READ_ERRORS},
-    )
-    def get(self, request: Request, invoice_id: str) -> Response:
-        invoice = _invoice(invoice_id)
-        return Response(InvoiceDetailOutput(invoice, context={"request": request}).data)
-
-
-class PdfRenderer(BaseRenderer):
-    """Lets a client ask for `application/pdf`; the document itself is sent as is."""
-
-    media_type = CONTENT_TYPE
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Any = None,
-    ) -> bytes:
-        return bytes(data)
-
-
-class InvoicePdfApi(APIView):
-    """The invoice as a PDF document (errors are JSON, whatever was accepted)."""
-
-    permission_classes = [IsSupportStaff]
-    renderer_classes = [JSONRenderer, PdfRenderer]
-
-    @extend_schema(
-        operation_id="invoices_pdf",
-        tags=["invoices"],
-        parameters=[_path_parameter("invoice_id", OpenApiTypes.INT)],
-        responses={
-            (200, CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
-            **{
-                (code, JSONRenderer.media_type): output
-                for code, output in _READ_ERRORS.items()
-            },
-        },
-    )
-    def get(self, request: Request, invoice_id: str) -> FileResponse:
-        return invoice_pdf_response(_invoice(invoice_id))
-
-    def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
-    ) -> Response:
-        # The document is a plain FileResponse; only errors are DRF responses here,
-        # and they keep the one JSON shape even when the client asked for a PDF.
-        if isinstance(response, Response):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)

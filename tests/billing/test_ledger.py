@@ -13,7 +13,6 @@ from billing.money import Money
 from billing.services import Leg, Posting, UnbalancedPosting, post_to_ledger
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
-A = LedgerAccount
 TEN = Money(1_000, "RUB")
 
 
@@ -21,8 +20,8 @@ def _transfer(key: str = "fact:1", amount: Money = TEN) -> Posting:
     return Posting.transfer(
         key,
         amount,
-        debit=A.GATEWAY_CASH,
-        credit=A.REVENUE,
+        debit=LedgerAccount.GATEWAY_CASH,
+        credit=LedgerAccount.REVENUE,
         at=NOW,
         debit_subaccount="x",
     )
@@ -35,15 +34,15 @@ class TestPostToLedger:
             post_to_ledger([_transfer()])
 
         entries = {(e.account, e.subaccount): e for e in LedgerEntry.objects.all()}
-        assert entries[(A.GATEWAY_CASH, "x")].debit_minor == 1_000
-        assert entries[(A.REVENUE, "")].credit_minor == 1_000
+        assert entries[(LedgerAccount.GATEWAY_CASH, "x")].debit_minor == 1_000
+        assert entries[(LedgerAccount.REVENUE, "")].credit_minor == 1_000
 
     def test_an_unbalanced_posting_writes_nothing(self) -> None:
         posting = Posting(
             key="fact:2",
             legs=(
-                Leg(A.RECEIVABLE, TEN, debit=True),
-                Leg(A.REVENUE, Money(999, "RUB"), debit=False),
+                Leg(LedgerAccount.RECEIVABLE, TEN, debit=True),
+                Leg(LedgerAccount.REVENUE, Money(999, "RUB"), debit=False),
             ),
             at=NOW,
         )
@@ -57,8 +56,8 @@ class TestPostToLedger:
         posting = Posting(
             key="fact:3",
             legs=(
-                Leg(A.RECEIVABLE, TEN, debit=True),
-                Leg(A.REVENUE, Money(1_000, "USD"), debit=False),
+                Leg(LedgerAccount.RECEIVABLE, TEN, debit=True),
+                Leg(LedgerAccount.REVENUE, Money(1_000, "USD"), debit=False),
             ),
             at=NOW,
         )

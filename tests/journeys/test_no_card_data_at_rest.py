@@ -15,8 +15,8 @@ from django.apps import apps
 from django.db import connection
 
 from billing.money import Money
-from billing.redaction import passes_luhn
 from gateway_sandbox.app import Sandbox
+from kit.redaction import passes_luhn
 from payments.models import CardSetup, PaymentMethod
 from payments.services import (
     charge_saved_card,

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from billing.money import Money
+from kit.redaction import without_sensitive_keys
 from payments.gateways.base import (
     GatewayError,
     GatewayEvent,
@@ -28,22 +29,6 @@ from payments.gateways.cloudpayments._mapping import money
 
 KINDS: Final = frozenset(
     {"check", "pay", "fail", "confirm", "refund", "recurrent", "cancel"}
-)
-# Kept out of stored payloads: the card token and card identifiers, and the payer's
-# name and e-mail, which the billing tables never hold (SPEC §1). Masked card data
-# (CardFirstSix, CardLastFour, CardExpDate, CardType) stays.
-SECRET_FIELDS: Final = frozenset(
-    {
-        "token",
-        "tokenrecipient",
-        "cardid",
-        "cardnumber",
-        "pan",
-        "cvv",
-        "cardcryptogrampacket",
-        "name",
-        "email",
-    }
 )
 _FIXED_STATES: Final[Mapping[str, PaymentState | None]] = {
     "check": None,
@@ -117,11 +102,11 @@ def parse(kind: str, body: bytes) -> GatewayEvent:
         reference=fields.get("InvoiceId") or None,
         state=_state(kind, fields),
         amount=_amount(fields),
-        safe_payload={
-            name: value
-            for name, value in fields.items()
-            if name.lower() not in SECRET_FIELDS
-        },
+        # Kept out of stored payloads by the redaction policy: the card token and
+        # card identifiers, and the payer's name and e-mail, which the billing
+        # tables never hold (SPEC §1). Masked card data (CardFirstSix, CardLastFour,
+        # CardExpDate, CardType) stays.
+        safe_payload=without_sensitive_keys(fields),
     )
 
 

@@ -9,14 +9,11 @@ INFO. The filter drops the DEBUG lines and scrubs the rest.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Final
 
-from payments.gateways.redaction import REDACTED, redact
+from payments.gateways.redaction import redact
 
 SDK_LOGGER: Final = "stripe"
-# PaymentMethod ids are the tokens; `<intent id>_secret_<…>` confirms a payment.
-_SECRETS: Final = re.compile(r"\bpm_[A-Za-z0-9]+|\b\w+_secret_[A-Za-z0-9]+")
 
 
 class SdkLogScrubber(logging.Filter):
@@ -26,7 +23,7 @@ class SdkLogScrubber(logging.Filter):
         if record.levelno < logging.INFO:
             return False
         message = record.getMessage()
-        cleaned = redact(_SECRETS.sub(REDACTED, message))
+        cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True

@@ -9,6 +9,7 @@ from typing import Any, Final
 import stripe
 
 from billing.money import Money
+from kit.redaction import without_sensitive_keys
 from payments.gateways.base import (
     GatewayError,
     GatewayEvent,
@@ -19,13 +20,6 @@ from payments.gateways.stripe._amounts import from_stripe
 
 # Stripe rejects older signatures itself; the same window as its SDK's default.
 TOLERANCE_SECONDS: Final = 300
-# Kept out of stored payloads: the intent's client secret (it lets a browser
-# confirm the payment), the PaymentMethod id (our token: with the secret key it
-# charges the card off-session) and the payer's personal data (SPEC §1: no name,
-# no e-mail). Masked card details (brand, last four) stay.
-SECRET_KEYS: Final = frozenset(
-    {"client_secret", "payment_method", "email", "receipt_email", "name"}
-)
 _PAYMENT_STATES: Final = {
     "succeeded": PaymentState.SUCCEEDED,
     "requires_capture": PaymentState.AUTHORIZED,
@@ -96,7 +90,10 @@ def parse(body: bytes) -> GatewayEvent:
         reference=str(reference) if reference else None,
         state=_state(obj) if kind == "payment_intent" else None,
         amount=_amount(obj),
-        safe_payload=_scrub(event),
+        # Kept out of stored payloads by the redaction policy: the intent's client
+        # secret (it lets a browser confirm the payment), the PaymentMethod id (our
+        # token) and the payer's name and e-mail (SPEC §1). Brand and last four stay.
+        safe_payload=without_sensitive_keys(event),
     )
 
 
@@ -124,13 +121,3 @@ def _amount(obj: Mapping[str, Any]) -> Money | None:
     if not isinstance(currency, str) or not currency:
         return None
     return from_stripe(amount, currency)
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: _scrub(item) for key, item in value.items() if key not in SECRET_KEYS
-        }
-    if isinstance(value, list):
-        return [_scrub(item) for item in value]
-    return value

@@ -1,30 +1,23 @@
-"""Money as a whole number of an ISO 4217 currency's minor units.
-
-Amounts never pass through ``float``: a binary fraction cannot hold 0.10 exactly, and
-a kopeck lost on each of a million invoices is still lost. Major units (``Decimal``
-or text) appear only at the edges, through ``from_decimal``, ``to_decimal``,
-``parse`` and ``format``.
-"""
+"""The Money value: exact arithmetic, allocation and formatting in minor units."""
 
 from __future__ import annotations
 
 import decimal
 import functools
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from types import MappingProxyType
 from typing import Final, Self
 
 from billing.errors import DomainError
-
-
-class UnknownCurrency(DomainError):
-    """The currency is not an active ISO 4217 currency code."""
-
-    code = "unknown_currency"
+from billing.money._currencies import currency_exponent
+from billing.money._parsing import (
+    AMOUNT_TEXT,
+    MAX_DIGITS,
+    InvalidAmount,
+    minor_from_text,
+)
 
 
 class CurrencyMismatch(DomainError):
@@ -33,69 +26,9 @@ class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
 
 
-class InvalidAmount(DomainError):
-    """The amount cannot be expressed in the currency's minor units."""
-
-    code = "invalid_amount"
-
-
-# ISO 4217 list one. Every code is listed, with no default, so that a typo is refused
-# instead of billed in cents. Funds and metals whose minor unit is "N.A." (XAU, XDR,
-# XTS, ...) are left out: nothing is billed in them. Gateways sometimes disagree
-# (Stripe has special rules for ISK, HUF and TWD); their adapters convert.
-# WARNING: changing an exponent reinterprets every stored amount in that currency.
-_CODES_BY_EXPONENT: Final = {
-    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
-    2: """
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD
-    BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD
-    EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR
-    IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP
-    MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN
-    QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL
-    THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR
-    ZMW ZWG
-    """,
-    3: "BHD IQD JOD KWD LYD OMR TND",
-    4: "CLF UYW",
-}
-ISO_4217_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
-    {code: exp for exp, codes in _CODES_BY_EXPONENT.items() for code in codes.split()}
-)
-
-_CURRENCY_CODE: Final = re.compile(r"[A-Z]{3}")
 _ROUNDINGS: Final[frozenset[str]] = frozenset(
     getattr(decimal, name) for name in dir(decimal) if name.startswith("ROUND_")
 )
-# Bounds the work that hostile input such as "1E+999999999" can cause; the largest
-# amount a BigIntegerField holds has 19 digits.
-_MAX_DIGITS: Final = 38
-_DIGITS: Final = "0123456789"
-_SIGNS: Final = {"+": 1, "-": -1, "\N{MINUS SIGN}": -1}
-# What people put between thousands besides a comma: space, no-break space, thin
-# space, narrow no-break space (French, SI), underscore (Python), apostrophes (Swiss).
-_GROUP_SEPARATORS: Final = " \u00a0\u2009\u202f_'\u2019"
-# The lazy number can swallow anything, so this always matches; the parts are checked
-# afterwards so that the error can say precisely what is wrong.
-_TEXT: Final = re.compile(
-    r"(?P<prefix>[^\W\d_]+)?\s*(?P<number>.*?)\s*(?P<suffix>[^\W\d_]+)?", re.DOTALL
-)
-
-
-def currency_exponent(code: str) -> int:
-    """Return the number of decimal places of the currency's minor unit.
-
-    :raises UnknownCurrency: if the code is not three uppercase letters or not listed.
-    """
-    # A lowercase code is refused rather than fixed, so it is caught where it is made.
-    if not isinstance(code, str) or not _CURRENCY_CODE.fullmatch(code):
-        raise UnknownCurrency(
-            f"A currency code is three uppercase letters, got {code!r}.",
-            extra={"currency": str(code)},
-        )
-    if code not in ISO_4217_EXPONENTS:
-        raise UnknownCurrency(f"{code} is not an active ISO 4217 currency.")
-    return ISO_4217_EXPONENTS[code]
 
 
 def _round(value: Fraction, rounding: str) -> int:
@@ -118,55 +51,6 @@ def _round(value: Fraction, rounding: str) -> int:
         decimal.ROUND_HALF_DOWN: toward_zero,
         decimal.ROUND_HALF_EVEN: floor if floor % 2 == 0 else ceiling,
     }[rounding]
-
-
-def _integer_digits(whole: str, text: str) -> str:
-    """Return the digits of ``whole`` once its thousands grouping is checked."""
-    separators = {char for char in whole if char not in _DIGITS}
-    if not whole:
-        raise InvalidAmount(f"{text!r} needs digits before the decimal point.")
-    if len(separators) > 1:
-        raise InvalidAmount(f"{text!r} mixes different thousands separators.")
-    groups = whole.split(separators.pop()) if separators else [whole]
-    if len(groups) > 1 and (
-        not 1 <= len(groups[0]) <= 3 or any(len(group) != 3 for group in groups[1:])
-    ):
-        raise InvalidAmount(f"{text!r} must group thousands in threes.")
-    return "".join(groups)
-
-
-def _minor_from_text(number: str, currency: str, text: str) -> int:
-    """Return the signed minor units written in ``number`` (see ``Money.parse``)."""
-    exponent = currency_exponent(currency)
-    sign = _SIGNS.get(number[:1], 0)
-    digits = number[1:] if sign else number
-    if not digits:
-        raise InvalidAmount(f"{text!r} has no amount.")
-    allowed = f"{_DIGITS}.,{_GROUP_SEPARATORS}"
-    if unexpected := [char for char in digits if char not in allowed]:
-        raise InvalidAmount(f"{text!r} has an unexpected {unexpected[0]!r}.")
-    if digits.count(".") > 1:
-        raise InvalidAmount(f"{text!r} has more than one decimal point.")
-    whole, point, fraction = digits.partition(".")
-    if not point and digits.count(",") == 1:
-        whole, point, fraction = digits.partition(",")
-        if len(fraction) == 3 and exponent == 0:
-            whole, point, fraction = digits, "", ""
-        elif len(fraction) == 3:
-            raise InvalidAmount(
-                f"{text!r} is ambiguous: the comma could separate decimals or"
-                " thousands; write the decimal point as a dot."
-            )
-    if point and (not fraction or any(char not in _DIGITS for char in fraction)):
-        raise InvalidAmount(f"{text!r} needs only digits after the decimal point.")
-    if len(fraction) > exponent:
-        raise InvalidAmount(
-            f"{text!r} has more decimal places than {currency} allows ({exponent})."
-        )
-    integer = _integer_digits(whole, text).lstrip("0") or "0"
-    if len(integer) + exponent > _MAX_DIGITS:
-        raise InvalidAmount(f"{text!r} is too large.")
-    return (sign or 1) * int(integer + fraction.ljust(exponent, "0"))
 
 
 @functools.total_ordering
@@ -241,7 +125,7 @@ class Money:
                 f" ({exponent}).",
                 extra={"amount": str(amount), "currency": currency},
             )
-        if len(digits) + shift > _MAX_DIGITS:
+        if len(digits) + shift > MAX_DIGITS:
             raise InvalidAmount(f"{amount} is too large.")
         minor = int(digits) * 10**shift
         return cls(-minor if sign else minor, currency)
@@ -270,7 +154,7 @@ class Money:
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}.")
-        match = _TEXT.fullmatch(text.strip())
+        match = AMOUNT_TEXT.fullmatch(text.strip())
         assert match is not None
         prefix, number, suffix = match.group("prefix", "number", "suffix")
         if prefix and suffix:
@@ -289,7 +173,7 @@ class Money:
             raise InvalidAmount(
                 f"{text!r} names no currency before or after the amount."
             )
-        return cls(_minor_from_text(number, resolved, text), resolved)
+        return cls(minor_from_text(number, resolved, text), resolved)
 
     @property
     def is_zero(self) -> bool:

@@ -1,18 +1,22 @@
-"""Who may use the support API: staff in a billing role, and scripts with a token."""
+"""Who may use the support API: staff in a role, and scripts with a token.
+
+The roles are the project's to name (`settings.API_STAFF_ROLES`, the groups the
+auth service grants), so the kit knows no app.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import PermissionsMixin
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from accounts.roles import STAFF_ROLES
 
-
-def has_staff_role(user: Any, roles: tuple[str, ...] = STAFF_ROLES) -> bool:
+def has_staff_role(user: Any, roles: Sequence[str]) -> bool:
     """Whether `user` is an active superuser, or active staff in one of `roles`."""
     if not (user.is_authenticated and user.is_active):
         return False
@@ -26,12 +30,12 @@ def has_staff_role(user: Any, roles: tuple[str, ...] = STAFF_ROLES) -> bool:
 
 
 class IsSupportStaff(BasePermission):
-    """Staff in the `support` or `accounting` group, or superusers."""
+    """Staff in one of the API's staff roles (support, accounting), or superusers."""
 
     message = "Only support or accounting staff may do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return has_staff_role(request.user)
+        return has_staff_role(request.user, settings.API_STAFF_ROLES)
 
 
 class IsServiceToken(BasePermission):

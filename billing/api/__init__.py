@@ -1,0 +1,1 @@
+"""Billing's own HTTP API: invoices, mounted at /api/v1/."""

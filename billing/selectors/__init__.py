@@ -1,0 +1,43 @@
+"""Reads of the billing core (STYLE 3.2): invoices and the ledger, never writes."""
+
+from billing.selectors._invoices import (
+    InvoiceFilters,
+    audit_trail,
+    invoice_get,
+    invoice_ledger_entries,
+    invoice_list,
+    parse_invoice_id,
+    parse_invoice_number,
+)
+from billing.selectors._ledger import (
+    AccountBalance,
+    PostingImbalance,
+    invoice_amounts_due,
+    ledger_account_balances,
+    ledger_unbalanced_postings,
+)
+from billing.selectors._ledger_checks import (
+    CashHeld,
+    LedgerCheck,
+    amount_text,
+    check_ledger,
+)
+
+__all__ = [
+    "AccountBalance",
+    "CashHeld",
+    "InvoiceFilters",
+    "LedgerCheck",
+    "PostingImbalance",
+    "amount_text",
+    "audit_trail",
+    "check_ledger",
+    "invoice_amounts_due",
+    "invoice_get",
+    "invoice_ledger_entries",
+    "invoice_list",
+    "ledger_account_balances",
+    "ledger_unbalanced_postings",
+    "parse_invoice_id",
+    "parse_invoice_number",
+]

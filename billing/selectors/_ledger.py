@@ -1,0 +1,105 @@
+"""Reads of the ledger: balances per account and the postings that do not balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import F, Sum
+
+from billing.models import DEBIT_NORMAL_ACCOUNTS, Invoice, LedgerAccount, LedgerEntry
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    """An account in one currency and subaccount (the gateway, for cash)."""
+
+    account: str
+    # The gateway, for cash at a gateway; empty for the other accounts.
+    subaccount: str
+    currency: str
+    debit_minor: int
+    credit_minor: int
+
+    @property
+    def net_minor(self) -> int:
+        """Debits minus credits: positive for a debit balance."""
+        return self.debit_minor - self.credit_minor
+
+    @property
+    def is_on_normal_side(self) -> bool:
+        """Whether the balance sits on the account's usual side (or is zero)."""
+        if self.account in DEBIT_NORMAL_ACCOUNTS:
+            return self.net_minor >= 0
+        return self.net_minor <= 0
+
+
+@dataclass(frozen=True, slots=True)
+class PostingImbalance:
+    """A posting whose debits and credits differ in one currency."""
+
+    posting: str
+    currency: str
+    debit_minor: int
+    credit_minor: int
+
+
+def ledger_account_balances() -> list[AccountBalance]:
+    """Debits and credits per account, subaccount and currency.
+
+    Ordered by currency, then in the order of `LedgerAccount`, then by subaccount.
+    """
+    sums = (
+        LedgerEntry.objects.order_by()
+        .values("account", "subaccount", "currency")
+        .annotate(debit=Sum("debit_minor"), credit=Sum("credit_minor"))
+    )
+    position = {account: n for n, account in enumerate(LedgerAccount.values)}
+    balances = (
+        AccountBalance(
+            account=row["account"],
+            subaccount=row["subaccount"],
+            currency=row["currency"],
+            debit_minor=row["debit"] or 0,
+            credit_minor=row["credit"] or 0,
+        )
+        for row in sums
+    )
+    return sorted(
+        balances,
+        key=lambda b: (
+            b.currency,
+            position.get(b.account, len(position)),
+            b.subaccount,
+        ),
+    )
+
+
+def ledger_unbalanced_postings() -> list[PostingImbalance]:
+    """Every posting whose debits and credits differ in a currency, by name."""
+    sums = (
+        LedgerEntry.objects.order_by()
+        .values("posting", "currency")
+        .annotate(debit=Sum("debit_minor"), credit=Sum("credit_minor"))
+        .exclude(debit=F("credit"))
+        .order_by("posting", "currency")
+    )
+    return [
+        PostingImbalance(
+            posting=row["posting"],
+            currency=row["currency"],
+            debit_minor=row["debit"] or 0,
+            credit_minor=row["credit"] or 0,
+        )
+        for row in sums
+    ]
+
+
+def invoice_amounts_due(*, status: str) -> dict[str, int]:
+    """What the invoices in `status` still owe, per currency, in minor units."""
+    sums = (
+        Invoice.objects.filter(status=status)
+        .order_by()
+        .values("currency")
+        .annotate(due=Sum(F("total_minor") - F("amount_paid_minor")))
+    )
+    return {row["currency"]: row["due"] for row in sums if row["due"]}

@@ -1,0 +1,24 @@
+"""The admin's shared pieces: read-only bases and what their pages display."""
+
+from kit.admin.display import (
+    EMPTY,
+    as_uuid,
+    link,
+    link_column,
+    money,
+    pretty_json,
+    status_change_table,
+)
+from kit.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
+
+__all__ = [
+    "EMPTY",
+    "ReadOnlyAdmin",
+    "ReadOnlyInline",
+    "as_uuid",
+    "link",
+    "link_column",
+    "money",
+    "pretty_json",
+    "status_change_table",
+]

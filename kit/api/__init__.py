@@ -1,0 +1,1 @@
+"""Plumbing of the HTTP API shared by every app's views."""

@@ -1,0 +1,101 @@
+"""The one JSON error shape of the HTTP API: `{"code", "message", "extra"}`.
+
+The shape is built here; `config/exception_handler.py` wires it into DRF and maps
+the project's anticipated errors onto it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+
+INTERNAL_ERROR_MESSAGE = "An unexpected error occurred."
+
+
+class ErrorOutput(serializers.Serializer[Any]):
+    """The one error shape of the HTTP API."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    extra = serializers.DictField()
+
+
+def error_responses(*status_codes: int) -> dict[int, type[ErrorOutput]]:
+    """The OpenAPI responses of a view's errors: each in the one error shape."""
+    return {status_code: ErrorOutput for status_code in status_codes}
+
+
+def error_body(
+    code: str, message: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {"code": code, "message": message, "extra": extra or {}}
+
+
+def error_response(
+    code: str, message: str, extra: dict[str, Any] | None, *, status_code: int
+) -> Response:
+    return Response(error_body(code, message, extra), status=status_code)
+
+
+def internal_error_response() -> Response:
+    return Response(
+        error_body("internal_error", INTERNAL_ERROR_MESSAGE),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def framework_error_response(exc: Exception) -> Response | None:
+    """The response to an error of Django or DRF, or None for any other error."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(
+            error_body(
+                "validation_error",
+                "The request is not valid; see extra.fields.",
+                {"fields": _as_field_errors(exc.detail)},
+            ),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, exceptions.APIException):
+        return _api_exception_response(exc)
+    return None
+
+
+def _api_exception_response(exc: exceptions.APIException) -> Response:
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else str(exc.default_code)
+    message = exc.detail if isinstance(exc.detail, str) else exc.default_detail
+    response = Response(error_body(code, str(message)), status=exc.status_code)
+    if auth_header := getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(wait))
+    return response
+
+
+def json_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for paths no view matched, in the API's error shape."""
+    return JsonResponse(
+        error_body("not_found", f"Nothing is found at {request.path}."), status=404
+    )
+
+
+def json_server_error(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(
+        error_body("internal_error", INTERNAL_ERROR_MESSAGE), status=500
+    )
+
+
+def _as_field_errors(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {key: _as_field_errors(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_as_field_errors(item) for item in detail]
+    return str(detail)

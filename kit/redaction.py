@@ -1,0 +1,137 @@
+"""The one redaction policy: what card data, credentials and personal data look like.
+
+Every way out of the process applies it: log lines (`config.logs`), error reports
+(`config.sentry`), gateway payloads as they are stored (`without_sensitive_keys`)
+and shown in the admin (`redact`), and gateway texts kept in failure messages
+(`redact_text`). One policy means a value hidden from one of them is hidden from all.
+
+What it hides:
+
+- the value under a key that names a secret, a card identifier or personal data
+  (`is_sensitive_key`): tokens, cryptograms, card numbers, CVV/CVC, 3-D Secure
+  forms, passwords, API keys, signatures, cookies and sessions, the payer's name and
+  e-mail;
+- in any text: the value written after such a key (`"Token": "…"`, `cvv=…`), so
+  a payload logged as text loses what the same payload loses as a mapping; every
+  run of 12 to 19 digits (grouped or not, as a card number is written) outside a
+  UUID; sandbox cryptograms, HTTP credentials, Stripe secret and webhook keys,
+  PaymentMethod ids (the tokens) and client secrets; and whatever secrets the
+  caller names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+MASK: Final = "[redacted]"
+
+_SENSITIVE_KEY: Final = re.compile(
+    r"(token|cryptogram|card_?number|card_?id|\bpan\b|cvv|cvc|secret|password|passwd|"
+    r"authorization|api_?key|pares|pareq|session|cookie|signature|hmac|e_?mail)",
+    re.IGNORECASE,
+)
+# Keys that are sensitive only as a whole: a "name" is the cardholder's, while a
+# "plan_name" is not; a "payment_method" is Stripe's id of a card (our token).
+_SENSITIVE_WHOLE_KEYS: Final = frozenset({"name", "cardholder_name", "payment_method"})
+# Card numbers are 12 to 19 digits, possibly grouped by spaces or dashes.
+_DIGIT_RUN: Final = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
+# A UUID may hold a long run of digits; it is an identifier, never a card.
+_UUID: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)
+_SECRET_TEXT: Final = (
+    re.compile(r"sbx1:[A-Za-z0-9_\-=]+"),
+    re.compile(r"\b(sk|rk|whsec)_(test|live)?_?[A-Za-z0-9]{6,}"),
+    # PaymentMethod ids are the tokens; `<intent id>_secret_<…>` confirms a payment.
+    re.compile(r"\bpm_[A-Za-z0-9]+|\b\w+_secret_[A-Za-z0-9]+"),
+)
+# A key and its value as text: `"cvv": "123"`, `'Token': 'tk_1'`, `token=tk_1`.
+_KEYED_VALUE: Final = re.compile(
+    r"""(?P<key>\w+)(?P<separator>["']?\s*[:=]\s*["']?)(?P<value>[^"'\s,;&}\]]+)"""
+)
+_CREDENTIALS: Final = re.compile(
+    r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE
+)
+
+
+def is_sensitive_key(key: str) -> bool:
+    return bool(_SENSITIVE_KEY.search(key)) or key.lower() in _SENSITIVE_WHOLE_KEYS
+
+
+def passes_luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def redact_text(text: str, *secrets: str | None) -> str:
+    """`text` with `secrets`, keyed values, card-like digit runs, keys and
+    credentials masked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    text = _CREDENTIALS.sub(lambda match: f"{match.group(1)} {MASK}", text)
+    text = _KEYED_VALUE.sub(_mask_keyed_value, text)
+    for pattern in _SECRET_TEXT:
+        text = pattern.sub(MASK, text)
+    return _masked_digit_runs(text)
+
+
+def _masked_digit_runs(text: str) -> str:
+    """`text` with every card-like digit run outside a UUID masked."""
+    pieces = []
+    position = 0
+    for uuid_match in _UUID.finditer(text):
+        pieces.append(_DIGIT_RUN.sub(MASK, text[position : uuid_match.start()]))
+        pieces.append(uuid_match.group(0))
+        position = uuid_match.end()
+    pieces.append(_DIGIT_RUN.sub(MASK, text[position:]))
+    return "".join(pieces)
+
+
+def _mask_keyed_value(match: re.Match[str]) -> str:
+    if not is_sensitive_key(match.group("key")):
+        return match.group(0)
+    return f"{match.group('key')}{match.group('separator')}{MASK}"
+
+
+def redact(value: Any) -> Any:
+    """Copy `value` with the values of sensitive keys and sensitive text masked."""
+    if isinstance(value, Mapping):
+        return {
+            key: MASK
+            if isinstance(key, str) and is_sensitive_key(key)
+            else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(redact(item) for item in value)
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+def without_sensitive_keys(value: Any) -> Any:
+    """Copy `value` without sensitive keys at any depth and with sensitive text
+    masked, for a payload to be stored.
+
+    Stored payloads lose the keys rather than keep masked values, so that nothing
+    about a secret, not even that it was sent, is written down.
+    """
+    if isinstance(value, Mapping):
+        return {
+            key: without_sensitive_keys(item)
+            for key, item in value.items()
+            if not (isinstance(key, str) and is_sensitive_key(key))
+        }
+    if isinstance(value, list):
+        return [without_sensitive_keys(item) for item in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value

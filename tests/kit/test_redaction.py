@@ -1,0 +1,250 @@
+"""One redaction policy, and every way out of the process applies all of it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib import admin
+
+from config.logs import JsonFormatter, RedactingFilter
+from config.sentry import scrub_event
+from kit.redaction import (
+    MASK,
+    is_sensitive_key,
+    passes_luhn,
+    redact,
+    redact_text,
+    without_sensitive_keys,
+)
+from payments.admin import GatewayEventRecordAdmin
+from payments.gateways.redaction import redact as redact_gateway_text
+from payments.models import GatewayEventRecord
+
+INVOICE_REFERENCE = f"payment:{uuid.uuid4()}"
+# What a gateway payload may carry: card numbers (Luhn-valid or not, grouped or
+# not), a CVV, cryptograms, tokens, keys, credentials and client secrets.
+PAYLOAD = {
+    "CardNumber": "4242424242424242",
+    "Description": "card 4111 1111 1111 1111, ref 1234567812345678",
+    "cvv": "9876",
+    "CardCryptogramPacket": "01492500008719030128SM",
+    "Note": "packet sbx1:eyJudW1iZXIi",
+    "Token": "tk_3f9a8b7c",
+    "Data": "pm_1Nz8Abc, pi_3Kq_secret_Zx81",
+    "Key": "sk_live_4eC39HqLyjWD",
+    "Authorization": "Bearer eyJhbGciOi.x.y",
+    "client_secret": "pi_3Kq_secret_Zx81",
+    "Amount": "10.00",
+    "InvoiceId": INVOICE_REFERENCE,
+    "CardLastFour": "4242",
+}
+SECRETS = (
+    "4242424242424242",
+    "4111 1111 1111 1111",
+    "1234567812345678",
+    "9876",
+    "01492500008719030128SM",
+    "sbx1:",
+    "tk_3f9a8b7c",
+    "pm_1Nz8Abc",
+    "Zx81",
+    "sk_live_4eC39HqLyjWD",
+    "eyJhbGciOi",
+)
+KEPT = ("10.00", INVOICE_REFERENCE, '4242"')
+
+
+def _log_record(message: str, *args: object, **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("test", logging.INFO, __file__, 1, message, args, None)
+    record.created = 0.0
+    record.__dict__.update(extra)
+    return record
+
+
+def _json_log_line(payload: dict[str, Any]) -> str:
+    record = _log_record("notification %s", json.dumps(payload), payload=payload)
+    return JsonFormatter().format(record)
+
+
+def _plain_log_line(payload: dict[str, Any]) -> str:
+    record = _log_record("notification %s", json.dumps(payload))
+    RedactingFilter().filter(record)
+    return record.getMessage()
+
+
+def _sentry_event(payload: dict[str, Any]) -> str:
+    event = {"extra": {"payload": payload}, "message": json.dumps(payload)}
+    return json.dumps(scrub_event(event, {}))
+
+
+def _stored_payload(payload: dict[str, Any]) -> str:
+    return json.dumps(without_sensitive_keys(payload))
+
+
+def _admin_page(payload: dict[str, Any]) -> str:
+    record_admin = GatewayEventRecordAdmin(GatewayEventRecord, admin.site)
+    html = record_admin.payload_display(GatewayEventRecord(payload=payload))
+    return str(html).replace("&quot;", '"')
+
+
+def _gateway_message(payload: dict[str, Any]) -> str:
+    return redact_gateway_text(json.dumps(payload)[:290])
+
+
+CONSUMERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "json log line": _json_log_line,
+    "plain log line": _plain_log_line,
+    "sentry event": _sentry_event,
+    "stored gateway payload": _stored_payload,
+    "admin page": _admin_page,
+}
+
+
+class TestEveryConsumer:
+    @pytest.mark.parametrize("consumer", CONSUMERS.values(), ids=list(CONSUMERS))
+    def test_hides_card_data_tokens_keys_and_secrets(
+        self, consumer: Callable[[dict[str, Any]], str]
+    ) -> None:
+        output = consumer(PAYLOAD)
+
+        assert [secret for secret in SECRETS if secret in output] == []
+        assert [kept for kept in KEPT if kept not in output] == []
+
+    def test_a_gateway_message_hides_them_too(self) -> None:
+        """Gateway texts are cut at 300 characters: this one is read within them."""
+        output = _gateway_message(PAYLOAD)
+
+        shown = [secret for secret in SECRETS if secret in output]
+        assert shown == []
+        assert output.count(MASK) >= 6
+
+
+class TestRedactText:
+    def test_masks_card_numbers_grouped_or_not_luhn_valid_or_not(self) -> None:
+        text = (
+            "paid with 4242424242424242 and 5555 5555 5555 4444 and "
+            "4111-1111-1111-1111; ref 1234567890123"
+        )
+
+        assert redact_text(text) == (
+            f"paid with {MASK} and {MASK} and {MASK}; ref {MASK}"
+        )
+
+    def test_keeps_short_numbers_and_uuids(self) -> None:
+        reference = "123e4567-e89b-12d3-4567-426614174000"
+        text = f"transaction 1000000001 of payment {reference} at 2026-11-23 12:00"
+
+        assert redact_text(text) == text
+
+    def test_masks_sandbox_cryptograms_credentials_and_stripe_keys(self) -> None:
+        text = (
+            "packet sbx1:eyJudW1iZXIiOiI0MjQyIn0 auth Basic cGs6c2VjcmV0 "
+            "key sk_test_abcdef123456 hook whsec_abcdefgh1234 card pm_1Abc"
+        )
+
+        assert redact_text(text) == (
+            f"packet {MASK} auth Basic {MASK} key {MASK} hook {MASK} card {MASK}"
+        )
+
+    def test_masks_the_value_written_after_a_sensitive_key(self) -> None:
+        text = 'cvv=123&amount=10 {"Token": "tk_1", "currency": "RUB"}'
+
+        assert redact_text(text) == (
+            f'cvv={MASK}&amount=10 {{"Token": "{MASK}", "currency": "RUB"}}'
+        )
+
+    def test_masks_the_secrets_named_by_the_caller(self) -> None:
+        assert redact_text("No such card: 'c_42'", "c_42", None) == (
+            f"No such card: '{MASK}'"
+        )
+
+
+class TestSensitiveKeys:
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "Token",
+            "TokenRecipient",
+            "CardCryptogramPacket",
+            "card_number",
+            "CardId",
+            "cvc",
+            "client_secret",
+            "api_key",
+            "PaReq",
+            "payment_method",
+            "Name",
+            "receipt_email",
+        ],
+    )
+    def test_secrets_card_identifiers_and_personal_data_are_sensitive(
+        self, key: str
+    ) -> None:
+        assert is_sensitive_key(key)
+
+    @pytest.mark.parametrize(
+        "key", ["CardLastFour", "CardFirstSix", "plan_name", "Amount", "InvoiceId"]
+    )
+    def test_masked_card_data_and_plain_fields_are_not(self, key: str) -> None:
+        assert not is_sensitive_key(key)
+
+    def test_redact_masks_sensitive_keys_at_any_depth(self) -> None:
+        payload = {
+            "Model": {"Token": "tk_abc", "CardLastFour": "4242", "Amount": 10},
+            "headers": [{"Authorization": "Bearer x"}],
+        }
+
+        assert redact(payload) == {
+            "Model": {"Token": MASK, "CardLastFour": "4242", "Amount": 10},
+            "headers": [{"Authorization": MASK}],
+        }
+
+    def test_a_stored_payload_loses_sensitive_keys_at_any_depth(self) -> None:
+        payload = {
+            "object": {"client_secret": "pi_1_secret_2", "amount": 100},
+            "charges": [{"payment_method": "pm_1", "billing_details": {"name": "A"}}],
+        }
+
+        assert without_sensitive_keys(payload) == {
+            "object": {"amount": 100},
+            "charges": [{"billing_details": {}}],
+        }
+
+
+class TestLuhn:
+    def test_recognises_test_cards(self) -> None:
+        assert passes_luhn("4242424242424242")
+        assert not passes_luhn("4242424242424241")
+
+
+class TestLogging:
+    def test_json_lines_mask_card_numbers_and_sensitive_extras(self) -> None:
+        record = _log_record("charging 4242 4242 4242 4242", token="tk_1", amount=10)
+
+        line = JsonFormatter().format(record)
+
+        assert "4242 4242" not in line
+        assert "tk_1" not in line
+        assert '"amount": 10' in line
+
+    def test_plain_text_lines_are_masked_by_the_filter(self) -> None:
+        record = _log_record("card %s", "4111111111111111")
+
+        RedactingFilter().filter(record)
+
+        assert record.getMessage() == f"card {MASK}"
+
+
+class TestSentry:
+    def test_keeps_the_sdks_own_description(self) -> None:
+        event = {"sdk": {"name": "sentry.python"}, "user": {"email": "a@b.c"}}
+
+        assert scrub_event(event, {}) == {
+            "sdk": {"name": "sentry.python"},
+            "user": {"email": MASK},
+        }
