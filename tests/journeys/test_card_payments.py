@@ -62,11 +62,9 @@ def _captures(url: str, payment: Payment) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def url(journey_sandbox: object, gateway_sandbox: Sandbox) -> str:
-    from tests.journeys.conftest import SandboxThread
-
-    assert isinstance(journey_sandbox, SandboxThread)
-    return journey_sandbox.url
+def url(sandbox_url: str) -> str:
+    """The freshly reset sandbox that both adapters point at."""
+    return sandbox_url
 
 
 @pytest.mark.parametrize("gateway", GATEWAYS)

@@ -26,7 +26,7 @@ from payments.gateways.base import (
     Unavailable,
 )
 from payments.sandbox.app import Sandbox
-from tests.payments.gateways.conftest import (
+from tests.payments.gateways.sandbox_access import (
     build,
     closed_port_url,
     ledger,

@@ -21,7 +21,7 @@ from payments.gateways.base import (
     Unavailable,
 )
 from tests.payments.gateways import test_cloudpayments_adapter as adapter_tests
-from tests.payments.gateways.conftest import ledger, payment_request
+from tests.payments.gateways.sandbox_access import ledger, payment_request
 from tests.payments.gateways.test_cloudpayments_adapter import (
     INSUFFICIENT_FUNDS,
     NO_3DS,

@@ -29,7 +29,7 @@ from payments.gateways.base import (
     SavedCard,
     Unavailable,
 )
-from tests.payments.gateways.conftest import (
+from tests.payments.gateways.sandbox_access import (
     build,
     closed_port_url,
     ledger,

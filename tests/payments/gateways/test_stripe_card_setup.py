@@ -21,8 +21,7 @@ from payments.gateways.base import (
     SavedCard,
 )
 from tests.payments.gateways import test_stripe_adapter as adapter_tests
-from tests.payments.gateways.conftest import ledger, payment_request
-from tests.payments.sandbox import conftest as sandbox_fixtures
+from tests.payments.gateways.sandbox_access import ledger, payment_request
 
 pytestmark = pytest.mark.sandbox
 
@@ -35,7 +34,6 @@ AUTHENTICATES_ON_SETUP = "pm_card_authenticationRequiredOnSetup"
 # own to read what the adapter left at Stripe.
 gateway = adapter_tests.gateway
 payer = adapter_tests.payer
-stripe_client = sandbox_fixtures.stripe_client
 RETURN_URL = adapter_tests.RETURN_URL
 complete_challenge = adapter_tests.complete_challenge
 
