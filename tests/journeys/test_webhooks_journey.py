@@ -28,8 +28,9 @@ from payments.gateways.base import PayerAccount
 from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
 from payments.models import PaymentStatus as S
 from payments.sandbox.server import SandboxThread
-from payments.services import capture_payment, refund_payment, start_card_payment
+from payments.services import capture_payment, refund_payment
 from tests.journeys.cards import CARDS, entered_card, set_faults
+from tests.payments.factories import PaymentFactory
 from tests.payments.sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.payments.webhook_messages import NOW
 
@@ -95,7 +96,7 @@ def _pay(
     payer_id = _payer(gateway)
     card = entered_card(url, gateway, CARDS[gateway]["success"])
     with _replies_lost(url, lose=lose_reply):
-        return start_card_payment(
+        return PaymentFactory.create(
             payer_id=payer_id,
             gateway=gateway,
             amount=Money(125_000, "RUB" if gateway == "cloudpayments" else "USD"),

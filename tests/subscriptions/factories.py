@@ -66,8 +66,11 @@ class _NewSubscriberFactory(factory.Factory[Any]):
     plan = factory.SubFactory(PlanFactory)
     payer_id = factory.LazyFunction(uuid.uuid4)
     now = START
+    actor = ACTOR
+    card_payload = CARD_PAYLOAD
     with_trial = True
     time_zone = "UTC"
+    return_url = "https://shop.example/3ds"
 
 
 class StartedSubscriptionFactory(
@@ -99,13 +102,7 @@ class SubscriptionFactory(_NewSubscriberFactory, factory.Factory[Subscription]):
 
 
 def _subscribe(*, plan: Plan, **options: Any) -> StartedSubscription:
-    return subscribe(
-        plan_code=plan.code,
-        actor=ACTOR,
-        card_payload=CARD_PAYLOAD,
-        return_url="https://shop.example/3ds",
-        **options,
-    )
+    return subscribe(plan_code=plan.code, **options)
 
 
 def make_plan(
