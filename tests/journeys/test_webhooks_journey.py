@@ -25,8 +25,12 @@ from billing.money import Money
 from billing.services import ensure_payer, set_stripe_customer
 from payments.gateways import get_gateway, reset_gateways
 from payments.gateways.base import PayerAccount
-from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
-from payments.models import PaymentStatus as S
+from payments.models import (
+    GatewayEventRecord,
+    GatewayEventStatus,
+    Payment,
+    PaymentStatus,
+)
 from payments.sandbox.server import SandboxThread
 from payments.services import capture_payment, refund_payment
 from tests.journeys.cards import CARDS, entered_card, set_faults
@@ -39,7 +43,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
 GATEWAYS = ["cloudpayments", "stripe"]
 ACTOR = "system:journey"
-E = GatewayEventStatus
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +139,11 @@ def _assert_stored_exactly_once(deliveries: list[dict[str, Any]]) -> None:
     queued = GatewayEventRecord.objects.exclude(kind="cloudpayments.check")
     assert queued.count() == len(bodies)
     # Every one was processed: none left waiting, failed or without its payment.
-    unsettled = (E.RECEIVED, E.FAILED, E.ORPHANED)
+    unsettled = (
+        GatewayEventStatus.RECEIVED,
+        GatewayEventStatus.FAILED,
+        GatewayEventStatus.ORPHANED,
+    )
     assert not GatewayEventRecord.objects.filter(status__in=unsettled).exists()
 
 
@@ -162,16 +169,19 @@ class TestWebhookJourneys:
         self, gateway: str, sandbox_url: str
     ) -> None:
         payment = _pay(sandbox_url, gateway, lose_reply=True)
-        assert payment.status == S.UNKNOWN
+        assert payment.status == PaymentStatus.UNKNOWN
 
         deliveries = _flush(sandbox_url)
 
         payment.refresh_from_db()
-        assert (payment.status, payment.captured_minor) == (S.SUCCEEDED, 125_000)
+        assert (payment.status, payment.captured_minor) == (
+            PaymentStatus.SUCCEEDED,
+            125_000,
+        )
         assert payment.payment_method is not None
         assert _payment_changes(payment) == [
-            (S.PENDING, S.UNKNOWN),
-            (S.UNKNOWN, S.SUCCEEDED),
+            (PaymentStatus.PENDING, PaymentStatus.UNKNOWN),
+            (PaymentStatus.UNKNOWN, PaymentStatus.SUCCEEDED),
         ]
         assert BillingEvent.objects.filter(type="payment.succeeded").count() == 1
         _assert_stored_exactly_once(deliveries)
@@ -184,16 +194,22 @@ class TestWebhookJourneys:
     ) -> None:
         """The capture's news arrives before the authorization's and wins."""
         payment = _pay(sandbox_url, gateway, capture=False)
-        assert payment.status == S.AUTHORIZED
+        assert payment.status == PaymentStatus.AUTHORIZED
         with _replies_lost(sandbox_url):
             payment = capture_payment(payment_id=payment.id, now=NOW, actor=ACTOR)
-        assert payment.status == S.UNKNOWN
+        assert payment.status == PaymentStatus.UNKNOWN
 
         deliveries = _flush(sandbox_url)
 
         payment.refresh_from_db()
-        assert (payment.status, payment.captured_minor) == (S.SUCCEEDED, 125_000)
-        assert _payment_changes(payment)[-1] == (S.UNKNOWN, S.SUCCEEDED)
+        assert (payment.status, payment.captured_minor) == (
+            PaymentStatus.SUCCEEDED,
+            125_000,
+        )
+        assert _payment_changes(payment)[-1] == (
+            PaymentStatus.UNKNOWN,
+            PaymentStatus.SUCCEEDED,
+        )
         assert BillingEvent.objects.filter(type="payment.succeeded").count() == 1
         _assert_stored_exactly_once(deliveries)
 
@@ -216,5 +232,7 @@ class TestWebhookJourneys:
         refunds = GatewayEventRecord.objects.filter(
             kind__in=("cloudpayments.refund", "stripe.refund.created")
         )
-        assert [(r.status, r.error) for r in refunds] == [(E.PROCESSED, "")]
+        assert [(r.status, r.error) for r in refunds] == [
+            (GatewayEventStatus.PROCESSED, "")
+        ]
         _assert_stored_exactly_once(deliveries)
