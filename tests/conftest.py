@@ -6,6 +6,14 @@ import pytest
 
 from tests.services import PROBLEMS, database_is_postgres, services_required
 
+# Fixtures more than one test package uses, kept in plain modules: a test module
+# imports helpers, never a conftest.
+pytest_plugins = [
+    "tests.fixtures.gateways",
+    "tests.fixtures.journey_sandbox",
+    "tests.fixtures.sandbox",
+]
+
 _MISSING_SERVICE = pytest.StashKey[str]()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 
 def wait_until(
-    condition: Callable[[], bool],
+    condition: Callable[[], object],
     *,
     timeout: float = 5.0,
     interval: float = 0.02,

@@ -1,5 +1,5 @@
-"""Fixtures for the wiring commands: the journeys' sandbox, the in-memory gateway and
-a test clock that starts (and ends) on the wall clock."""
+"""Fixtures for the wiring commands: a test clock that starts (and ends) on the wall
+clock."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from billing.clock import reset_clock
-from tests.journeys.conftest import gateway_sandbox, journey_sandbox
-from tests.payments.conftest import fake_gateway
-
-__all__ = ["fake_gateway", "gateway_sandbox", "journey_sandbox", "wall_clock"]
 
 
 @pytest.fixture

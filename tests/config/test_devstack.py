@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
+from tests.polling import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
+# What the worker says once it consumes, and what beat says as it starts.
+STARTED = ("ready.", "beat: Starting")
 
 
 def _free_port() -> int:
@@ -38,14 +42,11 @@ def _alive(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
-def _wait_until_answering(url: str, deadline: float) -> requests.Response:
-    while True:
-        try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.ConnectionError:
+        return False
 
 
 class TestDevstack:
@@ -64,40 +65,53 @@ class TestDevstack:
         # The embedded defaults: no broker, no Redis, whatever the caller's shell says.
         for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_URL"):
             env.pop(name, None)
-        stack = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "devstack",
-                "--web-port",
-                str(web_port),
-                "--sandbox-port",
-                str(sandbox_port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        log = tmp_path / "devstack.log"
+        with log.open("wb") as output_file:
+            stack = subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "devstack",
+                    "--web-port",
+                    str(web_port),
+                    "--sandbox-port",
+                    str(sandbox_port),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=output_file,
+                stderr=subprocess.STDOUT,
+            )
         try:
-            deadline = time.monotonic() + 90
             web = f"http://127.0.0.1:{web_port}"
             sandbox = f"http://127.0.0.1:{sandbox_port}"
-            assert _wait_until_answering(f"{web}/healthz", deadline).status_code == 200
-            assert _wait_until_answering(f"{sandbox}/__sandbox/health", deadline).ok
+            for url in (f"{web}/healthz", f"{sandbox}/__sandbox/health"):
+                wait_until(
+                    functools.partial(_answers, url),
+                    timeout=90,
+                    interval=0.3,
+                    message=f"{url} does not answer (the stack's output: {log})",
+                )
             admin_login = requests.get(f"{web}/admin/login/", timeout=5)
             api = requests.get(f"{web}/api/", timeout=5)
             card_page = requests.get(f"{sandbox}/__sandbox/checkout", timeout=5)
-            # Give worker and beat time to fail, if they are going to.
-            time.sleep(3)
+            # Worker and beat have started when they say so (the worker once it
+            # consumes); a child that fails at start has exited by then.
+            wait_until(
+                lambda: all(word in log.read_text() for word in STARTED),
+                timeout=60,
+                interval=0.1,
+                message=f"worker and beat did not start (the stack's output: {log})",
+            )
             children = _descendants(stack.pid)
             alive_before_stop = [pid for pid in children if _alive(pid)]
 
             stack.send_signal(signal.SIGINT)
-            output = stack.communicate(timeout=60)[0].decode()
+            stack.wait(timeout=60)
         finally:
             if stack.poll() is None:
                 stack.kill()
+        output = log.read_text()
 
         assert admin_login.status_code == 200 and "Log in" in admin_login.text
         assert api.status_code == 403 and api.json()["code"] == "not_authenticated"
@@ -105,8 +119,6 @@ class TestDevstack:
         assert len(children) >= 4
         assert set(alive_before_stop) == children
         assert "exited; stopping the rest" not in output, output
-        assert "ready." in output  # the worker's own words once it consumes
-        assert "beat: Starting" in output
         assert stack.returncode == 0, output
         assert "support-demo-2026" in output
         assert f"{web}/admin/" in output

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.models import User
+from tests.accounts.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -24,8 +25,8 @@ def _claim_in_other_connection(claimed: list[str]) -> None:
 class TestSkipLocked:
     def test_a_second_worker_skips_rows_that_the_first_has_locked(self) -> None:
         """`SELECT … FOR UPDATE SKIP LOCKED` hands each row to one claimant only."""
-        User.objects.create_user("first@example.com")
-        User.objects.create_user("second@example.com")
+        UserFactory.create(email="first@example.com")
+        UserFactory.create(email="second@example.com")
         claimed_elsewhere: list[str] = []
 
         with transaction.atomic():

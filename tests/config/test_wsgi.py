@@ -18,8 +18,7 @@ from pytest_django.fixtures import Settings
 from config import wsgi
 from payments.api.webhooks import MAX_BODY_BYTES
 from payments.gateways.base import PaymentSnapshot
-from payments.models import GatewayEventRecord, Payment
-from payments.models import PaymentStatus as S
+from payments.models import GatewayEventRecord, Payment, PaymentStatus
 from tests.payments.webhook_messages import (
     FORM,
     cloudpayments_body,
@@ -135,7 +134,7 @@ class TestLeanWebhookPath:
         assert reply.handler is wsgi.WebhookHandler
         assert (reply.status, reply.json()) == (200, {"code": 0})
         assert GatewayEventRecord.objects.count() == 1
-        assert Payment.objects.get(id=payment.id).status == S.SUCCEEDED
+        assert Payment.objects.get(id=payment.id).status == PaymentStatus.SUCCEEDED
 
     def test_answers_with_the_security_headers_and_a_length_and_no_cookie(
         self,

@@ -17,17 +17,16 @@ from django.db.models import Sum
 from billing.models import BillingEvent, Invoice, LedgerEntry, Payer
 from billing.money import Money
 from payments.models import PaymentMethod
-from payments.services import start_card_setup
 from subscriptions.models import Plan, Subscription
 from subscriptions.services import (
     RenewalReport,
     StartedSubscription,
-    create_plan,
     renew_due_subscriptions,
-    subscribe,
 )
 from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.journeys.cards import entered_card, ledger
+from tests.payments.factories import CardSetupFactory
+from tests.subscriptions.factories import PlanFactory, StartedSubscriptionFactory
 
 GATEWAYS = ["cloudpayments", "stripe"]
 CURRENCIES = {"cloudpayments": "RUB", "stripe": "USD"}
@@ -50,7 +49,7 @@ def make_plan(
     trial_days: int = 0,
     interval: str = "month",
 ) -> Plan:
-    return create_plan(
+    return PlanFactory.create(
         code=f"{gateway}-{code}",
         name=code.replace("-", " ").title(),
         price=money(gateway, amount_minor),
@@ -72,9 +71,9 @@ def subscribe_with(
     with_trial: bool = True,
 ) -> StartedSubscription:
     """Subscribe a payer with a card entered in the gateway's widget just now."""
-    return subscribe(
+    return StartedSubscriptionFactory.create(
+        plan=plan,
         payer_id=payer_id or uuid.uuid4(),
-        plan_code=plan.code,
         now=now,
         actor=PAYER,
         card_payload=entered_card(sandbox_url, plan.gateway, card_number),
@@ -92,13 +91,14 @@ def save_new_card(
     now: dt.datetime,
 ) -> PaymentMethod:
     """The payer enters another card, verified without a charge and saved."""
-    setup = start_card_setup(
+    setup = CardSetupFactory.create(
         payer_id=payer_id,
         gateway=gateway,
         card_payload=entered_card(sandbox_url, gateway, card_number),
         verification_amount=money(gateway, 100),
         now=now,
         actor=PAYER,
+        purpose="",
         return_url=RETURN_URL,
     )
     assert setup.payment_method is not None, setup.failure_code

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 
@@ -18,7 +17,6 @@ from payments.services import (
     complete_3ds,
     refund_payment,
     settle_unknown_payments,
-    start_card_payment,
     void_payment,
 )
 from tests.journeys.cards import (
@@ -30,6 +28,7 @@ from tests.journeys.cards import (
     pass_3ds,
     set_faults,
 )
+from tests.payments.factories import PaymentFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
@@ -41,8 +40,7 @@ ACTOR = "system:journey"
 def _pay(
     sandbox: Sandbox, url: str, gateway: str, card: str, *, capture: bool = True
 ) -> Payment:
-    return start_card_payment(
-        payer_id=uuid.uuid4(),
+    return PaymentFactory.create(
         gateway=gateway,
         amount=Money(125_000, "RUB" if gateway == "cloudpayments" else "USD"),
         card_payload=entered_card(url, gateway, CARDS[gateway][card]),
@@ -62,11 +60,9 @@ def _captures(url: str, payment: Payment) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def url(journey_sandbox: object, gateway_sandbox: Sandbox) -> str:
-    from tests.journeys.conftest import SandboxThread
-
-    assert isinstance(journey_sandbox, SandboxThread)
-    return journey_sandbox.url
+def url(sandbox_url: str) -> str:
+    """The freshly reset sandbox that both adapters point at."""
+    return sandbox_url
 
 
 @pytest.mark.parametrize("gateway", GATEWAYS)

@@ -31,11 +31,9 @@ CURRENCIES = {"cloudpayments": "RUB", "stripe": "USD"}
 
 
 @pytest.fixture
-def url(journey_sandbox: object, gateway_sandbox: Sandbox) -> str:
-    from tests.journeys.conftest import SandboxThread
-
-    assert isinstance(journey_sandbox, SandboxThread)
-    return journey_sandbox.url
+def url(sandbox_url: str) -> str:
+    """The freshly reset sandbox that both adapters point at."""
+    return sandbox_url
 
 
 def _money_moves(url: str, gateway: str) -> list[tuple[str, int]]:

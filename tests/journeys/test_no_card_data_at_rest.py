@@ -23,10 +23,10 @@ from payments.services import (
     complete_3ds,
     complete_card_setup_3ds,
     refund_payment,
-    start_card_payment,
     start_card_setup,
 )
 from tests.journeys.cards import entered_card, pass_3ds
+from tests.payments.factories import PaymentFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
@@ -50,8 +50,7 @@ def _pay_every_way(url: str, gateway: str) -> list[str]:
     for number in (three_ds, plain, declined):
         payload = entered_card(url, gateway, number)
         secrets.append(payload)
-        payment = start_card_payment(
-            payer_id=uuid.uuid4(),
+        payment = PaymentFactory.create(
             gateway=gateway,
             amount=Money(5_000, "RUB" if gateway == "cloudpayments" else "USD"),
             card_payload=payload,

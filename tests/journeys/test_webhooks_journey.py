@@ -26,11 +26,16 @@ from billing.services import ensure_payer, set_stripe_customer
 from gateway_sandbox.server import SandboxThread
 from payments.gateways import get_gateway, reset_gateways
 from payments.gateways.base import PayerAccount
-from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
-from payments.models import PaymentStatus as S
-from payments.services import capture_payment, refund_payment, start_card_payment
+from payments.models import (
+    GatewayEventRecord,
+    GatewayEventStatus,
+    Payment,
+    PaymentStatus,
+)
+from payments.services import capture_payment, refund_payment
 from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.journeys.cards import CARDS, entered_card, set_faults
+from tests.payments.factories import PaymentFactory
 from tests.payments.webhook_messages import NOW
 
 # live_server answers from another thread: its writes must really commit.
@@ -38,7 +43,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
 GATEWAYS = ["cloudpayments", "stripe"]
 ACTOR = "system:journey"
-E = GatewayEventStatus
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +99,7 @@ def _pay(
     payer_id = _payer(gateway)
     card = entered_card(url, gateway, CARDS[gateway]["success"])
     with _replies_lost(url, lose=lose_reply):
-        return start_card_payment(
+        return PaymentFactory.create(
             payer_id=payer_id,
             gateway=gateway,
             amount=Money(125_000, "RUB" if gateway == "cloudpayments" else "USD"),
@@ -135,7 +139,11 @@ def _assert_stored_exactly_once(deliveries: list[dict[str, Any]]) -> None:
     queued = GatewayEventRecord.objects.exclude(kind="cloudpayments.check")
     assert queued.count() == len(bodies)
     # Every one was processed: none left waiting, failed or without its payment.
-    unsettled = (E.RECEIVED, E.FAILED, E.ORPHANED)
+    unsettled = (
+        GatewayEventStatus.RECEIVED,
+        GatewayEventStatus.FAILED,
+        GatewayEventStatus.ORPHANED,
+    )
     assert not GatewayEventRecord.objects.filter(status__in=unsettled).exists()
 
 
@@ -161,16 +169,19 @@ class TestWebhookJourneys:
         self, gateway: str, sandbox_url: str
     ) -> None:
         payment = _pay(sandbox_url, gateway, lose_reply=True)
-        assert payment.status == S.UNKNOWN
+        assert payment.status == PaymentStatus.UNKNOWN
 
         deliveries = _flush(sandbox_url)
 
         payment.refresh_from_db()
-        assert (payment.status, payment.captured_minor) == (S.SUCCEEDED, 125_000)
+        assert (payment.status, payment.captured_minor) == (
+            PaymentStatus.SUCCEEDED,
+            125_000,
+        )
         assert payment.payment_method is not None
         assert _payment_changes(payment) == [
-            (S.PENDING, S.UNKNOWN),
-            (S.UNKNOWN, S.SUCCEEDED),
+            (PaymentStatus.PENDING, PaymentStatus.UNKNOWN),
+            (PaymentStatus.UNKNOWN, PaymentStatus.SUCCEEDED),
         ]
         assert BillingEvent.objects.filter(type="payment.succeeded").count() == 1
         _assert_stored_exactly_once(deliveries)
@@ -183,16 +194,22 @@ class TestWebhookJourneys:
     ) -> None:
         """The capture's news arrives before the authorization's and wins."""
         payment = _pay(sandbox_url, gateway, capture=False)
-        assert payment.status == S.AUTHORIZED
+        assert payment.status == PaymentStatus.AUTHORIZED
         with _replies_lost(sandbox_url):
             payment = capture_payment(payment_id=payment.id, now=NOW, actor=ACTOR)
-        assert payment.status == S.UNKNOWN
+        assert payment.status == PaymentStatus.UNKNOWN
 
         deliveries = _flush(sandbox_url)
 
         payment.refresh_from_db()
-        assert (payment.status, payment.captured_minor) == (S.SUCCEEDED, 125_000)
-        assert _payment_changes(payment)[-1] == (S.UNKNOWN, S.SUCCEEDED)
+        assert (payment.status, payment.captured_minor) == (
+            PaymentStatus.SUCCEEDED,
+            125_000,
+        )
+        assert _payment_changes(payment)[-1] == (
+            PaymentStatus.UNKNOWN,
+            PaymentStatus.SUCCEEDED,
+        )
         assert BillingEvent.objects.filter(type="payment.succeeded").count() == 1
         _assert_stored_exactly_once(deliveries)
 
@@ -215,5 +232,7 @@ class TestWebhookJourneys:
         refunds = GatewayEventRecord.objects.filter(
             kind__in=("cloudpayments.refund", "stripe.refund.created")
         )
-        assert [(r.status, r.error) for r in refunds] == [(E.PROCESSED, "")]
+        assert [(r.status, r.error) for r in refunds] == [
+            (GatewayEventStatus.PROCESSED, "")
+        ]
         _assert_stored_exactly_once(deliveries)

@@ -1,17 +1,108 @@
-"""Plans and subscriptions made through the services, on the in-memory gateway."""
+"""Plans and subscriptions made through the services, on the in-memory gateway.
+
+`create_plan` writes a plan with its first price, and `subscribe` a subscription
+with its first invoice and payment (or its trial's card check): the factories build
+through them, so every row they make is one the product could have made.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
+
+import factory
 
 from billing.money import Money
-from subscriptions.models import Plan
+from subscriptions.models import Plan, PlanPrice, Subscription
 from subscriptions.services import StartedSubscription, create_plan, subscribe
 
 START = dt.datetime(2026, 1, 31, 9, 0, tzinfo=dt.UTC)
 ACTOR = "system:test"
 MONTHLY_PRICE = Money(99_900, "RUB")
+CARD_PAYLOAD = "sbx1:cryptogram"
+
+
+class PlanFactory(factory.Factory[Plan]):
+    """A plan on offer, with its first price (`PlanFactory(price=Money(...))`)."""
+
+    class Meta:
+        model = Plan
+
+    code = factory.Sequence(lambda n: f"plan-{n}")
+    name = factory.LazyAttribute(lambda plan: plan.code.replace("-", " ").title())
+    price = MONTHLY_PRICE
+    interval = "month"
+    interval_count = 1
+    trial_days = 0
+    gateway = "fake"
+    now = START - dt.timedelta(days=30)
+    actor = ACTOR
+
+    @classmethod
+    def _create(cls, model_class: type[Plan], *args: Any, **kwargs: Any) -> Plan:
+        return create_plan(**kwargs)
+
+
+class PlanPriceFactory(factory.django.DjangoModelFactory[PlanPrice]):
+    """A price in a plan's history (not its current one unless set so)."""
+
+    class Meta:
+        model = PlanPrice
+
+    plan = factory.SubFactory(PlanFactory)
+    amount_minor = 129_900
+    currency = "RUB"
+    created_at = START
+    created_by = ACTOR
+
+
+class _NewSubscriberFactory(factory.Factory[Any]):
+    """What `subscribe` is told for a new payer with a card just entered."""
+
+    class Meta:
+        abstract = True
+
+    plan = factory.SubFactory(PlanFactory)
+    payer_id = factory.LazyFunction(uuid.uuid4)
+    now = START
+    actor = ACTOR
+    card_payload = CARD_PAYLOAD
+    with_trial = True
+    time_zone = "UTC"
+    return_url = "https://shop.example/3ds"
+
+
+class StartedSubscriptionFactory(
+    _NewSubscriberFactory, factory.Factory[StartedSubscription]
+):
+    """What `subscribe` returns: the subscription, its first invoice and payment."""
+
+    class Meta:
+        model = StartedSubscription
+
+    @classmethod
+    def _create(
+        cls, model_class: type[StartedSubscription], *args: Any, **kwargs: Any
+    ) -> StartedSubscription:
+        return _subscribe(**kwargs)
+
+
+class SubscriptionFactory(_NewSubscriberFactory, factory.Factory[Subscription]):
+    """A subscription with its first invoice paid (or its trial started)."""
+
+    class Meta:
+        model = Subscription
+
+    @classmethod
+    def _create(
+        cls, model_class: type[Subscription], *args: Any, **kwargs: Any
+    ) -> Subscription:
+        return _subscribe(**kwargs).subscription
+
+
+def _subscribe(*, plan: Plan, **options: Any) -> StartedSubscription:
+    return subscribe(plan_code=plan.code, **options)
 
 
 def make_plan(
@@ -24,7 +115,7 @@ def make_plan(
     gateway: str = "fake",
     name: str | None = None,
 ) -> Plan:
-    return create_plan(
+    return PlanFactory.create(
         code=code,
         name=name or code.replace("-", " ").title(),
         price=price,
@@ -32,8 +123,6 @@ def make_plan(
         interval_count=interval_count,
         trial_days=trial_days,
         gateway=gateway,
-        now=START - dt.timedelta(days=30),
-        actor=ACTOR,
     )
 
 
@@ -45,13 +134,10 @@ def subscribe_with_card(
     with_trial: bool = True,
     time_zone: str = "UTC",
 ) -> StartedSubscription:
-    return subscribe(
-        payer_id=payer_id or uuid.uuid4(),
-        plan_code=plan.code,
+    return StartedSubscriptionFactory.create(
+        plan=plan,
         now=now,
-        actor=ACTOR,
-        card_payload="sbx1:cryptogram",
+        payer_id=payer_id or uuid.uuid4(),
         with_trial=with_trial,
         time_zone=time_zone,
-        return_url="https://shop.example/3ds",
     )

@@ -20,24 +20,17 @@ from payments.gateways.base import (
     RequiresAction,
     SavedCard,
 )
-from tests.gateway_sandbox import conftest as sandbox_fixtures
-from tests.payments.gateways import test_stripe_adapter as adapter_tests
-from tests.payments.gateways.conftest import ledger, payment_request
+from tests.payments.gateways.sandbox_access import ledger, payment_request
+from tests.payments.gateways.stripe_adapter.charges import (
+    RETURN_URL,
+    complete_challenge,
+)
 
 pytestmark = pytest.mark.sandbox
 
 # Stripe verifies without an amount; the contract carries one for CloudPayments.
 ONE_DOLLAR = Money(100, "USD")
 AUTHENTICATES_ON_SETUP = "pm_card_authenticationRequiredOnSetup"
-
-
-# The adapter built from settings, a payer with a Customer, and a client of our
-# own to read what the adapter left at Stripe.
-gateway = adapter_tests.gateway
-payer = adapter_tests.payer
-stripe_client = sandbox_fixtures.stripe_client
-RETURN_URL = adapter_tests.RETURN_URL
-complete_challenge = adapter_tests.complete_challenge
 
 
 def set_up(

@@ -13,7 +13,7 @@ from requests.cookies import MockRequest, MockResponse
 from payments.gateways.base import PaymentGateway
 from payments.gateways.cloudpayments import _client
 from payments.gateways.cloudpayments._client import CloudPaymentsClient
-from tests.payments.gateways.conftest import build
+from tests.payments.gateways.sandbox_access import build
 
 
 class RecordingSession(requests.Session):

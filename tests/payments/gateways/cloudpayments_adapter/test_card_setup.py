@@ -20,24 +20,18 @@ from payments.gateways.base import (
     SavedCard,
     Unavailable,
 )
-from tests.payments.gateways import test_cloudpayments_adapter as adapter_tests
-from tests.payments.gateways.conftest import ledger, payment_request
-from tests.payments.gateways.test_cloudpayments_adapter import (
+from tests.payments.gateways.cloudpayments_adapter.charges import (
     INSUFFICIENT_FUNDS,
     NO_3DS,
     WITH_3DS,
     cryptogram,
     pa_res,
 )
+from tests.payments.gateways.sandbox_access import ledger, payment_request
 
 pytestmark = pytest.mark.sandbox
 
 ONE_RUBLE = Money(100, "RUB")
-
-
-# The adapter built from settings, and a payer (AccountId) of its own per test.
-gateway = adapter_tests.gateway
-payer = adapter_tests.payer
 
 
 def setup_request(payer: PayerAccount, card: EnteredCard) -> CardSetupRequest:

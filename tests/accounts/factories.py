@@ -1,0 +1,29 @@
+"""People who sign in, made as the user manager makes them (password hashed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+
+from accounts.models import User
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    """A member who can sign in; `UserFactory(staff=True)` for staff,
+    `UserFactory(superuser=True)` for a superuser."""
+
+    class Meta:
+        model = User
+
+    class Params:
+        staff = factory.Trait(is_staff=True)
+        superuser = factory.Trait(is_staff=True, is_superuser=True)
+
+    email = factory.Sequence(lambda n: f"person-{n}@example.com")
+    password = "correct horse battery staple"
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        manager = cls._get_manager(model_class)
+        return manager.create_user(*args, **kwargs)
