@@ -45,7 +45,7 @@ from payments.services._charges import (
     complete_3ds,
     start_card_payment,
 )
-from payments.services._settlement import ABANDONED_CHALLENGE_AFTER
+from payments.services._janitor import ABANDONED_CHALLENGE_AFTER
 from payments.services._setups import (
     ABANDONED_AFTER,
     complete_card_setup_3ds,

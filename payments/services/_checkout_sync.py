@@ -16,6 +16,7 @@ from payments.models import (
     CheckoutSession,
     CheckoutSessionMode,
     CheckoutSessionStatus,
+    Payment,
     PaymentStatus,
 )
 from payments.services._checkout import (
@@ -43,11 +44,7 @@ def sync_checkout_session(
     :raises PaymentNotFound:
     """
     payment = get_payment(payment_id)
-    session = _session_for(payment.pays, mode=Mode.PAYMENT)
-    # A session is paid by one payment: another one's news is not its own.
-    if session is None or session.payment_id not in (None, payment.id):
-        return None
-    return settle_session(session.id, payment, now=now)
+    return _follow(payment, payment.pays, mode=Mode.PAYMENT, now=now)
 
 
 def sync_checkout_session_card_setup(
@@ -63,10 +60,22 @@ def sync_checkout_session_card_setup(
     setup = CardSetup.objects.defer("cryptogram").filter(id=setup_id).first()
     if setup is None:
         raise CardSetupNotFound(extra={"card_setup": str(setup_id)})
-    session = _session_for(setup.purpose, mode=Mode.CARD_SETUP)
-    if session is None or session.card_setup_id not in (None, setup.id):
+    return _follow(setup, setup.purpose, mode=Mode.CARD_SETUP, now=now)
+
+
+def _follow(
+    attempt: Payment | CardSetup, reference: str, *, mode: str, now: dt.datetime
+) -> CheckoutSession | None:
+    """Settle the session of `mode` for `reference` from its attempt, if it is its."""
+    session = _session_for(reference, mode=mode)
+    if session is None:
         return None
-    return settle_session(session.id, setup, now=now)
+    linked = session.card_setup_id if mode == Mode.CARD_SETUP else session.payment_id
+    # A session is paid, or its card checked, by one attempt: another one's news is
+    # not its own.
+    if linked not in (None, attempt.id):
+        return None
+    return settle_session(session.id, attempt, now=now)
 
 
 def expire_checkout_sessions(*, now: dt.datetime) -> int:

@@ -14,8 +14,7 @@ from payments.gateways import get_gateway
 from payments.gateways.base import Declined, GatewayError, OutcomeUnknown, Unavailable
 from payments.models import Payment, PaymentStatus
 from payments.services._lookup import get_payment
-from payments.services._outcomes import mark_unknown
-from payments.services._recording import move_payment
+from payments.services._payment_outcomes import mark_unknown, move_payment
 
 S = PaymentStatus
 

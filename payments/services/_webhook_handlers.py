@@ -24,7 +24,7 @@ from payments.models import (
     Refund,
     RefundStatus,
 )
-from payments.services._outcomes import apply_snapshot
+from payments.services._payment_outcomes import apply_snapshot
 
 logger = logging.getLogger(__name__)
 

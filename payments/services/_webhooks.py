@@ -40,7 +40,7 @@ from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, GatewayEvent, PaymentSnapshot
 from payments.gateways.redaction import redact
 from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
-from payments.services._charges import gateway_reference_of
+from payments.services._payment_outcomes import gateway_reference_of
 from payments.services._setups import CARD_SETUP_REFERENCE_PREFIX
 from payments.services._webhook_handlers import (
     HANDLERS,

@@ -12,7 +12,6 @@ from django.db import IntegrityError, connection, transaction
 
 from billing.errors import InvalidStatusTransition
 from billing.models import BillingEvent, StatusChange
-from billing.money import Money
 from payments.gateways.base import (
     CardSetupResult,
     Declined,
@@ -26,10 +25,8 @@ from payments.gateways.fake import FakeGateway
 from payments.models import CardSetup, CardSetupStatus, PaymentMethod
 from payments.services import (
     CardSetupNotFound,
-    InvalidCardSetup,
     complete_card_setup_3ds,
     expire_stale_payments,
-    start_card_setup,
 )
 from payments.signals import card_setup_status_changed
 from tests.payments.factories import (
@@ -242,33 +239,6 @@ class TestStartCardSetup:
                 "to_status": S.SUCCEEDED,
             }
         ]
-
-    @pytest.mark.parametrize(
-        "change",
-        [
-            {"gateway": "nowhere"},
-            {"card_payload": ""},
-            {"verification_amount": Money(0, "RUB")},
-            {"verification_amount": Money(-100, "RUB")},
-        ],
-    )
-    def test_bad_input_is_refused_before_anything_is_saved(
-        self, fake_gateway: FakeGateway, change: dict[str, Any]
-    ) -> None:
-        arguments: dict[str, Any] = {
-            "payer_id": uuid.uuid4(),
-            "gateway": "fake",
-            "card_payload": "sbx1:cryptogram",
-            "verification_amount": VERIFICATION_AMOUNT,
-            "now": NOW,
-            "actor": ACTOR,
-        }
-
-        with pytest.raises(InvalidCardSetup):
-            start_card_setup(**{**arguments, **change})
-
-        assert not CardSetup.objects.exists()
-        assert fake_gateway.calls == []
 
 
 class TestCompleteCardSetup3ds:

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from billing.clock import billing_now
 from billing.models import StatusChange
 from billing.money import Money
-from payments.gateways import UnknownGateway, reset_gateways
+from payments.gateways import reset_gateways
 from payments.gateways.base import (
     Declined,
     OutcomeUnknown,
@@ -46,7 +46,7 @@ from payments.services import (
     CHECKOUT_SESSION_TTL,
     CheckoutSessionExpired,
     CheckoutSessionUsed,
-    InvalidCardSetup,
+    GatewayNotConfigured,
     InvalidCheckoutSession,
     create_checkout_session,
     expire_checkout_sessions,
@@ -462,7 +462,7 @@ class TestPay:
         settings.PAYMENT_GATEWAYS = {}
         reset_gateways()
 
-        with pytest.raises(UnknownGateway):
+        with pytest.raises(GatewayNotConfigured):
             pay_checkout_session(
                 session_id=session.id,
                 card_payload="sbx1:card",
@@ -942,7 +942,7 @@ class TestCardCheck:
         settings.PAYMENT_GATEWAYS = {}
         reset_gateways()
 
-        with pytest.raises(InvalidCardSetup):
+        with pytest.raises(GatewayNotConfigured):
             pay_checkout_session(
                 session_id=session.id,
                 card_payload="sbx1:card",
