@@ -73,7 +73,7 @@ from payments.services._webhook_intake import (
     answer_cloudpayments_check,
     receive_gateway_event,
 )
-from payments.services._webhooks import (
+from payments.services._webhook_processing import (
     drain_gateway_events,
     gateway_events_to_retry,
     process_gateway_event,

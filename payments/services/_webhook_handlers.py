@@ -2,7 +2,7 @@
 
 Handlers take the locked payment, the parsed event and the gateway's current
 record of the payment (or None), and return the record's outcome. They change
-payments only through `apply_snapshot`, forward only; see `_webhooks` for the
+payments only through `apply_snapshot`, forward only; see `_webhook_processing` for the
 order of processing and the meaning of each record status.
 """
 

@@ -40,6 +40,7 @@ from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, GatewayEvent, PaymentSnapshot
 from payments.gateways.redaction import redact
 from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
+from payments.services._lookup import PaymentsNamed, payment_named_by
 from payments.services._payment_outcomes import gateway_reference_of
 from payments.services._setups import CARD_SETUP_REFERENCE_PREFIX
 from payments.services._webhook_handlers import (
@@ -48,7 +49,6 @@ from payments.services._webhook_handlers import (
     Outcome,
     settle_payment,
 )
-from payments.services._webhook_payments import PaymentsNamed, payment_named_by
 
 logger = logging.getLogger(__name__)
 
