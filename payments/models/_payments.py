@@ -33,30 +33,56 @@ class PaymentStatus(models.TextChoices):
     UNKNOWN = "UNKNOWN", "Outcome unknown"
 
 
-S = PaymentStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset(
-        {S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED, S.UNKNOWN}
+    PaymentStatus.PENDING: frozenset(
+        {
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.CANCELED,
+            PaymentStatus.UNKNOWN,
+        }
     ),
-    S.REQUIRES_ACTION: frozenset(
-        {S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED, S.UNKNOWN}
+    PaymentStatus.REQUIRES_ACTION: frozenset(
+        {
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.CANCELED,
+            PaymentStatus.UNKNOWN,
+        }
     ),
-    S.AUTHORIZED: frozenset({S.SUCCEEDED, S.CANCELED, S.UNKNOWN}),
-    S.UNKNOWN: frozenset(
-        {S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED}
+    PaymentStatus.AUTHORIZED: frozenset(
+        {PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED, PaymentStatus.UNKNOWN}
     ),
-    S.SUCCEEDED: frozenset(),
-    S.FAILED: frozenset(),
-    S.CANCELED: frozenset(),
+    PaymentStatus.UNKNOWN: frozenset(
+        {
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.CANCELED,
+        }
+    ),
+    PaymentStatus.SUCCEEDED: frozenset(),
+    PaymentStatus.FAILED: frozenset(),
+    PaymentStatus.CANCELED: frozenset(),
 }
 # A paid object has at most one payment in these states: the backstop against
 # charging an invoice or an order twice, whatever retries or crashes happen.
-LIVE_STATUSES = (S.PENDING, S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.UNKNOWN)
+LIVE_STATUSES = (
+    PaymentStatus.PENDING,
+    PaymentStatus.REQUIRES_ACTION,
+    PaymentStatus.AUTHORIZED,
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.UNKNOWN,
+)
 _STAMPS: dict[str, str] = {
-    S.AUTHORIZED: "authorized_at",
-    S.SUCCEEDED: "succeeded_at",
-    S.FAILED: "failed_at",
-    S.CANCELED: "canceled_at",
+    PaymentStatus.AUTHORIZED: "authorized_at",
+    PaymentStatus.SUCCEEDED: "succeeded_at",
+    PaymentStatus.FAILED: "failed_at",
+    PaymentStatus.CANCELED: "canceled_at",
 }
 
 

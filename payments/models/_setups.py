@@ -22,14 +22,24 @@ class CardSetupStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
-S = CardSetupStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset({S.REQUIRES_ACTION, S.SUCCEEDED, S.FAILED}),
-    S.REQUIRES_ACTION: frozenset({S.SUCCEEDED, S.FAILED}),
-    S.SUCCEEDED: frozenset(),
-    S.FAILED: frozenset(),
+    CardSetupStatus.PENDING: frozenset(
+        {
+            CardSetupStatus.REQUIRES_ACTION,
+            CardSetupStatus.SUCCEEDED,
+            CardSetupStatus.FAILED,
+        }
+    ),
+    CardSetupStatus.REQUIRES_ACTION: frozenset(
+        {CardSetupStatus.SUCCEEDED, CardSetupStatus.FAILED}
+    ),
+    CardSetupStatus.SUCCEEDED: frozenset(),
+    CardSetupStatus.FAILED: frozenset(),
 }
-_STAMPS: dict[str, str] = {S.SUCCEEDED: "succeeded_at", S.FAILED: "failed_at"}
+_STAMPS: dict[str, str] = {
+    CardSetupStatus.SUCCEEDED: "succeeded_at",
+    CardSetupStatus.FAILED: "failed_at",
+}
 
 
 class CardSetup(StatusMachine, models.Model):
