@@ -1,6 +1,6 @@
 """Payments: saved cards, card setups, payment attempts, refunds and webhooks."""
 
-from payments.models._checkout import (
+from payments.models._checkout_sessions import (
     FINAL_CHECKOUT_STATUSES,
     CheckoutSession,
     CheckoutSessionMode,

@@ -9,7 +9,11 @@ from payments.services._charges import (
     prepare_saved_card_payments,
     start_card_payment,
 )
-from payments.services._checkout import (
+from payments.services._checkout_attempts import (
+    finish_checkout_after_3ds,
+    pay_checkout_session,
+)
+from payments.services._checkout_sessions import (
     CHECKOUT_SESSION_SETTLES_WITHIN,
     CHECKOUT_SESSION_TTL,
     CheckoutNotAwaiting3ds,
@@ -19,8 +23,6 @@ from payments.services._checkout import (
     InvalidCheckoutSession,
     ThreeDsMismatch,
     create_checkout_session,
-    finish_checkout_after_3ds,
-    pay_checkout_session,
 )
 from payments.services._checkout_sync import (
     expire_checkout_sessions,

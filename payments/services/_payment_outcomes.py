@@ -64,12 +64,7 @@ def apply_payment_answer(
     actor: str,
     keep_pending_when_unavailable: bool = False,
 ) -> Payment:
-    """Record a charge's outcome: result, decline, 3-D Secure, or unknown.
-
-    The card cryptogram is wiped whatever happened: the call has consumed it. Joins
-    the caller's transaction when there is one (no savepoint), so that what the
-    caller does with the outcome commits with it.
-    """
+    """Record a charge's outcome under the payment's row lock (`apply_answer`)."""
     return apply_answer(
         PAYMENTS,
         attempt_id=payment_id,
