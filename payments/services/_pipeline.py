@@ -174,7 +174,7 @@ def apply_answer(
         attempt.cryptogram_expires_at = None
         attempt.updated_at = now
         error = answer.error
-        if not attempt.TRANSITIONS[attempt.status]:
+        if attempt.is_final:
             # Settled elsewhere (webhook, janitor) while this answer was on its way.
             logger.warning(
                 "payments.%s.late_answer",
