@@ -1,6 +1,7 @@
 """Payments: saved cards, card setups, payment attempts, refunds and webhooks."""
 
-from payments.models._checkout import (
+from payments.models._card_attempts import CardAttempt
+from payments.models._checkout_sessions import (
     FINAL_CHECKOUT_STATUSES,
     CheckoutSession,
     CheckoutSessionMode,
@@ -25,6 +26,7 @@ __all__ = [
     "CARD_SETUP_TRANSITIONS",
     "FINAL_CHECKOUT_STATUSES",
     "LIVE_STATUSES",
+    "CardAttempt",
     "CardSetup",
     "CardSetupStatus",
     "CheckoutSession",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import models
 
-from billing.models import CURRENCY_FORMAT, Payer, StatusMachine
+from billing.models import CURRENCY_FORMAT, Payer
 from billing.money import Money
-from payments.encryption import EncryptedTextField
-from payments.models._common import Gateway
+from payments.models._card_attempts import CardAttempt
 from payments.models._methods import PaymentMethod
 
 
@@ -33,44 +31,68 @@ class PaymentStatus(models.TextChoices):
     UNKNOWN = "UNKNOWN", "Outcome unknown"
 
 
-S = PaymentStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset(
-        {S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED, S.UNKNOWN}
+    PaymentStatus.PENDING: frozenset(
+        {
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.CANCELED,
+            PaymentStatus.UNKNOWN,
+        }
     ),
-    S.REQUIRES_ACTION: frozenset(
-        {S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED, S.UNKNOWN}
+    PaymentStatus.REQUIRES_ACTION: frozenset(
+        {
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.CANCELED,
+            PaymentStatus.UNKNOWN,
+        }
     ),
-    S.AUTHORIZED: frozenset({S.SUCCEEDED, S.CANCELED, S.UNKNOWN}),
-    S.UNKNOWN: frozenset(
-        {S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.CANCELED}
+    PaymentStatus.AUTHORIZED: frozenset(
+        {PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED, PaymentStatus.UNKNOWN}
     ),
-    S.SUCCEEDED: frozenset(),
-    S.FAILED: frozenset(),
-    S.CANCELED: frozenset(),
+    PaymentStatus.UNKNOWN: frozenset(
+        {
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.CANCELED,
+        }
+    ),
+    PaymentStatus.SUCCEEDED: frozenset(),
+    PaymentStatus.FAILED: frozenset(),
+    PaymentStatus.CANCELED: frozenset(),
 }
 # A paid object has at most one payment in these states: the backstop against
 # charging an invoice or an order twice, whatever retries or crashes happen.
-LIVE_STATUSES = (S.PENDING, S.REQUIRES_ACTION, S.AUTHORIZED, S.SUCCEEDED, S.UNKNOWN)
+LIVE_STATUSES = (
+    PaymentStatus.PENDING,
+    PaymentStatus.REQUIRES_ACTION,
+    PaymentStatus.AUTHORIZED,
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.UNKNOWN,
+)
 _STAMPS: dict[str, str] = {
-    S.AUTHORIZED: "authorized_at",
-    S.SUCCEEDED: "succeeded_at",
-    S.FAILED: "failed_at",
-    S.CANCELED: "canceled_at",
+    PaymentStatus.AUTHORIZED: "authorized_at",
+    PaymentStatus.SUCCEEDED: "succeeded_at",
+    PaymentStatus.FAILED: "failed_at",
+    PaymentStatus.CANCELED: "canceled_at",
 }
 
 
-class Payment(StatusMachine, models.Model):
+class Payment(CardAttempt):
     """One attempt to move money; a retry is a new Payment with a new key."""
 
     TRANSITIONS = ALLOWED_TRANSITIONS
     STAMPS = _STAMPS
     SUBJECT = "payment"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=PaymentKind.choices)
-    gateway = models.CharField(max_length=20, choices=Gateway.choices)
     status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
@@ -90,25 +112,10 @@ class Payment(StatusMachine, models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
     )
-    # Saved before the gateway call and sent with it: a repeated call is replayed by
-    # the gateway, not carried out again.
-    idempotency_key = models.CharField(max_length=100, unique=True)
     attempt = models.PositiveSmallIntegerField(default=1)
-    gateway_reference = models.CharField(max_length=64, null=True, blank=True)
-    failure_code = models.CharField(max_length=40, blank=True)
-    failure_message = models.CharField(max_length=255, blank=True)
-    # The 3-D Secure challenge shown to the payer: {"url", "form_fields"}.
-    action = models.JSONField(null=True, blank=True)
-    # The card cryptogram, kept only until the first gateway call consumes it.
-    cryptogram = EncryptedTextField(null=True, blank=True)
-    cryptogram_expires_at = models.DateTimeField(null=True, blank=True)
     outcome_checks = models.PositiveSmallIntegerField(default=0)
     next_outcome_check_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
     authorized_at = models.DateTimeField(null=True, blank=True)
-    succeeded_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

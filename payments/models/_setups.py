@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 
-from billing.models import CURRENCY_FORMAT, Payer, StatusMachine
+from billing.models import CURRENCY_FORMAT, Payer
 from billing.money import Money
-from payments.encryption import EncryptedTextField
-from payments.models._common import Gateway
+from payments.models._card_attempts import CardAttempt
 from payments.models._methods import PaymentMethod
 
 
@@ -22,28 +19,36 @@ class CardSetupStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
-S = CardSetupStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset({S.REQUIRES_ACTION, S.SUCCEEDED, S.FAILED}),
-    S.REQUIRES_ACTION: frozenset({S.SUCCEEDED, S.FAILED}),
-    S.SUCCEEDED: frozenset(),
-    S.FAILED: frozenset(),
+    CardSetupStatus.PENDING: frozenset(
+        {
+            CardSetupStatus.REQUIRES_ACTION,
+            CardSetupStatus.SUCCEEDED,
+            CardSetupStatus.FAILED,
+        }
+    ),
+    CardSetupStatus.REQUIRES_ACTION: frozenset(
+        {CardSetupStatus.SUCCEEDED, CardSetupStatus.FAILED}
+    ),
+    CardSetupStatus.SUCCEEDED: frozenset(),
+    CardSetupStatus.FAILED: frozenset(),
 }
-_STAMPS: dict[str, str] = {S.SUCCEEDED: "succeeded_at", S.FAILED: "failed_at"}
+_STAMPS: dict[str, str] = {
+    CardSetupStatus.SUCCEEDED: "succeeded_at",
+    CardSetupStatus.FAILED: "failed_at",
+}
 
 
-class CardSetup(StatusMachine, models.Model):
+class CardSetup(CardAttempt):
     """One attempt to verify a card the payer entered, and to save it on success."""
 
     TRANSITIONS = ALLOWED_TRANSITIONS
     STAMPS = _STAMPS
     SUBJECT = "card_setup"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     payer = models.ForeignKey(
         Payer, on_delete=models.PROTECT, related_name="card_setups"
     )
-    gateway = models.CharField(max_length=20, choices=Gateway.choices)
     status = models.CharField(
         max_length=16, choices=CardSetupStatus.choices, default=CardSetupStatus.PENDING
     )
@@ -61,21 +66,6 @@ class CardSetup(StatusMachine, models.Model):
         on_delete=models.PROTECT,
         related_name="card_setups",
     )
-    # Saved before the gateway call and sent with it: a repeated call is replayed by
-    # the gateway, not carried out again.
-    idempotency_key = models.CharField(max_length=100, unique=True)
-    gateway_reference = models.CharField(max_length=64, null=True, blank=True)
-    failure_code = models.CharField(max_length=40, blank=True)
-    failure_message = models.CharField(max_length=255, blank=True)
-    # The 3-D Secure challenge shown to the payer: {"url", "form_fields"}.
-    action = models.JSONField(null=True, blank=True)
-    # The card cryptogram, kept only until the first gateway call consumes it.
-    cryptogram = EncryptedTextField(null=True, blank=True)
-    cryptogram_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    succeeded_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -118,7 +108,3 @@ class CardSetup(StatusMachine, models.Model):
     @property
     def verification_amount(self) -> Money:
         return Money(self.verification_amount_minor, self.currency)
-
-    @property
-    def is_final(self) -> bool:
-        return not ALLOWED_TRANSITIONS[self.status]

@@ -1,17 +1,19 @@
 """Use cases of the payments app (STYLE 3.2): one public function per use case."""
 
 from payments.services._charges import (
-    CRYPTOGRAM_TTL,
     PaymentInProgress,
     SavedCardCharge,
     charge_prepared_payment,
     charge_saved_card,
     complete_3ds,
-    gateway_reference_of,
     prepare_saved_card_payments,
     start_card_payment,
 )
-from payments.services._checkout import (
+from payments.services._checkout_attempts import (
+    finish_checkout_after_3ds,
+    pay_checkout_session,
+)
+from payments.services._checkout_sessions import (
     CHECKOUT_SESSION_SETTLES_WITHIN,
     CHECKOUT_SESSION_TTL,
     CheckoutNotAwaiting3ds,
@@ -21,8 +23,6 @@ from payments.services._checkout import (
     InvalidCheckoutSession,
     ThreeDsMismatch,
     create_checkout_session,
-    finish_checkout_after_3ds,
-    pay_checkout_session,
 )
 from payments.services._checkout_sync import (
     expire_checkout_sessions,
@@ -30,20 +30,29 @@ from payments.services._checkout_sync import (
     sync_checkout_session,
     sync_checkout_session_card_setup,
 )
+from payments.services._janitor import (
+    expire_stale_payments,
+    settle_unknown_payment,
+    settle_unknown_payments,
+)
 from payments.services._lookup import PaymentNotFound, get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
-from payments.services._outcomes import GatewayAnswer
-from payments.services._outcomes import apply_answer as apply_gateway_answer
+from payments.services._payment_outcomes import GatewayAnswer, gateway_reference_of
+from payments.services._payment_outcomes import (
+    apply_payment_answer as apply_gateway_answer,
+)
+from payments.services._pipeline import (
+    CRYPTOGRAM_TTL,
+    AmountNotPositive,
+    CardMissing,
+    GatewayNotConfigured,
+    InvalidCardAttempt,
+)
 from payments.services._refund_settlement import (
     settle_unknown_refund,
     settle_unknown_refunds,
 )
 from payments.services._refunds import RefundExceedsCaptured, refund_payment
-from payments.services._settlement import (
-    expire_stale_payments,
-    settle_unknown_payment,
-    settle_unknown_payments,
-)
 from payments.services._setups import (
     CardSetupNotFound,
     InvalidCardSetup,
@@ -66,7 +75,7 @@ from payments.services._webhook_intake import (
     answer_cloudpayments_check,
     receive_gateway_event,
 )
-from payments.services._webhooks import (
+from payments.services._webhook_processing import (
     drain_gateway_events,
     gateway_events_to_retry,
     process_gateway_event,
@@ -76,7 +85,9 @@ __all__ = [
     "CHECKOUT_SESSION_SETTLES_WITHIN",
     "CHECKOUT_SESSION_TTL",
     "CRYPTOGRAM_TTL",
+    "AmountNotPositive",
     "CaptureExceedsAuthorization",
+    "CardMissing",
     "CardSetupNotFound",
     "CheckAnswer",
     "CheckoutNotAwaiting3ds",
@@ -84,8 +95,10 @@ __all__ = [
     "CheckoutSessionNotFound",
     "CheckoutSessionUsed",
     "GatewayAnswer",
+    "GatewayNotConfigured",
     "GatewayRefused",
     "GatewayUnavailable",
+    "InvalidCardAttempt",
     "InvalidCardSetup",
     "InvalidCheckoutSession",
     "InvalidWebhookSignature",

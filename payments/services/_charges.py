@@ -18,7 +18,6 @@ from billing.errors import Conflict
 from billing.models import Payer
 from billing.money import Money
 from billing.services import ensure_payer
-from payments.gateways import get_gateway
 from payments.gateways.base import (
     ChargeRequest,
     EnteredCard,
@@ -26,25 +25,28 @@ from payments.gateways.base import (
     SavedCard,
     Unavailable,
 )
-from payments.models import Payment, PaymentKind, PaymentMethod, PaymentStatus
+from payments.models import Payment, PaymentKind, PaymentMethod
 from payments.services._accounts import account_at
-from payments.services._lookup import get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
-from payments.services._outcomes import GatewayAnswer, apply_answer, ask_gateway
-
-# A cryptogram is single-use; one that no charge consumed within this time is wiped.
-CRYPTOGRAM_TTL = dt.timedelta(minutes=15)
+from payments.services._payment_outcomes import (
+    PAYMENTS,
+    GatewayAnswer,
+    apply_payment_answer,
+    gateway_reference_of,
+)
+from payments.services._pipeline import (
+    CRYPTOGRAM_TTL,
+    ask_gateway,
+    check_new_attempt,
+    complete_challenge,
+    require_gateway,
+)
 
 
 class PaymentInProgress(Conflict):
     """The object already has a payment in progress or paid."""
 
     code = "payment_in_progress"
-
-
-def gateway_reference_of(payment: Payment) -> str:
-    """Our reference as the gateway stores it (InvoiceId, metadata[reference])."""
-    return f"payment:{payment.id}"
 
 
 def start_card_payment(
@@ -69,9 +71,13 @@ def start_card_payment(
     needs 3-D Secure leaves the payment in REQUIRES_ACTION with the challenge.
 
     :raises PaymentInProgress: when `pays` already has a live payment.
-    :raises UnknownGateway: when `gateway` is not configured.
+    :raises GatewayNotConfigured, CardMissing, AmountNotPositive: before anything is
+        saved, for a gateway that is not configured, an empty card or an amount
+        that is not positive.
     """
-    adapter = get_gateway(gateway)
+    adapter = check_new_attempt(
+        gateway=gateway, card_payload=card_payload, amount=amount
+    )
     payer = ensure_payer(payer_id=payer_id)
     payment = _create_payment(
         payer=payer,
@@ -90,7 +96,9 @@ def start_card_payment(
         # the payment fails like an outage and the payer tries again (the
         # Customer's own idempotency key makes that safe).
         answer = GatewayAnswer(error=Unavailable(f"the payer's account: {error}"))
-        return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
+        return apply_payment_answer(
+            payment_id=payment.id, answer=answer, now=now, actor=actor
+        )
     request = ChargeRequest(
         reference=gateway_reference_of(payment),
         idempotency_key=payment.idempotency_key,
@@ -104,7 +112,9 @@ def start_card_payment(
         metadata={"pays": pays} if pays else {},
     )
     answer = ask_gateway(lambda: adapter.charge(request))
-    return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
+    return apply_payment_answer(
+        payment_id=payment.id, answer=answer, now=now, actor=actor
+    )
 
 
 def charge_saved_card(
@@ -129,12 +139,16 @@ def charge_saved_card(
 
     :raises NoUsablePaymentMethod: when the payer has no usable saved card.
     :raises PaymentInProgress: when `pays` already has a live payment.
+    :raises GatewayNotConfigured, AmountNotPositive: before anything is saved, for a
+        card of a gateway that is no longer configured or an amount that is not
+        positive.
     """
     method = (
         default_payment_method(payer_id=payer_id)
         if payment_method_id is None
         else _usable_method(payer_id, payment_method_id)
     )
+    check_new_attempt(gateway=method.gateway, card_payload=None, amount=amount)
     payment = _create_payment(
         payer=method.payer,
         gateway=method.gateway,
@@ -153,7 +167,9 @@ def charge_saved_card(
         merchant_initiated=merchant_initiated,
         scheduled=scheduled,
     )
-    return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
+    return apply_payment_answer(
+        payment_id=payment.id, answer=answer, now=now, actor=actor
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +236,7 @@ def charge_prepared_payment(
     method = payment.payment_method
     if method is None:
         raise ValueError("only saved-card payments are prepared")
-    adapter = get_gateway(payment.gateway)
+    adapter = require_gateway(payment.gateway)
     request = ChargeRequest(
         reference=gateway_reference_of(payment),
         idempotency_key=payment.idempotency_key,
@@ -251,25 +267,15 @@ def complete_3ds(
     gateway, the second returns the payment as it stands.
 
     :raises PaymentNotFound: for an unknown payment.
+    :raises GatewayNotConfigured: when the payment's gateway is no longer set up.
     """
-    payment = get_payment(payment_id)
-    # Claim the challenge atomically, so that one caller alone asks the gateway.
-    claimed = Payment.objects.filter(
-        id=payment.id, status=PaymentStatus.REQUIRES_ACTION, action__isnull=False
-    ).update(action=None, updated_at=now)
-    if not claimed:
-        payment.refresh_from_db()
-        return payment
-    adapter = get_gateway(payment.gateway)
-    reference = payment.gateway_reference or ""
-    answer = ask_gateway(
-        lambda: adapter.complete_3ds(
-            gateway_reference=reference,
-            authentication_result=authentication_result,
-            amount=payment.amount,
-        )
+    return complete_challenge(
+        PAYMENTS,
+        attempt_id=payment_id,
+        authentication_result=authentication_result,
+        now=now,
+        actor=actor,
     )
-    return apply_answer(payment_id=payment.id, answer=answer, now=now, actor=actor)
 
 
 def _usable_method(payer_id: uuid.UUID, method_id: uuid.UUID) -> PaymentMethod:

@@ -16,18 +16,18 @@ from payments.models import (
     CheckoutSession,
     CheckoutSessionMode,
     CheckoutSessionStatus,
+    Payment,
     PaymentStatus,
 )
-from payments.services._checkout import (
-    _CLAIM_IN_FLIGHT,
+from payments.services._checkout_attempts import settle_session
+from payments.services._checkout_sessions import (
+    CLAIM_IN_FLIGHT,
     expire_session,
     latest_attempt,
-    settle_session,
 )
 from payments.services._lookup import get_payment
 from payments.services._setups import CardSetupNotFound
 
-Mode = CheckoutSessionMode
 _OWN_PREFIX = "checkout:"
 
 
@@ -43,11 +43,7 @@ def sync_checkout_session(
     :raises PaymentNotFound:
     """
     payment = get_payment(payment_id)
-    session = _session_for(payment.pays, mode=Mode.PAYMENT)
-    # A session is paid by one payment: another one's news is not its own.
-    if session is None or session.payment_id not in (None, payment.id):
-        return None
-    return settle_session(session.id, payment, now=now)
+    return _follow(payment, payment.pays, mode=CheckoutSessionMode.PAYMENT, now=now)
 
 
 def sync_checkout_session_card_setup(
@@ -63,10 +59,26 @@ def sync_checkout_session_card_setup(
     setup = CardSetup.objects.defer("cryptogram").filter(id=setup_id).first()
     if setup is None:
         raise CardSetupNotFound(extra={"card_setup": str(setup_id)})
-    session = _session_for(setup.purpose, mode=Mode.CARD_SETUP)
-    if session is None or session.card_setup_id not in (None, setup.id):
+    return _follow(setup, setup.purpose, mode=CheckoutSessionMode.CARD_SETUP, now=now)
+
+
+def _follow(
+    attempt: Payment | CardSetup, reference: str, *, mode: str, now: dt.datetime
+) -> CheckoutSession | None:
+    """Settle the session of `mode` for `reference` from its attempt, if it is its."""
+    session = _session_for(reference, mode=mode)
+    if session is None:
         return None
-    return settle_session(session.id, setup, now=now)
+    linked = (
+        session.card_setup_id
+        if mode == CheckoutSessionMode.CARD_SETUP
+        else session.payment_id
+    )
+    # A session is paid, or its card checked, by one attempt: another one's news is
+    # not its own.
+    if linked not in (None, attempt.id):
+        return None
+    return settle_session(session.id, attempt, now=now)
 
 
 def expire_checkout_sessions(*, now: dt.datetime) -> int:
@@ -84,7 +96,7 @@ def expire_checkout_sessions(*, now: dt.datetime) -> int:
         attempt = latest_attempt(session)
         if attempt is None:
             claimed_at = session.claimed_at
-            if claimed_at is not None and claimed_at > now - _CLAIM_IN_FLIGHT:
+            if claimed_at is not None and claimed_at > now - CLAIM_IN_FLIGHT:
                 continue
         elif attempt.status != (
             CardSetupStatus.FAILED
@@ -105,7 +117,7 @@ def expire_unused_checkout_session(
 
     So that a new page can take the place of one the payer left unused. Opening the
     page's payment or card check claims the session in one conditional UPDATE
-    (`_claim`), and this expires it in another that requires it unclaimed, so
+    (`claim_session`), and this expires it in another that requires it unclaimed, so
     exactly one of them wins.
     """
     session = _session_for(reference, mode=mode)
@@ -132,7 +144,7 @@ def _session_for(reference: str, *, mode: str) -> CheckoutSession | None:
         found = CheckoutSession.objects.filter(
             id=session_id, mode=mode, pays="", setup_purpose=""
         )
-    elif mode == Mode.CARD_SETUP:
+    elif mode == CheckoutSessionMode.CARD_SETUP:
         found = CheckoutSession.objects.filter(mode=mode, setup_purpose=reference)
     else:
         found = CheckoutSession.objects.filter(mode=mode, pays=reference)

@@ -21,10 +21,12 @@ from django.db.models import Sum
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, PaymentSnapshot
 from payments.models import Payment, Refund, RefundStatus
-from payments.services._charges import gateway_reference_of
-from payments.services._outcomes import OUTCOME_CHECK_DELAYS
+from payments.services._janitor import ACTOR, CHECK_LEASE
+from payments.services._payment_outcomes import (
+    OUTCOME_CHECK_DELAYS,
+    gateway_reference_of,
+)
 from payments.services._refunds import audit_refund, record_refund_success
-from payments.services._settlement import ACTOR, CHECK_LEASE
 
 logger = logging.getLogger(__name__)
 

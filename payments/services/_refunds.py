@@ -19,8 +19,8 @@ from payments.gateways.base import Declined, GatewayError, OutcomeUnknown
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from payments.models._refunds import OUTSTANDING_REFUND_STATUSES
 from payments.services._lookup import get_payment
-from payments.services._outcomes import OUTCOME_CHECK_DELAYS
-from payments.services._recording import payment_payload
+from payments.services._payment_outcomes import OUTCOME_CHECK_DELAYS
+from payments.services._payment_records import payment_payload
 
 
 class RefundExceedsCaptured(Conflict):

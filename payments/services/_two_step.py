@@ -14,10 +14,7 @@ from payments.gateways import get_gateway
 from payments.gateways.base import Declined, GatewayError, OutcomeUnknown, Unavailable
 from payments.models import Payment, PaymentStatus
 from payments.services._lookup import get_payment
-from payments.services._outcomes import mark_unknown
-from payments.services._recording import move_payment
-
-S = PaymentStatus
+from payments.services._payment_outcomes import mark_unknown, move_payment
 
 
 class CaptureExceedsAuthorization(InvalidStatusTransition):
@@ -49,9 +46,9 @@ def capture_payment(
     :raises GatewayRefused, GatewayUnavailable: when the gateway says no or is down.
     """
     payment = get_payment(payment_id)
-    if payment.status == S.SUCCEEDED:
+    if payment.status == PaymentStatus.SUCCEEDED:
         return payment
-    _require(payment, S.AUTHORIZED, "captured")
+    _require(payment, PaymentStatus.AUTHORIZED, "captured")
     amount = amount or payment.amount
     if (
         amount.currency != payment.currency
@@ -73,7 +70,12 @@ def capture_payment(
         )
     )
     return _settle(
-        payment.id, error, S.SUCCEEDED, now=now, actor=actor, captured=amount
+        payment.id,
+        error,
+        PaymentStatus.SUCCEEDED,
+        now=now,
+        actor=actor,
+        captured=amount,
     )
 
 
@@ -84,9 +86,9 @@ def void_payment(*, payment_id: uuid.UUID, now: dt.datetime, actor: str) -> Paym
     :raises GatewayRefused, GatewayUnavailable: when the gateway says no or is down.
     """
     payment = get_payment(payment_id)
-    if payment.status == S.CANCELED:
+    if payment.status == PaymentStatus.CANCELED:
         return payment
-    _require(payment, S.AUTHORIZED, "voided")
+    _require(payment, PaymentStatus.AUTHORIZED, "voided")
     adapter = get_gateway(payment.gateway)
     reference = payment.gateway_reference or ""
     error = _call(
@@ -94,7 +96,7 @@ def void_payment(*, payment_id: uuid.UUID, now: dt.datetime, actor: str) -> Paym
             gateway_reference=reference, idempotency_key=f"void:{payment.id}"
         )
     )
-    return _settle(payment.id, error, S.CANCELED, now=now, actor=actor)
+    return _settle(payment.id, error, PaymentStatus.CANCELED, now=now, actor=actor)
 
 
 def _require(payment: Payment, status: str, verb: str) -> None:

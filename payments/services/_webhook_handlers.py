@@ -2,7 +2,7 @@
 
 Handlers take the locked payment, the parsed event and the gateway's current
 record of the payment (or None), and return the record's outcome. They change
-payments only through `apply_snapshot`, forward only; see `_webhooks` for the
+payments only through `apply_snapshot`, forward only; see `_webhook_processing` for the
 order of processing and the meaning of each record status.
 """
 
@@ -24,19 +24,17 @@ from payments.models import (
     Refund,
     RefundStatus,
 )
-from payments.services._outcomes import apply_snapshot
+from payments.services._payment_outcomes import apply_snapshot
 
 logger = logging.getLogger(__name__)
 
-S = PaymentStatus
-E = GatewayEventStatus
 
 # The payment status each final gateway state leads to.
 TARGETS: Final[Mapping[PaymentState, str]] = {
-    PaymentState.AUTHORIZED: S.AUTHORIZED,
-    PaymentState.SUCCEEDED: S.SUCCEEDED,
-    PaymentState.DECLINED: S.FAILED,
-    PaymentState.CANCELED: S.CANCELED,
+    PaymentState.AUTHORIZED: PaymentStatus.AUTHORIZED,
+    PaymentState.SUCCEEDED: PaymentStatus.SUCCEEDED,
+    PaymentState.DECLINED: PaymentStatus.FAILED,
+    PaymentState.CANCELED: PaymentStatus.CANCELED,
 }
 
 
@@ -66,16 +64,20 @@ def settle_payment(
     """Move the payment forward to the outcome the gateway reports, if it can."""
     reported = _snapshot_of(event, payment, now=now)
     if reported is None:
-        return Outcome(E.IGNORED, payment, f"not final at the gateway: {event.state}")
+        return Outcome(
+            GatewayEventStatus.IGNORED,
+            payment,
+            f"not final at the gateway: {event.state}",
+        )
     snapshot = _preferred(reported, current)
     target = TARGETS[snapshot.state]
     if payment.status == target:
-        return Outcome(E.IGNORED, payment)
+        return Outcome(GatewayEventStatus.IGNORED, payment)
     if not payment.can_transition_to(target):
         return _too_late(payment, target)
     if snapshot is reported and _about_another_transaction(payment, event):
         return Outcome(
-            E.IGNORED,
+            GatewayEventStatus.IGNORED,
             payment,
             f"about gateway transaction {event.gateway_reference}, "
             f"not the payment's {payment.gateway_reference}",
@@ -83,7 +85,7 @@ def settle_payment(
     if mismatch := _amount_mismatch(payment, snapshot):
         return _discrepancy(payment, mismatch)
     apply_snapshot(payment, snapshot, now=now, actor=actor)
-    return Outcome(E.PROCESSED, payment)
+    return Outcome(GatewayEventStatus.PROCESSED, payment)
 
 
 def _snapshot_of(
@@ -135,14 +137,16 @@ def _preferred(
 def _too_late(payment: Payment, target: str) -> Outcome:
     # Money taken or held for a payment recorded as failed or voided; an
     # authorization after the void is merely older news.
-    failed = payment.status in (S.FAILED, S.CANCELED)
-    if (target == S.SUCCEEDED and failed) or (
-        target == S.AUTHORIZED and payment.status == S.FAILED
+    failed = payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED)
+    if (target == PaymentStatus.SUCCEEDED and failed) or (
+        target == PaymentStatus.AUTHORIZED and payment.status == PaymentStatus.FAILED
     ):
         return _discrepancy(
             payment, f"the gateway reports {target} for a {payment.status} payment"
         )
-    return Outcome(E.IGNORED, payment, f"the payment is already {payment.status}")
+    return Outcome(
+        GatewayEventStatus.IGNORED, payment, f"the payment is already {payment.status}"
+    )
 
 
 def _about_another_transaction(payment: Payment, event: GatewayEvent) -> bool:
@@ -175,7 +179,9 @@ def _discrepancy(payment: Payment, reason: str) -> Outcome:
         extra={"payment": str(payment.id), "reason": reason},
     )
     return Outcome(
-        E.PROCESSED, payment, f"{reason}; nothing applied, left to reconciliation"
+        GatewayEventStatus.PROCESSED,
+        payment,
+        f"{reason}; nothing applied, left to reconciliation",
     )
 
 
@@ -197,7 +203,7 @@ def match_refunds(
     """
     references = _REFUND_REFERENCES[event.type](event)
     if not references:
-        return Outcome(E.IGNORED, payment, "names no refund")
+        return Outcome(GatewayEventStatus.IGNORED, payment, "names no refund")
     recorded = set(
         Refund.objects.filter(
             payment=payment,
@@ -207,7 +213,7 @@ def match_refunds(
     )
     strangers = ", ".join(r for r in references if r not in recorded)
     if not strangers:
-        return Outcome(E.PROCESSED, payment)
+        return Outcome(GatewayEventStatus.PROCESSED, payment)
     if payment.refunds.filter(status=RefundStatus.PENDING).exists():
         raise RefundNotYetRecorded(
             f"gateway refund {strangers} came before the reply to a pending refund"
@@ -217,7 +223,7 @@ def match_refunds(
         extra={"payment": str(payment.id), "refunds": strangers},
     )
     return Outcome(
-        E.PROCESSED,
+        GatewayEventStatus.PROCESSED,
         payment,
         f"gateway refund {strangers} is not a refund recorded by this service "
         "(made in the gateway's dashboard, or its reply was lost); nothing "

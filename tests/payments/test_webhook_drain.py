@@ -16,8 +16,12 @@ from pytest_django.fixtures import Settings
 from billing.models import StatusChange
 from billing.money import Money
 from payments.gateways.base import PaymentSnapshot, PaymentState
-from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
-from payments.models import PaymentStatus as S
+from payments.models import (
+    GatewayEventRecord,
+    GatewayEventStatus,
+    Payment,
+    PaymentStatus,
+)
 from payments.services import _webhook_intake, drain_gateway_events
 from payments.services._webhook_handlers import HANDLERS
 from payments.services._webhook_intake import DrainScheduler
@@ -30,8 +34,6 @@ from tests.payments.webhook_messages import (
     gateways_for_webhook_tests,
     new_payment,
 )
-
-E = GatewayEventStatus
 
 
 class FakeClock:
@@ -134,14 +136,14 @@ def test_an_event_stored_while_a_drain_is_pending_is_processed_by_it(
 
     assert published == [0.1]
     assert set(GatewayEventRecord.objects.values_list("status", flat=True)) == {
-        E.RECEIVED
+        GatewayEventStatus.RECEIVED
     }
     # The one drain published starts after both rows committed.
     assert drain_gateway_events(clock=lambda: NOW) == 2
     assert set(GatewayEventRecord.objects.values_list("status", flat=True)) == {
-        E.PROCESSED
+        GatewayEventStatus.PROCESSED
     }
-    assert {p.status for p in Payment.objects.all()} == {S.SUCCEEDED}
+    assert {p.status for p in Payment.objects.all()} == {PaymentStatus.SUCCEEDED}
 
 
 @pytest.mark.django_db
@@ -158,7 +160,10 @@ def test_a_drain_leaves_events_claimed_by_another_drain(
     assert drain_gateway_events(clock=lambda: NOW) == 1
 
     statuses = dict(GatewayEventRecord.objects.values_list("external_id", "status"))
-    assert statuses == {"2101": E.RECEIVED, "2102": E.PROCESSED}
+    assert statuses == {
+        "2101": GatewayEventStatus.RECEIVED,
+        "2102": GatewayEventStatus.PROCESSED,
+    }
 
 
 @pytest.mark.postgres
@@ -198,8 +203,12 @@ def test_two_drains_in_parallel_never_process_an_event_twice(
     assert min(processed) > 0
     assert sum(processed) == count
     records = GatewayEventRecord.objects.all()
-    assert {(r.status, r.attempts) for r in records} == {(E.PROCESSED, 1)}
-    assert StatusChange.objects.filter(to_status=S.SUCCEEDED).count() == count
+    assert {(r.status, r.attempts) for r in records} == {
+        (GatewayEventStatus.PROCESSED, 1)
+    }
+    assert (
+        StatusChange.objects.filter(to_status=PaymentStatus.SUCCEEDED).count() == count
+    )
 
 
 @pytest.mark.django_db
@@ -225,7 +234,10 @@ class TestBatch:
         # outbox's two INSERTs, the records' UPDATEs (sent as one) and the
         # transaction's own statements.
         assert len(queries) <= 2 * count + 16
-        assert StatusChange.objects.filter(to_status=S.SUCCEEDED).count() == count
+        assert (
+            StatusChange.objects.filter(to_status=PaymentStatus.SUCCEEDED).count()
+            == count
+        )
 
     def test_an_event_that_fails_leaves_the_rest_of_its_batch_applied(
         self,
@@ -251,15 +263,21 @@ class TestBatch:
         assert drain_gateway_events(clock=lambda: NOW) == 3
 
         statuses = dict(GatewayEventRecord.objects.values_list("external_id", "status"))
-        assert statuses == {"4100": E.PROCESSED, "4101": E.FAILED, "4102": E.PROCESSED}
+        assert statuses == {
+            "4100": GatewayEventStatus.PROCESSED,
+            "4101": GatewayEventStatus.FAILED,
+            "4102": GatewayEventStatus.PROCESSED,
+        }
         failed = GatewayEventRecord.objects.get(external_id="4101")
         assert (failed.attempts, failed.error) == (1, "RuntimeError: the handler broke")
         assert [Payment.objects.get(id=p.id).status for p in payments] == [
-            S.SUCCEEDED,
-            S.PENDING,
-            S.SUCCEEDED,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.PENDING,
+            PaymentStatus.SUCCEEDED,
         ]
-        assert StatusChange.objects.filter(to_status=S.SUCCEEDED).count() == 2
+        assert (
+            StatusChange.objects.filter(to_status=PaymentStatus.SUCCEEDED).count() == 2
+        )
 
     def test_a_fail_and_a_pay_for_one_payment_in_one_batch_end_as_alone(
         self,
@@ -291,12 +309,12 @@ class TestBatch:
         assert drain_gateway_events(clock=lambda: NOW) == 2
 
         payment.refresh_from_db()
-        assert payment.status == S.SUCCEEDED
+        assert payment.status == PaymentStatus.SUCCEEDED
         transitions = StatusChange.objects.filter(object_id=str(payment.id))
         assert list(transitions.values_list("from_status", "to_status")) == [
-            (S.PENDING, S.SUCCEEDED)
+            (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
         ]
         assert set(GatewayEventRecord.objects.values_list("status", flat=True)) == {
-            E.PROCESSED,
-            E.IGNORED,
+            GatewayEventStatus.PROCESSED,
+            GatewayEventStatus.IGNORED,
         }

@@ -16,7 +16,11 @@ from pytest_django.fixtures import Settings
 
 from payments.gateways.base import PaymentSnapshot
 from payments.models import GatewayEventRecord
-from payments.services import _webhook_intake, receive_gateway_event
+from payments.services import (
+    _webhook_intake,
+    _webhook_intake_store,
+    receive_gateway_event,
+)
 from payments.services._webhook_intake import DrainScheduler, ReceivedEvent
 from tests.payments.webhook_messages import (
     NOW,
@@ -67,7 +71,7 @@ def _receive(notification: dict[str, object] | None = None) -> ReceivedEvent:
 
 def _failing_once(monkeypatch: pytest.MonkeyPatch, *, after_storing: bool) -> None:
     """Make the next store fail as a connection the server closed does."""
-    original: Insert = _webhook_intake._insert_unless_stored
+    original: Insert = _webhook_intake_store._insert_unless_stored
     calls = 0
 
     def insert(record: GatewayEventRecord) -> tuple[int, bool]:
@@ -79,7 +83,7 @@ def _failing_once(monkeypatch: pytest.MonkeyPatch, *, after_storing: bool) -> No
             raise OperationalError("server closed the connection unexpectedly")
         return original(record)
 
-    monkeypatch.setattr(_webhook_intake, "_insert_unless_stored", insert)
+    monkeypatch.setattr(_webhook_intake_store, "_insert_unless_stored", insert)
 
 
 @pytest.mark.django_db

@@ -19,11 +19,11 @@ from payments.models import (
     GatewayEventRecord,
     GatewayEventStatus,
     Payment,
+    PaymentStatus,
     Refund,
     RefundReason,
     RefundStatus,
 )
-from payments.models import PaymentStatus as S
 from payments.services import (
     RefundNotYetRecorded,
     gateway_events_to_retry,
@@ -44,8 +44,6 @@ from tests.payments.webhook_messages import (
 )
 
 pytestmark = pytest.mark.django_db
-
-E = GatewayEventStatus
 
 
 @pytest.fixture(autouse=True)
@@ -82,14 +80,17 @@ class TestPaymentEvents:
             post.cloudpayments(kind, notifications[kind])
 
         payment.refresh_from_db()
-        assert (payment.status, payment.captured_minor) == (S.SUCCEEDED, 700)
+        assert (payment.status, payment.captured_minor) == (
+            PaymentStatus.SUCCEEDED,
+            700,
+        )
 
     def test_a_cancel_releases_an_authorization(self, post: WebhookPoster) -> None:
-        payment = new_payment(status=S.AUTHORIZED, gateway_reference="1001")
+        payment = new_payment(status=PaymentStatus.AUTHORIZED, gateway_reference="1001")
 
         post.cloudpayments("cancel", cloudpayments_fields(payment, "cancel"))
 
-        assert _status(payment) == S.CANCELED
+        assert _status(payment) == PaymentStatus.CANCELED
 
     def test_a_stripe_authorization_is_recorded(self, post: WebhookPoster) -> None:
         payment = new_payment(gateway="stripe")
@@ -102,7 +103,7 @@ class TestPaymentEvents:
             )
         )
 
-        assert _status(payment) == S.AUTHORIZED
+        assert _status(payment) == PaymentStatus.AUTHORIZED
 
     @pytest.mark.parametrize(
         ("event_type", "status"),
@@ -118,8 +119,8 @@ class TestPaymentEvents:
 
         post.stripe(stripe_intent_event(payment, event_type, status=status))
 
-        assert GatewayEventRecord.objects.get().status == E.IGNORED
-        assert _status(payment) == S.PENDING
+        assert GatewayEventRecord.objects.get().status == GatewayEventStatus.IGNORED
+        assert _status(payment) == PaymentStatus.PENDING
 
     def test_a_recurrent_notification_is_kept_and_not_acted_on(
         self, post: WebhookPoster
@@ -137,13 +138,13 @@ class TestPaymentEvents:
         response = post.cloudpayments("recurrent", fields)
 
         assert response.json() == {"code": 0}
-        assert GatewayEventRecord.objects.get().status == E.IGNORED
+        assert GatewayEventRecord.objects.get().status == GatewayEventStatus.IGNORED
 
     def test_a_payment_whose_reply_was_lost_is_settled_with_its_card(
         self, post: WebhookPoster, gateway_records: dict[str, PaymentSnapshot]
     ) -> None:
         """The gateway's record brings the token that the notification leaves out."""
-        payment = new_payment(status=S.UNKNOWN)
+        payment = new_payment(status=PaymentStatus.UNKNOWN)
         gateway_records[f"payment:{payment.id}"] = PaymentSnapshot(
             gateway_reference="1001",
             reference=f"payment:{payment.id}",
@@ -159,7 +160,7 @@ class TestPaymentEvents:
         post.cloudpayments("pay", cloudpayments_fields(payment, "pay"))
 
         payment.refresh_from_db()
-        assert payment.status == S.SUCCEEDED
+        assert payment.status == PaymentStatus.SUCCEEDED
         assert payment.payment_method is not None
         method = payment.payment_method
         assert (method.token, method.last4) == ("tk_from_the_gateway", "4242")
@@ -173,9 +174,9 @@ class TestPaymentEvents:
         for kind in ("fail", "pay"):
             post.cloudpayments(kind, cloudpayments_fields(payment, kind))
 
-        assert _status(payment) == S.FAILED
+        assert _status(payment) == PaymentStatus.FAILED
         pay = GatewayEventRecord.objects.get(kind="cloudpayments.pay")
-        assert pay.status == E.PROCESSED
+        assert pay.status == GatewayEventStatus.PROCESSED
         assert "left to reconciliation" in pay.error
 
     def test_a_capture_above_the_payment_is_noted_not_applied(
@@ -185,16 +186,16 @@ class TestPaymentEvents:
 
         post.cloudpayments("pay", cloudpayments_fields(payment, "pay", Amount="99.00"))
 
-        assert _status(payment) == S.PENDING
+        assert _status(payment) == PaymentStatus.PENDING
         record = GatewayEventRecord.objects.get()
-        assert record.status == E.PROCESSED
+        assert record.status == GatewayEventStatus.PROCESSED
         assert "does not fit" in record.error
 
 
 class TestRefundEvents:
     @pytest.fixture
     def paid(self) -> Payment:
-        payment = new_payment(status=S.SUCCEEDED, gateway_reference="1001")
+        payment = new_payment(status=PaymentStatus.SUCCEEDED, gateway_reference="1001")
         Payment.objects.filter(id=payment.id).update(captured_minor=1000)
         payment.refresh_from_db()
         return payment
@@ -222,7 +223,7 @@ class TestRefundEvents:
         post.cloudpayments("refund", fields)
 
         record = GatewayEventRecord.objects.get()
-        assert (record.status, record.error) == (E.PROCESSED, "")
+        assert (record.status, record.error) == (GatewayEventStatus.PROCESSED, "")
         assert Refund.objects.count() == 1
 
     def test_a_refund_made_in_the_dashboard_is_noted_and_not_recorded(
@@ -233,7 +234,7 @@ class TestRefundEvents:
         post.cloudpayments("refund", fields)
 
         record = GatewayEventRecord.objects.get()
-        assert record.status == E.PROCESSED
+        assert record.status == GatewayEventStatus.PROCESSED
         assert "2003" in record.error
         assert "reconciliation" in record.error
         assert Refund.objects.count() == 0
@@ -249,19 +250,21 @@ class TestRefundEvents:
         post.cloudpayments("refund", fields)
 
         record = GatewayEventRecord.objects.get()
-        assert (record.status, record.attempts) == (E.FAILED, 1)
+        assert (record.status, record.attempts) == (GatewayEventStatus.FAILED, 1)
         assert record.error.startswith(RefundNotYetRecorded.__name__)
 
     def test_a_stripe_refund_of_ours_is_confirmed(self, post: WebhookPoster) -> None:
         payment = new_payment(
-            gateway="stripe", status=S.SUCCEEDED, gateway_reference="pi_webhook_1"
+            gateway="stripe",
+            status=PaymentStatus.SUCCEEDED,
+            gateway_reference="pi_webhook_1",
         )
         self._refund(payment, RefundStatus.SUCCEEDED, "re_1")
 
         post.stripe(stripe_refund_event(payment, refund_id="re_1"))
 
         record = GatewayEventRecord.objects.get()
-        assert (record.status, record.error) == (E.PROCESSED, "")
+        assert (record.status, record.error) == (GatewayEventStatus.PROCESSED, "")
         assert record.payment_id == payment.id
 
 
@@ -298,9 +301,9 @@ class TestProcessing:
             process_gateway_event(record_id=stored.id, now=NOW)
 
         stored.refresh_from_db()
-        assert (stored.status, stored.attempts) == (E.FAILED, 1)
+        assert (stored.status, stored.attempts) == (GatewayEventStatus.FAILED, 1)
         assert stored.error == "RuntimeError: the disk is full"
-        assert Payment.objects.get().status == S.PENDING
+        assert Payment.objects.get().status == PaymentStatus.PENDING
 
     def test_a_processed_record_is_not_applied_again(
         self, stored: GatewayEventRecord
@@ -309,7 +312,10 @@ class TestProcessing:
 
         second = process_gateway_event(record_id=stored.id, now=NOW)
 
-        assert (first, second) == (E.PROCESSED, E.PROCESSED)
+        assert (first, second) == (
+            GatewayEventStatus.PROCESSED,
+            GatewayEventStatus.PROCESSED,
+        )
         stored.refresh_from_db()
         assert stored.attempts == 1
 
@@ -322,7 +328,7 @@ class TestProcessing:
             kind="cloudpayments.pay",
             external_id="77",
             payload={},
-            status=E.FAILED,
+            status=GatewayEventStatus.FAILED,
             attempts=10,
             received_at=received,
         )
@@ -345,5 +351,5 @@ class TestProcessing:
 
         assert enqueued == 1
         stored.refresh_from_db()
-        assert stored.status == E.PROCESSED
-        assert Payment.objects.get().status == S.SUCCEEDED
+        assert stored.status == GatewayEventStatus.PROCESSED
+        assert Payment.objects.get().status == PaymentStatus.SUCCEEDED

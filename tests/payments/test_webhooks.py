@@ -24,8 +24,13 @@ from billing.money import Money
 from billing.services import ensure_payer
 from payments.api.webhooks import MAX_BODY_BYTES
 from payments.gateways.base import PaymentSnapshot, PaymentState
-from payments.models import CardSetup, GatewayEventRecord, GatewayEventStatus, Payment
-from payments.models import PaymentStatus as S
+from payments.models import (
+    CardSetup,
+    GatewayEventRecord,
+    GatewayEventStatus,
+    Payment,
+    PaymentStatus,
+)
 from tests.payments.webhook_messages import (
     CARD_TOKEN,
     CLIENT_SECRET,
@@ -49,8 +54,6 @@ if TYPE_CHECKING:
     from tests.payments.webhook_messages import Response
 
 pytestmark = pytest.mark.django_db
-
-E = GatewayEventStatus
 
 
 @pytest.fixture(autouse=True)
@@ -106,9 +109,15 @@ class TestCloudPaymentsNotification:
         assert (response.status_code, response.json()) == (200, {"code": 0})
         record = GatewayEventRecord.objects.get()
         assert (record.kind, record.external_id) == ("cloudpayments.pay", "1001")
-        assert (record.status, record.payment_id) == (E.PROCESSED, payment.id)
+        assert (record.status, record.payment_id) == (
+            GatewayEventStatus.PROCESSED,
+            payment.id,
+        )
         payment.refresh_from_db()
-        assert (payment.status, payment.captured_minor) == (S.SUCCEEDED, 1000)
+        assert (payment.status, payment.captured_minor) == (
+            PaymentStatus.SUCCEEDED,
+            1000,
+        )
         assert _events(payment) == ["payment.succeeded"]
 
     def test_the_signature_of_the_decoded_body_alone_is_accepted(
@@ -142,7 +151,7 @@ class TestCloudPaymentsNotification:
         assert response.status_code == 401
         assert _error_code(response) == "invalid_signature"
         assert GatewayEventRecord.objects.count() == 0
-        assert _status(payment) == S.PENDING
+        assert _status(payment) == PaymentStatus.PENDING
         assert _transitions(payment) == []
 
     def test_a_body_over_one_mebibyte_is_refused(self, post: WebhookPoster) -> None:
@@ -204,7 +213,9 @@ class TestCloudPaymentsNotification:
 
         assert [reply.json() for reply in replies] == [{"code": 0}, {"code": 0}]
         assert GatewayEventRecord.objects.count() == 1
-        assert _transitions(payment) == [(S.PENDING, S.SUCCEEDED)]
+        assert _transitions(payment) == [
+            (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+        ]
         assert _events(payment) == ["payment.succeeded"]
 
     def test_the_stored_payload_holds_no_token_and_no_personal_data(
@@ -224,7 +235,7 @@ class TestCloudPaymentsNotification:
         post.cloudpayments("fail", cloudpayments_fields(payment, "fail"))
 
         payment.refresh_from_db()
-        assert (payment.status, payment.failure_code) == (S.FAILED, "5051")
+        assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "5051")
 
 
 Change = Callable[[Payment], dict[str, str]]
@@ -257,15 +268,19 @@ class TestCloudPaymentsCheck:
     @pytest.mark.parametrize(
         ("change", "status", "code"),
         [
-            (_unchanged, S.PENDING, 0),
-            (_unchanged, S.REQUIRES_ACTION, 0),
-            (lambda payment: {"InvoiceId": "order:42"}, S.PENDING, 10),
-            (_no_such_payment, S.PENDING, 10),
-            (lambda payment: {"AccountId": str(uuid.uuid4())}, S.PENDING, 11),
-            (lambda payment: {"Amount": "10.01"}, S.PENDING, 12),
-            (lambda payment: {"Currency": "USD"}, S.PENDING, 12),
-            (_unchanged, S.SUCCEEDED, 13),
-            (_unchanged, S.FAILED, 13),
+            (_unchanged, PaymentStatus.PENDING, 0),
+            (_unchanged, PaymentStatus.REQUIRES_ACTION, 0),
+            (lambda payment: {"InvoiceId": "order:42"}, PaymentStatus.PENDING, 10),
+            (_no_such_payment, PaymentStatus.PENDING, 10),
+            (
+                lambda payment: {"AccountId": str(uuid.uuid4())},
+                PaymentStatus.PENDING,
+                11,
+            ),
+            (lambda payment: {"Amount": "10.01"}, PaymentStatus.PENDING, 12),
+            (lambda payment: {"Currency": "USD"}, PaymentStatus.PENDING, 12),
+            (_unchanged, PaymentStatus.SUCCEEDED, 13),
+            (_unchanged, PaymentStatus.FAILED, 13),
         ],
     )
     def test_answers_whether_the_payment_may_take_the_money(
@@ -320,7 +335,7 @@ class TestCloudPaymentsCheck:
         post.cloudpayments("pay", fields)
 
         record = GatewayEventRecord.objects.get()
-        assert record.status == E.IGNORED
+        assert record.status == GatewayEventStatus.IGNORED
 
     def test_a_check_is_stored_and_changes_nothing(self, post: WebhookPoster) -> None:
         payment = new_payment()
@@ -328,9 +343,12 @@ class TestCloudPaymentsCheck:
         post.cloudpayments("check", cloudpayments_fields(payment, "check"))
 
         record = GatewayEventRecord.objects.get()
-        assert (record.kind, record.status) == ("cloudpayments.check", E.IGNORED)
+        assert (record.kind, record.status) == (
+            "cloudpayments.check",
+            GatewayEventStatus.IGNORED,
+        )
         assert "Token" not in record.payload
-        assert _status(payment) == S.PENDING
+        assert _status(payment) == PaymentStatus.PENDING
 
 
 def _succeeded(payment: Payment, **fields: Any) -> dict[str, Any]:
@@ -350,10 +368,13 @@ class TestStripeWebhook:
 
         assert (response.status_code, response.json()) == (200, {"received": True})
         record = GatewayEventRecord.objects.get()
-        assert (record.external_id, record.status) == (event["id"], E.PROCESSED)
+        assert (record.external_id, record.status) == (
+            event["id"],
+            GatewayEventStatus.PROCESSED,
+        )
         payment.refresh_from_db()
         assert (payment.status, payment.gateway_reference) == (
-            S.SUCCEEDED,
+            PaymentStatus.SUCCEEDED,
             "pi_webhook_1",
         )
 
@@ -376,7 +397,7 @@ class TestStripeWebhook:
         assert response.status_code == 401
         assert _error_code(response) == "invalid_signature"
         assert GatewayEventRecord.objects.count() == 0
-        assert _status(payment) == S.PENDING
+        assert _status(payment) == PaymentStatus.PENDING
 
     @pytest.mark.parametrize(("age", "status_code"), [(290, 200), (301, 401)])
     def test_a_signature_older_than_300_seconds_is_a_replay(
@@ -415,7 +436,9 @@ class TestStripeWebhook:
 
         assert [reply.status_code for reply in replies] == [200, 200]
         assert GatewayEventRecord.objects.count() == 1
-        assert _transitions(payment) == [(S.PENDING, S.SUCCEEDED)]
+        assert _transitions(payment) == [
+            (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+        ]
         assert _events(payment) == ["payment.succeeded"]
 
     def test_the_stored_payload_holds_no_client_secret_or_e_mail(
@@ -444,7 +467,7 @@ class TestStripeWebhook:
 
         payment.refresh_from_db()
         assert (payment.status, payment.failure_code) == (
-            S.FAILED,
+            PaymentStatus.FAILED,
             "insufficient_funds",
         )
 
@@ -476,8 +499,10 @@ class TestOrderAndOrphans:
         for kind in order:
             post.cloudpayments(kind, cloudpayments_fields(payment, kind))
 
-        assert _status(payment) == S.SUCCEEDED
-        assert _transitions(payment) == [(S.PENDING, S.SUCCEEDED)]
+        assert _status(payment) == PaymentStatus.SUCCEEDED
+        assert _transitions(payment) == [
+            (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+        ]
 
     def test_a_fail_after_the_pay_changes_nothing(self, post: WebhookPoster) -> None:
         payment = new_payment()
@@ -485,9 +510,9 @@ class TestOrderAndOrphans:
         for kind in ("pay", "fail"):
             post.cloudpayments(kind, cloudpayments_fields(payment, kind))
 
-        assert _status(payment) == S.SUCCEEDED
+        assert _status(payment) == PaymentStatus.SUCCEEDED
         fail = GatewayEventRecord.objects.get(kind="cloudpayments.fail")
-        assert fail.status == E.IGNORED
+        assert fail.status == GatewayEventStatus.IGNORED
 
     def test_a_pay_after_the_fail_of_another_attempt_settles_that_attempt(
         self, post: WebhookPoster
@@ -499,7 +524,10 @@ class TestOrderAndOrphans:
             "pay", cloudpayments_fields(retried, "pay", transaction_id="1002")
         )
 
-        assert (_status(declined), _status(retried)) == (S.FAILED, S.SUCCEEDED)
+        assert (_status(declined), _status(retried)) == (
+            PaymentStatus.FAILED,
+            PaymentStatus.SUCCEEDED,
+        )
 
     def test_an_event_for_an_unknown_payment_is_kept_as_orphaned(
         self, post: WebhookPoster, caplog: pytest.LogCaptureFixture
@@ -513,9 +541,9 @@ class TestOrderAndOrphans:
             response = post.cloudpayments("pay", fields)
 
         assert response.json() == {"code": 0}
-        assert GatewayEventRecord.objects.get().status == E.ORPHANED
+        assert GatewayEventRecord.objects.get().status == GatewayEventStatus.ORPHANED
         assert "payments.webhook.orphaned" in caplog.messages
-        assert _status(stranger) == S.PENDING
+        assert _status(stranger) == PaymentStatus.PENDING
 
 
 def test_no_token_or_secret_reaches_the_logs(

@@ -40,7 +40,8 @@ from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, GatewayEvent, PaymentSnapshot
 from payments.gateways.redaction import redact
 from payments.models import GatewayEventRecord, GatewayEventStatus, Payment
-from payments.services._charges import gateway_reference_of
+from payments.services._lookup import PaymentsNamed, payment_named_by
+from payments.services._payment_outcomes import gateway_reference_of
 from payments.services._setups import CARD_SETUP_REFERENCE_PREFIX
 from payments.services._webhook_handlers import (
     HANDLERS,
@@ -48,14 +49,12 @@ from payments.services._webhook_handlers import (
     Outcome,
     settle_payment,
 )
-from payments.services._webhook_payments import PaymentsNamed, payment_named_by
 
 logger = logging.getLogger(__name__)
 
-E = GatewayEventStatus
 
 # Records in these states are done: a second task for them changes nothing.
-SETTLED: Final = frozenset({E.PROCESSED, E.IGNORED})
+SETTLED: Final = frozenset({GatewayEventStatus.PROCESSED, GatewayEventStatus.IGNORED})
 # After this many tries a failing record stays FAILED for a person to look at.
 MAX_PROCESSING_ATTEMPTS: Final = 10
 RETRY_AFTER: Final = dt.timedelta(minutes=1)
@@ -108,7 +107,7 @@ def gateway_events_to_retry(*, now: dt.datetime, limit: int = 100) -> list[int]:
     """Events whose processing failed or never ran, received a minute ago or more."""
     return list(
         GatewayEventRecord.objects.filter(
-            status__in=(E.RECEIVED, E.FAILED),
+            status__in=(GatewayEventStatus.RECEIVED, GatewayEventStatus.FAILED),
             received_at__lte=now - RETRY_AFTER,
             attempts__lt=MAX_PROCESSING_ATTEMPTS,
         )
@@ -134,7 +133,7 @@ def _claim(batch: int, *, now: dt.datetime) -> list[GatewayEventRecord]:
     with transaction.atomic():
         records = list(
             GatewayEventRecord.objects.select_for_update(skip_locked=True)
-            .filter(status=E.RECEIVED)
+            .filter(status=GatewayEventStatus.RECEIVED)
             .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
             .order_by("received_at")[:batch]
         )
@@ -320,19 +319,25 @@ def _outcome(
     """What `event` does to the locked `payment` it names (None if it names none)."""
     handler = HANDLERS.get(event.type)
     if handler is None:
-        return Outcome(E.IGNORED, note=_NOT_ACTED_ON.get(event.type, ""))
+        return Outcome(
+            GatewayEventStatus.IGNORED, note=_NOT_ACTED_ON.get(event.type, "")
+        )
     if payment is None and (event.reference or "").startswith(
         CARD_SETUP_REFERENCE_PREFIX
     ):
         # A card check's authorization and its void: the setup's own flow has the
         # answer, and no money stays with the gateway.
-        return Outcome(E.IGNORED, note="a card check, settled by its own flow")
+        return Outcome(
+            GatewayEventStatus.IGNORED, note="a card check, settled by its own flow"
+        )
     if payment is None:
         logger.warning(
             "payments.webhook.orphaned",
             extra={"gateway": record.gateway, "kind": event.type, "record": record.id},
         )
-        return Outcome(E.ORPHANED, note="names no payment of this service")
+        return Outcome(
+            GatewayEventStatus.ORPHANED, note="names no payment of this service"
+        )
     return handler(payment, event, current, now, f"webhook:{record.gateway}")
 
 
@@ -373,6 +378,8 @@ def _record_failure(record_id: int, error: Exception) -> None:
     try:
         GatewayEventRecord.objects.filter(id=record_id).exclude(
             status__in=SETTLED
-        ).update(status=E.FAILED, error=text, attempts=F("attempts") + 1)
+        ).update(
+            status=GatewayEventStatus.FAILED, error=text, attempts=F("attempts") + 1
+        )
     except DatabaseError:
         logger.exception("Unable to record a webhook processing failure")

@@ -1,41 +1,29 @@
-"""Every payment transition is audited, becomes an outbox event and a signal."""
+"""What a payment's move records: its outbox event, and captured money on the books."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
-
-from django.db import transaction
 
 from billing.events import record_event
 from billing.models import LedgerAccount
-from billing.services import (
-    Posting,
-    post_to_ledger,
-    record_invoice_payment,
-    record_status_change,
-)
+from billing.services import Posting, post_to_ledger, record_invoice_payment
 from payments.models import Payment, PaymentMethod, PaymentStatus
-from payments.signals import payment_status_changed
-
-logger = logging.getLogger(__name__)
-
-S = PaymentStatus
 
 
-def _event_type(previous: str, status: str) -> str:
-    if status == S.SUCCEEDED and previous == S.AUTHORIZED:
+def payment_event_type(previous: str, status: str) -> str:
+    """The `payment.*` event a move from `previous` to `status` emits."""
+    if status == PaymentStatus.SUCCEEDED and previous == PaymentStatus.AUTHORIZED:
         return "payment.captured"
-    if status == S.CANCELED and previous == S.AUTHORIZED:
+    if status == PaymentStatus.CANCELED and previous == PaymentStatus.AUTHORIZED:
         return "payment.voided"
     return {
-        S.REQUIRES_ACTION: "payment.requires_action",
-        S.AUTHORIZED: "payment.authorized",
-        S.SUCCEEDED: "payment.succeeded",
-        S.FAILED: "payment.failed",
-        S.CANCELED: "payment.canceled",
-        S.UNKNOWN: "payment.outcome_unknown",
+        PaymentStatus.REQUIRES_ACTION: "payment.requires_action",
+        PaymentStatus.AUTHORIZED: "payment.authorized",
+        PaymentStatus.SUCCEEDED: "payment.succeeded",
+        PaymentStatus.FAILED: "payment.failed",
+        PaymentStatus.CANCELED: "payment.canceled",
+        PaymentStatus.UNKNOWN: "payment.outcome_unknown",
     }[PaymentStatus(status)]
 
 
@@ -59,60 +47,7 @@ def payment_payload(payment: Payment) -> dict[str, Any]:
     }
 
 
-def move_payment(
-    payment: Payment, status: str, *, at: dt.datetime, actor: str, reason: str = ""
-) -> bool:
-    """Save a locked payment and move it forward; False when already there or past.
-
-    Gateways repeat and reorder their news (replies, webhooks, janitor checks), so
-    anything that is not a forward transition is ignored, never an error. Captured
-    money goes on the books in the same transaction (`_book_capture`), before the
-    payment's own event, so that every row lock is taken before the event lock.
-    """
-    if payment.status == status:
-        payment.save()
-        return False
-    if not payment.can_transition_to(status):
-        logger.warning(
-            "payment.transition.ignored",
-            extra={"payment": str(payment.id), "from": payment.status, "to": status},
-        )
-        return False
-    previous = payment.transition_to(status, at=at)
-    payment.save()
-    if status == S.SUCCEEDED:
-        _book_capture(payment, at=at, actor=actor)
-    record_status_change(
-        object_type="payment",
-        object_id=str(payment.id),
-        from_status=previous,
-        to_status=status,
-        actor=actor,
-        reason=reason,
-        at=at,
-    )
-    record_event(
-        type=_event_type(previous, status),
-        occurred_at=at,
-        payer_id=payment.payer_id,
-        payload=payment_payload(payment),
-    )
-    payment_id, pays, kind = payment.id, payment.pays, payment.kind
-    transaction.on_commit(
-        lambda: payment_status_changed.send(
-            sender=Payment,
-            payment_id=payment_id,
-            pays=pays,
-            kind=kind,
-            from_status=previous,
-            to_status=status,
-            actor=actor,
-        )
-    )
-    return True
-
-
-def _book_capture(payment: Payment, *, at: dt.datetime, actor: str) -> None:
+def book_capture(payment: Payment, *, at: dt.datetime, actor: str) -> None:
     """Put captured money on the books: an invoice paid, or revenue for the rest."""
     if not payment.captured_minor:
         return

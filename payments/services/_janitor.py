@@ -10,6 +10,7 @@ there fails with `authentication_abandoned`, for reconciliation to confirm.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 
@@ -18,13 +19,19 @@ from django.db import transaction
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, PaymentSnapshot, PaymentState
 from payments.models import Payment, PaymentStatus
-from payments.services._charges import CRYPTOGRAM_TTL, gateway_reference_of
-from payments.services._outcomes import (
+from payments.services._payment_outcomes import (
     OUTCOME_CHECK_DELAYS,
+    PAYMENTS,
     apply_snapshot,
+    gateway_reference_of,
     mark_unknown,
 )
-from payments.services._recording import move_payment
+from payments.services._pipeline import (
+    CRYPTOGRAM_TTL,
+    fail,
+    sweep_stale,
+    wipe_expired_cryptograms,
+)
 from payments.services._setups import expire_stale_card_setups
 
 logger = logging.getLogger(__name__)
@@ -36,8 +43,30 @@ CHECK_LEASE = dt.timedelta(minutes=2)
 # given up; but one may have finished the challenge at the gateway (Stripe) and lost
 # the way back, so the payment goes to the janitor to ask rather than failing here.
 ABANDONED_CHALLENGE_AFTER = dt.timedelta(hours=1)
+# Where a payment gets stuck: its status, the field that says since when, how long
+# until the janitor takes it over, and why.
+_STUCK: tuple[tuple[str, str, dt.timedelta, str], ...] = (
+    (
+        PaymentStatus.PENDING,
+        "created_at",
+        CRYPTOGRAM_TTL,
+        "interrupted before the answer",
+    ),
+    (
+        PaymentStatus.REQUIRES_ACTION,
+        "updated_at",
+        ABANDONED_CHALLENGE_AFTER,
+        "3-D Secure not completed",
+    ),
+)
 # Gateway states that mean the payer never finished authenticating.
 _UNFINISHED_STATES = frozenset({PaymentState.REQUIRES_ACTION, PaymentState.PENDING})
+# Why a payment the janitor stops asking about fails, by whether the gateway still
+# waits for the payer's 3-D Secure step.
+_GIVEN_UP: dict[bool, tuple[str, str]] = {
+    True: ("authentication_abandoned", "The payer did not complete 3-D Secure."),
+    False: ("not_at_gateway", "The gateway has no record of this payment."),
+}
 
 
 def settle_unknown_payments(*, now: dt.datetime, limit: int = 100) -> int:
@@ -74,48 +103,24 @@ def expire_stale_payments(*, now: dt.datetime) -> int:
 
     A PENDING payment older than the cryptogram TTL was interrupted between saving
     and the gateway's answer: it may have been charged, so it becomes UNKNOWN. So
-    does a 3-D Secure challenge left unanswered for `ABANDONED_CHALLENGE_AFTER`.
-    Card setups are swept too (`expire_stale_card_setups`).
+    does a 3-D Secure challenge left unanswered for `ABANDONED_CHALLENGE_AFTER`
+    (`updated_at` is when the challenge was issued: nothing else saves a payment
+    while it waits for the payer). Card setups are swept too
+    (`expire_stale_card_setups`).
     """
-    wiped = Payment.objects.filter(
-        cryptogram_expires_at__lte=now, cryptogram__isnull=False
-    ).update(cryptogram=None, cryptogram_expires_at=None)
+    wiped = wipe_expired_cryptograms(Payment, now=now)
     wiped += expire_stale_card_setups(now=now, actor=ACTOR)
-    stale = Payment.objects.filter(
-        status=PaymentStatus.PENDING, created_at__lte=now - CRYPTOGRAM_TTL
-    ).values_list("id", flat=True)
-    for payment_id in list(stale):
-        _hand_to_janitor(
-            payment_id,
-            PaymentStatus.PENDING,
-            now=now,
-            reason="interrupted before the answer",
-        )
-    # `updated_at` is when the challenge was issued: nothing else saves a payment
-    # while it waits for the payer.
-    abandoned = Payment.objects.filter(
-        status=PaymentStatus.REQUIRES_ACTION,
-        updated_at__lte=now - ABANDONED_CHALLENGE_AFTER,
-    ).values_list("id", flat=True)
-    for payment_id in list(abandoned):
-        _hand_to_janitor(
-            payment_id,
-            PaymentStatus.REQUIRES_ACTION,
-            now=now,
-            reason="3-D Secure not completed",
+    for status, since, age, reason in _STUCK:
+        sweep_stale(
+            Payment,
+            statuses=(status,),
+            since=since,
+            before=now - age,
+            give_up=functools.partial(
+                mark_unknown, now=now, actor=ACTOR, reason=reason
+            ),
         )
     return wiped
-
-
-def _hand_to_janitor(
-    payment_id: uuid.UUID, expected: str, *, now: dt.datetime, reason: str
-) -> None:
-    with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(id=payment_id)
-        if payment.status == expected:
-            payment.cryptogram = None
-            payment.cryptogram_expires_at = None
-            mark_unknown(payment, now=now, actor=ACTOR, reason=reason)
 
 
 def _claim_due_checks(*, now: dt.datetime, limit: int) -> list[uuid.UUID]:
@@ -151,14 +156,9 @@ def _apply_check(
         if asked:
             payment.outcome_checks += 1
         if payment.outcome_checks >= len(OUTCOME_CHECK_DELAYS):
-            if snapshot is not None and snapshot.state in _UNFINISHED_STATES:
-                payment.failure_code = "authentication_abandoned"
-                payment.failure_message = "The payer did not complete 3-D Secure."
-            else:
-                payment.failure_code = "not_at_gateway"
-                payment.failure_message = "The gateway has no record of this payment."
-            payment.action = None
-            move_payment(payment, PaymentStatus.FAILED, at=now, actor=ACTOR)
+            unfinished = snapshot is not None and snapshot.state in _UNFINISHED_STATES
+            code, message = _GIVEN_UP[unfinished]
+            fail(PAYMENTS, payment, code=code, message=message, at=now, actor=ACTOR)
             return True
         payment.next_outcome_check_at = (
             now + OUTCOME_CHECK_DELAYS[payment.outcome_checks]

@@ -1,0 +1,196 @@
+"""Paying a checkout session: the payment or card check entered in its widget.
+
+`pay_checkout_session` claims the session with a compare-and-swap before anything
+reaches the gateway, so a double-submitted form, a replayed request or a second
+tab can never charge or verify twice; the payments' own constraints also keep
+either to one live payment.
+
+A session follows its payment or card setup: COMPLETED once the money is taken or
+the card is saved, FAILED when they fail, OPEN while 3-D Secure or an unknown
+outcome is pending; a later settlement reaches it through
+`sync_checkout_session` and `sync_checkout_session_card_setup` (`_checkout_sync`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import uuid
+
+from django.db import transaction
+
+from payments.models import (
+    FINAL_CHECKOUT_STATUSES,
+    CardSetup,
+    CardSetupStatus,
+    CheckoutSession,
+    CheckoutSessionMode,
+    CheckoutSessionStatus,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+)
+from payments.services._charges import complete_3ds, start_card_payment
+from payments.services._checkout_sessions import (
+    CheckoutNotAwaiting3ds,
+    ThreeDsMismatch,
+    audit_session,
+    claim_session,
+    get_session,
+    latest_attempt,
+    pays_of,
+    session_actor,
+    setup_purpose_of,
+)
+from payments.services._setups import complete_card_setup_3ds, start_card_setup
+
+logger = logging.getLogger(__name__)
+
+_SESSION_STATUS_OF_PAYMENT = {
+    PaymentStatus.SUCCEEDED: CheckoutSessionStatus.COMPLETED,
+    PaymentStatus.AUTHORIZED: CheckoutSessionStatus.COMPLETED,
+    PaymentStatus.FAILED: CheckoutSessionStatus.FAILED,
+    PaymentStatus.CANCELED: CheckoutSessionStatus.FAILED,
+}
+_SESSION_STATUS_OF_SETUP = {
+    CardSetupStatus.SUCCEEDED: CheckoutSessionStatus.COMPLETED,
+    CardSetupStatus.FAILED: CheckoutSessionStatus.FAILED,
+}
+
+
+def pay_checkout_session(
+    *,
+    session_id: uuid.UUID,
+    card_payload: str,
+    ip_address: str | None,
+    return_url: str,
+    now: dt.datetime,
+) -> CheckoutSession:
+    """Claim the session and charge (or verify) the card entered in the widget.
+
+    `return_url` is where 3-D Secure sends the payer back (the session's 3-DS page).
+    The returned session holds its payment or card setup: COMPLETED or FAILED when
+    the gateway answered, still OPEN (claimed) while 3-D Secure or an unknown
+    outcome is pending.
+
+    :raises CheckoutSessionNotFound, CheckoutSessionExpired, CheckoutSessionUsed:
+    """
+    session = claim_session(session_id, now=now)
+    attempt: Payment | CardSetup
+    try:
+        if session.mode == CheckoutSessionMode.CARD_SETUP:
+            attempt = start_card_setup(
+                payer_id=session.payer_id,
+                gateway=session.gateway,
+                card_payload=card_payload,
+                verification_amount=session.amount,
+                now=now,
+                actor=session_actor(session),
+                purpose=setup_purpose_of(session),
+                ip_address=ip_address,
+                return_url=return_url,
+            )
+        else:
+            attempt = start_card_payment(
+                payer_id=session.payer_id,
+                gateway=session.gateway,
+                amount=session.amount,
+                card_payload=card_payload,
+                now=now,
+                actor=session_actor(session),
+                pays=pays_of(session),
+                kind=PaymentKind.INITIAL,
+                description=session.description,
+                ip_address=ip_address,
+                return_url=return_url,
+            )
+    except Exception:
+        _release_unless_started(session)
+        raise
+    return settle_session(session.id, attempt, now=now)
+
+
+def finish_checkout_after_3ds(
+    *,
+    session_id: uuid.UUID,
+    gateway_reference: str,
+    authentication_result: str | None,
+    now: dt.datetime,
+) -> CheckoutSession:
+    """Finish the session's payment or card check after the payer's 3-D Secure step.
+
+    `gateway_reference` is what the gateway sent the payer back with (CloudPayments
+    MD, Stripe payment_intent or setup_intent) and must name the session's payment
+    or card setup. Safe to repeat: a finished session is returned as it stands.
+
+    :raises CheckoutSessionNotFound, CheckoutNotAwaiting3ds, ThreeDsMismatch:
+    """
+    session = get_session(session_id)
+    attempt = session.attempt
+    if attempt is None:
+        raise CheckoutNotAwaiting3ds(extra={"checkout_session": str(session.id)})
+    if not hmac.compare_digest(
+        gateway_reference.encode(), (attempt.gateway_reference or "").encode()
+    ):
+        raise ThreeDsMismatch(extra={"checkout_session": str(session.id)})
+    if session.status in FINAL_CHECKOUT_STATUSES:
+        return session
+    completed: Payment | CardSetup
+    if isinstance(attempt, CardSetup):
+        completed = complete_card_setup_3ds(
+            setup_id=attempt.id,
+            authentication_result=authentication_result,
+            now=now,
+            actor=session_actor(session),
+        )
+    else:
+        completed = complete_3ds(
+            payment_id=attempt.id,
+            authentication_result=authentication_result,
+            now=now,
+            actor=session_actor(session),
+        )
+    return settle_session(session.id, completed, now=now)
+
+
+def settle_session(
+    session_id: uuid.UUID, attempt: Payment | CardSetup, *, now: dt.datetime
+) -> CheckoutSession:
+    """Link the attempt and move the session to the status the attempt implies."""
+    with transaction.atomic():
+        session = CheckoutSession.objects.select_for_update().get(id=session_id)
+        if isinstance(attempt, CardSetup):
+            session.card_setup = attempt
+            status = _SESSION_STATUS_OF_SETUP.get(CardSetupStatus(attempt.status))
+        else:
+            session.payment = attempt
+            status = _SESSION_STATUS_OF_PAYMENT.get(PaymentStatus(attempt.status))
+        if status is not None and session.status == CheckoutSessionStatus.OPEN:
+            audit_session(session, status, now=now)
+            session.status = status
+            session.completed_at = now
+        session.save(update_fields=["payment", "card_setup", "status", "completed_at"])
+    logger.info(
+        "payments.checkout_session.settled",
+        extra={
+            "checkout_session": str(session.id),
+            "status": session.status,
+            "attempt_status": attempt.status,
+        },
+    )
+    return session
+
+
+def _release_unless_started(session: CheckoutSession) -> None:
+    """Give the session back when the attempt failed before any row was written."""
+    attempt = latest_attempt(session)
+    unlinked = CheckoutSession.objects.filter(
+        id=session.id, payment__isnull=True, card_setup__isnull=True
+    )
+    if attempt is None:
+        unlinked.filter(claimed_at=session.claimed_at).update(claimed_at=None)
+    elif isinstance(attempt, CardSetup):
+        unlinked.update(card_setup=attempt)
+    else:
+        unlinked.update(payment=attempt)
