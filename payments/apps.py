@@ -11,8 +11,13 @@ class PaymentsConfig(AppConfig):
             enqueue_checkout_card_setup_sync,
             enqueue_checkout_session_sync,
             grant_staff_view_permissions,
+            request_gateway_event_drain,
         )
-        from payments.signals import card_setup_status_changed, payment_status_changed
+        from payments.signals import (
+            card_setup_status_changed,
+            gateway_events_stored,
+            payment_status_changed,
+        )
 
         post_migrate.connect(grant_staff_view_permissions, sender=self)
         payment_status_changed.connect(
@@ -22,4 +27,8 @@ class PaymentsConfig(AppConfig):
         card_setup_status_changed.connect(
             enqueue_checkout_card_setup_sync,
             dispatch_uid="payments.enqueue_checkout_card_setup_sync",
+        )
+        gateway_events_stored.connect(
+            request_gateway_event_drain,
+            dispatch_uid="payments.request_gateway_event_drain",
         )

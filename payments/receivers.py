@@ -6,11 +6,13 @@ import uuid
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from accounts.roles import STAFF_ROLES
 from payments.models import CardSetupStatus, PaymentKind, PaymentStatus
+from payments.services import DrainScheduler
 
 # Staff read every billing and payment record in the admin; changing money goes
 # through services (admin actions, API), never through a model's edit form.
@@ -96,3 +98,23 @@ def _sync_checkout_setup(setup_id: uuid.UUID) -> None:
     from payments.tasks import sync_checkout_session_card_setup
 
     sync_checkout_session_card_setup.delay(setup_id=str(setup_id))
+
+
+def request_gateway_event_drain(sender: type, **kwargs: Any) -> None:
+    """Once stored gateway events have committed, have a drain process them.
+
+    Sent from an on-commit hook, so this runs after the rows are visible; the
+    scheduler publishes at most one drain per delay from this process.
+    """
+    _drains.request()
+
+
+def _publish_drain(countdown: float) -> None:
+    from payments.tasks import drain_gateway_events
+
+    drain_gateway_events.apply_async(countdown=countdown)
+
+
+_drains = DrainScheduler(
+    _publish_drain, delay=lambda: float(settings.WEBHOOK_DRAIN_DELAY_SECONDS)
+)

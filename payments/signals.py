@@ -15,3 +15,7 @@ payment_status_changed = Signal()
 # verified for, such as "subscription:<uuid>"), from_status and to_status; the card is
 # saved (and is the payer's default) by the time to_status is SUCCEEDED.
 card_setup_status_changed = Signal()
+
+# Sent after a transaction that stored a new (or resent) gateway event commits, with
+# no arguments; the receiver asks for a drain that processes what is stored.
+gateway_events_stored = Signal()

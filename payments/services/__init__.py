@@ -66,6 +66,7 @@ from payments.services._two_step import (
     capture_payment,
     void_payment,
 )
+from payments.services._webhook_drains import DrainScheduler
 from payments.services._webhook_handlers import RefundNotYetRecorded
 from payments.services._webhook_intake import (
     CheckAnswer,
@@ -94,6 +95,7 @@ __all__ = [
     "CheckoutSessionExpired",
     "CheckoutSessionNotFound",
     "CheckoutSessionUsed",
+    "DrainScheduler",
     "GatewayAnswer",
     "GatewayNotConfigured",
     "GatewayRefused",

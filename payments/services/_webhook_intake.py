@@ -13,42 +13,26 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import math
-import threading
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from django.conf import settings
 from django.db import transaction
 
 from billing.errors import DomainError
 from billing.money import Money
+from kit.redaction import without_sensitive_keys
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, GatewayEvent, InvalidSignature
 from payments.models import CardSetup, GatewayEventRecord, PaymentStatus
 from payments.services._lookup import payment_named_by
 from payments.services._setups import CARD_SETUP_REFERENCE_PREFIX
 from payments.services._webhook_intake_store import insert_once
+from payments.signals import gateway_events_stored
 
 logger = logging.getLogger(__name__)
 
-# Backstop for what the adapters' `safe_payload` already removes: these keys never
-# reach the table, at any depth, whichever adapter forgot them.
-_SECRET_KEYS: Final = frozenset(
-    {
-        "token",
-        "tokenrecipient",
-        "cardcryptogrampacket",
-        "cryptogram",
-        "client_secret",
-        "cardnumber",
-        "pan",
-        "cvv",
-    }
-)
 # Column widths of GatewayEventRecord; a verified body that overflows them is not a
 # message the gateway sends.
 _MAX_EXTERNAL_ID: Final = 100
@@ -186,7 +170,7 @@ def _store_once(
         kind=event.type,
         external_id=event.external_id,
         gateway_reference=event.gateway_reference or "",
-        payload=_without_secrets(dict(event.safe_payload)),
+        payload=without_sensitive_keys(dict(event.safe_payload)),
         received_at=now,
     )
     record_id, is_new, resent = insert_once(record)
@@ -197,7 +181,7 @@ def _store_once(
         # (`payments.retry_gateway_events`) picks up what was never enqueued. After
         # a resend the first attempt may have stored the row and lost the reply, so
         # processing is asked for in any case (a drain of nothing is harmless).
-        transaction.on_commit(_enqueue_processing, robust=True)
+        transaction.on_commit(_announce_stored_events, robust=True)
     else:
         logger.info(
             "payments.webhook.duplicate",
@@ -206,82 +190,8 @@ def _store_once(
     return record_id, is_new
 
 
-class DrainScheduler:
-    """Publishes at most one drain per `delay` from this process (a debounce).
-
-    One task per notification cost a broker round trip in the web process and a
-    task's overhead in the worker for each; a drain handles a batch per claim.
-
-    Why an event never waits for the beat sweep: it calls `request()` after its row
-    has committed. Either this publishes a drain, which starts after the commit and
-    so sees the row; or a drain published earlier is due later than now, so it has
-    not started yet (Celery holds a countdown task until it is due) and its first
-    claim, too, runs after the commit. A drain claims until a claim comes back
-    empty, so it processes the row, unless another drain claimed it first and
-    processes it. An event committed after the pending drain became due finds
-    `_due_at` past and publishes a new one. `margin` covers the clock difference
-    between this process and the worker. A failed publish clears `_due_at`, so the
-    next event publishes again; the sweep picks up the rows in between.
-    """
-
-    def __init__(
-        self,
-        publish: Callable[[float], None],
-        *,
-        delay: Callable[[], float],
-        margin: float = 0.02,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._publish = publish
-        self._delay = delay
-        self._margin = margin
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._due_at = -math.inf
-
-    def request(self) -> bool:
-        """Make sure a drain starts after this call; True if one was published."""
-        with self._lock:
-            now, delay = self._clock(), self._delay()
-            if now < self._due_at - self._margin:
-                return False
-            self._due_at = now + delay
-        try:
-            self._publish(delay)
-        except Exception:
-            with self._lock:
-                self._due_at = -math.inf
-            raise
-        return True
-
-
-def _publish_drain(countdown: float) -> None:
-    # Imported here, as tasks import services lazily too (HackSoft): tasks are the
-    # entry points above services, and a module-level import would be a cycle.
-    from payments.tasks import drain_gateway_events
-
-    drain_gateway_events.apply_async(countdown=countdown)
-
-
-_drains = DrainScheduler(
-    _publish_drain, delay=lambda: float(settings.WEBHOOK_DRAIN_DELAY_SECONDS)
-)
-
-
-def _enqueue_processing() -> None:
-    _drains.request()
-
-
-def _without_secrets(value: object) -> object:
-    if isinstance(value, dict):
-        return {
-            key: _without_secrets(item)
-            for key, item in value.items()
-            if str(key).lower() not in _SECRET_KEYS
-        }
-    if isinstance(value, list):
-        return [_without_secrets(item) for item in value]
-    return value
+def _announce_stored_events() -> None:
+    gateway_events_stored.send(sender=GatewayEventRecord)
 
 
 def _uuid_or_none(value: object) -> uuid.UUID | None:

@@ -15,6 +15,7 @@ from pytest_django.fixtures import Settings
 
 from billing.models import StatusChange
 from billing.money import Money
+from payments import receivers
 from payments.gateways.base import PaymentSnapshot, PaymentState
 from payments.models import (
     GatewayEventRecord,
@@ -22,9 +23,8 @@ from payments.models import (
     Payment,
     PaymentStatus,
 )
-from payments.services import _webhook_intake, drain_gateway_events
+from payments.services import DrainScheduler, drain_gateway_events
 from payments.services._webhook_handlers import HANDLERS
-from payments.services._webhook_intake import DrainScheduler
 from tests.payments.webhook_messages import (
     FORM,
     NOW,
@@ -122,7 +122,7 @@ def test_an_event_stored_while_a_drain_is_pending_is_processed_by_it(
     published: list[float] = []
     clock = FakeClock()
     monkeypatch.setattr(
-        _webhook_intake,
+        receivers,
         "_drains",
         DrainScheduler(published.append, delay=lambda: 0.1, clock=clock),
     )
@@ -177,7 +177,7 @@ def test_two_drains_in_parallel_never_process_an_event_twice(
     # (eager) drain: publish nowhere instead.
     published: list[float] = []
     monkeypatch.setattr(
-        _webhook_intake, "_drains", DrainScheduler(published.append, delay=lambda: 0)
+        receivers, "_drains", DrainScheduler(published.append, delay=lambda: 0)
     )
     count = 120
     for index in range(count):

@@ -14,14 +14,15 @@ from django.db import OperationalError, close_old_connections, connection, trans
 from pytest_django import DjangoAssertNumQueries
 from pytest_django.fixtures import Settings
 
+from payments import receivers
 from payments.gateways.base import PaymentSnapshot
 from payments.models import GatewayEventRecord
 from payments.services import (
-    _webhook_intake,
+    DrainScheduler,
+    ReceivedEvent,
     _webhook_intake_store,
     receive_gateway_event,
 )
-from payments.services._webhook_intake import DrainScheduler, ReceivedEvent
 from tests.payments.webhook_messages import (
     NOW,
     cloudpayments_body,
@@ -46,7 +47,7 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The drains that intake asks for, published nowhere."""
     drains: list[float] = []
     monkeypatch.setattr(
-        _webhook_intake, "_drains", DrainScheduler(drains.append, delay=lambda: 0)
+        receivers, "_drains", DrainScheduler(drains.append, delay=lambda: 0)
     )
     return drains
 
