@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 import uuid
 
 import pytest
@@ -15,6 +14,7 @@ from billing import outbox
 from billing.events import record_event
 from billing.models import BillingEvent, StatusChange
 from billing.services import ensure_payer, record_status_change
+from tests.polling import wait_until
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
@@ -115,7 +115,11 @@ class TestEventOrder:
                 with transaction.atomic():
                     record_event(type="test.first", occurred_at=NOW, payload={})
                     inserted.set()
-                    time.sleep(0.5)
+                    wait_until(
+                        _a_transaction_waits_for_a_lock,
+                        timeout=10,
+                        message="the second writer never waited for the first",
+                    )
                     order.append("first committed")
             finally:
                 connections.close_all()
@@ -133,3 +137,11 @@ class TestEventOrder:
             BillingEvent.objects.order_by("cursor").values_list("type", flat=True)
         )
         assert types == ["test.first", "test.second"]
+
+
+def _a_transaction_waits_for_a_lock() -> bool:
+    # pg_locks is read live (pg_stat_activity would be a snapshot per transaction).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        (waiting,) = cursor.fetchone()
+    return bool(waiting)
