@@ -1,7 +1,7 @@
 """Use cases of the subscriptions app (STYLE 3.2): one public function per use case."""
 
 from subscriptions.services._billing_periods import UnknownTimeZone
-from subscriptions.services._checkout import PlanCheckout, open_plan_checkout
+from subscriptions.services._charge_outcomes import DunningPolicy, Outcome
 from subscriptions.services._lifecycle import (
     Cancellation,
     RenewalInProgress,
@@ -12,7 +12,6 @@ from subscriptions.services._lifecycle import (
     retry_past_due_now,
     undo_cancellation,
 )
-from subscriptions.services._outcomes import DunningPolicy, Outcome
 from subscriptions.services._plan_changes import (
     PlanChange,
     PlanChangeNotAllowed,
@@ -20,6 +19,7 @@ from subscriptions.services._plan_changes import (
     Timing,
     change_plan,
 )
+from subscriptions.services._plan_checkout import PlanCheckout, open_plan_checkout
 from subscriptions.services._plans import (
     DuplicatePlan,
     InvalidPlan,
@@ -36,10 +36,6 @@ from subscriptions.services._renewals import (
     RenewalReport,
     renew_due_subscriptions,
 )
-from subscriptions.services._settlement import (
-    settle_subscription_card_setup,
-    settle_subscription_payment,
-)
 from subscriptions.services._subscribe import (
     INCOMPLETE_EXPIRES_AFTER,
     AlreadySubscribed,
@@ -49,6 +45,10 @@ from subscriptions.services._subscribe import (
     SubscriptionNotFound,
     complete_subscription_3ds,
     subscribe,
+)
+from subscriptions.services._subscription_settlement import (
+    settle_subscription_card_setup,
+    settle_subscription_payment,
 )
 
 __all__ = [

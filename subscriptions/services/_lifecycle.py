@@ -32,11 +32,11 @@ from payments.services import NoUsablePaymentMethod, refund_payment
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.periods import Period, prorate
 from subscriptions.services._billing_periods import next_look_at
-from subscriptions.services._recording import (
+from subscriptions.services._subscribe import SubscriptionNotFound
+from subscriptions.services._subscription_history import (
     move_subscription,
     record_subscription_event,
 )
-from subscriptions.services._subscribe import SubscriptionNotFound
 
 logger = logging.getLogger(__name__)
 

@@ -67,8 +67,8 @@ from subscriptions.periods import (
 from subscriptions.services._billing_periods import first_period, next_look_at
 from subscriptions.services._lifecycle import locked_subscription
 from subscriptions.services._plans import active_plan
-from subscriptions.services._recording import record_subscription_event
 from subscriptions.services._subscribe import AlreadySubscribed
+from subscriptions.services._subscription_history import record_subscription_event
 
 S = SubscriptionStatus
 P = PaymentStatus

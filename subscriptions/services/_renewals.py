@@ -65,15 +65,15 @@ from subscriptions.models import (
 )
 from subscriptions.periods import Period
 from subscriptions.services._billing_periods import first_period, period_after
-from subscriptions.services._outcomes import (
+from subscriptions.services._charge_outcomes import (
     RECHECK_AFTER,
     DunningPolicy,
     Outcome,
     apply_invoice_outcome,
     end_dunning,
 )
-from subscriptions.services._recording import move_subscription
 from subscriptions.services._run_lock import exclusive_run
+from subscriptions.services._subscription_history import move_subscription
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,8 @@ class RenewalReport:
     skipped: bool = False
     claimed: int = 0
     charged: int = 0
-    # Outcomes (subscriptions._outcomes.Outcome), and cancellations at period end.
+    # Outcomes (subscriptions._charge_outcomes.Outcome), and cancellations at
+    # period end.
     paid: int = 0
     failed: int = 0
     waiting: int = 0

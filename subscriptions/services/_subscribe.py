@@ -41,13 +41,13 @@ from payments.services import (
 from subscriptions.models import LIVE_STATUSES, Plan, Subscription, SubscriptionStatus
 from subscriptions.periods import BillingCycle, Interval, Period, add_intervals
 from subscriptions.services._billing_periods import first_period, zone_named
-from subscriptions.services._outcomes import (
+from subscriptions.services._charge_outcomes import (
     DunningPolicy,
     apply_card_setup_outcome,
     apply_invoice_outcome,
 )
 from subscriptions.services._plans import active_plan
-from subscriptions.services._recording import record_subscription_event
+from subscriptions.services._subscription_history import record_subscription_event
 
 S = SubscriptionStatus
 # Stripe's choice too: a first payment not completed within a day is given up.

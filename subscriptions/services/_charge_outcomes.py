@@ -32,7 +32,7 @@ from payments.models import CardSetup, CardSetupStatus, Payment, PaymentStatus
 from payments.selectors import payment_method_is_usable
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services._billing_periods import next_look_at
-from subscriptions.services._recording import (
+from subscriptions.services._subscription_history import (
     move_subscription,
     record_subscription_event,
 )
