@@ -40,9 +40,11 @@ from subscriptions.services._subscription_history import (
 
 logger = logging.getLogger(__name__)
 
-S = SubscriptionStatus
-_PAUSABLE: Final = (S.ACTIVE, S.TRIALING)
-_CANCELABLE_AT_PERIOD_END: Final = (S.ACTIVE, S.TRIALING)
+_PAUSABLE: Final = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
+_CANCELABLE_AT_PERIOD_END: Final = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.TRIALING,
+)
 
 
 class RenewalInProgress(Conflict):
@@ -92,7 +94,7 @@ def cancel_subscription(
         subscription.cancel_reason = reason[:200]
         move_subscription(
             subscription,
-            S.CANCELED,
+            SubscriptionStatus.CANCELED,
             at=now,
             actor=actor,
             reason=reason or "canceled now",
@@ -143,7 +145,7 @@ def pause_subscription(
     """
     with outbox.atomic():
         subscription = locked_subscription(subscription_id, now=now)
-        if subscription.status == S.PAUSED:
+        if subscription.status == SubscriptionStatus.PAUSED:
             return subscription
         if subscription.status not in _PAUSABLE:
             raise InvalidStatusTransition(
@@ -151,7 +153,7 @@ def pause_subscription(
                 extra={"subscription": str(subscription.id)},
             )
         subscription.due_at = None
-        move_subscription(subscription, S.PAUSED, at=now, actor=actor)
+        move_subscription(subscription, SubscriptionStatus.PAUSED, at=now, actor=actor)
         subscription.save()
     return subscription
 
@@ -171,7 +173,10 @@ def resume_subscription(
     """
     with outbox.atomic():
         subscription = locked_subscription(subscription_id, now=now)
-        if subscription.status != S.PAUSED or subscription.paused_at is None:
+        if (
+            subscription.status != SubscriptionStatus.PAUSED
+            or subscription.paused_at is None
+        ):
             raise InvalidStatusTransition(
                 f"A {subscription.status} subscription cannot be resumed.",
                 extra={"subscription": str(subscription.id)},
@@ -190,7 +195,7 @@ def resume_subscription(
         subscription.due_at = next_look_at(subscription)
         move_subscription(
             subscription,
-            S.TRIALING if trialing else S.ACTIVE,
+            SubscriptionStatus.TRIALING if trialing else SubscriptionStatus.ACTIVE,
             at=now,
             actor=actor,
             reason=f"paused for {paused_for}",
@@ -230,7 +235,7 @@ def change_payment_method(
                 extra={"payment_method": str(payment_method_id)},
             )
         subscription.payment_method_id = payment_method_id
-        if subscription.status == S.PAST_DUE:
+        if subscription.status == SubscriptionStatus.PAST_DUE:
             _retry_soon(subscription, now=now)
         subscription.updated_at = now
         subscription.save()
@@ -255,7 +260,7 @@ def retry_past_due_now(
     """
     with outbox.atomic():
         subscription = locked_subscription(subscription_id, now=now)
-        if subscription.status != S.PAST_DUE:
+        if subscription.status != SubscriptionStatus.PAST_DUE:
             raise InvalidStatusTransition(
                 "Only a past-due subscription is retried.",
                 extra={"subscription": str(subscription.id)},

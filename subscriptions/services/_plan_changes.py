@@ -70,8 +70,6 @@ from subscriptions.services._plans import active_plan
 from subscriptions.services._subscribe import AlreadySubscribed
 from subscriptions.services._subscription_history import record_subscription_event
 
-S = SubscriptionStatus
-P = PaymentStatus
 # The mean lengths of the calendar units in days (the Gregorian year is 365.2425
 # days), to tell which of two plans is the longer.
 _NOMINAL_DAYS: Final = {
@@ -80,7 +78,7 @@ _NOMINAL_DAYS: Final = {
     Interval.MONTH: Fraction(146_097, 4_800),
     Interval.YEAR: Fraction(146_097, 400),
 }
-_CHANGEABLE: Final = (S.ACTIVE, S.TRIALING)
+_CHANGEABLE: Final = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 _PRICE_SOURCE: Final = "plan_price:"
 
 
@@ -136,7 +134,7 @@ def change_plan(
         if plan.id == subscription.plan_id and price.id == subscription.price_id:
             return PlanChange(subscription, Timing.UNCHANGED)
         _require_changeable(subscription, plan, price)
-        if subscription.status == S.TRIALING:
+        if subscription.status == SubscriptionStatus.TRIALING:
             _switch(subscription, plan, price, now=now, actor=actor)
             return PlanChange(subscription, Timing.NOW)
         if not _is_upgrade(subscription, plan, price):
@@ -154,7 +152,7 @@ def change_plan(
         timing = apply_plan_change_outcome(
             subscription, invoice, payment, now=now, actor=actor
         )
-    if payment.status in (P.FAILED, P.CANCELED):
+    if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
         raise PlanChangePaymentFailed(
             payment.failure_message or None,
             extra={"payment": str(payment.id), "failure_code": payment.failure_code},
@@ -178,7 +176,7 @@ def apply_plan_change_outcome(
     if payment is not None and payment.id == subscription.latest_payment_id:
         return Timing.UNCHANGED
     paid = (
-        payment.status == P.SUCCEEDED
+        payment.status == PaymentStatus.SUCCEEDED
         if payment is not None
         else invoice.status == InvoiceStatus.PAID
     )
@@ -186,7 +184,10 @@ def apply_plan_change_outcome(
         price = _price_billed(invoice)
         _switch(subscription, price.plan, price, now=now, actor=actor, invoice=invoice)
         timing = Timing.NOW
-    elif payment is not None and payment.status in (P.FAILED, P.CANCELED):
+    elif payment is not None and payment.status in (
+        PaymentStatus.FAILED,
+        PaymentStatus.CANCELED,
+    ):
         if invoice.status == InvoiceStatus.OPEN:
             void_invoice(
                 invoice_id=invoice.id,

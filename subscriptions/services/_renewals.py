@@ -77,7 +77,6 @@ from subscriptions.services._subscription_history import move_subscription
 
 logger = logging.getLogger(__name__)
 
-S = SubscriptionStatus
 RENEWAL_ACTOR: Final = "system:renewals"
 # How long a claimed subscription is left alone while its charge is on the way.
 CLAIM_LEASE: Final = dt.timedelta(minutes=10)
@@ -304,14 +303,16 @@ class _Run:
         """What a claimed subscription is due for; None when it was dealt with."""
         now = self.now_for(subscription.payer_id)
         status = subscription.status
-        if status in (S.ACTIVE, S.TRIALING, S.PAST_DUE) and (
-            subscription.cancel_at is not None and subscription.cancel_at <= now
-        ):
+        if status in (
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.TRIALING,
+            SubscriptionStatus.PAST_DUE,
+        ) and (subscription.cancel_at is not None and subscription.cancel_at <= now):
             self._end_scheduled(subscription, now=now)
             return None
-        if status in (S.ACTIVE, S.TRIALING):
+        if status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
             return self._next_period(subscription)
-        if status in (S.PAST_DUE, S.INCOMPLETE):
+        if status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.INCOMPLETE):
             return _Target(
                 subscription,
                 subscription.current_period,
@@ -351,7 +352,7 @@ class _Run:
             subscription = target.subscription
             invoice = invoices.get((subscription.id, target.period.starts_at))
             if invoice is None:
-                if subscription.status == S.INCOMPLETE:
+                if subscription.status == SubscriptionStatus.INCOMPLETE:
                     self._expire_incomplete(subscription, None)
                 else:
                     to_issue.append(target)
@@ -386,10 +387,10 @@ class _Run:
         """Settle what the invoice and its payment already say; True if a charge is
         still to be sent (a new one, or a young PENDING one again)."""
         now = self.now_for(subscription.payer_id)
-        if subscription.status == S.INCOMPLETE:
+        if subscription.status == SubscriptionStatus.INCOMPLETE:
             self._expire_incomplete(subscription, invoice)
             return False
-        if subscription.status == S.PAST_DUE and (
+        if subscription.status == SubscriptionStatus.PAST_DUE and (
             subscription.needs_new_payment_method or subscription.next_retry_at is None
         ):
             self._end_unpaid(subscription, invoice, now=now)
@@ -561,7 +562,7 @@ class _Run:
         subscription.next_retry_at = None
         move_subscription(
             subscription,
-            S.CANCELED,
+            SubscriptionStatus.CANCELED,
             at=now,
             actor=RENEWAL_ACTOR,
             reason=subscription.cancel_reason or "canceled at period end",
@@ -612,7 +613,7 @@ class _Run:
         subscription.claimed_by = None
         move_subscription(
             subscription,
-            S.EXPIRED,
+            SubscriptionStatus.EXPIRED,
             at=now,
             actor=RENEWAL_ACTOR,
             reason="first payment not completed",
@@ -690,7 +691,7 @@ def _draft(target: _Target) -> InvoiceDraft:
         )
     reason = (
         BillingReason.SUBSCRIPTION_CREATE
-        if subscription.status == S.INCOMPLETE
+        if subscription.status == SubscriptionStatus.INCOMPLETE
         else BillingReason.SUBSCRIPTION_CYCLE
     )
     return InvoiceDraft(

@@ -49,7 +49,6 @@ from subscriptions.services._charge_outcomes import (
 from subscriptions.services._plans import active_plan
 from subscriptions.services._subscription_history import record_subscription_event
 
-S = SubscriptionStatus
 # Stripe's choice too: a first payment not completed within a day is given up.
 INCOMPLETE_EXPIRES_AFTER: Final = dt.timedelta(hours=23)
 
@@ -243,7 +242,7 @@ def open_subscription(
                 plan=plan,
                 price=price,
                 gateway=plan.gateway,
-                status=S.INCOMPLETE,
+                status=SubscriptionStatus.INCOMPLETE,
                 billing_anchor_at=anchor,
                 time_zone=time_zone,
                 current_period_starts_at=period.starts_at,
@@ -401,7 +400,7 @@ def _applied(
 
 def _pending_start(subscription: Subscription) -> StartedSubscription:
     """The first invoice's payment, or the trial's card check, still in progress."""
-    if subscription.status != S.INCOMPLETE:
+    if subscription.status != SubscriptionStatus.INCOMPLETE:
         return StartedSubscription(subscription)
     invoice = Invoice.objects.filter(
         subscription_id=subscription.id,

@@ -18,7 +18,6 @@ from tests.journeys.cards import ledger
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
-S = SubscriptionStatus
 MONTHLY, YEARLY, TRIAL, DECLINING, STRIPE = (s.payer_id for s in DEMO_SUBSCRIBERS)
 
 
@@ -61,11 +60,11 @@ class TestLoadDemoSubscriptions:
         }
 
         assert statuses == {
-            MONTHLY: ("cinema-monthly", S.ACTIVE),
-            YEARLY: ("cinema-yearly", S.ACTIVE),
-            TRIAL: ("cinema-trial", S.TRIALING),
-            DECLINING: ("cinema-monthly", S.ACTIVE),
-            STRIPE: ("cinema-usd", S.ACTIVE),
+            MONTHLY: ("cinema-monthly", SubscriptionStatus.ACTIVE),
+            YEARLY: ("cinema-yearly", SubscriptionStatus.ACTIVE),
+            TRIAL: ("cinema-trial", SubscriptionStatus.TRIALING),
+            DECLINING: ("cinema-monthly", SubscriptionStatus.ACTIVE),
+            STRIPE: ("cinema-usd", SubscriptionStatus.ACTIVE),
         }
         captured = ledger(settings.SANDBOX_URL)["totals"]
         assert captured["RUB"]["captured_minor"] == 59_900 + 599_000 + 59_900
@@ -105,9 +104,9 @@ class TestAdvancingTheDemo:
         assert invoice_statuses(STRIPE) == [InvoiceStatus.PAID] * 2
         assert invoice_statuses(YEARLY) == [InvoiceStatus.PAID]
         assert invoice_statuses(TRIAL) == [InvoiceStatus.PAID]
-        assert subscription_of(TRIAL).status == S.ACTIVE
+        assert subscription_of(TRIAL).status == SubscriptionStatus.ACTIVE
         declining = subscription_of(DECLINING)
-        assert declining.status == S.PAST_DUE
+        assert declining.status == SubscriptionStatus.PAST_DUE
         assert declining.next_retry_at is not None
         assert invoice_statuses(DECLINING) == [InvoiceStatus.PAID, InvoiceStatus.OPEN]
         assert "The books balance." in check_ledger()
@@ -120,12 +119,12 @@ class TestAdvancingTheDemo:
         call_command("billing_clock", "advance", "31d", stdout=io.StringIO())
 
         declining = subscription_of(DECLINING)
-        assert declining.status == S.CANCELED
+        assert declining.status == SubscriptionStatus.CANCELED
         assert declining.retry_count == 4
         assert invoice_statuses(DECLINING) == [
             InvoiceStatus.PAID,
             InvoiceStatus.UNCOLLECTIBLE,
         ]
-        assert subscription_of(MONTHLY).status == S.ACTIVE
+        assert subscription_of(MONTHLY).status == SubscriptionStatus.ACTIVE
         assert invoice_statuses(MONTHLY) == [InvoiceStatus.PAID] * 3
         assert "The books balance." in check_ledger()

@@ -21,7 +21,6 @@ from subscriptions.services import _renewals
 from subscriptions.services import renew_due_subscriptions as renew
 from tests.subscriptions.factories import make_plan, subscribe_with_card
 
-S = SubscriptionStatus
 SUBSCRIPTIONS = 24
 
 
@@ -110,7 +109,9 @@ class TestThreadedRenewal:
         assert Counter(renewals.values_list("status", flat=True)) == {
             InvoiceStatus.PAID: SUBSCRIPTIONS
         }
-        assert not Subscription.objects.exclude(status=S.ACTIVE).exists()
+        assert not Subscription.objects.exclude(
+            status=SubscriptionStatus.ACTIVE
+        ).exists()
         assert not Subscription.objects.filter(claimed_by__isnull=False).exists()
 
     def test_a_renewal_that_cannot_be_applied_holds_up_no_other(
@@ -132,7 +133,10 @@ class TestThreadedRenewal:
         }
         left = Subscription.objects.get(id=broken)
         assert left.claimed_by is not None
-        assert Subscription.objects.filter(status=S.ACTIVE).count() == SUBSCRIPTIONS
+        assert (
+            Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).count()
+            == SUBSCRIPTIONS
+        )
 
 
 def _subscriptions(count: int) -> list[Subscription]:
