@@ -31,11 +31,8 @@ from subscriptions.services._plans import (
     migrate_subscribers_to_current_price,
     set_plan_active,
 )
-from subscriptions.services._renewals import (
-    RENEWAL_ACTOR,
-    RenewalReport,
-    renew_due_subscriptions,
-)
+from subscriptions.services._renewal_context import RENEWAL_ACTOR, RenewalReport
+from subscriptions.services._renewal_run import renew_due_subscriptions
 from subscriptions.services._subscribe import (
     INCOMPLETE_EXPIRES_AFTER,
     AlreadySubscribed,

@@ -17,8 +17,9 @@ from payments.gateways.throttle import GatewayThrottle
 from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.services import GatewayAnswer
 from subscriptions.models import Subscription, SubscriptionStatus
-from subscriptions.services import _renewals
+from subscriptions.services import _charging_pool, _renewal_outcomes
 from subscriptions.services import renew_due_subscriptions as renew
+from subscriptions.services._renewal_context import PreparedCharge, RenewalReport
 from tests.subscriptions.factories import make_plan, subscribe_with_card
 
 SUBSCRIPTIONS = 24
@@ -26,7 +27,7 @@ SUBSCRIPTIONS = 24
 
 def _charge(n: int) -> Any:
     """A stand-in for a prepared charge: the threads only pass it along."""
-    return _renewals._Charge(
+    return PreparedCharge(
         subscription_id=uuid.UUID(int=n),
         payer_id=uuid.UUID(int=n),
         invoice=None,  # type: ignore[arg-type]
@@ -34,12 +35,12 @@ def _charge(n: int) -> Any:
     )
 
 
-class TestChargers:
+class TestChargingPool:
     def test_answers_waiting_are_settled_together_up_to_a_group(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """While a group is applied, the answers that arrive wait and go together."""
-        monkeypatch.setattr(_renewals, "_in_memory_database", lambda: False)
+        monkeypatch.setattr(_charging_pool, "_in_memory_database", lambda: False)
         first_group_started, let_it_finish = threading.Event(), threading.Event()
         groups: list[list[int]] = []
 
@@ -52,7 +53,7 @@ class TestChargers:
                 assert let_it_finish.wait(timeout=10)
             groups.append([charge.subscription_id.int for charge, _ in answered])
 
-        chargers = _renewals._Chargers(
+        chargers = _charging_pool.ChargingPool(
             size=8, send=send, settle=settle, throttle=GatewayThrottle(max_in_flight=8)
         )
         with chargers as pool:
@@ -67,12 +68,12 @@ class TestChargers:
         assert settled_by_drain == list(range(12))
         assert groups[0] == [0]
         assert max(len(group) for group in groups[1:]) > 1
-        assert all(len(group) <= _renewals.SETTLE_GROUP for group in groups)
+        assert all(len(group) <= _charging_pool.SETTLE_GROUP for group in groups)
 
     def test_a_failed_send_is_not_settled(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(_renewals, "_in_memory_database", lambda: False)
+        monkeypatch.setattr(_charging_pool, "_in_memory_database", lambda: False)
         settled: list[int] = []
 
         def send(charge: Any, throttle: GatewayThrottle) -> GatewayAnswer | None:
@@ -81,7 +82,7 @@ class TestChargers:
         def settle(answered: list[tuple[Any, GatewayAnswer]]) -> None:
             settled.extend(charge.subscription_id.int for charge, _ in answered)
 
-        with _renewals._Chargers(
+        with _charging_pool.ChargingPool(
             size=4, send=send, settle=settle, throttle=GatewayThrottle(max_in_flight=4)
         ) as pool:
             for n in range(10):
@@ -146,18 +147,18 @@ def _subscriptions(count: int) -> list[Subscription]:
     ]
 
 
-def _renew_at(moment: Any, **options: Any) -> _renewals.RenewalReport:
+def _renew_at(moment: Any, **options: Any) -> RenewalReport:
     return renew(gateway="fake", clock=lambda: moment, **options)
 
 
 def _fail_outcome_of(
     subscription_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original: Callable[..., Any] = _renewals.apply_invoice_outcome
+    original: Callable[..., Any] = _renewal_outcomes.apply_invoice_outcome
 
     def failing(subscription: Subscription, *args: Any, **kwargs: Any) -> Any:
         if subscription.id == subscription_id:
             raise RuntimeError("cannot be applied")
         return original(subscription, *args, **kwargs)
 
-    monkeypatch.setattr(_renewals, "apply_invoice_outcome", failing)
+    monkeypatch.setattr(_renewal_outcomes, "apply_invoice_outcome", failing)
