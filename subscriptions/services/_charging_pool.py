@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Final, Generic, TypeVar, cast
 
-from django.db import connection, connections
+from django.db import connections
 
 from payments.gateways.throttle import GatewayThrottle
 
@@ -32,9 +32,12 @@ class ChargingPool(Generic[ChargeT, AnswerT]):
     order lock (held from the events' INSERT to the commit, see `billing.outbox`),
     for the group instead of for each renewal. Both queues hold at most two items
     per thread, so a run of any size keeps a bounded number of prepared payments in
-    memory. An in-memory SQLite database (the test suite's) cannot be written from
-    several threads: there, and with a `size` of one, the charges are sent and
-    applied one by one from the caller's thread.
+    memory. With a `size` of one there is nothing to overlap: the charges are sent
+    and applied one by one from the caller's thread.
+
+    Every thread opens its own database connection, so the database must be one
+    that several connections write: PostgreSQL, or SQLite in a file (an in-memory
+    SQLite database cannot be shared by writing connections).
     """
 
     def __init__(
@@ -48,7 +51,7 @@ class ChargingPool(Generic[ChargeT, AnswerT]):
         self._send = send
         self._settle = settle
         self._throttle = throttle
-        self._inline = size <= 1 or _in_memory_database()
+        self._inline = size <= 1
         settlers = 0 if self._inline else max(1, size // SENDERS_PER_SETTLER)
         self._charges: queue.Queue[object] = queue.Queue(maxsize=max(size, 1) * 2)
         self._answers: queue.Queue[object] = queue.Queue(maxsize=max(size, 1) * 2)
@@ -132,10 +135,3 @@ class ChargingPool(Generic[ChargeT, AnswerT]):
                         self._answers.task_done()
         finally:
             connections.close_all()
-
-
-def _in_memory_database() -> bool:
-    is_in_memory: Callable[[], bool] = getattr(
-        connection, "is_in_memory_db", lambda: False
-    )
-    return connection.vendor == "sqlite" and is_in_memory()

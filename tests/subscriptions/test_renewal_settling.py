@@ -17,7 +17,11 @@ from payments.gateways.throttle import GatewayThrottle
 from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.services import GatewayAnswer
 from subscriptions.models import Subscription, SubscriptionStatus
-from subscriptions.services import _charging_pool, _renewal_outcomes
+from subscriptions.services import (
+    _charging_pool,
+    _renewal_charges,
+    _renewal_outcomes,
+)
 from subscriptions.services import renew_due_subscriptions as renew
 from subscriptions.services._renewal_context import PreparedCharge, RenewalReport
 from tests.subscriptions.factories import make_plan, subscribe_with_card
@@ -36,11 +40,8 @@ def _charge(n: int) -> Any:
 
 
 class TestChargingPool:
-    def test_answers_waiting_are_settled_together_up_to_a_group(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_answers_waiting_are_settled_together_up_to_a_group(self) -> None:
         """While a group is applied, the answers that arrive wait and go together."""
-        monkeypatch.setattr(_charging_pool, "_in_memory_database", lambda: False)
         first_group_started, let_it_finish = threading.Event(), threading.Event()
         groups: list[list[int]] = []
 
@@ -70,10 +71,7 @@ class TestChargingPool:
         assert max(len(group) for group in groups[1:]) > 1
         assert all(len(group) <= _charging_pool.SETTLE_GROUP for group in groups)
 
-    def test_a_failed_send_is_not_settled(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setattr(_charging_pool, "_in_memory_database", lambda: False)
+    def test_a_failed_send_is_not_settled(self) -> None:
         settled: list[int] = []
 
         def send(charge: Any, throttle: GatewayThrottle) -> GatewayAnswer | None:
@@ -91,14 +89,16 @@ class TestChargingPool:
         assert sorted(settled) == [0, 2, 4, 6, 8]
 
 
-@pytest.mark.postgres
+# Committed rows (the threads read and write through connections of their own), on
+# PostgreSQL and on the SQLite file of the test settings alike.
 @pytest.mark.django_db(transaction=True)
 class TestThreadedRenewal:
     def test_every_subscription_is_renewed_once(
-        self, fake_gateway: FakeGateway
+        self, fake_gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Threads send and settle: each period is paid by one payment."""
         subscriptions = _subscriptions(SUBSCRIPTIONS)
+        senders = _record_sending_threads(monkeypatch)
 
         report = _renew_at(subscriptions[0].current_period_ends_at, concurrency=8)
 
@@ -114,6 +114,8 @@ class TestThreadedRenewal:
             status=SubscriptionStatus.ACTIVE
         ).exists()
         assert not Subscription.objects.filter(claimed_by__isnull=False).exists()
+        assert len(senders) == SUBSCRIPTIONS
+        assert threading.main_thread() not in senders
 
     def test_a_renewal_that_cannot_be_applied_holds_up_no_other(
         self, fake_gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
@@ -149,6 +151,21 @@ def _subscriptions(count: int) -> list[Subscription]:
 
 def _renew_at(moment: Any, **options: Any) -> RenewalReport:
     return renew(gateway="fake", clock=lambda: moment, **options)
+
+
+def _record_sending_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[threading.Thread]:
+    """The thread of every charge sent, in the order they were sent."""
+    threads: list[threading.Thread] = []
+    original = _renewal_charges.charge_prepared_payment
+
+    def recorded(payment: Payment) -> GatewayAnswer:
+        threads.append(threading.current_thread())
+        return original(payment)
+
+    monkeypatch.setattr(_renewal_charges, "charge_prepared_payment", recorded)
+    return threads
 
 
 def _fail_outcome_of(
