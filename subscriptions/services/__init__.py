@@ -1,16 +1,18 @@
 """Use cases of the subscriptions app (STYLE 3.2): one public function per use case."""
 
 from subscriptions.services._billing_periods import UnknownTimeZone
+from subscriptions.services._cancellation import (
+    Cancellation,
+    cancel_subscription,
+    undo_cancellation,
+)
 from subscriptions.services._charge_outcomes import DunningPolicy, Outcome
 from subscriptions.services._lifecycle import (
-    Cancellation,
     RenewalInProgress,
-    cancel_subscription,
     change_payment_method,
     pause_subscription,
     resume_subscription,
     retry_past_due_now,
-    undo_cancellation,
 )
 from subscriptions.services._plan_changes import (
     PlanChange,
