@@ -36,14 +36,16 @@ from subscriptions.services._plans import (
 from subscriptions.services._renewal_context import RENEWAL_ACTOR, RenewalReport
 from subscriptions.services._renewal_run import renew_due_subscriptions
 from subscriptions.services._subscribe import (
-    INCOMPLETE_EXPIRES_AFTER,
-    AlreadySubscribed,
     InvalidSubscriptionRequest,
     NothingToComplete,
     StartedSubscription,
     SubscriptionNotFound,
     complete_subscription_3ds,
     subscribe,
+)
+from subscriptions.services._subscription_opening import (
+    INCOMPLETE_EXPIRES_AFTER,
+    AlreadySubscribed,
 )
 from subscriptions.services._subscription_settlement import (
     settle_subscription_card_setup,

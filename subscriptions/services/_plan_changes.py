@@ -55,8 +55,8 @@ from subscriptions.periods import (
 from subscriptions.services._billing_periods import next_look_at
 from subscriptions.services._lifecycle import locked_subscription
 from subscriptions.services._plans import active_plan
-from subscriptions.services._subscribe import AlreadySubscribed
 from subscriptions.services._subscription_history import record_subscription_event
+from subscriptions.services._subscription_opening import AlreadySubscribed
 from subscriptions.services._upgrade_invoices import (
     issue_upgrade_invoice,
     price_billed,

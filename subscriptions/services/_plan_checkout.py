@@ -32,12 +32,12 @@ from payments.services import (
 from subscriptions.models import Plan, PlanPrice, Subscription, SubscriptionStatus
 from subscriptions.services._billing_periods import zone_named
 from subscriptions.services._plans import active_plan
-from subscriptions.services._subscribe import (
+from subscriptions.services._subscription_history import move_subscription
+from subscriptions.services._subscription_opening import (
     card_check_purpose,
     open_subscription,
     verification_amount,
 )
-from subscriptions.services._subscription_history import move_subscription
 
 # The longest description a checkout session shows.
 _DESCRIPTION_LENGTH = 200
