@@ -13,11 +13,9 @@ from billing.models import (
     PERIOD_REASONS,
     BillingReason,
     Invoice,
-    InvoiceLineKind,
     InvoiceStatus,
 )
-from billing.money import Money
-from billing.services import InvoiceDraft, LineDraft, issue_invoices
+from billing.services import InvoiceDraft, issue_invoices
 from payments.gateways.throttle import GatewayThrottle
 from payments.models import Payment, PaymentKind, PaymentMethod, PaymentStatus
 from payments.selectors import (
@@ -33,6 +31,7 @@ from payments.services import (
 )
 from subscriptions.models import Plan, PlanPrice, Subscription, SubscriptionStatus
 from subscriptions.periods import Period
+from subscriptions.services._period_invoices import period_invoice_draft
 from subscriptions.services._renewal_context import (
     RENEWAL_ACTOR,
     PreparedCharge,
@@ -246,45 +245,16 @@ def _credit_used(target: RenewalTarget) -> int:
 
 
 def _draft(target: RenewalTarget) -> InvoiceDraft:
-    subscription, period, plan, price = (
+    reason = (
+        BillingReason.SUBSCRIPTION_CREATE
+        if target.subscription.status == SubscriptionStatus.INCOMPLETE
+        else BillingReason.SUBSCRIPTION_CYCLE
+    )
+    return period_invoice_draft(
         target.subscription,
         target.period,
         target.plan,
         target.price,
-    )
-    description = (
-        f"{plan.name}, {period.starts_at:%Y-%m-%d} to {period.ends_at:%Y-%m-%d}"
-    )
-    lines = [
-        LineDraft(
-            kind=InvoiceLineKind.PLAN,
-            description=description,
-            amount=price.amount,
-            period_starts_at=period.starts_at,
-            period_ends_at=period.ends_at,
-            source=f"plan_price:{price.id}",
-        )
-    ]
-    if credit := _credit_used(target):
-        lines.append(
-            LineDraft(
-                kind=InvoiceLineKind.CREDIT,
-                description="Credit from an earlier plan change",
-                amount=-Money(credit, price.currency),
-            )
-        )
-    reason = (
-        BillingReason.SUBSCRIPTION_CREATE
-        if subscription.status == SubscriptionStatus.INCOMPLETE
-        else BillingReason.SUBSCRIPTION_CYCLE
-    )
-    return InvoiceDraft(
-        payer_id=subscription.payer_id,
-        currency=price.currency,
-        billing_reason=reason,
-        lines=lines,
-        description=description,
-        subscription_id=subscription.id,
-        period_starts_at=period.starts_at,
-        period_ends_at=period.ends_at,
+        reason=reason,
+        credit_minor=_credit_used(target),
     )

@@ -16,12 +16,13 @@ from django.db import IntegrityError
 
 from billing import outbox
 from billing.errors import Conflict
-from billing.models import BillingReason, Invoice, InvoiceLineKind
+from billing.models import BillingReason, Invoice
 from billing.money import Money
-from billing.services import InvoiceDraft, LineDraft, ensure_payer, issue_invoice
+from billing.services import ensure_payer, issue_invoice
 from subscriptions.models import LIVE_STATUSES, Plan, Subscription, SubscriptionStatus
 from subscriptions.periods import BillingCycle, Interval, Period, add_intervals
 from subscriptions.services._billing_periods import first_period, zone_named
+from subscriptions.services._period_invoices import period_invoice_draft
 from subscriptions.services._subscription_history import record_subscription_event
 
 # Stripe's choice too: a first payment not completed within a day is given up.
@@ -104,34 +105,14 @@ def open_subscription(
 def _first_invoice(
     subscription: Subscription, plan: Plan, now: dt.datetime, actor: str
 ) -> Invoice:
-    price = subscription.price
-    description = (
-        f"{plan.name}, {subscription.current_period_starts_at:%Y-%m-%d} to "
-        f"{subscription.current_period_ends_at:%Y-%m-%d}"
+    draft = period_invoice_draft(
+        subscription,
+        subscription.current_period,
+        plan,
+        subscription.price,
+        reason=BillingReason.SUBSCRIPTION_CREATE,
     )
-    return issue_invoice(
-        InvoiceDraft(
-            payer_id=subscription.payer_id,
-            currency=price.currency,
-            billing_reason=BillingReason.SUBSCRIPTION_CREATE,
-            lines=[
-                LineDraft(
-                    kind=InvoiceLineKind.PLAN,
-                    description=description,
-                    amount=price.amount,
-                    period_starts_at=subscription.current_period_starts_at,
-                    period_ends_at=subscription.current_period_ends_at,
-                    source=f"plan_price:{price.id}",
-                )
-            ],
-            description=description,
-            subscription_id=subscription.id,
-            period_starts_at=subscription.current_period_starts_at,
-            period_ends_at=subscription.current_period_ends_at,
-        ),
-        now=now,
-        actor=actor,
-    )
+    return issue_invoice(draft, now=now, actor=actor)
 
 
 def verification_amount(currency: str) -> Money:
