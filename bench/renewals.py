@@ -44,384 +44,26 @@ on with one paid renewal invoice.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import subprocess
-import sys
-import time
-import urllib.parse
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bench.machine import describe_machine
-from bench.services import (
-    ROOT,
-    free_port,
-    manage,
-    peak_rss_mib,
-    running,
-    wait_until_answering,
+from bench.renewal_measurement import RunFigures, load_average, measure_run
+from bench.renewal_services import (
+    IN_FLIGHT,
+    SANDBOX_IN_FLIGHT,
+    drop_database,
+    missing_service,
+    private_vhost,
 )
 
 SUBSCRIPTIONS = int(os.environ.get("BENCH_RENEWALS", "100000"))
-IN_FLIGHT = 64
 LATENCY_MS = 50
-SANDBOX_IN_FLIGHT = 80
 GOAL_RATIO = 1.5
 GOAL_STATEMENTS = 10
 GOAL_COMMITS = 3
 # Resident memory that moves less than this between 10 % and 90 % of a run is flat.
 MEMORY_GROWTH_MIB = 10
-# Give up on a run that is not done by then (it would be far off every goal).
-RUN_TIMEOUT_SECONDS = float(os.environ.get("BENCH_RENEWALS_TIMEOUT", "1800"))
-SAMPLE_SECONDS = 0.5
-POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-RABBITMQ = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
-DATABASE = "billing_bench_renewals"
-PUBLIC_ID = "pk_bench_renewals"
-API_SECRET = "bench-renewals-secret"  # noqa: S105 - the benchmark's own sandbox
-RENEWAL_TASK = "subscriptions.run_renewals"
-
-
-@dataclass
-class Sample:
-    seconds: float
-    commits: int
-    rss_mib: float
-
-
-@dataclass
-class RunFigures:
-    latency_ms: int
-    seconds: float = 0.0
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    commits: int = 0
-    samples: list[Sample] = field(default_factory=list)
-    worker_cpu_seconds: float = 0.0
-    sandbox_cpu_seconds: float = 0.0
-    # Cores the whole machine kept busy during the run, everyone's work included.
-    machine_busy_cores: float = 0.0
-    load_after: str = ""
-    idle_rss_mib: float = 0.0
-    peak_rss_mib: float = 0.0
-    seeding_seconds: float = 0.0
-    outcome: dict[str, Any] = field(default_factory=dict)
-
-    def total(self, name: str) -> int:
-        return sum(int(t["result"].get(name, 0)) for t in self.tasks)
-
-    @property
-    def statements(self) -> int:
-        return sum(int(t["statements"]) for t in self.tasks)
-
-    @property
-    def renewals(self) -> int:
-        return self.total("paid")
-
-    @property
-    def rate(self) -> float:
-        return self.total("charged") / self.seconds if self.seconds else 0.0
-
-    def rss_at(self, share: float) -> float:
-        """The resident memory when `share` of the run's commits were made."""
-        target = self.commits * share
-        for sample in self.samples:
-            if sample.commits >= target:
-                return sample.rss_mib
-        return self.samples[-1].rss_mib if self.samples else 0.0
-
-
-# --- The services ---------------------------------------------------------------------
-
-
-def _missing_service() -> str | None:
-    """Why the benchmark cannot run here (it needs PostgreSQL and RabbitMQ), or None."""
-    import psycopg
-    from kombu import Connection
-
-    try:
-        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
-    except psycopg.Error as exc:
-        return f"needs PostgreSQL at {POSTGRES} (BENCH_POSTGRES_URL): {exc}"
-    try:
-        with Connection(RABBITMQ, connect_timeout=3) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception as exc:  # noqa: BLE001 - kombu raises transport-specific errors
-        return f"needs RabbitMQ at {RABBITMQ} (BENCH_RABBITMQ_URL): {exc}"
-    return None
-
-
-def _rabbitmqctl(*args: str) -> bool:
-    try:
-        subprocess.run(
-            ["rabbitmqctl", *args],  # noqa: S607 - the broker's own tool, on PATH
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return True
-
-
-@contextlib.contextmanager
-def _private_vhost() -> Iterator[str]:
-    """A RabbitMQ vhost of the benchmark's own, so that no other worker on the broker
-    takes its renewal task; the shared one (its queue purged) without rabbitmqctl."""
-    parts = urllib.parse.urlsplit(RABBITMQ)
-    vhost = f"bench-renewals-{uuid.uuid4().hex[:8]}"
-    if not _rabbitmqctl("add_vhost", vhost):
-        yield RABBITMQ
-        return
-    try:
-        user = parts.username or "guest"
-        _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
-        yield urllib.parse.urlunsplit(parts._replace(path="/" + vhost))
-    finally:
-        _rabbitmqctl("delete_vhost", vhost)
-
-
-def _recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
-def _drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
-class _Commits:
-    """`xact_commit` of the benchmark's database, read from the `postgres` database
-    so that reading it commits nothing there."""
-
-    def __init__(self) -> None:
-        import psycopg
-
-        self._connection = psycopg.connect(f"{POSTGRES}/postgres", autocommit=True)
-
-    def now(self) -> int:
-        row = self._connection.execute(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [DATABASE]
-        ).fetchone()
-        return int(row[0]) if row else 0
-
-    def settled(self) -> int:
-        """The count once no backend is connected to the database any more."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            row = self._connection.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DATABASE]
-            ).fetchone()
-            if row is not None and row[0] == 0:
-                break
-            time.sleep(0.2)
-        # Exiting backends report their counts on the way out.
-        time.sleep(1.0)
-        return self.now()
-
-    def close(self) -> None:
-        self._connection.close()
-
-
-def _environment(
-    *, var_dir: Path, broker_url: str, sandbox_port: int, probe: Path
-) -> dict[str, str]:
-    sandbox = f"http://127.0.0.1:{sandbox_port}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-at-all",
-        "TOKEN_ENCRYPTION_KEYS": "zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E=",
-        "JWT_SIGNING_KEY": "bench-only",
-        "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_RESULT_BACKEND": "django-db",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "REDIS_URL": "",
-        "SENTRY_DSN": "",
-        "SANDBOX_URL": sandbox,
-        "CLOUDPAYMENTS_API_URL": f"{sandbox}/",
-        "CLOUDPAYMENTS_PUBLIC_ID": PUBLIC_ID,
-        "CLOUDPAYMENTS_API_SECRET": API_SECRET,
-        "STRIPE_API_BASE": sandbox,
-        "RENEWALS_CLOUDPAYMENTS_IN_FLIGHT": str(IN_FLIGHT),
-        "VAR_DIR": str(var_dir / "var"),
-        "LOG_LEVEL": "WARNING",
-        "BENCH_RENEWAL_PROBE_FILE": str(probe),
-    }
-
-
-def _sandbox_argv(port: int, latency_ms: int) -> list[str]:
-    return [
-        *(sys.executable, "manage.py", "gateway_sandbox", "--port", str(port)),
-        *("--notify-url", "", "--latency-ms", str(latency_ms)),
-        *("--max-in-flight", str(SANDBOX_IN_FLIGHT)),
-    ]
-
-
-def _worker_argv() -> list[str]:
-    return [
-        *(sys.executable, "-m", "celery", "-A", "config", "worker"),
-        *("--queues", "renewals", "--concurrency", "1", "--loglevel", "WARNING"),
-        *("--without-heartbeat", "--without-gossip", "--without-mingle"),
-        *("--include", "bench.renewal_probe"),
-    ]
-
-
-def _data(command: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
-    """Run `bench.renewal_data` in a process of its own; its JSON answer."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.renewal_data", command, *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    answer: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return answer
-
-
-def _probe_lines(probe: Path) -> list[dict[str, Any]]:
-    if not probe.exists():
-        return []
-    return [json.loads(line) for line in probe.read_text().splitlines() if line]
-
-
-def _wait_for_pool_process(probe: Path, worker_log: Path) -> int:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        lines = _probe_lines(probe)
-        pools = [line["pid"] for line in lines if line["event"] == "pool_process"]
-        if pools and any(line["event"] == "ready" for line in lines):
-            return int(pools[-1])
-        time.sleep(0.2)
-    tail = worker_log.read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"the worker did not start:\n{tail}")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _machine_cpu() -> tuple[float, float]:
-    """Busy and total CPU seconds of the whole machine so far (Linux /proc/stat)."""
-    fields = [int(f) for f in Path("/proc/stat").read_text().split()[1:9]]
-    ticks = os.sysconf("SC_CLK_TCK")
-    idle = fields[3] + fields[4]
-    return (sum(fields) - idle) / ticks, sum(fields) / ticks
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _send_renewal_task(broker_url: str) -> None:
-    from celery import Celery
-    from kombu import Exchange, Queue
-
-    app = Celery("bench-renewals", broker=broker_url)
-    app.conf.task_queues = [Queue("renewals", Exchange("renewals"), "renewals")]
-    with app.connection_for_write() as connection:
-        app.send_task(
-            RENEWAL_TASK,
-            kwargs={"gateway": "cloudpayments"},
-            queue="renewals",
-            connection=connection,
-        )
-
-
-# --- One run --------------------------------------------------------------------------
-
-
-def _run(latency_ms: int, *, broker_url: str, var_dir: Path) -> RunFigures:
-    figures = RunFigures(latency_ms=latency_ms)
-    folder = var_dir / f"latency-{latency_ms}"
-    folder.mkdir(parents=True, exist_ok=True)
-    probe = folder / "probe.jsonl"
-    probe.unlink(missing_ok=True)
-    sandbox_port = free_port()
-    env = _environment(
-        var_dir=folder, broker_url=broker_url, sandbox_port=sandbox_port, probe=probe
-    )
-    _recreate_database()
-    manage("migrate", "--noinput", env=env)
-    sandbox_argv = _sandbox_argv(sandbox_port, latency_ms)
-    with running(sandbox_argv, env, folder / "sandbox.log") as sandbox:
-        wait_until_answering(f"http://127.0.0.1:{sandbox_port}/__sandbox/health")
-        seeded = _data("seed", str(SUBSCRIPTIONS), env=env)
-        figures.seeding_seconds = float(seeded["seconds"])
-        commits = _Commits()
-        try:
-            worker_log = folder / "worker.log"
-            with running(_worker_argv(), env, worker_log):
-                pool = _wait_for_pool_process(probe, worker_log)
-                figures.idle_rss_mib = _rss_mib(pool)
-                before = commits.settled()
-                cpu = _cpu_seconds(pool), _cpu_seconds(sandbox.pid)
-                machine = _machine_cpu()
-                figures.tasks, figures.seconds = _measure(
-                    pool, probe, broker_url, commits, before, figures.samples
-                )
-                ended = _machine_cpu()
-                busy, total = ended[0] - machine[0], ended[1] - machine[1]
-                figures.machine_busy_cores = busy / total * (os.cpu_count() or 1)
-                figures.load_after = _load_average()
-                figures.worker_cpu_seconds = _cpu_seconds(pool) - cpu[0]
-                figures.sandbox_cpu_seconds = _cpu_seconds(sandbox.pid) - cpu[1]
-                # The kernel updates the high-water mark lazily: the samples count too.
-                sampled = max((sample.rss_mib for sample in figures.samples), default=0)
-                figures.peak_rss_mib = max(peak_rss_mib(pool), sampled)
-            figures.commits = commits.settled() - before
-        finally:
-            commits.close()
-        figures.outcome = _data("verify", env=env)
-    return figures
-
-
-def _measure(
-    pool: int,
-    probe: Path,
-    broker_url: str,
-    commits: _Commits,
-    before: int,
-    samples: list[Sample],
-) -> tuple[list[dict[str, Any]], float]:
-    """Send the task and wait for the run's last task; its tasks and the seconds."""
-    started = time.time()
-    _send_renewal_task(broker_url)
-    while True:
-        time.sleep(SAMPLE_SECONDS)
-        samples.append(
-            Sample(time.time() - started, commits.now() - before, _rss_mib(pool))
-        )
-        tasks = [line for line in _probe_lines(probe) if line["event"] == "task"]
-        if tasks and not tasks[-1]["result"].get("more_due", True):
-            return tasks, tasks[-1]["finished_at"] - started
-        if time.time() - started > RUN_TIMEOUT_SECONDS:
-            raise RuntimeError(f"the renewal run took over {RUN_TIMEOUT_SECONDS} s")
-
-
-# --- The report -----------------------------------------------------------------------
-
-
-def _load_average() -> str:
-    return ", ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def _goal(met: bool) -> str:
@@ -480,8 +122,8 @@ def main() -> None:
     var_dir.mkdir(parents=True, exist_ok=True)
     print("Renewal run (CloudPayments, Celery worker, PostgreSQL, RabbitMQ)")
     print(f"  machine:      {describe_machine()}")
-    print(f"  load average: {_load_average()} (1, 5, 15 min) at the start")
-    if problem := _missing_service():
+    print(f"  load average: {load_average()} (1, 5, 15 min) at the start")
+    if problem := missing_service():
         print(f"  not run:      {problem}")
         return
     print(
@@ -489,11 +131,18 @@ def main() -> None:
         f"flight, sandbox at most {SANDBOX_IN_FLIGHT} in flight"
     )
     try:
-        with _private_vhost() as broker_url:
-            slow = _run(LATENCY_MS, broker_url=broker_url, var_dir=var_dir)
-            fast = _run(0, broker_url=broker_url, var_dir=var_dir)
+        with private_vhost() as broker_url:
+            slow, fast = (
+                measure_run(
+                    latency_ms,
+                    subscriptions=SUBSCRIPTIONS,
+                    broker_url=broker_url,
+                    var_dir=var_dir,
+                )
+                for latency_ms in (LATENCY_MS, 0)
+            )
     finally:
-        _drop_database()
+        drop_database()
     bound = SUBSCRIPTIONS * LATENCY_MS / 1000 / IN_FLIGHT
     _print_run(f"{LATENCY_MS} ms sandbox latency", slow)
     _print_run("no sandbox latency", fast)

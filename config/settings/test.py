@@ -1,5 +1,9 @@
 """Settings for the test suite."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from config.settings.base import *  # noqa: F403
 
 # The gateway sandbox (its `gateway_sandbox` command) is a development tool: the
@@ -13,3 +17,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 WEBHOOK_DRAIN_DELAY_SECONDS = 0.0
 BILLING_TEST_CLOCK_ENABLED = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: the renewal run's threads write through connections of
+    # their own, and only a file-backed database is shared by writing connections.
+    # One file per test process, so that two runs side by side do not collide.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"billing-test-{os.getpid()}.sqlite3")
+    }

@@ -25,24 +25,61 @@ class SubscriptionStatus(models.TextChoices):
     EXPIRED = "EXPIRED", "Expired"
 
 
-S = SubscriptionStatus
 ALLOWED_TRANSITIONS: Final[dict[str, frozenset[str]]] = {
-    S.INCOMPLETE: frozenset({S.ACTIVE, S.TRIALING, S.EXPIRED, S.CANCELED}),
-    S.TRIALING: frozenset({S.ACTIVE, S.PAST_DUE, S.PAUSED, S.CANCELED}),
-    S.ACTIVE: frozenset({S.PAST_DUE, S.PAUSED, S.CANCELED}),
-    S.PAST_DUE: frozenset({S.ACTIVE, S.CANCELED, S.EXPIRED}),
-    S.PAUSED: frozenset({S.ACTIVE, S.TRIALING, S.CANCELED}),
-    S.CANCELED: frozenset(),
-    S.EXPIRED: frozenset(),
+    SubscriptionStatus.INCOMPLETE: frozenset(
+        {
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.TRIALING,
+            SubscriptionStatus.EXPIRED,
+            SubscriptionStatus.CANCELED,
+        }
+    ),
+    SubscriptionStatus.TRIALING: frozenset(
+        {
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.PAST_DUE,
+            SubscriptionStatus.PAUSED,
+            SubscriptionStatus.CANCELED,
+        }
+    ),
+    SubscriptionStatus.ACTIVE: frozenset(
+        {
+            SubscriptionStatus.PAST_DUE,
+            SubscriptionStatus.PAUSED,
+            SubscriptionStatus.CANCELED,
+        }
+    ),
+    SubscriptionStatus.PAST_DUE: frozenset(
+        {
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.CANCELED,
+            SubscriptionStatus.EXPIRED,
+        }
+    ),
+    SubscriptionStatus.PAUSED: frozenset(
+        {
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.TRIALING,
+            SubscriptionStatus.CANCELED,
+        }
+    ),
+    SubscriptionStatus.CANCELED: frozenset(),
+    SubscriptionStatus.EXPIRED: frozenset(),
 }
 # At most one of these per payer and plan (a database constraint).
-LIVE_STATUSES: Final = (S.INCOMPLETE, S.TRIALING, S.ACTIVE, S.PAST_DUE, S.PAUSED)
+LIVE_STATUSES: Final = (
+    SubscriptionStatus.INCOMPLETE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.PAUSED,
+)
 _STAMPS: Final[dict[str, str | tuple[str, ...]]] = {
-    S.ACTIVE: "activated_at",
-    S.PAST_DUE: "past_due_since",
-    S.PAUSED: "paused_at",
-    S.CANCELED: ("canceled_at", "ended_at"),
-    S.EXPIRED: "ended_at",
+    SubscriptionStatus.ACTIVE: "activated_at",
+    SubscriptionStatus.PAST_DUE: "past_due_since",
+    SubscriptionStatus.PAUSED: "paused_at",
+    SubscriptionStatus.CANCELED: ("canceled_at", "ended_at"),
+    SubscriptionStatus.EXPIRED: "ended_at",
 }
 
 
@@ -70,7 +107,9 @@ class Subscription(StatusMachine, models.Model):
         related_name="+",
     )
     status = models.CharField(
-        max_length=10, choices=SubscriptionStatus.choices, default=S.INCOMPLETE
+        max_length=10,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.INCOMPLETE,
     )
     # WARNING: every period boundary is computed from this anchor (see
     # `subscriptions.periods.add_intervals`), never from the previous boundary, so

@@ -1,18 +1,19 @@
 """Use cases of the subscriptions app (STYLE 3.2): one public function per use case."""
 
 from subscriptions.services._billing_periods import UnknownTimeZone
-from subscriptions.services._checkout import PlanCheckout, open_plan_checkout
-from subscriptions.services._lifecycle import (
+from subscriptions.services._cancellation import (
     Cancellation,
-    RenewalInProgress,
     cancel_subscription,
+    undo_cancellation,
+)
+from subscriptions.services._charge_outcomes import DunningPolicy, Outcome
+from subscriptions.services._lifecycle import (
+    RenewalInProgress,
     change_payment_method,
     pause_subscription,
     resume_subscription,
     retry_past_due_now,
-    undo_cancellation,
 )
-from subscriptions.services._outcomes import DunningPolicy, Outcome
 from subscriptions.services._plan_changes import (
     PlanChange,
     PlanChangeNotAllowed,
@@ -20,6 +21,7 @@ from subscriptions.services._plan_changes import (
     Timing,
     change_plan,
 )
+from subscriptions.services._plan_checkout import PlanCheckout, open_plan_checkout
 from subscriptions.services._plans import (
     DuplicatePlan,
     InvalidPlan,
@@ -31,24 +33,23 @@ from subscriptions.services._plans import (
     migrate_subscribers_to_current_price,
     set_plan_active,
 )
-from subscriptions.services._renewals import (
-    RENEWAL_ACTOR,
-    RenewalReport,
-    renew_due_subscriptions,
-)
-from subscriptions.services._settlement import (
-    settle_subscription_card_setup,
-    settle_subscription_payment,
-)
+from subscriptions.services._renewal_context import RENEWAL_ACTOR, RenewalReport
+from subscriptions.services._renewal_run import renew_due_subscriptions
 from subscriptions.services._subscribe import (
-    INCOMPLETE_EXPIRES_AFTER,
-    AlreadySubscribed,
     InvalidSubscriptionRequest,
     NothingToComplete,
     StartedSubscription,
     SubscriptionNotFound,
     complete_subscription_3ds,
     subscribe,
+)
+from subscriptions.services._subscription_opening import (
+    INCOMPLETE_EXPIRES_AFTER,
+    AlreadySubscribed,
+)
+from subscriptions.services._subscription_settlement import (
+    settle_subscription_card_setup,
+    settle_subscription_payment,
 )
 
 __all__ = [

@@ -1,5 +1,5 @@
-"""A subscriber's own changes: cancel (now or at period end), undo, pause, resume,
-a new card, and a retry of a past-due charge now.
+"""A subscriber's own changes: pause, resume, a new card, and a retry of a
+past-due charge now (cancelling is `_cancellation`'s).
 
 Each locks the subscription, refuses what its state does not allow, and is safe to
 repeat: asking for what is already so returns the subscription unchanged. Changes
@@ -10,127 +10,32 @@ that a renewal never lands on a subscription changed under it.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
-from dataclasses import dataclass
 from typing import Final
 
-from django.db.models import Q
-
 from billing import outbox
-from billing.errors import Conflict, DomainError, InvalidStatusTransition
-from billing.models import PERIOD_REASONS, BillingReason, Invoice, InvoiceStatus
-from billing.services import void_invoice
-from payments.models import PaymentStatus, Refund, RefundReason
+from billing.errors import Conflict, InvalidStatusTransition
 from payments.selectors import (
     default_payment_methods,
-    live_payments_for,
     payment_method_is_usable,
     payment_method_is_usable_for,
 )
-from payments.services import NoUsablePaymentMethod, refund_payment
+from payments.services import NoUsablePaymentMethod
 from subscriptions.models import Subscription, SubscriptionStatus
-from subscriptions.periods import Period, prorate
 from subscriptions.services._billing_periods import next_look_at
-from subscriptions.services._recording import (
+from subscriptions.services._subscribe import SubscriptionNotFound
+from subscriptions.services._subscription_history import (
     move_subscription,
     record_subscription_event,
 )
-from subscriptions.services._subscribe import SubscriptionNotFound
 
-logger = logging.getLogger(__name__)
-
-S = SubscriptionStatus
-_PAUSABLE: Final = (S.ACTIVE, S.TRIALING)
-_CANCELABLE_AT_PERIOD_END: Final = (S.ACTIVE, S.TRIALING)
+_PAUSABLE: Final = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 
 
 class RenewalInProgress(Conflict):
     """The subscription is being renewed right now; try again in a minute."""
 
     code = "renewal_in_progress"
-
-
-@dataclass(frozen=True, slots=True)
-class Cancellation:
-    subscription: Subscription
-    # The refunds of the unused part of the period, when asked for: one per invoice
-    # paid for the current period (its plan, and an upgrade bought during it).
-    refunds: tuple[Refund, ...] = ()
-
-
-def cancel_subscription(
-    *,
-    subscription_id: uuid.UUID,
-    now: dt.datetime,
-    actor: str,
-    at_period_end: bool,
-    refund_unused: bool = False,
-    reason: str = "",
-) -> Cancellation:
-    """Cancel now, or at the end of the current period (undo with `undo_cancellation`).
-
-    Cancelling now ends access at once and voids an unpaid invoice of the period;
-    with `refund_unused`, the unused part of each invoice paid for the period is
-    refunded: its amount times the share of its period still to come, to the
-    microsecond, rounded half-even to the minor unit. The cancellation stands even
-    if a refund cannot be made (it is logged; the refund can be made by hand).
-
-    :raises SubscriptionNotFound, RenewalInProgress:
-    :raises InvalidStatusTransition: for an ended subscription, or a cancellation
-        at period end of one that is not active or trialing.
-    """
-    with outbox.atomic():
-        subscription = locked_subscription(subscription_id, now=now)
-        if at_period_end:
-            _schedule_cancellation(subscription, now=now, actor=actor, reason=reason)
-            return Cancellation(subscription)
-        paid = _paid_period_invoices(subscription, now=now) if refund_unused else []
-        _void_unpaid_invoices(subscription, now=now, actor=actor)
-        subscription.due_at = None
-        subscription.next_retry_at = None
-        subscription.cancel_reason = reason[:200]
-        move_subscription(
-            subscription,
-            S.CANCELED,
-            at=now,
-            actor=actor,
-            reason=reason or "canceled now",
-        )
-        subscription.save()
-    refunds = [
-        refund
-        for invoice in paid
-        if (refund := _refund_unused(subscription, invoice, now=now, actor=actor))
-    ]
-    return Cancellation(subscription, tuple(refunds))
-
-
-def undo_cancellation(
-    *, subscription_id: uuid.UUID, now: dt.datetime, actor: str
-) -> Subscription:
-    """Keep a subscription whose cancellation at period end is still to come.
-
-    :raises SubscriptionNotFound, RenewalInProgress:
-    :raises InvalidStatusTransition: when no cancellation is pending.
-    """
-    with outbox.atomic():
-        subscription = locked_subscription(subscription_id, now=now)
-        if subscription.cancel_at is None or not subscription.is_live:
-            raise InvalidStatusTransition(
-                "The subscription has no cancellation to undo.",
-                extra={"subscription": str(subscription.id)},
-            )
-        subscription.cancel_at = None
-        subscription.cancel_reason = ""
-        if subscription.status in _CANCELABLE_AT_PERIOD_END:
-            subscription.due_at = next_look_at(subscription)
-        subscription.updated_at = now
-        subscription.save()
-        record_subscription_event(
-            subscription, "subscription.cancellation_undone", at=now
-        )
-    return subscription
 
 
 def pause_subscription(
@@ -143,7 +48,7 @@ def pause_subscription(
     """
     with outbox.atomic():
         subscription = locked_subscription(subscription_id, now=now)
-        if subscription.status == S.PAUSED:
+        if subscription.status == SubscriptionStatus.PAUSED:
             return subscription
         if subscription.status not in _PAUSABLE:
             raise InvalidStatusTransition(
@@ -151,7 +56,7 @@ def pause_subscription(
                 extra={"subscription": str(subscription.id)},
             )
         subscription.due_at = None
-        move_subscription(subscription, S.PAUSED, at=now, actor=actor)
+        move_subscription(subscription, SubscriptionStatus.PAUSED, at=now, actor=actor)
         subscription.save()
     return subscription
 
@@ -171,7 +76,10 @@ def resume_subscription(
     """
     with outbox.atomic():
         subscription = locked_subscription(subscription_id, now=now)
-        if subscription.status != S.PAUSED or subscription.paused_at is None:
+        if (
+            subscription.status != SubscriptionStatus.PAUSED
+            or subscription.paused_at is None
+        ):
             raise InvalidStatusTransition(
                 f"A {subscription.status} subscription cannot be resumed.",
                 extra={"subscription": str(subscription.id)},
@@ -190,7 +98,7 @@ def resume_subscription(
         subscription.due_at = next_look_at(subscription)
         move_subscription(
             subscription,
-            S.TRIALING if trialing else S.ACTIVE,
+            SubscriptionStatus.TRIALING if trialing else SubscriptionStatus.ACTIVE,
             at=now,
             actor=actor,
             reason=f"paused for {paused_for}",
@@ -230,7 +138,7 @@ def change_payment_method(
                 extra={"payment_method": str(payment_method_id)},
             )
         subscription.payment_method_id = payment_method_id
-        if subscription.status == S.PAST_DUE:
+        if subscription.status == SubscriptionStatus.PAST_DUE:
             _retry_soon(subscription, now=now)
         subscription.updated_at = now
         subscription.save()
@@ -255,7 +163,7 @@ def retry_past_due_now(
     """
     with outbox.atomic():
         subscription = locked_subscription(subscription_id, now=now)
-        if subscription.status != S.PAST_DUE:
+        if subscription.status != SubscriptionStatus.PAST_DUE:
             raise InvalidStatusTransition(
                 "Only a past-due subscription is retried.",
                 extra={"subscription": str(subscription.id)},
@@ -320,105 +228,3 @@ def _require_live(subscription: Subscription) -> None:
             f"The subscription is {subscription.status}.",
             extra={"subscription": str(subscription.id)},
         )
-
-
-def _schedule_cancellation(
-    subscription: Subscription, *, now: dt.datetime, actor: str, reason: str
-) -> None:
-    if subscription.status not in _CANCELABLE_AT_PERIOD_END:
-        raise InvalidStatusTransition(
-            f"A {subscription.status} subscription cannot be canceled at period end.",
-            extra={"subscription": str(subscription.id)},
-        )
-    if subscription.cancel_at is not None:
-        return
-    subscription.cancel_at = subscription.current_period_ends_at
-    subscription.cancel_reason = reason[:200]
-    subscription.due_at = subscription.cancel_at
-    subscription.updated_at = now
-    subscription.save()
-    record_subscription_event(
-        subscription,
-        "subscription.cancellation_scheduled",
-        at=now,
-        extra={"actor": actor, "reason": reason},
-    )
-
-
-def _paid_period_invoices(
-    subscription: Subscription, *, now: dt.datetime
-) -> list[Invoice]:
-    """The paid invoices of the period: the period's own, and upgrades bought in it
-    (whose periods end with it)."""
-    period_invoice = Q(
-        billing_reason__in=PERIOD_REASONS,
-        period_starts_at=subscription.current_period_starts_at,
-    )
-    upgrade = Q(
-        billing_reason=BillingReason.SUBSCRIPTION_UPDATE,
-        period_ends_at=subscription.current_period_ends_at,
-        period_starts_at__lte=now,
-    )
-    return list(
-        Invoice.objects.filter(
-            period_invoice | upgrade,
-            subscription_id=subscription.id,
-            status=InvoiceStatus.PAID,
-            amount_paid_minor__gt=0,
-        ).order_by("id")
-    )
-
-
-def _void_unpaid_invoices(
-    subscription: Subscription, *, now: dt.datetime, actor: str
-) -> None:
-    """Void the period's unpaid invoice, unless a payment for it is still running
-    (its money, if it comes, is kept as the payer's credit by billing)."""
-    unpaid = list(
-        Invoice.objects.filter(
-            subscription_id=subscription.id, status=InvoiceStatus.OPEN
-        )
-    )
-    live = live_payments_for(pays=[invoice.pays_reference for invoice in unpaid])
-    for invoice in unpaid:
-        if invoice.pays_reference not in live:
-            void_invoice(
-                invoice_id=invoice.id,
-                at=now,
-                actor=actor,
-                reason="subscription canceled",
-            )
-
-
-def _refund_unused(
-    subscription: Subscription, invoice: Invoice, *, now: dt.datetime, actor: str
-) -> Refund | None:
-    """Refund the part of `invoice`'s period still to come, from its payment."""
-    payment = live_payments_for(pays=[invoice.pays_reference]).get(
-        invoice.pays_reference
-    )
-    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        return None
-    assert invoice.period_starts_at is not None and invoice.period_ends_at is not None
-    period = Period(invoice.period_starts_at, invoice.period_ends_at)
-    unused = prorate(payment.captured, period=period, from_moment=now)
-    refundable = payment.captured - payment.refunded
-    if refundable.amount_minor < unused.amount_minor:
-        unused = refundable
-    if unused.amount_minor <= 0:
-        return None
-    try:
-        return refund_payment(
-            payment_id=payment.id,
-            reason=RefundReason.PRORATION,
-            requested_by=actor,
-            now=now,
-            amount=unused,
-            note=f"unused part of subscription {subscription.id}",
-        )
-    except DomainError as error:
-        logger.warning(
-            "subscription.cancel.refund_refused",
-            extra={"subscription": str(subscription.id), "error": error.code},
-        )
-        return None

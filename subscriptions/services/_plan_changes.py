@@ -32,20 +32,11 @@ from typing import Final
 from billing import outbox
 from billing.errors import DomainError
 from billing.models import (
-    BillingReason,
     Invoice,
-    InvoiceLine,
     InvoiceStatus,
-    LedgerAccount,
 )
-from billing.models import InvoiceLineKind as LineKind
-from billing.money import CurrencyMismatch, Money
+from billing.money import CurrencyMismatch
 from billing.services import (
-    InvoiceDraft,
-    LineDraft,
-    Posting,
-    issue_invoice,
-    post_to_ledger,
     void_invoice,
 )
 from payments.models import Payment, PaymentStatus
@@ -60,18 +51,17 @@ from subscriptions.models import (
 from subscriptions.periods import (
     BillingCycle,
     Interval,
-    Period,
-    plan_change_amounts,
-    prorate,
 )
-from subscriptions.services._billing_periods import first_period, next_look_at
+from subscriptions.services._billing_periods import next_look_at
 from subscriptions.services._lifecycle import locked_subscription
 from subscriptions.services._plans import active_plan
-from subscriptions.services._recording import record_subscription_event
-from subscriptions.services._subscribe import AlreadySubscribed
+from subscriptions.services._subscription_history import record_subscription_event
+from subscriptions.services._subscription_opening import AlreadySubscribed
+from subscriptions.services._upgrade_invoices import (
+    issue_upgrade_invoice,
+    price_billed,
+)
 
-S = SubscriptionStatus
-P = PaymentStatus
 # The mean lengths of the calendar units in days (the Gregorian year is 365.2425
 # days), to tell which of two plans is the longer.
 _NOMINAL_DAYS: Final = {
@@ -80,8 +70,7 @@ _NOMINAL_DAYS: Final = {
     Interval.MONTH: Fraction(146_097, 4_800),
     Interval.YEAR: Fraction(146_097, 400),
 }
-_CHANGEABLE: Final = (S.ACTIVE, S.TRIALING)
-_PRICE_SOURCE: Final = "plan_price:"
+_CHANGEABLE: Final = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 
 
 class PlanChangeNotAllowed(DomainError):
@@ -136,7 +125,7 @@ def change_plan(
         if plan.id == subscription.plan_id and price.id == subscription.price_id:
             return PlanChange(subscription, Timing.UNCHANGED)
         _require_changeable(subscription, plan, price)
-        if subscription.status == S.TRIALING:
+        if subscription.status == SubscriptionStatus.TRIALING:
             _switch(subscription, plan, price, now=now, actor=actor)
             return PlanChange(subscription, Timing.NOW)
         if not _is_upgrade(subscription, plan, price):
@@ -144,7 +133,7 @@ def change_plan(
             return PlanChange(subscription, Timing.PERIOD_END)
         subscription.scheduled_plan = None
         subscription.scheduled_price = None
-        invoice = _issue_upgrade(subscription, plan, price, now=now, actor=actor)
+        invoice = issue_upgrade_invoice(subscription, plan, price, now=now, actor=actor)
         if invoice.status == InvoiceStatus.PAID:
             apply_plan_change_outcome(subscription, invoice, None, now=now, actor=actor)
             return PlanChange(subscription, Timing.NOW, invoice)
@@ -154,7 +143,7 @@ def change_plan(
         timing = apply_plan_change_outcome(
             subscription, invoice, payment, now=now, actor=actor
         )
-    if payment.status in (P.FAILED, P.CANCELED):
+    if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
         raise PlanChangePaymentFailed(
             payment.failure_message or None,
             extra={"payment": str(payment.id), "failure_code": payment.failure_code},
@@ -178,15 +167,18 @@ def apply_plan_change_outcome(
     if payment is not None and payment.id == subscription.latest_payment_id:
         return Timing.UNCHANGED
     paid = (
-        payment.status == P.SUCCEEDED
+        payment.status == PaymentStatus.SUCCEEDED
         if payment is not None
         else invoice.status == InvoiceStatus.PAID
     )
     if paid and subscription.is_live:
-        price = _price_billed(invoice)
+        price = price_billed(invoice)
         _switch(subscription, price.plan, price, now=now, actor=actor, invoice=invoice)
         timing = Timing.NOW
-    elif payment is not None and payment.status in (P.FAILED, P.CANCELED):
+    elif payment is not None and payment.status in (
+        PaymentStatus.FAILED,
+        PaymentStatus.CANCELED,
+    ):
         if invoice.status == InvoiceStatus.OPEN:
             void_invoice(
                 invoice_id=invoice.id,
@@ -247,86 +239,6 @@ def _is_upgrade(subscription: Subscription, plan: Plan, price: PlanPrice) -> boo
 
 def _nominal_days(cycle: BillingCycle) -> Fraction:
     return _NOMINAL_DAYS[cycle.interval] * cycle.count
-
-
-def _issue_upgrade(
-    subscription: Subscription,
-    plan: Plan,
-    price: PlanPrice,
-    *,
-    now: dt.datetime,
-    actor: str,
-) -> Invoice:
-    old = subscription.price
-    source_old, source_new = f"{_PRICE_SOURCE}{old.id}", f"{_PRICE_SOURCE}{price.id}"
-    current = subscription.current_period
-    if plan.cycle == subscription.plan.cycle:
-        period = Period(now, current.ends_at)
-        amounts = plan_change_amounts(old.amount, price.amount, period=current, at=now)
-        credit, charge = amounts.credit, amounts.charge
-        charge_kind = LineKind.PRORATION_CHARGE
-    else:
-        period = first_period(now, plan.cycle, time_zone=subscription.time_zone)
-        credit = prorate(old.amount, period=current, from_moment=now)
-        charge = price.amount
-        charge_kind = LineKind.PLAN
-    carried = max(credit - charge, Money(0, credit.currency))
-    lines = [
-        LineDraft(
-            kind=LineKind.PRORATION_CREDIT,
-            description=f"Unused time on {subscription.plan.name}",
-            amount=-(credit - carried),
-            period_starts_at=now,
-            period_ends_at=current.ends_at,
-            source=source_old,
-        ),
-        LineDraft(
-            kind=charge_kind,
-            description=f"{plan.name} from {now:%Y-%m-%d} to {period.ends_at:%Y-%m-%d}",
-            amount=charge,
-            period_starts_at=period.starts_at,
-            period_ends_at=period.ends_at,
-            source=source_new,
-        ),
-    ]
-    invoice = issue_invoice(
-        InvoiceDraft(
-            payer_id=subscription.payer_id,
-            currency=price.currency,
-            billing_reason=BillingReason.SUBSCRIPTION_UPDATE,
-            lines=lines,
-            description=f"Change from {subscription.plan.name} to {plan.name}",
-            subscription_id=subscription.id,
-            period_starts_at=period.starts_at,
-            period_ends_at=period.ends_at,
-        ),
-        now=now,
-        actor=actor,
-    )
-    if carried.amount_minor:
-        _carry_credit(subscription, invoice, carried, now=now)
-    return invoice
-
-
-def _carry_credit(
-    subscription: Subscription, invoice: Invoice, credit: Money, *, now: dt.datetime
-) -> None:
-    """Keep for the next invoices the part of a credit larger than the new price."""
-    subscription.credit_minor += credit.amount_minor
-    subscription.save(update_fields=["credit_minor"])
-    post_to_ledger(
-        [
-            Posting.transfer(
-                f"invoice:{invoice.id}:credit_carried",
-                credit,
-                debit=LedgerAccount.REVENUE,
-                credit=LedgerAccount.CUSTOMER_CREDIT,
-                at=now,
-                payer_id=subscription.payer_id,
-                memo=f"unused time kept as credit for subscription {subscription.id}",
-            )
-        ]
-    )
 
 
 def _charge(
@@ -409,21 +321,4 @@ def _switch(
             "invoice_id": invoice.id if invoice else None,
             "actor": actor,
         },
-    )
-
-
-def _price_billed(invoice: Invoice) -> PlanPrice:
-    """The new price an upgrade invoice billed (its charge line names it)."""
-    line = (
-        InvoiceLine.objects.filter(
-            invoice=invoice,
-            kind__in=(LineKind.PRORATION_CHARGE, LineKind.PLAN),
-            source__startswith=_PRICE_SOURCE,
-        )
-        .order_by("id")
-        .first()
-    )
-    assert line is not None, "an upgrade invoice names the price it bills"
-    return PlanPrice.objects.select_related("plan").get(
-        id=int(line.source.removeprefix(_PRICE_SOURCE))
     )

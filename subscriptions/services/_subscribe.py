@@ -13,17 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Final
-
-from django.conf import settings
-from django.db import IntegrityError
+from typing import Any
 
 from billing import outbox
 from billing.errors import Conflict, DomainError, NotFound
 from billing.models import BillingReason, Invoice
-from billing.models import InvoiceLineKind as LineKind
-from billing.money import Money
-from billing.services import InvoiceDraft, LineDraft, ensure_payer, issue_invoice
 from payments.models import CardSetup, Payment, PaymentKind
 from payments.selectors import (
     card_setup_for,
@@ -38,32 +32,25 @@ from payments.services import (
     start_card_payment,
     start_card_setup,
 )
-from subscriptions.models import LIVE_STATUSES, Plan, Subscription, SubscriptionStatus
-from subscriptions.periods import BillingCycle, Interval, Period, add_intervals
-from subscriptions.services._billing_periods import first_period, zone_named
-from subscriptions.services._outcomes import (
+from subscriptions.models import Plan, Subscription, SubscriptionStatus
+from subscriptions.services._billing_periods import zone_named
+from subscriptions.services._charge_outcomes import (
     DunningPolicy,
     apply_card_setup_outcome,
     apply_invoice_outcome,
 )
 from subscriptions.services._plans import active_plan
-from subscriptions.services._recording import record_subscription_event
-
-S = SubscriptionStatus
-# Stripe's choice too: a first payment not completed within a day is given up.
-INCOMPLETE_EXPIRES_AFTER: Final = dt.timedelta(hours=23)
+from subscriptions.services._subscription_opening import (
+    card_check_purpose,
+    open_subscription,
+    verification_amount,
+)
 
 
 class InvalidSubscriptionRequest(DomainError):
     """The subscription cannot be started as asked."""
 
     code = "invalid_subscription_request"
-
-
-class AlreadySubscribed(Conflict):
-    """The payer already has a live subscription to this plan."""
-
-    code = "already_subscribed"
 
 
 class SubscriptionNotFound(NotFound):
@@ -202,106 +189,6 @@ def complete_subscription_3ds(
     return _applied(started, now=now, actor=actor)
 
 
-def open_subscription(
-    *,
-    payer_id: uuid.UUID,
-    plan: Plan,
-    with_trial: bool,
-    time_zone: str,
-    now: dt.datetime,
-    actor: str,
-    expires_at: dt.datetime | None = None,
-) -> tuple[Subscription, Invoice | None]:
-    """Save the payer's INCOMPLETE subscription to an offered plan and, without a
-    trial, its first invoice, in one transaction.
-
-    It waits for its first payment (or its trial's card check) until `expires_at`,
-    by default `INCOMPLETE_EXPIRES_AFTER` from now, when the renewal run expires
-    it unless a payment for it is still in flight.
-
-    :raises UnknownTimeZone: for a time zone that is not an IANA name.
-    :raises AlreadySubscribed: when the payer has a live subscription to the plan.
-    """
-    zone_named(time_zone)
-    ensure_payer(payer_id=payer_id)
-    trial_days = plan.trial_days if with_trial else 0
-    price = plan.current_price
-    assert price is not None
-    if trial_days:
-        local_now = now.astimezone(zone_named(time_zone))
-        trial_ends_at = add_intervals(local_now, BillingCycle(Interval.DAY), trial_days)
-        period = Period(local_now, trial_ends_at)
-        anchor = trial_ends_at
-    else:
-        period = first_period(now, plan.cycle, time_zone=time_zone)
-        trial_ends_at = None
-        anchor = period.starts_at
-    try:
-        with outbox.atomic():
-            subscription = Subscription.objects.create(
-                payer_id=payer_id,
-                plan=plan,
-                price=price,
-                gateway=plan.gateway,
-                status=S.INCOMPLETE,
-                billing_anchor_at=anchor,
-                time_zone=time_zone,
-                current_period_starts_at=period.starts_at,
-                current_period_ends_at=period.ends_at,
-                trial_ends_at=trial_ends_at,
-                due_at=expires_at or now + INCOMPLETE_EXPIRES_AFTER,
-                created_at=now,
-                updated_at=now,
-            )
-            record_subscription_event(
-                subscription, "subscription.created", at=now, extra={"actor": actor}
-            )
-            invoice = (
-                None if trial_days else _first_invoice(subscription, plan, now, actor)
-            )
-    except IntegrityError as exc:
-        live = Subscription.objects.filter(
-            payer_id=payer_id, plan=plan, status__in=LIVE_STATUSES
-        )
-        if live.exists():
-            raise AlreadySubscribed(extra={"plan": plan.code}) from exc
-        raise
-    return subscription, invoice
-
-
-def _first_invoice(
-    subscription: Subscription, plan: Plan, now: dt.datetime, actor: str
-) -> Invoice:
-    price = subscription.price
-    description = (
-        f"{plan.name}, {subscription.current_period_starts_at:%Y-%m-%d} to "
-        f"{subscription.current_period_ends_at:%Y-%m-%d}"
-    )
-    return issue_invoice(
-        InvoiceDraft(
-            payer_id=subscription.payer_id,
-            currency=price.currency,
-            billing_reason=BillingReason.SUBSCRIPTION_CREATE,
-            lines=[
-                LineDraft(
-                    kind=LineKind.PLAN,
-                    description=description,
-                    amount=price.amount,
-                    period_starts_at=subscription.current_period_starts_at,
-                    period_ends_at=subscription.current_period_ends_at,
-                    source=f"plan_price:{price.id}",
-                )
-            ],
-            description=description,
-            subscription_id=subscription.id,
-            period_starts_at=subscription.current_period_starts_at,
-            period_ends_at=subscription.current_period_ends_at,
-        ),
-        now=now,
-        actor=actor,
-    )
-
-
 def _pay_or_verify(
     subscription: Subscription,
     plan: Plan,
@@ -364,11 +251,6 @@ def _pay_or_verify(
     return StartedSubscription(subscription)
 
 
-def verification_amount(currency: str) -> Money:
-    """What checking a new card authorizes, and voids at once, in `currency`."""
-    return Money(settings.CARD_VERIFICATION_AMOUNT_MINOR, currency)
-
-
 def _applied(
     started: StartedSubscription, *, now: dt.datetime, actor: str
 ) -> StartedSubscription:
@@ -401,7 +283,7 @@ def _applied(
 
 def _pending_start(subscription: Subscription) -> StartedSubscription:
     """The first invoice's payment, or the trial's card check, still in progress."""
-    if subscription.status != S.INCOMPLETE:
+    if subscription.status != SubscriptionStatus.INCOMPLETE:
         return StartedSubscription(subscription)
     invoice = Invoice.objects.filter(
         subscription_id=subscription.id,
@@ -414,8 +296,3 @@ def _pending_start(subscription: Subscription) -> StartedSubscription:
         return StartedSubscription(subscription, invoice, payment)
     setup = card_setup_for(purpose=card_check_purpose(subscription))
     return StartedSubscription(subscription, card_setup=setup)
-
-
-def card_check_purpose(subscription: Subscription) -> str:
-    """What a trial's card check is for (`CardSetup.purpose`)."""
-    return f"subscription:{subscription.id}"

@@ -29,7 +29,6 @@ from tests.journeys.subscribing import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
-S = SubscriptionStatus
 CARD = {"cloudpayments": "4000000000003055", "stripe": "4242424242424242"}
 PRICE = 99_900
 PERIOD_ENDS_AT = dt.datetime(2026, 2, 28, 9, 0, tzinfo=dt.UTC)
@@ -39,7 +38,7 @@ CANCELED_AT = START + dt.timedelta(days=9, hours=3, minutes=41, microseconds=77)
 def active_subscription(sandbox_url: str, gateway: str) -> Subscription:
     plan = make_plan(gateway, amount_minor=PRICE)
     subscription = subscribe_with(sandbox_url, plan, CARD[gateway]).subscription
-    assert subscription.status == S.ACTIVE
+    assert subscription.status == SubscriptionStatus.ACTIVE
     assert subscription.current_period_ends_at == PERIOD_ENDS_AT
     return subscription
 
@@ -64,12 +63,12 @@ class TestCancelAtPeriodEnd:
         early = renew_at(gateway, PERIOD_ENDS_AT - dt.timedelta(seconds=1))
         report = renew_at(gateway, PERIOD_ENDS_AT)
 
-        assert still_on.status == S.ACTIVE
+        assert still_on.status == SubscriptionStatus.ACTIVE
         assert still_on.cancel_at == PERIOD_ENDS_AT
         assert early.claimed == 0
         assert report.canceled == 1
         subscription = reloaded(subscription)
-        assert subscription.status == S.CANCELED
+        assert subscription.status == SubscriptionStatus.CANCELED
         assert subscription.ended_at == PERIOD_ENDS_AT
         assert subscription.due_at is None
         assert len(invoices_of(subscription)) == 1
@@ -104,7 +103,7 @@ class TestCancelAtPeriodEnd:
         assert undone.due_at == PERIOD_ENDS_AT
         assert report.paid == 1
         subscription = reloaded(subscription)
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert subscription.current_period_starts_at == PERIOD_ENDS_AT
         assert money_moves(sandbox_url, gateway, payer_id) == [
             ("capture", PRICE),
@@ -143,7 +142,7 @@ class TestCancelNow:
             reason="moving abroad",
         )
 
-        assert cancellation.subscription.status == S.CANCELED
+        assert cancellation.subscription.status == SubscriptionStatus.CANCELED
         (refund,) = cancellation.refunds
         assert refund.status == RefundStatus.SUCCEEDED
         assert refund.amount_minor == unused == 67_242

@@ -27,7 +27,6 @@ from tests.journeys.subscribing import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
-S = SubscriptionStatus
 # Cards that pay (or are verified) once and whose later charges are declined:
 # CloudPayments' 4111 pays the first payment, every token charge then fails 5051;
 # Stripe's 0341 (pm_card_chargeCustomerFail) is saved by a SetupIntent, and every
@@ -43,7 +42,10 @@ def subscribed_with_a_card_that_fails_later(
 ) -> Subscription:
     plan = make_plan(gateway, trial_days=TRIAL_DAYS[gateway])
     started = subscribe_with(sandbox_url, plan, FAILING_LATER[gateway])
-    assert started.subscription.status in (S.ACTIVE, S.TRIALING)
+    assert started.subscription.status in (
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.TRIALING,
+    )
     return started.subscription
 
 
@@ -63,7 +65,7 @@ class TestDunning:
         retries = []
         for _ in range(4):
             subscription = reloaded(subscription)
-            assert subscription.status == S.PAST_DUE
+            assert subscription.status == SubscriptionStatus.PAST_DUE
             assert subscription.next_retry_at is not None
             assert subscription.due_at == subscription.next_retry_at
             too_early = subscription.next_retry_at - dt.timedelta(seconds=1)
@@ -73,7 +75,7 @@ class TestDunning:
 
         assert retries == [renewal_at + dt.timedelta(days=d) for d in (1, 3, 5, 7)]
         subscription = reloaded(subscription)
-        assert subscription.status == S.CANCELED
+        assert subscription.status == SubscriptionStatus.CANCELED
         assert subscription.due_at is None
         assert subscription.current_period_starts_at == renewal_at
         renewal = invoices_of(subscription)[-1]
@@ -110,7 +112,7 @@ class TestRecoveryWithANewCard:
         old_card = reloaded(subscription).payment_method_id
         renewal_at = subscription.current_period_ends_at
         renew_at(gateway, renewal_at)
-        assert reloaded(subscription).status == S.PAST_DUE
+        assert reloaded(subscription).status == SubscriptionStatus.PAST_DUE
         captured_before = len(captures_of(sandbox_url, gateway, payer_id))
         replaced_at = renewal_at + dt.timedelta(hours=5)
         new_card = save_new_card(
@@ -128,7 +130,7 @@ class TestRecoveryWithANewCard:
 
         assert report.paid == 1
         subscription = reloaded(subscription)
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert subscription.payment_method_id == new_card.id != old_card
         assert subscription.retry_count == 0 and subscription.next_retry_at is None
         assert subscription.current_period_starts_at == renewal_at

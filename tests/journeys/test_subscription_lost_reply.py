@@ -34,7 +34,6 @@ from tests.journeys.subscribing import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
-S = SubscriptionStatus
 CARD = {"cloudpayments": "4000000000003055", "stripe": "4242424242424242"}
 
 
@@ -64,7 +63,7 @@ class TestLostRenewalReply:
         assert (lost.charged, lost.waiting, lost.errors) == (1, 1, 0)
         assert payment.status == PaymentStatus.UNKNOWN
         assert renewal.status == InvoiceStatus.OPEN
-        assert waiting.status == S.ACTIVE
+        assert waiting.status == SubscriptionStatus.ACTIVE
         assert waiting.current_period_ends_at == renewal_at
         assert renew_at(gateway, renewal_at + dt.timedelta(minutes=2)).claimed == 0
         assert settle_unknown_payments(now=renewal_at + dt.timedelta(minutes=4)) == 0
@@ -78,7 +77,7 @@ class TestLostRenewalReply:
         renewal.refresh_from_db()
         assert renewal.status == InvoiceStatus.PAID
         subscription = reloaded(subscription)
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert subscription.current_period_starts_at == renewal_at
         assert subscription.due_at == subscription.current_period_ends_at
         assert subscription.latest_payment_id == payment.id
@@ -123,13 +122,13 @@ class TestLostReplyBeforeTheFirstCharge:
             sandbox_url, plan, CARD["stripe"], payer_id=payer_id, now=START
         )
 
-        assert first.subscription.status == S.EXPIRED
+        assert first.subscription.status == SubscriptionStatus.EXPIRED
         assert first.payment is not None
         assert first.payment.status == PaymentStatus.FAILED
         assert first.payment.failure_code == "gateway_unavailable"
         assert first.invoice is not None
         assert first.invoice.status == InvoiceStatus.VOID
-        assert again.subscription.status == S.ACTIVE
+        assert again.subscription.status == SubscriptionStatus.ACTIVE
         assert again.invoice is not None
         assert again.invoice.status == InvoiceStatus.PAID
         assert [

@@ -27,7 +27,6 @@ from tests.journeys.subscribing import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
-S = SubscriptionStatus
 CARD = {"cloudpayments": "4000000000003055", "stripe": "4242424242424242"}
 PERIOD_ENDS_AT = dt.datetime(2026, 2, 28, 9, 0, tzinfo=dt.UTC)
 PAUSED_AT = START + dt.timedelta(days=10)
@@ -60,17 +59,17 @@ class TestPauseAndResume:
         early = renew_at(gateway, moved_end - dt.timedelta(seconds=1))
         report = renew_at(gateway, moved_end)
 
-        assert paused.status == S.PAUSED
+        assert paused.status == SubscriptionStatus.PAUSED
         assert paused.due_at is None
         assert [r.claimed for r in while_paused] == [0, 0]
-        assert resumed.status == S.ACTIVE
+        assert resumed.status == SubscriptionStatus.ACTIVE
         assert resumed.current_period_starts_at == START
         assert resumed.current_period_ends_at == moved_end
         assert resumed.due_at == moved_end
         assert early.claimed == 0
         assert report.paid == 1
         subscription = reloaded(subscription)
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert subscription.current_period_starts_at == moved_end
         assert subscription.current_period_ends_at == dt.datetime(
             2026, 5, 9, 14, 17, tzinfo=dt.UTC

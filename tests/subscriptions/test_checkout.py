@@ -55,7 +55,6 @@ from tests.subscriptions.factories import ACTOR, MONTHLY_PRICE, START, make_plan
 
 pytestmark = pytest.mark.django_db
 
-S = SubscriptionStatus
 SUCCESS_URL = "https://cinema.example/welcome"
 FAILURE_URL = "https://cinema.example/sorry"
 ACS_URL = "https://acs.example/3ds"
@@ -141,7 +140,7 @@ class TestOpenPlanCheckout:
             checkout.subscription,
             checkout.invoice,
         )
-        assert subscription.status == S.INCOMPLETE
+        assert subscription.status == SubscriptionStatus.INCOMPLETE
         assert invoice is not None
         assert invoice.status == InvoiceStatus.OPEN
         assert invoice.billing_reason == BillingReason.SUBSCRIPTION_CREATE
@@ -164,7 +163,7 @@ class TestOpenPlanCheckout:
         session, subscription = checkout.session, checkout.subscription
         assert checkout.invoice is None
         assert not Invoice.objects.exists()
-        assert subscription.status == S.INCOMPLETE
+        assert subscription.status == SubscriptionStatus.INCOMPLETE
         assert subscription.trial_ends_at == START + dt.timedelta(days=14)
         assert session.mode == CheckoutSessionMode.CARD_SETUP
         assert session.setup_purpose == f"subscription:{subscription.id}"
@@ -213,7 +212,7 @@ class TestOpenPlanCheckout:
             _open(payer_id=first.subscription.payer_id)
 
         assert _counts() == counts
-        assert _reloaded(first)[1].status == S.ACTIVE
+        assert _reloaded(first)[1].status == SubscriptionStatus.ACTIVE
 
     def test_a_page_in_use_keeps_its_subscription_and_a_new_one_is_refused(
         self, fake_gateway: FakeGateway, committing: Committing
@@ -228,7 +227,7 @@ class TestOpenPlanCheckout:
         session, subscription = _reloaded(first)
         assert _counts() == counts
         assert session.status == CheckoutSessionStatus.OPEN
-        assert subscription.status == S.INCOMPLETE
+        assert subscription.status == SubscriptionStatus.INCOMPLETE
 
     def test_a_page_left_unused_gives_way_to_a_new_one(
         self, fake_gateway: FakeGateway, committing: Committing
@@ -240,18 +239,18 @@ class TestOpenPlanCheckout:
 
         session, subscription = _reloaded(first)
         assert session.status == CheckoutSessionStatus.EXPIRED
-        assert subscription.status == S.EXPIRED
+        assert subscription.status == SubscriptionStatus.EXPIRED
         assert subscription.due_at is None
         assert first.invoice is not None and second.invoice is not None
         assert Invoice.objects.get(id=first.invoice.id).status == InvoiceStatus.VOID
-        assert second.subscription.status == S.INCOMPLETE
+        assert second.subscription.status == SubscriptionStatus.INCOMPLETE
         assert second.invoice.status == InvoiceStatus.OPEN
         # The old page takes no money any more; the new one does.
         with committing():
             assert _pay(first).status_code == 410
             _pay(second)
         assert len(fake_gateway.calls_to("charge")) == 1
-        assert _reloaded(second)[1].status == S.ACTIVE
+        assert _reloaded(second)[1].status == SubscriptionStatus.ACTIVE
 
     def test_an_unused_trial_page_gives_way_to_a_new_one(
         self, fake_gateway: FakeGateway
@@ -265,9 +264,9 @@ class TestOpenPlanCheckout:
 
         session, subscription = _reloaded(first)
         assert session.status == CheckoutSessionStatus.EXPIRED
-        assert subscription.status == S.EXPIRED
+        assert subscription.status == SubscriptionStatus.EXPIRED
         assert second.session.mode == CheckoutSessionMode.CARD_SETUP
-        assert second.subscription.status == S.INCOMPLETE
+        assert second.subscription.status == SubscriptionStatus.INCOMPLETE
         assert Invoice.objects.count() == 0
 
     @pytest.mark.parametrize(
@@ -336,7 +335,7 @@ class TestPayingForAPlan:
         assert payment.status == PaymentStatus.SUCCEEDED
         assert session.status == CheckoutSessionStatus.COMPLETED
         assert session.payment_id == payment.id
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert subscription.payment_method_id == payment.payment_method_id
         assert subscription.due_at == subscription.current_period_ends_at
         assert Invoice.objects.get().status == InvoiceStatus.PAID
@@ -359,7 +358,7 @@ class TestPayingForAPlan:
         assert (base, query["reason"]) == (FAILURE_URL, "5051")
         session, subscription = _reloaded(checkout)
         assert session.status == CheckoutSessionStatus.FAILED
-        assert subscription.status == S.EXPIRED
+        assert subscription.status == SubscriptionStatus.EXPIRED
         assert Invoice.objects.get().status == InvoiceStatus.VOID
 
     def test_3ds_activates_the_subscription_when_the_payer_comes_back(
@@ -367,7 +366,7 @@ class TestPayingForAPlan:
     ) -> None:
         checkout, to_acs = _at_the_bank(fake_gateway, committing)
         assert f'action="{ACS_URL}"' in to_acs.content.decode()
-        assert _reloaded(checkout)[1].status == S.INCOMPLETE
+        assert _reloaded(checkout)[1].status == SubscriptionStatus.INCOMPLETE
 
         with committing():
             back = Client().post(
@@ -378,7 +377,7 @@ class TestPayingForAPlan:
         assert _redirect(back)[1]["status"] == "succeeded"
         session, subscription = _reloaded(checkout)
         assert session.status == CheckoutSessionStatus.COMPLETED
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert Invoice.objects.get().status == InvoiceStatus.PAID
 
     def test_a_double_submit_charges_once(
@@ -395,7 +394,7 @@ class TestPayingForAPlan:
         assert again.status_code == 410
         assert len(fake_gateway.calls_to("charge")) == 1
         assert Payment.objects.count() == 1
-        assert _reloaded(checkout)[1].status == S.ACTIVE
+        assert _reloaded(checkout)[1].status == SubscriptionStatus.ACTIVE
 
     def test_a_payment_settled_later_completes_the_page_and_the_subscription(
         self, fake_gateway: FakeGateway, committing: Committing
@@ -416,7 +415,7 @@ class TestPayingForAPlan:
         session, subscription = _reloaded(checkout)
         assert Payment.objects.get().status == PaymentStatus.SUCCEEDED
         assert session.status == CheckoutSessionStatus.COMPLETED
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert Invoice.objects.get().status == InvoiceStatus.PAID
 
     def test_the_page_names_the_plan_and_its_price_per_period(self) -> None:
@@ -447,7 +446,7 @@ class TestStartingATrial:
         assert setup.status == CardSetupStatus.SUCCEEDED
         assert session.status == CheckoutSessionStatus.COMPLETED
         assert session.card_setup_id == setup.id
-        assert subscription.status == S.TRIALING
+        assert subscription.status == SubscriptionStatus.TRIALING
         assert subscription.payment_method_id == setup.payment_method_id
         assert subscription.due_at == subscription.trial_ends_at
         assert fake_gateway.calls_to("charge") == []
@@ -471,7 +470,7 @@ class TestStartingATrial:
         assert _redirect(response)[1]["reason"] == "5054"
         session, subscription = _reloaded(checkout)
         assert session.status == CheckoutSessionStatus.FAILED
-        assert subscription.status == S.EXPIRED
+        assert subscription.status == SubscriptionStatus.EXPIRED
 
     def test_3ds_on_the_card_check_starts_the_trial_on_the_way_back(
         self, fake_gateway: FakeGateway, committing: Committing
@@ -481,7 +480,7 @@ class TestStartingATrial:
         checkout = _open()
         with committing():
             _pay(checkout)
-        assert _reloaded(checkout)[1].status == S.INCOMPLETE
+        assert _reloaded(checkout)[1].status == SubscriptionStatus.INCOMPLETE
 
         with committing():
             back = Client().post(
@@ -490,7 +489,7 @@ class TestStartingATrial:
             )
 
         assert _redirect(back)[1]["status"] == "succeeded"
-        assert _reloaded(checkout)[1].status == S.TRIALING
+        assert _reloaded(checkout)[1].status == SubscriptionStatus.TRIALING
         assert fake_gateway.calls_to("charge") == []
 
     def test_a_double_submit_checks_the_card_once(
@@ -536,7 +535,7 @@ class TestAnUnusedPage:
         session, subscription = _reloaded(checkout)
         assert expired == 1
         assert session.status == CheckoutSessionStatus.EXPIRED
-        assert subscription.status == S.EXPIRED
+        assert subscription.status == SubscriptionStatus.EXPIRED
         assert Invoice.objects.get().status == InvoiceStatus.VOID
         assert fake_gateway.calls_to("charge") == []
 
@@ -551,8 +550,8 @@ class TestAnUnusedPage:
 
         again = _open(now=due, payer_id=checkout.subscription.payer_id)
 
-        assert _reloaded(checkout)[1].status == S.EXPIRED
-        assert again.subscription.status == S.INCOMPLETE
+        assert _reloaded(checkout)[1].status == SubscriptionStatus.EXPIRED
+        assert again.subscription.status == SubscriptionStatus.INCOMPLETE
 
     def test_a_payment_still_unsettled_keeps_the_subscription_waiting(
         self, fake_gateway: FakeGateway, committing: Committing
@@ -567,5 +566,5 @@ class TestAnUnusedPage:
 
         renew_due_subscriptions(gateway="fake", clock=lambda: due)
 
-        assert _reloaded(checkout)[1].status == S.INCOMPLETE
+        assert _reloaded(checkout)[1].status == SubscriptionStatus.INCOMPLETE
         assert Invoice.objects.get().status == InvoiceStatus.OPEN

@@ -37,8 +37,6 @@ from tests.subscriptions.factories import (
 
 pytestmark = pytest.mark.django_db
 
-S = SubscriptionStatus
-
 
 def active() -> Subscription:
     return subscribe_with_card(make_plan()).subscription
@@ -69,10 +67,10 @@ class TestCancelAtPeriodEnd:
         ).subscription
         renew_at(period_end)
 
-        assert scheduled.status == S.ACTIVE
+        assert scheduled.status == SubscriptionStatus.ACTIVE
         assert scheduled.cancel_at == period_end
         subscription = reloaded(subscription)
-        assert subscription.status == S.CANCELED
+        assert subscription.status == SubscriptionStatus.CANCELED
         assert subscription.ended_at == period_end
         assert Invoice.objects.filter(subscription_id=subscription.id).count() == 1
         assert len(fake_gateway.calls_to("charge")) == 1
@@ -94,7 +92,7 @@ class TestCancelAtPeriodEnd:
         renew_at(subscription.current_period_ends_at)
 
         assert kept.cancel_at is None
-        assert reloaded(subscription).status == S.ACTIVE
+        assert reloaded(subscription).status == SubscriptionStatus.ACTIVE
         assert Invoice.objects.filter(subscription_id=subscription.id).count() == 2
         assert BillingEvent.objects.filter(
             type="subscription.cancellation_undone"
@@ -118,7 +116,7 @@ class TestCancelNow:
             subscription_id=subscription.id, now=now, actor=ACTOR, at_period_end=False
         )
 
-        assert canceled.subscription.status == S.CANCELED
+        assert canceled.subscription.status == SubscriptionStatus.CANCELED
         assert canceled.subscription.ended_at == now
         assert canceled.refunds == ()
         renew_at(subscription.current_period_ends_at)
@@ -193,7 +191,7 @@ class TestCancelNow:
             "charge", Declined(reason_code="5051", message="No", hard=False)
         )
         renew_at(subscription.current_period_ends_at)
-        assert reloaded(subscription).status == S.PAST_DUE
+        assert reloaded(subscription).status == SubscriptionStatus.PAST_DUE
 
         cancel_subscription(
             subscription_id=subscription.id,
@@ -261,7 +259,7 @@ class TestPauseAndResume:
         )
         renew_at(resumed.current_period_ends_at)
 
-        assert resumed.status == S.ACTIVE
+        assert resumed.status == SubscriptionStatus.ACTIVE
         assert resumed.current_period_ends_at == period_end + dt.timedelta(days=45)
         assert resumed.billing_anchor_at == resumed.current_period_ends_at
         renewal = Invoice.objects.filter(subscription_id=subscription.id).latest("id")
@@ -280,7 +278,7 @@ class TestPauseAndResume:
             actor=ACTOR,
         )
 
-        assert resumed.status == S.TRIALING
+        assert resumed.status == SubscriptionStatus.TRIALING
         assert resumed.trial_ends_at == START + dt.timedelta(days=17)
 
     def test_resume_of_an_active_subscription_is_refused(
@@ -301,7 +299,7 @@ class TestPauseAndResume:
             actor=ACTOR,
         )
 
-        assert again.status == S.PAUSED
+        assert again.status == SubscriptionStatus.PAUSED
         assert again.paused_at == START
 
 
@@ -323,7 +321,7 @@ class TestRetryNow:
         )
         renew_at(failed_at + dt.timedelta(hours=1))
 
-        assert reloaded(subscription).status == S.ACTIVE
+        assert reloaded(subscription).status == SubscriptionStatus.ACTIVE
 
     def test_a_card_declined_for_good_is_not_retried(
         self, fake_gateway: FakeGateway

@@ -17,17 +17,21 @@ from payments.gateways.throttle import GatewayThrottle
 from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.services import GatewayAnswer
 from subscriptions.models import Subscription, SubscriptionStatus
-from subscriptions.services import _renewals
+from subscriptions.services import (
+    _charging_pool,
+    _renewal_charges,
+    _renewal_outcomes,
+)
 from subscriptions.services import renew_due_subscriptions as renew
+from subscriptions.services._renewal_context import PreparedCharge, RenewalReport
 from tests.subscriptions.factories import make_plan, subscribe_with_card
 
-S = SubscriptionStatus
 SUBSCRIPTIONS = 24
 
 
 def _charge(n: int) -> Any:
     """A stand-in for a prepared charge: the threads only pass it along."""
-    return _renewals._Charge(
+    return PreparedCharge(
         subscription_id=uuid.UUID(int=n),
         payer_id=uuid.UUID(int=n),
         invoice=None,  # type: ignore[arg-type]
@@ -35,12 +39,9 @@ def _charge(n: int) -> Any:
     )
 
 
-class TestChargers:
-    def test_answers_waiting_are_settled_together_up_to_a_group(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+class TestChargingPool:
+    def test_answers_waiting_are_settled_together_up_to_a_group(self) -> None:
         """While a group is applied, the answers that arrive wait and go together."""
-        monkeypatch.setattr(_renewals, "_in_memory_database", lambda: False)
         first_group_started, let_it_finish = threading.Event(), threading.Event()
         groups: list[list[int]] = []
 
@@ -53,7 +54,7 @@ class TestChargers:
                 assert let_it_finish.wait(timeout=10)
             groups.append([charge.subscription_id.int for charge, _ in answered])
 
-        chargers = _renewals._Chargers(
+        chargers = _charging_pool.ChargingPool(
             size=8, send=send, settle=settle, throttle=GatewayThrottle(max_in_flight=8)
         )
         with chargers as pool:
@@ -68,12 +69,9 @@ class TestChargers:
         assert settled_by_drain == list(range(12))
         assert groups[0] == [0]
         assert max(len(group) for group in groups[1:]) > 1
-        assert all(len(group) <= _renewals.SETTLE_GROUP for group in groups)
+        assert all(len(group) <= _charging_pool.SETTLE_GROUP for group in groups)
 
-    def test_a_failed_send_is_not_settled(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setattr(_renewals, "_in_memory_database", lambda: False)
+    def test_a_failed_send_is_not_settled(self) -> None:
         settled: list[int] = []
 
         def send(charge: Any, throttle: GatewayThrottle) -> GatewayAnswer | None:
@@ -82,7 +80,7 @@ class TestChargers:
         def settle(answered: list[tuple[Any, GatewayAnswer]]) -> None:
             settled.extend(charge.subscription_id.int for charge, _ in answered)
 
-        with _renewals._Chargers(
+        with _charging_pool.ChargingPool(
             size=4, send=send, settle=settle, throttle=GatewayThrottle(max_in_flight=4)
         ) as pool:
             for n in range(10):
@@ -91,14 +89,16 @@ class TestChargers:
         assert sorted(settled) == [0, 2, 4, 6, 8]
 
 
-@pytest.mark.postgres
+# Committed rows (the threads read and write through connections of their own), on
+# PostgreSQL and on the SQLite file of the test settings alike.
 @pytest.mark.django_db(transaction=True)
 class TestThreadedRenewal:
     def test_every_subscription_is_renewed_once(
-        self, fake_gateway: FakeGateway
+        self, fake_gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Threads send and settle: each period is paid by one payment."""
         subscriptions = _subscriptions(SUBSCRIPTIONS)
+        senders = _record_sending_threads(monkeypatch)
 
         report = _renew_at(subscriptions[0].current_period_ends_at, concurrency=8)
 
@@ -110,8 +110,12 @@ class TestThreadedRenewal:
         assert Counter(renewals.values_list("status", flat=True)) == {
             InvoiceStatus.PAID: SUBSCRIPTIONS
         }
-        assert not Subscription.objects.exclude(status=S.ACTIVE).exists()
+        assert not Subscription.objects.exclude(
+            status=SubscriptionStatus.ACTIVE
+        ).exists()
         assert not Subscription.objects.filter(claimed_by__isnull=False).exists()
+        assert len(senders) == SUBSCRIPTIONS
+        assert threading.main_thread() not in senders
 
     def test_a_renewal_that_cannot_be_applied_holds_up_no_other(
         self, fake_gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
@@ -132,7 +136,10 @@ class TestThreadedRenewal:
         }
         left = Subscription.objects.get(id=broken)
         assert left.claimed_by is not None
-        assert Subscription.objects.filter(status=S.ACTIVE).count() == SUBSCRIPTIONS
+        assert (
+            Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).count()
+            == SUBSCRIPTIONS
+        )
 
 
 def _subscriptions(count: int) -> list[Subscription]:
@@ -142,18 +149,33 @@ def _subscriptions(count: int) -> list[Subscription]:
     ]
 
 
-def _renew_at(moment: Any, **options: Any) -> _renewals.RenewalReport:
+def _renew_at(moment: Any, **options: Any) -> RenewalReport:
     return renew(gateway="fake", clock=lambda: moment, **options)
+
+
+def _record_sending_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[threading.Thread]:
+    """The thread of every charge sent, in the order they were sent."""
+    threads: list[threading.Thread] = []
+    original = _renewal_charges.charge_prepared_payment
+
+    def recorded(payment: Payment) -> GatewayAnswer:
+        threads.append(threading.current_thread())
+        return original(payment)
+
+    monkeypatch.setattr(_renewal_charges, "charge_prepared_payment", recorded)
+    return threads
 
 
 def _fail_outcome_of(
     subscription_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original: Callable[..., Any] = _renewals.apply_invoice_outcome
+    original: Callable[..., Any] = _renewal_outcomes.apply_invoice_outcome
 
     def failing(subscription: Subscription, *args: Any, **kwargs: Any) -> Any:
         if subscription.id == subscription_id:
             raise RuntimeError("cannot be applied")
         return original(subscription, *args, **kwargs)
 
-    monkeypatch.setattr(_renewals, "apply_invoice_outcome", failing)
+    monkeypatch.setattr(_renewal_outcomes, "apply_invoice_outcome", failing)

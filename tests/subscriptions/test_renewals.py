@@ -35,7 +35,6 @@ from tests.subscriptions.factories import (
 
 pytestmark = pytest.mark.django_db
 
-S = SubscriptionStatus
 POLICY = DunningPolicy(retry_days=(1, 3, 5, 7))
 
 
@@ -214,7 +213,9 @@ class TestRenewal:
         self, fake_gateway: FakeGateway
     ) -> None:
         subscription = active_subscription()
-        Subscription.objects.filter(id=subscription.id).update(status=S.PAUSED)
+        Subscription.objects.filter(id=subscription.id).update(
+            status=SubscriptionStatus.PAUSED
+        )
 
         report = renew_at(subscription.current_period_ends_at)
 
@@ -246,14 +247,14 @@ class TestDunning:
         retries = []
         for _ in range(4):
             subscription = reloaded(subscription)
-            assert subscription.status == S.PAST_DUE
+            assert subscription.status == SubscriptionStatus.PAST_DUE
             retries.append(subscription.next_retry_at)
             assert subscription.next_retry_at is not None
             renew_at(subscription.next_retry_at)
 
         subscription = reloaded(subscription)
         assert retries == [renewal_at + dt.timedelta(days=d) for d in (1, 3, 5, 7)]
-        assert subscription.status == S.CANCELED
+        assert subscription.status == SubscriptionStatus.CANCELED
         assert subscription.due_at is None
         renewal = invoices_of(subscription)[-1]
         assert renewal.status == InvoiceStatus.UNCOLLECTIBLE
@@ -272,10 +273,12 @@ class TestDunning:
         renew_due_subscriptions(
             gateway="fake",
             clock=lambda: subscription.current_period_ends_at,
-            policy=DunningPolicy(retry_days=(), final_status=S.EXPIRED),
+            policy=DunningPolicy(
+                retry_days=(), final_status=SubscriptionStatus.EXPIRED
+            ),
         )
 
-        assert reloaded(subscription).status == S.EXPIRED
+        assert reloaded(subscription).status == SubscriptionStatus.EXPIRED
 
     def test_a_retry_that_succeeds_makes_it_active_on_its_original_anchor(
         self, fake_gateway: FakeGateway
@@ -288,7 +291,7 @@ class TestDunning:
         renew_at(reloaded(subscription).next_retry_at)  # type: ignore[arg-type]
 
         subscription = reloaded(subscription)
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert subscription.current_period_starts_at == period_end
         assert subscription.due_at == subscription.current_period_ends_at
         assert subscription.retry_count == 0
@@ -305,7 +308,7 @@ class TestDunning:
         renew_at(renewal_at)
 
         subscription = reloaded(subscription)
-        assert subscription.status == S.PAST_DUE
+        assert subscription.status == SubscriptionStatus.PAST_DUE
         assert subscription.needs_new_payment_method
         assert subscription.next_retry_at is None
         assert subscription.due_at == renewal_at + dt.timedelta(days=7)
@@ -324,7 +327,7 @@ class TestDunning:
         report = renew_at(reloaded(subscription).due_at)  # type: ignore[arg-type]
 
         assert report.ended == 1
-        assert reloaded(subscription).status == S.CANCELED
+        assert reloaded(subscription).status == SubscriptionStatus.CANCELED
         assert invoices_of(subscription)[-1].status == InvoiceStatus.UNCOLLECTIBLE
         assert len(fake_gateway.calls_to("charge")) == 2
 
@@ -349,7 +352,7 @@ class TestDunning:
         renew_at(failed_at + dt.timedelta(hours=2))
 
         subscription = reloaded(subscription)
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert not subscription.needs_new_payment_method
         assert invoices_of(subscription)[-1].status == InvoiceStatus.PAID
 
@@ -364,7 +367,7 @@ class TestDunning:
         waiting = reloaded(subscription)
         renew_at(waiting.due_at)  # type: ignore[arg-type]
 
-        assert waiting.status == S.ACTIVE
+        assert waiting.status == SubscriptionStatus.ACTIVE
         assert waiting.due_at == renewal_at + dt.timedelta(minutes=5)
         assert reloaded(subscription).current_period_starts_at == renewal_at
         assert len(invoices_of(subscription)) == 2
@@ -387,7 +390,7 @@ class TestUnknownOutcomes:
         with django_capture_on_commit_callbacks(execute=True):
             settle_unknown_payments(now=renewal_at + dt.timedelta(minutes=6))
 
-        assert waiting.status == S.ACTIVE
+        assert waiting.status == SubscriptionStatus.ACTIVE
         assert waiting.current_period_ends_at == renewal_at
         assert again.claimed == 0
         subscription = reloaded(subscription)
@@ -433,7 +436,7 @@ class TestCancellationAtPeriodEnd:
         report = renew_at(subscription.current_period_ends_at)
 
         assert report.canceled == 1
-        assert reloaded(subscription).status == S.CANCELED
+        assert reloaded(subscription).status == SubscriptionStatus.CANCELED
         assert len(invoices_of(subscription)) == 1
 
 
@@ -447,7 +450,7 @@ class TestTrials:
         renew_at(trial_end)
 
         subscription = reloaded(subscription)
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert subscription.current_period_starts_at == trial_end
         assert subscription.current_period_ends_at == dt.datetime(
             2026, 3, 14, 9, 0, tzinfo=dt.UTC
@@ -462,4 +465,4 @@ class TestTrials:
 
         renew_at(START + dt.timedelta(days=14))
 
-        assert reloaded(subscription).status == S.PAST_DUE
+        assert reloaded(subscription).status == SubscriptionStatus.PAST_DUE

@@ -41,7 +41,6 @@ from tests.subscriptions.factories import (
 
 pytestmark = pytest.mark.django_db
 
-S = SubscriptionStatus
 CHALLENGE = ThreeDsChallenge(
     gateway_reference="tx-3ds",
     url="https://acs.example/",
@@ -66,7 +65,7 @@ class TestSubscribeWithCard:
         started = subscribe_with_card(plan)
 
         subscription = started.subscription
-        assert subscription.status == S.ACTIVE
+        assert subscription.status == SubscriptionStatus.ACTIVE
         assert subscription.current_period_starts_at == START
         assert subscription.current_period_ends_at == dt.datetime(
             2026, 2, 28, 9, 0, tzinfo=dt.UTC
@@ -95,7 +94,7 @@ class TestSubscribeWithCard:
 
         started = subscribe_with_card(make_plan())
 
-        assert started.subscription.status == S.EXPIRED
+        assert started.subscription.status == SubscriptionStatus.EXPIRED
         assert started.invoice is not None
         assert started.invoice.status == InvoiceStatus.VOID
         assert started.subscription.due_at is None
@@ -111,12 +110,12 @@ class TestSubscribeWithCard:
             actor=ACTOR,
         )
 
-        assert started.subscription.status == S.INCOMPLETE
+        assert started.subscription.status == SubscriptionStatus.INCOMPLETE
         assert started.action == {
             "url": "https://acs.example/",
             "form_fields": {"PaReq": "pareq", "MD": "tx-3ds"},
         }
-        assert completed.subscription.status == S.ACTIVE
+        assert completed.subscription.status == SubscriptionStatus.ACTIVE
         assert completed.payment is not None
         assert completed.payment.status == PaymentStatus.SUCCEEDED
         assert completed.invoice is not None
@@ -172,7 +171,7 @@ class TestSubscribeWithSavedCard:
             payment_method_id=first.payment.payment_method_id,
         )
 
-        assert started.subscription.status == S.ACTIVE
+        assert started.subscription.status == SubscriptionStatus.ACTIVE
         assert started.payment is not None
         assert started.payment.payment_method_id == first.payment.payment_method_id
 
@@ -199,7 +198,7 @@ class TestTrials:
         started = subscribe_with_card(make_plan(trial_days=14))
 
         subscription = started.subscription
-        assert subscription.status == S.TRIALING
+        assert subscription.status == SubscriptionStatus.TRIALING
         assert subscription.trial_ends_at == START + dt.timedelta(days=14)
         assert subscription.due_at == subscription.trial_ends_at
         assert started.invoice is None
@@ -211,7 +210,7 @@ class TestTrials:
     def test_the_trial_can_be_skipped(self, fake_gateway: FakeGateway) -> None:
         started = subscribe_with_card(make_plan(trial_days=14), with_trial=False)
 
-        assert started.subscription.status == S.ACTIVE
+        assert started.subscription.status == SubscriptionStatus.ACTIVE
         assert len(fake_gateway.calls_to("charge")) == 1
 
     def test_a_card_that_fails_verification_expires_it(
@@ -223,7 +222,7 @@ class TestTrials:
 
         started = subscribe_with_card(make_plan(trial_days=14))
 
-        assert started.subscription.status == S.EXPIRED
+        assert started.subscription.status == SubscriptionStatus.EXPIRED
         assert started.card_setup is not None
         assert started.card_setup.status == "FAILED"
 
@@ -240,9 +239,9 @@ class TestTrials:
             actor=ACTOR,
         )
 
-        assert started.subscription.status == S.INCOMPLETE
+        assert started.subscription.status == SubscriptionStatus.INCOMPLETE
         assert started.action is not None
-        assert completed.subscription.status == S.TRIALING
+        assert completed.subscription.status == SubscriptionStatus.TRIALING
         assert CardSetup.objects.get().status == "SUCCEEDED"
 
 
@@ -269,7 +268,7 @@ class TestRefusals:
                 plan_id=first.plan_id,
                 price_id=first.price_id,
                 gateway="fake",
-                status=S.TRIALING,
+                status=SubscriptionStatus.TRIALING,
                 billing_anchor_at=START,
                 current_period_starts_at=START,
                 current_period_ends_at=START + dt.timedelta(days=1),
@@ -288,7 +287,7 @@ class TestRefusals:
 
         again = subscribe_with_card(plan, payer_id=expired.payer_id)
 
-        assert again.subscription.status == S.ACTIVE
+        assert again.subscription.status == SubscriptionStatus.ACTIVE
 
     @pytest.mark.parametrize(
         ("options", "error"),
@@ -371,7 +370,7 @@ class TestSubscribeWhileTheGatewayIsUnreachable:
             card_payload="pm_card_visa",
         )
 
-        assert started.subscription.status == S.EXPIRED
+        assert started.subscription.status == SubscriptionStatus.EXPIRED
         assert started.payment is not None
         assert started.payment.status == PaymentStatus.FAILED
         assert started.payment.failure_code == "gateway_unavailable"

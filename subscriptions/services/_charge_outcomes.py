@@ -32,15 +32,13 @@ from payments.models import CardSetup, CardSetupStatus, Payment, PaymentStatus
 from payments.selectors import payment_method_is_usable
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services._billing_periods import next_look_at
-from subscriptions.services._recording import (
+from subscriptions.services._subscription_history import (
     move_subscription,
     record_subscription_event,
 )
 
 logger = logging.getLogger(__name__)
 
-S = SubscriptionStatus
-P = PaymentStatus
 
 # Failures that say nothing about the card: the gateway was down or never saw the
 # charge. The same invoice is tried again soon, outside the dunning schedule.
@@ -49,7 +47,9 @@ TRANSIENT_RETRY_AFTER: Final = dt.timedelta(minutes=5)
 # A payment still in flight (outcome unknown, 3-D Secure pending) is looked at again
 # this much later, unless its settlement reaches the subscription first.
 RECHECK_AFTER: Final = dt.timedelta(hours=1)
-_SETTLED: Final = frozenset({P.SUCCEEDED, P.FAILED, P.CANCELED})
+_SETTLED: Final = frozenset(
+    {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED}
+)
 
 
 class Outcome(enum.StrEnum):
@@ -67,7 +67,7 @@ class DunningPolicy:
     """When failed renewals are retried, and how a subscription ends without pay."""
 
     retry_days: tuple[int, ...] = (1, 3, 5, 7)
-    final_status: str = S.CANCELED
+    final_status: str = SubscriptionStatus.CANCELED
 
     @classmethod
     def from_settings(cls) -> DunningPolicy:
@@ -117,7 +117,7 @@ def apply_invoice_outcome(
 def _repeated(subscription: Subscription, payment: Payment) -> Outcome:
     if not subscription.is_live:
         return Outcome.ENDED
-    return Outcome.PAID if payment.status == P.SUCCEEDED else Outcome.FAILED
+    return Outcome.PAID if payment.status == PaymentStatus.SUCCEEDED else Outcome.FAILED
 
 
 def _decide(
@@ -132,7 +132,7 @@ def _decide(
     if payment is None:
         paid = invoice.status == InvoiceStatus.PAID
     else:
-        paid = payment.status == P.SUCCEEDED
+        paid = payment.status == PaymentStatus.SUCCEEDED
     if paid:
         if payment is not None and subscription.payment_method_id is None:
             # The card that paid is the one to charge from now on.
@@ -142,7 +142,7 @@ def _decide(
     waiting = payment is not None and payment.status not in _SETTLED
     if waiting and not (
         payment is not None
-        and payment.status == P.REQUIRES_ACTION
+        and payment.status == PaymentStatus.REQUIRES_ACTION
         and _is_renewal(subscription, invoice)
     ):
         subscription.due_at = now + RECHECK_AFTER
@@ -150,7 +150,7 @@ def _decide(
     if (
         payment is not None
         and payment.failure_code in TRANSIENT_FAILURES
-        and subscription.status != S.INCOMPLETE
+        and subscription.status != SubscriptionStatus.INCOMPLETE
     ):
         subscription.due_at = now + TRANSIENT_RETRY_AFTER
         return Outcome.WAITING
@@ -172,11 +172,17 @@ def apply_card_setup_outcome(
     `setup` is None for a saved card, which was verified when it was saved. A
     failed check expires the subscription. Saves the subscription.
     """
-    if subscription.status != S.INCOMPLETE:
+    if subscription.status != SubscriptionStatus.INCOMPLETE:
         return Outcome.ENDED if not subscription.is_live else Outcome.PAID
     subscription.updated_at = now
     if setup is not None and setup.status == CardSetupStatus.FAILED:
-        _end(subscription, S.EXPIRED, now=now, actor=actor, reason="card not verified")
+        _end(
+            subscription,
+            SubscriptionStatus.EXPIRED,
+            now=now,
+            actor=actor,
+            reason="card not verified",
+        )
         subscription.save()
         return Outcome.ENDED
     if setup is not None and setup.status != CardSetupStatus.SUCCEEDED:
@@ -187,7 +193,11 @@ def apply_card_setup_outcome(
         subscription.payment_method_id = setup.payment_method_id
     subscription.due_at = next_look_at(subscription)
     move_subscription(
-        subscription, S.TRIALING, at=now, actor=actor, reason="card verified"
+        subscription,
+        SubscriptionStatus.TRIALING,
+        at=now,
+        actor=actor,
+        reason="card verified",
     )
     subscription.save()
     return Outcome.PAID
@@ -213,7 +223,7 @@ def end_dunning(
 def _is_renewal(subscription: Subscription, invoice: Invoice) -> bool:
     return (
         invoice.billing_reason == BillingReason.SUBSCRIPTION_CYCLE
-        or subscription.status == S.PAST_DUE
+        or subscription.status == SubscriptionStatus.PAST_DUE
     )
 
 
@@ -231,9 +241,13 @@ def _paid(
     subscription.next_retry_at = None
     subscription.needs_new_payment_method = False
     subscription.due_at = next_look_at(subscription)
-    if subscription.status != S.ACTIVE:
+    if subscription.status != SubscriptionStatus.ACTIVE:
         move_subscription(
-            subscription, S.ACTIVE, at=now, actor=actor, reason=f"invoice {invoice.id}"
+            subscription,
+            SubscriptionStatus.ACTIVE,
+            at=now,
+            actor=actor,
+            reason=f"invoice {invoice.id}",
         )
     if renewed:
         record_subscription_event(
@@ -253,21 +267,25 @@ def _failed(
     actor: str,
     policy: DunningPolicy,
 ) -> None:
-    if subscription.status == S.INCOMPLETE:
+    if subscription.status == SubscriptionStatus.INCOMPLETE:
         void_invoice(
             invoice_id=invoice.id, at=now, actor=actor, reason="first payment failed"
         )
         _end(
-            subscription, S.EXPIRED, now=now, actor=actor, reason="first payment failed"
+            subscription,
+            SubscriptionStatus.EXPIRED,
+            now=now,
+            actor=actor,
+            reason="first payment failed",
         )
         return
     if invoice.period_starts_at == subscription.current_period_ends_at:
         _enter_period(subscription, invoice)
-    if subscription.status != S.PAST_DUE:
+    if subscription.status != SubscriptionStatus.PAST_DUE:
         subscription.retry_count = 0
         move_subscription(
             subscription,
-            S.PAST_DUE,
+            SubscriptionStatus.PAST_DUE,
             at=now,
             actor=actor,
             reason=payment.failure_code if payment else "no usable card",

@@ -14,7 +14,7 @@ from billing import outbox
 from billing.models import BillingReason, Invoice
 from payments.selectors import card_setup_get, payment_get
 from subscriptions.models import Subscription
-from subscriptions.services._outcomes import (
+from subscriptions.services._charge_outcomes import (
     DunningPolicy,
     apply_card_setup_outcome,
     apply_invoice_outcome,

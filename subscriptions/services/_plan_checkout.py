@@ -32,8 +32,8 @@ from payments.services import (
 from subscriptions.models import Plan, PlanPrice, Subscription, SubscriptionStatus
 from subscriptions.services._billing_periods import zone_named
 from subscriptions.services._plans import active_plan
-from subscriptions.services._recording import move_subscription
-from subscriptions.services._subscribe import (
+from subscriptions.services._subscription_history import move_subscription
+from subscriptions.services._subscription_opening import (
     card_check_purpose,
     open_subscription,
     verification_amount,

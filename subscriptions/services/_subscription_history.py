@@ -9,15 +9,13 @@ from billing.events import record_event
 from billing.services import record_status_change
 from subscriptions.models import Subscription, SubscriptionStatus
 
-S = SubscriptionStatus
-
 _EVENT_TYPES: Final = {
-    S.TRIALING: "subscription.trial_started",
-    S.ACTIVE: "subscription.activated",
-    S.PAST_DUE: "subscription.past_due",
-    S.PAUSED: "subscription.paused",
-    S.CANCELED: "subscription.canceled",
-    S.EXPIRED: "subscription.expired",
+    SubscriptionStatus.TRIALING: "subscription.trial_started",
+    SubscriptionStatus.ACTIVE: "subscription.activated",
+    SubscriptionStatus.PAST_DUE: "subscription.past_due",
+    SubscriptionStatus.PAUSED: "subscription.paused",
+    SubscriptionStatus.CANCELED: "subscription.canceled",
+    SubscriptionStatus.EXPIRED: "subscription.expired",
 }
 
 
