@@ -6,16 +6,16 @@ shown and not even loaded: the querysets defer them. Searches are exact matches,
 they stay fast on large tables.
 
 Modules by concept: `_base` (the read-only admin of payments records, on the kit's
-`ReadOnlyAdmin`), `_payments` (payments and refunds), `_records` (saved cards,
+`ReadOnlyAdmin`), `_payments` (payments and refunds), `_cards_and_events` (saved cards,
 gateway events, checkout sessions). The display helpers come from `kit.admin`.
 """
 
-from payments.admin._payments import PaymentAdmin, RefundAdmin, RefundInline
-from payments.admin._records import (
+from payments.admin._cards_and_events import (
     CheckoutSessionAdmin,
     GatewayEventRecordAdmin,
     PaymentMethodAdmin,
 )
+from payments.admin._payments import PaymentAdmin, RefundAdmin, RefundInline
 
 __all__ = [
     "CheckoutSessionAdmin",
