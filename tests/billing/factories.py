@@ -137,9 +137,14 @@ class InvoiceLineFactory(factory.Factory[InvoiceLine]):
 class InvoiceNumberSequenceFactory(
     factory.django.DjangoModelFactory[InvoiceNumberSequence]
 ):
+    """The one row that hands out invoice numbers (id 1, as the migration and the
+    issuing service create it), fetched when it exists."""
+
     class Meta:
         model = InvoiceNumberSequence
+        django_get_or_create = ("id",)
 
+    id = 1
     last_number = 0
 
 
