@@ -1,7 +1,7 @@
 # Two images from one file:
-# - production (the default target): every process of the service (web, gRPC,
-#   workers, beat) with the runtime dependencies only; neither the gateway sandbox
-#   nor its dependency group is in it.
+# - production (the default target): every process of the service (web, workers,
+#   beat) with the runtime dependencies only; neither the gateway sandbox nor its
+#   dependency group is in it.
 # - sandbox: the same plus the `sandbox` dependency group and gateway_sandbox/, for
 #   the gateway sandbox that stands in for the gateways outside production.
 
