@@ -121,6 +121,7 @@ class TestRenewalRunUnderFaults:
         ):
             while worker.kills < KILLS:
                 worker.wait_for_renewals(rng.randint(*PAID_BEFORE_KILL))
+                # The fault itself: a kill at a random moment of a batch, not a wait.
                 time.sleep(rng.uniform(0, 0.5))
                 worker.kill()
                 worker.start()
@@ -519,6 +520,7 @@ class _Broker:
         self.restarts += 1
         try:
             _rabbitmqctl("stop_app")
+            # The fault itself: the broker stays away for a second, not a wait.
             time.sleep(1)
         finally:
             _rabbitmqctl("start_app")
