@@ -68,9 +68,13 @@ pytestmark = [
 SUBSCRIPTIONS = 2_000
 KILLS = 10
 # The worker is killed once this many more renewals were paid since the previous
-# kill (drawn each time), so that every kill lands in the middle of a run; at most
-# 11 times 150 of the 2,000 are paid before the last kill.
-PAID_BEFORE_KILL = (40, 150)
+# kill (drawn each time), then after up to KILL_DELAY_SECONDS more, so that every
+# kill lands in the middle of a run. Each of the 11 waits overshoots its draw (a
+# settling group lands at once, the worker pays on through the delay): about 60
+# more a wait was measured, so some 1,100 of the 2,000 are paid before the last
+# kill. A run that ends before the last kill fails and says so.
+PAID_BEFORE_KILL = (15, 60)
+KILL_DELAY_SECONDS = 0.2
 # The broker is restarted after this kill, while the restarted worker bills.
 BROKER_RESTART_AFTER_KILL = KILLS // 2
 SWEEP_SECONDS = 2
@@ -122,7 +126,7 @@ class TestRenewalRunUnderFaults:
             while worker.kills < KILLS:
                 worker.wait_for_renewals(rng.randint(*PAID_BEFORE_KILL))
                 # The fault itself: a kill at a random moment of a batch, not a wait.
-                time.sleep(rng.uniform(0, 0.5))
+                time.sleep(rng.uniform(0, KILL_DELAY_SECONDS))
                 worker.kill()
                 worker.start()
                 if worker.kills == BROKER_RESTART_AFTER_KILL:
@@ -466,6 +470,11 @@ class _Worker:
         target = _paid_renewals() + renewals
         deadline = time.monotonic() + PROGRESS_SECONDS
         while (paid := _paid_renewals()) < target:
+            if paid == SUBSCRIPTIONS:
+                self._fail(
+                    f"every renewal was paid after {self.kills} kills: the kills "
+                    f"came too far apart to land in the middle of the run"
+                )
             if time.monotonic() > deadline:
                 self._fail(
                     f"the renewal run is stuck: {paid} renewals paid after "
