@@ -26,6 +26,7 @@ from bench.services import (
     manage,
     peak_rss_mib,
     running,
+    sandbox_environment,
     wait_until_answering,
 )
 
@@ -170,7 +171,9 @@ def measure_run(
     recreate_database()
     manage("migrate", "--noinput", env=env)
     sandbox_command = sandbox_argv(sandbox_port, latency_ms)
-    with running(sandbox_command, env, folder / "sandbox.log") as sandbox:
+    with running(
+        sandbox_command, sandbox_environment(env), folder / "sandbox.log"
+    ) as sandbox:
         wait_until_answering(f"http://127.0.0.1:{sandbox_port}/__sandbox/health")
         seeded = _data("seed", str(subscriptions), env=env)
         figures.seeding_seconds = float(seeded["seconds"])

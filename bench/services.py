@@ -22,6 +22,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def sandbox_environment(service_env: dict[str, str]) -> dict[str, str]:
+    """The environment of the gateway sandbox beside a production-configured service.
+
+    Production settings do not install the sandbox (it is not in the production
+    image), so the stand-in gateway runs under the development settings while the
+    service's own processes keep the production ones.
+    """
+    return {**service_env, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+
+
 def wait_until_answering(url: str, *, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:

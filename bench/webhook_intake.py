@@ -38,6 +38,7 @@ from bench.services import (
     manage,
     peak_rss_mib,
     running,
+    sandbox_environment,
     wait_until_answering,
     yield_cpu,
 )
@@ -308,7 +309,7 @@ def _measure(setup: Setup) -> None:
         "64",
     ]
     with (
-        running(sandbox, env, var_dir / "sandbox.log"),
+        running(sandbox, sandbox_environment(env), var_dir / "sandbox.log"),
         running(web, env, var_dir / "web.log") as web_process,
         running(worker, env, var_dir / "worker.log") as w,
     ):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.services import sandbox_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PACKAGES = [
     "accounts",
@@ -25,13 +27,10 @@ PRODUCTION_SECRETS = {
 }
 
 
-def _manage(*args: str, settings_module: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
-        **PRODUCTION_SECRETS,
-        "DJANGO_SETTINGS_MODULE": settings_module,
-        "DATABASE_URL": "",
-    }
+def _manage(
+    *args: str, settings_module: str = "", environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = environment or _environment(settings_module)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -40,6 +39,15 @@ def _manage(*args: str, settings_module: str) -> subprocess.CompletedProcess[str
         text=True,
         timeout=60,
     )
+
+
+def _environment(settings_module: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        **PRODUCTION_SECRETS,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "DATABASE_URL": "",
+    }
 
 
 def _installed_apps(settings_module: str) -> list[str]:
@@ -80,6 +88,16 @@ class TestInstallation:
         assert result.returncode == 0, result.stderr
         for option in ("--port", "--notify-url", "--state-file", "--latency-ms"):
             assert option in result.stdout
+
+    def test_benchmarks_run_the_sandbox_beside_a_production_service(self) -> None:
+        """The benchmarks configure the service for production and the sandbox not."""
+        service = _environment("config.settings.production")
+
+        result = _manage(
+            "gateway_sandbox", "--help", environment=sandbox_environment(service)
+        )
+
+        assert result.returncode == 0, result.stderr
 
     def test_only_the_sandbox_imports_its_dependency_group(self) -> None:
         """The production image does not install aiohttp (the `sandbox` group)."""
