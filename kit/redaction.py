@@ -21,16 +21,18 @@ What it hides:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 MASK: Final = "[redacted]"
 
+# Searched in lower-cased text: a case-insensitive search of these alternations costs
+# three times as much, and masking runs on every value of every stored webhook.
 _SENSITIVE_KEY: Final = re.compile(
     r"(token|cryptogram|card_?number|card_?id|\bpan\b|cvv|cvc|secret|password|passwd|"
-    r"authorization|api_?key|pares|pareq|session|cookie|signature|hmac|e_?mail)",
-    re.IGNORECASE,
+    r"authorization|api_?key|pares|pareq|session|cookie|signature|hmac|e_?mail)"
 )
 # Keys that are sensitive only as a whole: a "name" is the cardholder's, while a
 # "plan_name" is not; a "payment_method" is Stripe's id of a card (our token).
@@ -54,10 +56,27 @@ _KEYED_VALUE: Final = re.compile(
 _CREDENTIALS: Final = re.compile(
     r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE
 )
+# What any of the patterns above needs to find in a text: a text without it is
+# returned as it is after one search instead of six passes, which keeps masking
+# cheap on the hot path of webhook intake (most values are amounts, codes, dates).
+_MAYBE_SENSITIVE_TEXT: Final = re.compile(
+    "|".join(
+        (
+            _SENSITIVE_KEY.pattern,  # a keyed value, `_secret_` (and its whole keys:)
+            r"name|payment_method",
+            r"sbx1:|\b(?:sk|rk|whsec)_|\bpm_",  # _SECRET_TEXT
+            r"bearer|basic",  # _CREDENTIALS
+            r"\d(?:[ -]?\d){11}",  # the start of a _DIGIT_RUN
+        )
+    )
+)
 
 
+# Payloads repeat the same few dozen key names, and a key name is no secret.
+@functools.lru_cache(maxsize=1024)
 def is_sensitive_key(key: str) -> bool:
-    return bool(_SENSITIVE_KEY.search(key)) or key.lower() in _SENSITIVE_WHOLE_KEYS
+    lowered = key.lower()
+    return lowered in _SENSITIVE_WHOLE_KEYS or bool(_SENSITIVE_KEY.search(lowered))
 
 
 def passes_luhn(digits: str) -> bool:
@@ -76,6 +95,12 @@ def redact_text(text: str, *secrets: str | None) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, MASK)
+    if not _MAYBE_SENSITIVE_TEXT.search(text.lower()):
+        return text
+    return _masked_patterns(text)
+
+
+def _masked_patterns(text: str) -> str:
     text = _CREDENTIALS.sub(lambda match: f"{match.group(1)} {MASK}", text)
     text = _KEYED_VALUE.sub(_mask_keyed_value, text)
     for pattern in _SECRET_TEXT:
