@@ -17,6 +17,9 @@ What it hides:
   UUID; sandbox cryptograms, HTTP credentials, Stripe secret and webhook keys,
   PaymentMethod ids (the tokens) and client secrets; and whatever secrets the
   caller names.
+
+What it keeps: a gateway's numeric transaction ids and bank references under their
+own keys, however long (`_GATEWAY_ID_KEYS`).
 """
 
 from __future__ import annotations
@@ -72,11 +75,35 @@ _MAYBE_SENSITIVE_TEXT: Final = re.compile(
 )
 
 
+# Gateways' own numeric ids: CloudPayments' are int64, sent as text in its
+# form-encoded notifications, and processing parses a stored payload again, so a
+# long one must survive storage whole. A run of digits under these keys is an id or a
+# bank reference, never a card number.
+_GATEWAY_ID_KEYS: Final = frozenset(
+    {
+        "transactionid",
+        "paymenttransactionid",
+        "originaltransactionid",
+        "fallbackscenariodeclinedtransactionid",
+        "rrn",
+    }
+)
+
+
 # Payloads repeat the same few dozen key names, and a key name is no secret.
 @functools.lru_cache(maxsize=1024)
 def is_sensitive_key(key: str) -> bool:
     lowered = key.lower()
     return lowered in _SENSITIVE_WHOLE_KEYS or bool(_SENSITIVE_KEY.search(lowered))
+
+
+def _is_gateway_id(key: object, value: object) -> bool:
+    return (
+        isinstance(key, str)
+        and isinstance(value, str)
+        and value.isdigit()
+        and key.lower() in _GATEWAY_ID_KEYS
+    )
 
 
 def passes_luhn(digits: str) -> bool:
@@ -132,6 +159,8 @@ def redact(value: Any) -> Any:
         return {
             key: MASK
             if isinstance(key, str) and is_sensitive_key(key)
+            else item
+            if _is_gateway_id(key, item)
             else redact(item)
             for key, item in value.items()
         }
@@ -151,7 +180,7 @@ def without_sensitive_keys(value: Any) -> Any:
     """
     if isinstance(value, Mapping):
         return {
-            key: without_sensitive_keys(item)
+            key: item if _is_gateway_id(key, item) else without_sensitive_keys(item)
             for key, item in value.items()
             if not (isinstance(key, str) and is_sensitive_key(key))
         }

@@ -294,3 +294,28 @@ class TestQuickCheck:
         """The one search that lets most values through skips only what the whole
         policy would leave as it is."""
         assert redact_text(text) == redaction._masked_patterns(text)
+
+
+class TestGatewayIds:
+    def test_a_long_transaction_id_is_kept_where_a_card_number_is_not(self) -> None:
+        """CloudPayments' int64 ids reach card-number length; processing needs them."""
+        payload = {
+            "TransactionId": "123456789012345",
+            "Rrn": "123456789012",
+            "Description": "card 4111111111111111",
+            "Data": "123456789012345",
+        }
+
+        stored = without_sensitive_keys(payload)
+        shown = redact(payload)
+
+        for copy in (stored, shown):
+            assert copy["TransactionId"] == "123456789012345"
+            assert copy["Rrn"] == "123456789012"
+            assert copy["Description"] == f"card {MASK}"
+            assert copy["Data"] == MASK
+
+    def test_only_digits_are_kept_under_an_id_key(self) -> None:
+        stored = without_sensitive_keys({"TransactionId": "id 4111111111111111"})
+
+        assert stored == {"TransactionId": f"id {MASK}"}

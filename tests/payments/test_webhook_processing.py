@@ -85,6 +85,23 @@ class TestPaymentEvents:
             700,
         )
 
+    def test_a_long_transaction_id_survives_storage_and_is_applied(
+        self, post: WebhookPoster
+    ) -> None:
+        """CloudPayments' ids are int64: one as long as a card number is kept."""
+        payment = new_payment()
+        fields = cloudpayments_fields(payment, "pay", transaction_id="123456789012345")
+
+        post.cloudpayments("pay", fields)
+
+        payment.refresh_from_db()
+        record = GatewayEventRecord.objects.get()
+        assert record.payload["TransactionId"] == "123456789012345"
+        assert (payment.status, payment.gateway_reference) == (
+            PaymentStatus.SUCCEEDED,
+            "123456789012345",
+        )
+
     def test_a_cancel_releases_an_authorization(self, post: WebhookPoster) -> None:
         payment = new_payment(status=PaymentStatus.AUTHORIZED, gateway_reference="1001")
 
