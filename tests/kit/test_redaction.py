@@ -268,6 +268,9 @@ TEXT_PIECES = st.sampled_from(
         "_secret_",
         "Bearer ",
         "basic ",
+        "Ba\u017fic ",  # the long s folds to "s" in a case-insensitive search
+        "\u017fecret",
+        "to\u212aen",  # the Kelvin sign folds to "k"
         "4242",
         "4242 4242 4242 4242",
         "1234-5678-9012",
