@@ -25,7 +25,7 @@ from billing.invoice_pdf import CONTENT_TYPE, invoice_pdf_response
 from billing.models import Invoice, InvoiceStatus
 from billing.services import InvoiceNotFound
 from kit.api.errors import error_responses
-from kit.api.pagination import ListPagination
+from kit.api.pagination import ListPagination, paginated_response
 from kit.api.paths import path_parameter
 from kit.api.permissions import IsSupportStaff
 
@@ -85,10 +85,9 @@ class InvoiceListApi(APIView):
                 number=data.get("search"),
             )
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(invoices, request, view=self)
-        output = InvoiceOutput(page, many=True, context={"request": request})
-        return paginator.get_paginated_response(output.data)
+        return paginated_response(
+            queryset=invoices, output=InvoiceOutput, request=request, view=self
+        )
 
 
 def _invoice(invoice_id: str) -> Invoice:

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from billing.clock import billing_now
 from billing.errors import NotFound
 from kit.api.errors import error_responses
-from kit.api.pagination import ListPagination
+from kit.api.pagination import ListPagination, paginated_response
 from kit.api.paths import path_parameter, path_uuid
 from kit.api.permissions import IsServiceToken, IsSupportStaff
 from payments import selectors
@@ -115,9 +115,9 @@ class PaymentListApi(APIView):
                 search=data.get("search"),
             )
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(payments, request, view=self)
-        return paginator.get_paginated_response(PaymentOutput(page, many=True).data)
+        return paginated_response(
+            queryset=payments, output=PaymentOutput, request=request, view=self
+        )
 
 
 class PaymentDetailApi(APIView):

@@ -33,7 +33,7 @@ from billing import selectors as billing_selectors
 from billing.clock import billing_now
 from kit.actors import staff_actor
 from kit.api.errors import ErrorOutput, error_responses
-from kit.api.pagination import ListPagination
+from kit.api.pagination import ListPagination, paginated_response
 from kit.api.paths import path_parameter, path_uuid
 from kit.api.permissions import IsSupportStaff
 from payments.models import Gateway
@@ -148,10 +148,11 @@ class SubscriptionListApi(APIView):
                 search=data.get("search"),
             )
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(subscriptions, request, view=self)
-        return paginator.get_paginated_response(
-            SubscriptionOutput(page, many=True).data
+        return paginated_response(
+            queryset=subscriptions,
+            output=SubscriptionOutput,
+            request=request,
+            view=self,
         )
 
 
