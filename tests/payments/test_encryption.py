@@ -14,7 +14,9 @@ from pytest_django.fixtures import Settings
 
 from billing.services import ensure_payer
 from payments.encryption import UndecryptableValue, decrypt, encrypt, reset_keyring
-from payments.models import PaymentMethod
+from payments.management.commands.rotate_token_encryption import encrypted_columns
+from payments.models import CardSetup, Payment, PaymentMethod
+from tests.payments.factories import CardSetupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -91,4 +93,33 @@ class TestKeyRotation:
         settings.TOKEN_ENCRYPTION_KEYS = [new_key]
         reset_keyring()
         assert PaymentMethod.objects.get(id=method.id).token == "tk_rotate_me"
-        assert "Re-encrypted 1 card tokens" in out.getvalue()
+        assert "PaymentMethod.token 1" in out.getvalue()
+
+    def test_the_command_finds_every_encrypted_column(self) -> None:
+        """Columns are found by their field class: a new one cannot be forgotten."""
+        found = {(model, column) for model, column in encrypted_columns()}
+
+        assert found >= {
+            (PaymentMethod, "token"),
+            (Payment, "cryptogram"),
+            (CardSetup, "cryptogram"),
+        }
+
+    def test_a_card_setup_cryptogram_moves_to_the_newest_key(
+        self, settings: Settings
+    ) -> None:
+        """A card check awaiting its gateway call keeps a cryptogram too."""
+        old_key = Fernet.generate_key().decode()
+        new_key = Fernet.generate_key().decode()
+        settings.TOKEN_ENCRYPTION_KEYS = [old_key]
+        reset_keyring()
+        setup = CardSetupFactory()
+        CardSetup.objects.filter(pk=setup.pk).update(cryptogram="cg_setup_secret")
+        settings.TOKEN_ENCRYPTION_KEYS = [new_key, old_key]
+        reset_keyring()
+
+        call_command("rotate_token_encryption", stdout=io.StringIO())
+
+        settings.TOKEN_ENCRYPTION_KEYS = [new_key]
+        reset_keyring()
+        assert CardSetup.objects.get(pk=setup.pk).cryptogram == "cg_setup_secret"
