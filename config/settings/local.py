@@ -9,3 +9,5 @@ INSTALLED_APPS = [*INSTALLED_APPS, "gateway_sandbox"]  # noqa: F405
 ALLOWED_HOSTS = ["*"]
 # The billing clock can be moved only outside production.
 BILLING_TEST_CLOCK_ENABLED = True
+# Hand-made CloudPayments notifications may carry only the decoded-body signature.
+CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC = True

@@ -120,7 +120,7 @@ class TestCloudPaymentsNotification:
         )
         assert _events(payment) == ["payment.succeeded"]
 
-    def test_the_signature_of_the_decoded_body_alone_is_accepted(
+    def test_the_signature_of_the_decoded_body_alone_is_accepted_locally(
         self, post: WebhookPoster
     ) -> None:
         """`X-Content-HMAC` signs the URL-decoded body (GATEWAYS.md B4)."""
@@ -131,6 +131,22 @@ class TestCloudPaymentsNotification:
 
         assert response.json() == {"code": 0}
         assert GatewayEventRecord.objects.count() == 1
+
+    def test_the_signature_of_the_decoded_body_alone_is_refused_in_production(
+        self, post: WebhookPoster, settings: Settings
+    ) -> None:
+        """Without `Content-HMAC` nothing is stored unless settings allow it."""
+        settings.CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC = False
+        payment = new_payment()
+        body = cloudpayments_body(cloudpayments_fields(payment, "pay"))
+        headers = cloudpayments_headers(body, decoded=True)
+
+        response = post.cloudpayments("pay", {}, body=body, headers=headers)
+
+        assert response.status_code == 401
+        assert _error_code(response) == "invalid_signature"
+        assert GatewayEventRecord.objects.count() == 0
+        assert _status(payment) == PaymentStatus.PENDING
 
     @pytest.mark.parametrize("fault", ["missing", "wrong_secret", "tampered_body"])
     def test_a_bad_signature_is_refused_and_nothing_is_stored(

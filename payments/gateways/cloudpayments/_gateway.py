@@ -68,7 +68,8 @@ class CloudPaymentsGateway(PaymentGateway):
     """CloudPayments through `cloudpayments` 1.6.3, configured from Django settings.
 
     Settings (read when the adapter is built): CLOUDPAYMENTS_PUBLIC_ID,
-    CLOUDPAYMENTS_API_SECRET, CLOUDPAYMENTS_API_URL and GATEWAY_TIMEOUT_SECONDS.
+    CLOUDPAYMENTS_API_SECRET, CLOUDPAYMENTS_API_URL and GATEWAY_TIMEOUT_SECONDS;
+    CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC is read for each notification.
     Tokens are keyed by AccountId, which is the payer's UUID: no customer object.
     """
 
@@ -204,7 +205,12 @@ class CloudPaymentsGateway(PaymentGateway):
         ]
 
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> None:
-        _webhooks.verify(body, headers, self._api_secret)
+        _webhooks.verify(
+            body,
+            headers,
+            self._api_secret,
+            accept_decoded=settings.CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC,
+        )
 
     def parse_webhook(self, *, kind: str, body: bytes) -> GatewayEvent:
         return _webhooks.parse(kind, body)

@@ -1,10 +1,11 @@
 """CloudPayments notifications: signature and parsing (GATEWAYS.md Part B).
 
-Signature: `Content-HMAC` is base64(HMAC-SHA256(API secret, raw body)).
-`X-Content-HMAC` signs the URL-decoded body instead; it is used only when
-`Content-HMAC` is absent, because decoding is not one-to-one: a body re-encoded by
-someone else can decode to the same signed text yet parse into other fields. Bodies
-that repeat a field are therefore refused by the parser.
+Signature: `Content-HMAC` is base64(HMAC-SHA256(API secret, raw body)), and it is
+required. `X-Content-HMAC` signs the URL-decoded body instead; CloudPayments sends
+both, and decoding is not one-to-one: a body re-encoded by someone else can decode to
+the same signed text yet parse into other fields. So it is accepted only where a
+setting allows it (local and test settings, for hand-made requests) and only when
+`Content-HMAC` is absent; bodies that repeat a field are refused by the parser.
 """
 
 from __future__ import annotations
@@ -40,12 +41,23 @@ _FIXED_STATES: Final[Mapping[str, PaymentState | None]] = {
 }
 
 
-def verify(body: bytes, headers: Mapping[str, str], secret: str) -> None:
-    """:raises InvalidSignature: when no signature header matches the body."""
+def verify(
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str,
+    *,
+    accept_decoded: bool = False,
+) -> None:
+    """Check `Content-HMAC`; `X-Content-HMAC` only if `accept_decoded`.
+
+    :raises InvalidSignature: when no accepted signature header matches the body.
+    """
     lowered = {name.lower(): value for name, value in headers.items()}
     key = secret.encode("utf-8")
     if "content-hmac" in lowered:
         signed, presented = body, lowered["content-hmac"]
+    elif "x-content-hmac" in lowered and not accept_decoded:
+        raise InvalidSignature("no Content-HMAC header (X-Content-HMAC is not enough)")
     elif "x-content-hmac" in lowered:
         try:
             decoded = urllib.parse.unquote_plus(body.decode("utf-8"), errors="strict")

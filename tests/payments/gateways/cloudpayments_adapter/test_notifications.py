@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from billing.money import Money
 from gateway_sandbox.app import Sandbox
@@ -55,14 +56,19 @@ class TestNotifications:
         assert "Name" not in event.safe_payload
         assert event.safe_payload["CardLastFour"] == "3055"
 
-    def test_the_url_decoded_signature_is_accepted_alone(
+    @pytest.mark.parametrize("accepted", [True, False])
+    def test_the_url_decoded_signature_alone_counts_only_where_settings_allow(
         self,
         gateway: PaymentGateway,
         sandbox_url: str,
         sandbox: Sandbox,
         payer: PayerAccount,
         receiver: NotificationReceiver,
+        settings: Settings,
+        accepted: bool,
     ) -> None:
+        """`Content-HMAC` is required; `X-Content-HMAC` alone only in local use."""
+        settings.CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC = accepted
         notification = self.delivered(
             gateway, sandbox_url, sandbox, payer, receiver, "pay"
         )
@@ -72,7 +78,32 @@ class TestNotifications:
             if name.lower() != "content-hmac"
         }
 
-        gateway.verify_webhook(body=notification.body, headers=headers)
+        if accepted:
+            gateway.verify_webhook(body=notification.body, headers=headers)
+        else:
+            with pytest.raises(InvalidSignature):
+                gateway.verify_webhook(body=notification.body, headers=headers)
+
+    def test_the_gateway_signs_with_both_headers(
+        self,
+        gateway: PaymentGateway,
+        sandbox_url: str,
+        sandbox: Sandbox,
+        payer: PayerAccount,
+        receiver: NotificationReceiver,
+        settings: Settings,
+    ) -> None:
+        """With the fallback off, a real notification still verifies."""
+        settings.CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC = False
+        notification = self.delivered(
+            gateway, sandbox_url, sandbox, payer, receiver, "pay"
+        )
+
+        gateway.verify_webhook(body=notification.body, headers=notification.headers)
+
+        assert {"content-hmac", "x-content-hmac"} <= {
+            name.lower() for name in notification.headers
+        }
 
     @pytest.mark.parametrize(
         "tamper",
