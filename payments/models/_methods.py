@@ -27,7 +27,8 @@ class PaymentMethod(models.Model):
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
     token = EncryptedTextField()
     # SHA-256 of gateway and token: finds the same card saved twice without decrypting.
-    # Tokens are long random strings, so the digest reveals nothing usable.
+    # Tokens are long random strings, so the digest reveals nothing usable. It is
+    # unique per payer only: a card shared by two payers may get the same token.
     token_digest = models.CharField(max_length=64, editable=False)
     brand = models.CharField(max_length=20, blank=True)
     first6 = models.CharField(max_length=6, blank=True)
@@ -46,7 +47,8 @@ class PaymentMethod(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["gateway", "token_digest"], name="payment_method_token_once"
+                fields=["payer", "gateway", "token_digest"],
+                name="payment_method_token_once_per_payer",
             ),
             models.UniqueConstraint(
                 fields=["payer"],

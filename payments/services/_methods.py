@@ -29,11 +29,13 @@ def save_payment_method(
     """Keep the gateway token of a newly used card (inside the caller's transaction).
 
     The newest card becomes the default: the payer just chose it. Saving the same
-    token again returns the existing method.
+    token again for the same payer returns the existing method. A gateway may hand
+    two payers the same token (one card, two accounts): each gets a method of its
+    own, never the other payer's.
     """
     digest = PaymentMethod.digest(gateway, token)
     existing = PaymentMethod.objects.filter(
-        gateway=gateway, token_digest=digest
+        payer=payer, gateway=gateway, token_digest=digest
     ).first()
     if existing is not None:
         return existing

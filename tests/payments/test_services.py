@@ -12,11 +12,13 @@ from billing.errors import InvalidStatusTransition
 from billing.models import BillingEvent, StatusChange
 from billing.money import Money
 from payments.gateways.base import (
+    ChargeResult,
     Declined,
     OutcomeUnknown,
+    PaymentState,
     Unavailable,
 )
-from payments.gateways.fake import FakeGateway
+from payments.gateways.fake import CARD, FakeGateway
 from payments.models import Payment, PaymentMethod, PaymentMethodStatus, PaymentStatus
 from payments.services import (
     CaptureExceedsAuthorization,
@@ -119,6 +121,61 @@ class TestStartCardPayment:
 
         assert Payment.objects.filter(pays="invoice:7").count() == 1
         assert len(fake_gateway.calls_to("charge")) == 1
+
+
+class TestSavedCards:
+    def test_a_token_another_payer_saved_gives_this_payer_a_method_of_its_own(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        """One card in two accounts may come back with one token: neither payer
+        is given, nor charged through, the other's saved method."""
+        first = pay_by_card()
+        first_method = PaymentMethod.objects.get(payer=first.payer)
+        fake_gateway.script(
+            "charge",
+            ChargeResult(
+                "fake_pay_shared",
+                PaymentState.SUCCEEDED,
+                AMOUNT,
+                token=first_method.token,
+                card=CARD,
+            ),
+        )
+
+        second = pay_by_card()
+
+        second.refresh_from_db()
+        second_method = PaymentMethod.objects.get(payer=second.payer)
+        assert second.payment_method_id == second_method.id != first_method.id
+        assert second_method.token == first_method.token
+        assert second_method.is_default
+        first_method.refresh_from_db()
+        assert (first_method.payer_id, first_method.is_default) == (
+            first.payer_id,
+            True,
+        )
+
+    def test_the_same_token_again_for_the_same_payer_is_one_method(
+        self, fake_gateway: FakeGateway
+    ) -> None:
+        first = pay_by_card()
+        method = PaymentMethod.objects.get(payer=first.payer)
+        fake_gateway.script(
+            "charge",
+            ChargeResult(
+                "fake_pay_again",
+                PaymentState.SUCCEEDED,
+                AMOUNT,
+                token=method.token,
+                card=CARD,
+            ),
+        )
+
+        again = pay_by_card(payer_id=first.payer_id)
+
+        again.refresh_from_db()
+        assert again.payment_method_id == method.id
+        assert PaymentMethod.objects.filter(payer=first.payer).count() == 1
 
 
 class TestThreeDs:
