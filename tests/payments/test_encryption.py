@@ -16,7 +16,7 @@ from billing.services import ensure_payer
 from payments.encryption import UndecryptableValue, decrypt, encrypt, reset_keyring
 from payments.management.commands.rotate_token_encryption import encrypted_columns
 from payments.models import CardSetup, Payment, PaymentMethod
-from tests.payments.factories import CardSetupFactory
+from tests.payments.factories import set_up_card
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ class TestKeyRotation:
         new_key = Fernet.generate_key().decode()
         settings.TOKEN_ENCRYPTION_KEYS = [old_key]
         reset_keyring()
-        setup = CardSetupFactory()
+        setup = set_up_card()
         CardSetup.objects.filter(pk=setup.pk).update(cryptogram="cg_setup_secret")
         settings.TOKEN_ENCRYPTION_KEYS = [new_key, old_key]
         reset_keyring()
