@@ -83,3 +83,9 @@ RENEWALS_CLOUDPAYMENTS_IN_FLIGHT = env.int(
 )
 RENEWALS_STRIPE_IN_FLIGHT = env.int("RENEWALS_STRIPE_IN_FLIGHT", default=8)
 RENEWALS_STRIPE_PER_SECOND = env.float("RENEWALS_STRIPE_PER_SECOND", default=20.0)
+
+# Hosts a checkout page may send the payer back to (success and failure URLs), as
+# Django's ALLOWED_HOSTS patterns: `shop.example`, or `.shop.example` for subdomains.
+CHECKOUT_REDIRECT_ALLOWED_HOSTS = env.list(
+    "CHECKOUT_REDIRECT_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"]
+)

@@ -16,6 +16,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Eager tasks run when published: there is no pending drain to wait for.
 WEBHOOK_DRAIN_DELAY_SECONDS = 0.0
 BILLING_TEST_CLOCK_ENABLED = True
+# The shops of the tests live under the reserved `.example` domain.
+CHECKOUT_REDIRECT_ALLOWED_HOSTS = [".example", "localhost", "127.0.0.1", "testserver"]
 # Hand-made CloudPayments notifications may carry only the decoded-body signature.
 CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.validators import URLValidator
 from rest_framework import serializers
+
+from kit.redirects import is_allowed_redirect
 
 # The largest amount a BigIntegerField holds.
 MAX_AMOUNT_MINOR = 2**63 - 1
@@ -51,3 +54,22 @@ class HttpUrlField(serializers.URLField):
         self.validators.append(
             URLValidator(schemes=["http", "https"], message="Enter an http(s) URL.")
         )
+
+
+class RedirectUrlField(HttpUrlField):
+    """An http(s) URL on a host that `allowed_hosts()` names (read per request)."""
+
+    default_error_messages = {
+        "host": "The host of this URL is not one the service may redirect to.",
+    }
+
+    def __init__(
+        self, *, allowed_hosts: Callable[[], Sequence[str]], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.allowed_hosts = allowed_hosts
+
+    def run_validators(self, value: Any) -> None:
+        super().run_validators(value)
+        if not is_allowed_redirect(value, self.allowed_hosts()):
+            self.fail("host")

@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.clock import billing_now
+from kit.redirects import is_allowed_redirect
 from payments import selectors
 from payments.models import (
     CheckoutSession,
@@ -162,18 +163,20 @@ def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
     """Send the payer on: back to the shop, to 3-D Secure, or to a waiting page."""
     attempt = session.attempt
     if session.status == CheckoutSessionStatus.COMPLETED:
-        return HttpResponseRedirect(
-            _with_query(session.success_url, checkout=session.id, status="succeeded")
+        return _back_to_shop(
+            request,
+            _with_query(session.success_url, checkout=session.id, status="succeeded"),
         )
     if session.status == CheckoutSessionStatus.FAILED:
         reason = (attempt.failure_code if attempt else "") or "failed"
-        return HttpResponseRedirect(
+        return _back_to_shop(
+            request,
             _with_query(
                 session.failure_url,
                 checkout=session.id,
                 status="failed",
                 reason=reason,
-            )
+            ),
         )
     # Payments and card setups name the 3-D Secure state alike.
     if attempt is not None and attempt.status == PaymentStatus.REQUIRES_ACTION:
@@ -239,6 +242,15 @@ def _origin(url: str) -> str:
     if port is None or port == _DEFAULT_PORTS.get(parts.scheme):
         return f"{parts.scheme}://{host}"
     return f"{parts.scheme}://{host}:{port}"
+
+
+def _back_to_shop(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect to the shop's URL if its host is still allowed (the session was
+    checked when opened; settings may have changed since)."""
+    if not is_allowed_redirect(url, settings.CHECKOUT_REDIRECT_ALLOWED_HOSTS):
+        logger.warning("payments.checkout_session.redirect_refused")
+        return _problem(request, "The address to return to is not allowed.", status=400)
+    return HttpResponseRedirect(url)
 
 
 def _with_query(url: str, **params: object) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import urllib.parse
 import uuid
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from django.db import IntegrityError, transaction
 from billing.errors import Conflict, DomainError, NotFound
 from billing.money import Money
 from billing.services import ensure_payer, record_status_change
+from kit.redirects import is_allowed_redirect
 from payments.models import (
     CardSetup,
     CheckoutSession,
@@ -109,13 +109,14 @@ def create_checkout_session(
     own mode; empty, the session itself.
 
     :raises InvalidCheckoutSession: for a non-positive amount or expiry, a gateway
-        that is not configured, a success/failure URL that is not http(s), a
+        that is not configured, a success/failure URL that is not http(s) on a
+        host of `CHECKOUT_REDIRECT_ALLOWED_HOSTS` (named in `extra.fields`), a
         reference of the other mode, or one that another session has already.
     """
     _check_new_session(
         amount=amount,
         gateway=gateway,
-        urls=(success_url, failure_url),
+        urls={"success_url": success_url, "failure_url": failure_url},
         expires_in=expires_in,
         mode=mode,
         pays=pays,
@@ -201,7 +202,7 @@ def _check_new_session(
     *,
     amount: Money,
     gateway: str,
-    urls: tuple[str, ...],
+    urls: dict[str, str],
     expires_in: dt.timedelta,
     mode: str,
     pays: str,
@@ -225,12 +226,16 @@ def _check_new_session(
             "card for something.",
             extra={"mode": mode},
         )
-    for url in urls:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidCheckoutSession(
-                "Success and failure URLs must be http(s) addresses."
-            )
+    refused = {
+        name: ["Must be an http(s) URL on a host in CHECKOUT_REDIRECT_ALLOWED_HOSTS."]
+        for name, url in urls.items()
+        if not is_allowed_redirect(url, settings.CHECKOUT_REDIRECT_ALLOWED_HOSTS)
+    }
+    if refused:
+        raise InvalidCheckoutSession(
+            "Success and failure URLs must be http(s) addresses on an allowed host.",
+            extra={"fields": refused},
+        )
 
 
 def get_session(session_id: uuid.UUID) -> CheckoutSession:

@@ -20,7 +20,7 @@ from billing.clock import billing_now
 from billing.money import Money, UnknownCurrency, currency_exponent
 from kit.actors import staff_actor
 from kit.api.errors import error_responses
-from kit.api.fields import HttpUrlField, StrictPositiveIntegerField
+from kit.api.fields import RedirectUrlField, StrictPositiveIntegerField
 from kit.api.permissions import IsServiceToken, IsSupportStaff
 from payments.services import create_checkout_session
 from subscriptions.api.serializers import CheckoutSessionCreateOutput
@@ -34,6 +34,10 @@ _PLAN_ONLY: Final = ("with_trial", "time_zone")
 _EITHER: Final = (
     "Give either a plan, or an amount (amount_minor, currency and gateway), not both."
 )
+
+
+def _redirect_hosts() -> list[str]:
+    return list(settings.CHECKOUT_REDIRECT_ALLOWED_HOSTS)
 
 
 class CheckoutSessionCreateApi(APIView):
@@ -83,8 +87,18 @@ class CheckoutSessionCreateApi(APIView):
             default="",
             help_text="With an amount: what the page says is bought.",
         )
-        success_url = HttpUrlField(max_length=2000)
-        failure_url = HttpUrlField(max_length=2000)
+        success_url = RedirectUrlField(
+            max_length=2000,
+            allowed_hosts=_redirect_hosts,
+            help_text="Where the page sends the payer after paying; its host must "
+            "be in CHECKOUT_REDIRECT_ALLOWED_HOSTS.",
+        )
+        failure_url = RedirectUrlField(
+            max_length=2000,
+            allowed_hosts=_redirect_hosts,
+            help_text="Where the page sends the payer when paying fails; its host "
+            "must be in CHECKOUT_REDIRECT_ALLOWED_HOSTS.",
+        )
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
