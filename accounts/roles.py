@@ -5,3 +5,5 @@ from __future__ import annotations
 SUPPORT = "support"
 ACCOUNTING = "accounting"
 STAFF_ROLES = (SUPPORT, ACCOUNTING)
+# Only these move money (refunds); support reads, cancels, resumes and retries.
+MONEY_ROLES = (ACCOUNTING,)

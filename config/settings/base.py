@@ -6,7 +6,7 @@ from typing import Any
 
 import environ
 
-from accounts.roles import STAFF_ROLES
+from accounts.roles import MONEY_ROLES, STAFF_ROLES
 from config import env as environment
 
 BASE_DIR = environment.BASE_DIR
@@ -127,6 +127,9 @@ REST_FRAMEWORK = {
 
 # The groups whose staff may use the support API (`kit.api.permissions`).
 API_STAFF_ROLES = STAFF_ROLES
+# The groups whose staff may also move money: refund, or charge other than a retry of
+# a past-due renewal (`kit.api.permissions.MovesMoney`, `MovesMoneyBooleanField`).
+API_MONEY_ROLES = MONEY_ROLES
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Billing service API",

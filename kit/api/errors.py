@@ -6,6 +6,7 @@ the project's anticipated errors onto it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -72,11 +73,17 @@ def _api_exception_response(exc: exceptions.APIException) -> Response:
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else str(exc.default_code)
     message = exc.detail if isinstance(exc.detail, str) else exc.default_detail
-    response = Response(error_body(code, str(message)), status=exc.status_code)
+    extra = getattr(exc, "extra", None)
+    response = Response(
+        error_body(code, str(message), extra if isinstance(extra, dict) else None),
+        status=exc.status_code,
+    )
     if auth_header := getattr(exc, "auth_header", None):
         response["WWW-Authenticate"] = auth_header
-    if wait := getattr(exc, "wait", None):
-        response["Retry-After"] = str(int(wait))
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        # Never "0": a client that retries at once would only be throttled again.
+        response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
 
 

@@ -1,10 +1,11 @@
 """Admin pages that call a service: a form, or a confirmation of an action.
 
 An action that changes state never runs from the changelist's first click: it shows
-what it will do to which rows, and asks. The confirmed action calls its service once
-per row, with the time and the staff member as actor, and reports each outcome as
-a message; a refused row (a domain error) is reported, never a 500, and the other
-rows still go ahead.
+what it will do to which rows, and asks; a field that moves money (a refund) is
+refused, for every row, to staff outside the money roles. The confirmed action calls
+its service once per row, with the time and the staff member as actor, and reports
+each outcome as a message; a refused row (a domain error) is reported, never a 500,
+and the other rows still go ahead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.template.response import TemplateResponse
 from billing.clock import billing_now
 from billing.errors import DomainError
 from kit.actors import staff_actor
+from kit.admin.money_fields import refuse_money_fields
 
 PAGE_TEMPLATE: Final = "admin/subscriptions/service_page.html"
 # A confirmed action runs its service once per row inside one request.
@@ -84,7 +86,10 @@ def confirm_then_apply(
         return None
     confirmed = _CONFIRMED in request.POST
     form = form_class(request.POST if confirmed else None)
-    if not (confirmed and form.is_valid()):
+    # Checked before any row is touched: a refused money field applies nothing.
+    if not (
+        confirmed and form.is_valid() and not refuse_money_fields(form, request.user)
+    ):
         hidden = [
             ("action", request.POST.get("action", "")),
             (_CONFIRMED, "yes"),

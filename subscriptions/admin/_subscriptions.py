@@ -3,7 +3,8 @@
 Money, status, periods and the dunning state are read-only. Accounting (and
 superusers) may cancel, undo a cancellation, pause, resume and retry a past-due
 charge, each after a confirmation; support staff see the same pages without the
-actions. The renewal run picks every change up at its next sweep.
+actions, and a refund with a cancellation is accounting's even for staff granted
+the actions. The renewal run picks every change up at its next sweep.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from kit.admin import (
     link_column,
     status_change_table,
 )
+from kit.admin.money_fields import MovesMoneyBooleanField
 from payments.models import PaymentMethod
 from subscriptions.admin._filters import DunningFilter, PendingChangeFilter
 from subscriptions.admin._pages import confirm_then_apply
@@ -53,10 +55,10 @@ class CancelForm(forms.Form):
 
 
 class CancelNowForm(CancelForm):
-    refund_unused = forms.BooleanField(
+    refund_unused = MovesMoneyBooleanField(
         required=False,
         label="Refund the unused part",
-        help_text="Prorated to the microsecond, of a paid period.",
+        help_text="Prorated to the microsecond, of a paid period. Accounting only.",
     )
 
 

@@ -1,10 +1,11 @@
 """Support API of plans and subscriptions: one view per operation (HackSoft).
 
 Support and accounting staff read everything and may cancel, undo a cancellation,
-pause, resume and retry a past-due charge (SPEC §9). Each change is one service call
-at `billing_now()`, by `user:<uuid>`; the renewal run picks it up at its next sweep.
-Ids arrive as plain path segments and are checked here, so that a malformed one is
-a 400 that names the bad field, an unknown one a 404, and a change that the
+pause, resume and retry a past-due charge (SPEC §9); only accounting refunds the
+unused part of a cancellation (`MovesMoneyBooleanField`). Each change is one service
+call at `billing_now()`, by `user:<uuid>`; the renewal run picks it up at its next
+sweep. Ids arrive as plain path segments and are checked here, so that a malformed
+one is a 400 that names the bad field, an unknown one a 404, and a change that the
 subscription's state does not allow a 409, all in the API's one error shape.
 
 The plumbing (errors, permissions, path ids, pagination) comes from `kit.api`, the
@@ -35,7 +36,7 @@ from kit.actors import staff_actor
 from kit.api.errors import ErrorOutput, error_responses
 from kit.api.pagination import ListPagination, paginated_response
 from kit.api.paths import path_parameter, path_uuid
-from kit.api.permissions import IsSupportStaff
+from kit.api.permissions import IsSupportStaff, MovesMoneyBooleanField
 from payments.models import Gateway
 from subscriptions import selectors
 from subscriptions.api.serializers import (
@@ -197,10 +198,11 @@ class SubscriptionCancelApi(APIView):
             help_text="true: at the end of the current period (undo is possible "
             "until then); false: now."
         )
-        refund_unused = serializers.BooleanField(
+        refund_unused = MovesMoneyBooleanField(
             default=False,
             help_text="With a cancellation now: refund the unused part of the paid "
-            "period, prorated to the microsecond.",
+            "period, prorated to the microsecond. Accounting only: a 403 for "
+            "support.",
         )
         reason = serializers.CharField(
             max_length=200, required=False, allow_blank=True, default=""
@@ -218,7 +220,9 @@ class SubscriptionCancelApi(APIView):
     )
     def post(self, request: Request, subscription_id: str) -> Response:
         parsed = path_uuid(subscription_id, "subscription_id")
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.InputSerializer(
+            data=request.data, context={"request": request}
+        )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         cancellation = cancel_subscription(

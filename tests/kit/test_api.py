@@ -16,7 +16,14 @@ from rest_framework.views import APIView
 from kit.api.errors import ErrorOutput, error_responses, framework_error_response
 from kit.api.fields import HttpUrlField, StrictPositiveIntegerField
 from kit.api.paths import path_uuid
-from kit.api.permissions import IsServiceToken, IsSupportStaff, has_staff_role
+from kit.api.permissions import (
+    IsServiceToken,
+    IsSupportStaff,
+    MoneyRoleRequired,
+    MovesMoney,
+    MovesMoneyBooleanField,
+    has_staff_role,
+)
 from tests.payments import staff
 
 
@@ -40,11 +47,15 @@ class TestFrameworkErrors:
         assert set(response.data) == {"code", "message", "extra"}
         assert response.data["code"] == code
 
-    def test_a_throttled_client_is_told_when_to_come_back(self) -> None:
-        response = framework_error_response(exceptions.Throttled(wait=7))
+    @pytest.mark.parametrize(("wait", "header"), [(7, "7"), (6.2, "7"), (0.3, "1")])
+    def test_a_throttled_client_is_told_when_to_come_back(
+        self, wait: float, header: str
+    ) -> None:
+        """Whole seconds, rounded up and never zero."""
+        response = framework_error_response(exceptions.Throttled(wait=wait))
 
         assert response is not None
-        assert response["Retry-After"] == "7"
+        assert response["Retry-After"] == header
 
     def test_other_errors_are_left_to_the_caller(self) -> None:
         assert framework_error_response(LookupError("gateway")) is None
@@ -93,6 +104,50 @@ class TestPermissions:
 
     def test_roles_other_than_the_ones_asked_for_are_refused(self) -> None:
         assert not has_staff_role(staff.support(), ["accounting"])
+
+    @pytest.mark.parametrize(
+        ("make_user", "allowed"),
+        [
+            (staff.support, False),
+            (staff.accounting, True),
+            (staff.superuser, True),
+            (staff.member, False),
+        ],
+    )
+    def test_only_the_money_roles_may_call_what_moves_money(
+        self, make_user: Any, allowed: bool
+    ) -> None:
+        request = _request(make_user())
+
+        if allowed:
+            assert MovesMoney().has_permission(request, None)
+        else:
+            with pytest.raises(MoneyRoleRequired):
+                MovesMoney().has_permission(request, None)
+
+    @pytest.mark.parametrize(
+        ("make_user", "refused"),
+        [(staff.support, True), (staff.accounting, False), (lambda: None, True)],
+    )
+    def test_a_money_flag_set_true_needs_a_money_role(
+        self, make_user: Any, refused: bool
+    ) -> None:
+        """Without a request in the context nobody may set it (fail closed)."""
+
+        class Input(serializers.Serializer[Any]):
+            refund = MovesMoneyBooleanField(default=False)
+
+        user = make_user()
+        context = {"request": _request(user)} if user is not None else {}
+        serializer = Input(data={"refund": True}, context=context)
+
+        if refused:
+            with pytest.raises(MoneyRoleRequired) as refusal:
+                serializer.is_valid()
+            assert refusal.value.extra["fields"] == ["refund"]
+        else:
+            assert serializer.is_valid()
+        assert Input(data={"refund": False}, context=context).is_valid()
 
     def test_a_service_token_is_an_active_users_token(self) -> None:
         user = staff.member()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -271,6 +271,23 @@ class TestSubscriptionActions:
         assert level == "success"
         assert f"Refund of {refund.amount.format()}: SUCCEEDED" in text
         assert 0 < refund.amount_minor < MONTHLY_PRICE.amount_minor
+
+    def test_only_accounting_refunds_even_with_the_actions_granted(
+        self, subscription: Subscription
+    ) -> None:
+        """Support staff granted the subscription actions may cancel, but a refund
+        with it is refused for every row and nothing is applied."""
+        user = staff.support()
+        user.user_permissions.add(
+            Permission.objects.get(codename="change_subscription")
+        )
+
+        _, done = act(signed_in(user), "cancel_now", subscription, refund_unused="on")
+
+        assert "Only accounting staff may move money." in page_text(done)
+        subscription.refresh_from_db()
+        assert subscription.status == SubscriptionStatus.ACTIVE
+        assert not Refund.objects.exists()
 
     def test_the_actor_is_the_staff_member(self, subscription: Subscription) -> None:
         user = staff.accounting()

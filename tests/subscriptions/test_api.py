@@ -51,6 +51,11 @@ def support_client() -> APIClient:
 
 
 @pytest.fixture
+def accounting_client() -> APIClient:
+    return _client(staff.accounting())
+
+
+@pytest.fixture
 def subscription(fake_gateway: FakeGateway) -> Subscription:
     return scenarios.active()
 
@@ -310,9 +315,9 @@ class TestCancel:
         assert body["refunds"] == []
 
     def test_now_with_a_refund_of_the_unused_part(
-        self, subscription: Subscription, support_client: APIClient
+        self, subscription: Subscription, accounting_client: APIClient
     ) -> None:
-        response = support_client.post(
+        response = accounting_client.post(
             f"{SUBSCRIPTIONS}{subscription.id}/cancel/",
             {"at_period_end": False, "refund_unused": True, "reason": "duplicate"},
             format="json",
@@ -349,10 +354,39 @@ class TestCancel:
         assert response.status_code == 400
         assert "at_period_end" in response.json()["extra"]["fields"]
 
-    def test_a_refund_goes_only_with_a_cancellation_now(
-        self, subscription: Subscription, support_client: APIClient
+    @pytest.mark.parametrize("at_period_end", [False, True])
+    def test_support_may_not_refund_and_nothing_is_done(
+        self,
+        subscription: Subscription,
+        support_client: APIClient,
+        at_period_end: bool,
     ) -> None:
+        """Only accounting moves money: the flag alone is a 403, and the
+        subscription is not canceled either."""
+        changes = StatusChange.objects.count()
+
         response = support_client.post(
+            f"{SUBSCRIPTIONS}{subscription.id}/cancel/",
+            {"at_period_end": at_period_end, "refund_unused": True},
+            format="json",
+        )
+
+        assert response.status_code == 403
+        body = response.json()
+        assert _is_error(body, "permission_denied")
+        assert body["extra"] == {"roles": ["accounting"], "fields": ["refund_unused"]}
+        subscription.refresh_from_db()
+        assert (subscription.status, subscription.cancel_at) == (
+            SubscriptionStatus.ACTIVE,
+            None,
+        )
+        assert not Refund.objects.exists()
+        assert StatusChange.objects.count() == changes
+
+    def test_a_refund_goes_only_with_a_cancellation_now(
+        self, subscription: Subscription, accounting_client: APIClient
+    ) -> None:
+        response = accounting_client.post(
             f"{SUBSCRIPTIONS}{subscription.id}/cancel/",
             {"at_period_end": True, "refund_unused": True},
             format="json",
