@@ -89,3 +89,13 @@ RENEWALS_STRIPE_PER_SECOND = env.float("RENEWALS_STRIPE_PER_SECOND", default=20.
 CHECKOUT_REDIRECT_ALLOWED_HOSTS = env.list(
     "CHECKOUT_REDIRECT_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"]
 )
+
+# Rate limits of the HTTP API (DRF rates: `<number>/<second|minute|hour|day>`):
+# clients not signed in, per address; signed-in staff and scripts, per user; and
+# sign-in attempts at the admin and the browsable API, per address.
+API_THROTTLE_ANON_RATE = env.str("API_THROTTLE_ANON_RATE", default="60/minute")
+API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="1200/minute")
+API_THROTTLE_LOGIN_RATE = env.str("API_THROTTLE_LOGIN_RATE", default="10/minute")
+# Reverse proxies in front of the service whose X-Forwarded-For is trusted for the
+# client's address (0: the connection's own address).
+API_NUM_PROXIES = env.int("API_NUM_PROXIES", default=0)

@@ -1,13 +1,28 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 from config.api_root import ApiRootApi
+from kit.api.throttling import throttled_login
+
+_browsable_api_auth = [
+    path(
+        "login/",
+        throttled_login(
+            auth_views.LoginView.as_view(template_name="rest_framework/login.html")
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Before the admin's own: its sign-in form, throttled.
+    path("admin/login/", throttled_login(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("payments.api.urls")),
@@ -15,7 +30,8 @@ urlpatterns = [
     path("api/v1/", include("billing.api.urls")),
     path("webhooks/", include("payments.api.webhook_urls")),
     path("checkout/", include("payments.api.checkout_urls")),
-    path("api/auth/", include("rest_framework.urls")),
+    # DRF's `rest_framework.urls`, with the sign-in form throttled as the admin's.
+    path("api/auth/", include((_browsable_api_auth, "rest_framework"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

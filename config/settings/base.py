@@ -123,6 +123,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exception_handler.handle_api_exception",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "kit.api.throttling.AnonThrottle",
+        "kit.api.throttling.UserThrottle",
+    ],
+    # `login` limits the sign-in forms (`kit.api.throttling.throttled_login`).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": environment.API_THROTTLE_ANON_RATE,
+        "user": environment.API_THROTTLE_USER_RATE,
+        "login": environment.API_THROTTLE_LOGIN_RATE,
+    },
+    "NUM_PROXIES": environment.API_NUM_PROXIES,
 }
 
 # The groups whose staff may use the support API (`kit.api.permissions`).

@@ -1,0 +1,97 @@
+"""Rate limits of the API: anonymous clients, signed-in users, and sign-ins.
+
+The rates are `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` (`anon`, `user`, `login`),
+read when a request is checked rather than when DRF is imported, so that settings
+overridden at run time (tests) apply. A client is told when to come back in
+`Retry-After`, in the API's one error shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from rest_framework.settings import api_settings
+from rest_framework.throttling import (
+    AnonRateThrottle,
+    BaseThrottle,
+    SimpleRateThrottle,
+    UserRateThrottle,
+)
+
+from kit.api.errors import error_body
+
+
+def _current_rate(scope: str | None) -> str | None:
+    rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+    rate = rates.get(scope or "")
+    return None if rate is None else str(rate)
+
+
+class AnonThrottle(AnonRateThrottle):
+    """Requests of clients that are not signed in, per IP address."""
+
+    def get_rate(self) -> str | None:
+        return _current_rate(self.scope)
+
+
+class UserThrottle(UserRateThrottle):
+    """Requests of signed-in users (staff, scripts with a token), per user."""
+
+    def get_rate(self) -> str | None:
+        return _current_rate(self.scope)
+
+
+class LoginThrottle(SimpleRateThrottle):
+    """Sign-in attempts, per IP address, whoever they are for."""
+
+    scope = "login"
+
+    def get_rate(self) -> str | None:
+        return _current_rate(self.scope)
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address, trusting `X-Forwarded-For` only as far as
+    `REST_FRAMEWORK["NUM_PROXIES"]` says."""
+    # DRF reads only `META`, which a plain Django request has too.
+    return str(BaseThrottle().get_ident(cast(Any, request)))
+
+
+def too_many_requests(
+    wait: float | None, *, code: str = "throttled", message: str | None = None
+) -> HttpResponse:
+    """A 429 in the one error shape, with `Retry-After` in whole seconds."""
+    seconds = max(1, math.ceil(wait or 1))
+    response = JsonResponse(
+        error_body(
+            code,
+            message or f"Too many requests; try again in {seconds} seconds.",
+        ),
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def throttled_login(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """`view` (a sign-in form) with its POSTs limited by `LoginThrottle`."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method == "POST":
+            throttle = LoginThrottle()
+            if not throttle.allow_request(cast(Any, request), cast(Any, None)):
+                return too_many_requests(throttle.wait())
+        return view(request, *args, **kwargs)
+
+    return guarded

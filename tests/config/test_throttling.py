@@ -1,0 +1,87 @@
+"""The API's rate limits: anonymous clients, signed-in users, and sign-ins."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
+
+from tests.payments import staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_a_minute(settings: Settings) -> Iterator[None]:
+    """Every scope allows two requests a minute; counts start from nothing."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            "anon": "2/minute",
+            "user": "2/minute",
+            "login": "2/minute",
+        },
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _assert_throttled(response: Any, code: str = "throttled") -> None:
+    assert response.status_code == 429
+    body = json.loads(response.content)
+    assert set(body) == {"code", "message", "extra"}
+    assert body["code"] == code
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+@pytest.mark.usefixtures("two_a_minute")
+class TestApiThrottling:
+    def test_an_anonymous_client_is_limited_per_address(self) -> None:
+        client = APIClient()
+        schema = "/api/schema/?format=json"
+        answers = [client.get(schema).status_code for _ in range(2)]
+
+        third = client.get(schema)
+
+        assert answers == [200, 200]
+        _assert_throttled(third)
+
+    def test_a_signed_in_user_is_limited_per_user(self) -> None:
+        busy, other = APIClient(), APIClient()
+        busy.force_authenticate(staff.support())
+        other.force_authenticate(staff.support())
+        answers = [busy.get("/api/v1/plans/").status_code for _ in range(2)]
+
+        third = busy.get("/api/v1/plans/")
+
+        assert answers == [200, 200]
+        _assert_throttled(third)
+        assert other.get("/api/v1/plans/").status_code == 200
+
+
+@pytest.mark.usefixtures("two_a_minute")
+class TestSignInThrottling:
+    @pytest.mark.parametrize("path", ["/admin/login/", "/api/auth/login/"])
+    def test_sign_in_attempts_are_limited_per_address(self, path: str) -> None:
+        """Whatever the account: guessing many names is as limited as one."""
+        client = Client()
+        for number in range(2):
+            client.post(path, {"username": f"guess{number}@x.example", "password": "x"})
+
+        third = client.post(path, {"username": "guess3@x.example", "password": "x"})
+
+        _assert_throttled(third)
+
+    def test_showing_the_form_is_not_an_attempt(self) -> None:
+        client = Client()
+
+        answers = [client.get("/admin/login/").status_code for _ in range(3)]
+
+        assert answers == [200, 200, 200]
