@@ -3,14 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.sign_in import guarded_login
 from config import health
 from config.api_root import ApiRootApi
-from kit.api.throttling import throttled_login
 
 _browsable_api_auth = [
     path(
         "login/",
-        throttled_login(
+        guarded_login(
             auth_views.LoginView.as_view(template_name="rest_framework/login.html")
         ),
         name="login",
@@ -21,8 +21,8 @@ _browsable_api_auth = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    # Before the admin's own: its sign-in form, throttled.
-    path("admin/login/", throttled_login(admin.site.login)),
+    # Before the admin's own: its sign-in form, throttled and with the lock-out.
+    path("admin/login/", guarded_login(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("payments.api.urls")),
@@ -30,7 +30,7 @@ urlpatterns = [
     path("api/v1/", include("billing.api.urls")),
     path("webhooks/", include("payments.api.webhook_urls")),
     path("checkout/", include("payments.api.checkout_urls")),
-    # DRF's `rest_framework.urls`, with the sign-in form throttled as the admin's.
+    # DRF's `rest_framework.urls`, with the sign-in form guarded as the admin's.
     path("api/auth/", include((_browsable_api_auth, "rest_framework"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

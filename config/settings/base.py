@@ -82,6 +82,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend with a lock-out in front: a locked-out account is refused
+# before its password is checked (`accounts.lockouts`).
+AUTHENTICATION_BACKENDS = ["accounts.lockouts.LockoutBackend"]
+LOGIN_LOCKOUT_FAILURES = environment.LOGIN_LOCKOUT_FAILURES
+LOGIN_LOCKOUT_COOLOFF_SECONDS = environment.LOGIN_LOCKOUT_COOLOFF_SECONDS
 _VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
@@ -127,7 +132,7 @@ REST_FRAMEWORK = {
         "kit.api.throttling.AnonThrottle",
         "kit.api.throttling.UserThrottle",
     ],
-    # `login` limits the sign-in forms (`kit.api.throttling.throttled_login`).
+    # `login` limits the sign-in forms (`accounts.sign_in`), not DRF views.
     "DEFAULT_THROTTLE_RATES": {
         "anon": environment.API_THROTTLE_ANON_RATE,
         "user": environment.API_THROTTLE_USER_RATE,
