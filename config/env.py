@@ -100,7 +100,6 @@ API_THROTTLE_LOGIN_RATE = env.str("API_THROTTLE_LOGIN_RATE", default="10/minute"
 # client's address (0: the connection's own address).
 API_NUM_PROXIES = env.int("API_NUM_PROXIES", default=0)
 # Failed sign-ins for one account from one address (each within the cool-off of the
-# one before, with no success between) before that pair is
-# refused, and for how long.
+# one before, with no success between) before that pair is refused, and for how long.
 LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
 LOGIN_LOCKOUT_COOLOFF_SECONDS = env.int("LOGIN_LOCKOUT_COOLOFF_SECONDS", default=900)
