@@ -79,8 +79,12 @@ def _walk(
             )
             yield from _walk(pattern.url_patterns, prefix=route, namespace=inner)
             continue
+        if not route.startswith("api/"):
+            continue
         view_class = getattr(pattern.callback, "view_class", None)
-        if not route.startswith("api/") or view_class is None:
+        if view_class is None:
+            # A plain function: its methods are unknown, so it is never left out.
+            yield f"{namespace}{pattern.name}", "ANY", type(None)
             continue
         for method in WRITE_METHODS:
             if method in view_class.http_method_names and hasattr(view_class, method):
