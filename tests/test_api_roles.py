@@ -1,5 +1,5 @@
 """Who may call each operation of the HTTP API: one explicit table, checked against
-every operation the URLconf routes under /api/.
+every operation the URLconf routes under /api/ (and the admin's action forms).
 
 A new view, method or money-moving input fails here until the table says who may
 use it. Support reads everything, cancels, resumes and retries; only accounting
@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import pytest
+from django import forms
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from rest_framework import serializers
 from rest_framework.test import APIClient
@@ -59,6 +60,12 @@ MONEY_INPUTS: Final[
     ),
 }
 
+# Fields of the admin's forms that move money when set: (form, field).
+MONEY_ADMIN_FIELDS: Final = {
+    ("subscriptions.admin._subscriptions.CancelNowForm", "refund_unused"),
+}
+_ADMIN_MODULES: Final = ("billing.admin", "payments.admin", "subscriptions.admin")
+
 # Names of inputs that would move money; each must be a money input above.
 _MONEY_WORDS: Final = re.compile(r"refund|charge|capture|void|payout", re.IGNORECASE)
 
@@ -98,6 +105,16 @@ def _input_serializers(view_class: type) -> list[type[serializers.Serializer[Any
         for value in vars(klass).values()
         if isinstance(value, type) and issubclass(value, serializers.Serializer)
     ]
+
+
+def _admin_forms() -> Iterator[type[forms.BaseForm]]:
+    """Every form class the apps' admin modules define (loaded by the admin)."""
+    pending = [forms.BaseForm]
+    while pending:
+        form = pending.pop()
+        pending.extend(form.__subclasses__())
+        if form.__module__.startswith(_ADMIN_MODULES):
+            yield form
 
 
 def _url(name: str) -> str:
@@ -154,6 +171,21 @@ class TestTheRoleTable:
                         suspicious.add((name, method, field_name))
 
         assert marked == set(MONEY_INPUTS)
+        assert suspicious == set()
+
+    def test_names_every_admin_form_field_that_moves_money(self) -> None:
+        """The admin's forms follow the same rule as the API's inputs."""
+        marked, suspicious = set(), set()
+        for form in _admin_forms():
+            fields: dict[str, forms.Field] = getattr(form, "base_fields", {})
+            for field_name, field in fields.items():
+                key = (f"{form.__module__}.{form.__qualname__}", field_name)
+                if getattr(field, "moves_money", False):
+                    marked.add(key)
+                elif _MONEY_WORDS.search(field_name):
+                    suspicious.add(key)
+
+        assert marked == MONEY_ADMIN_FIELDS
         assert suspicious == set()
 
 
