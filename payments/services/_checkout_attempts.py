@@ -7,8 +7,10 @@ either to one live payment.
 
 A session follows its payment or card setup: COMPLETED once the money is taken or
 the card is saved, FAILED when they fail, OPEN while 3-D Secure or an unknown
-outcome is pending; a later settlement reaches it through
-`sync_checkout_session` and `sync_checkout_session_card_setup` (`_checkout_sync`).
+outcome is pending. A card refused as it is entered gives the session back for
+another card, up to `REFUSED_CARDS_PER_SESSION` refusals. A later settlement
+reaches it through `sync_checkout_session` and `sync_checkout_session_card_setup`
+(`_checkout_sync`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import uuid
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from payments.models import (
     FINAL_CHECKOUT_STATUSES,
@@ -46,6 +49,11 @@ from payments.services._checkout_sessions import (
 from payments.services._setups import complete_card_setup_3ds, start_card_setup
 
 logger = logging.getLogger(__name__)
+
+# How many refused cards a session takes before it fails: the payer may retry a
+# typo or another card, but a page that tries any number of cards is a tool for
+# testing stolen ones.
+REFUSED_CARDS_PER_SESSION = 3
 
 _SESSION_STATUS_OF_PAYMENT = {
     PaymentStatus.SUCCEEDED: CheckoutSessionStatus.COMPLETED,
@@ -108,6 +116,8 @@ def pay_checkout_session(
     except Exception:
         _release_unless_started(session)
         raise
+    if _may_try_another_card(session, attempt):
+        return _give_back_for_another_card(session.id, attempt)
     return settle_session(session.id, attempt, now=now)
 
 
@@ -166,6 +176,10 @@ def settle_session(
         else:
             session.payment = attempt
             status = _SESSION_STATUS_OF_PAYMENT.get(PaymentStatus(attempt.status))
+        if status == CheckoutSessionStatus.FAILED and not _ends_session(
+            session, attempt
+        ):
+            status = None
         if status is not None and session.status == CheckoutSessionStatus.OPEN:
             audit_session(session, status, now=now)
             session.status = status
@@ -180,6 +194,51 @@ def settle_session(
         },
     )
     return session
+
+
+def _may_try_another_card(
+    session: CheckoutSession, attempt: Payment | CardSetup
+) -> bool:
+    """Whether the card was refused at once and the session may take another."""
+    attempts: QuerySet[Payment] | QuerySet[CardSetup]
+    if isinstance(attempt, CardSetup):
+        attempts = CardSetup.objects.filter(purpose=setup_purpose_of(session))
+    else:
+        attempts = Payment.objects.filter(pays=pays_of(session))
+    # Payments and card setups name the failed state alike.
+    if attempt.status != PaymentStatus.FAILED:
+        return False
+    refused = attempts.filter(
+        status=PaymentStatus.FAILED, created_at__gte=session.created_at
+    ).count()
+    return refused < REFUSED_CARDS_PER_SESSION
+
+
+def _give_back_for_another_card(
+    session_id: uuid.UUID, attempt: Payment | CardSetup
+) -> CheckoutSession:
+    """Link the refused attempt and let the session be claimed again."""
+    with transaction.atomic():
+        session = CheckoutSession.objects.select_for_update().get(id=session_id)
+        if isinstance(attempt, CardSetup):
+            session.card_setup = attempt
+        else:
+            session.payment = attempt
+        session.claimed_at = None
+        session.save(update_fields=["payment", "card_setup", "claimed_at"])
+    logger.info(
+        "payments.checkout_session.card_refused",
+        extra={"checkout_session": str(session.id), "failure": attempt.failure_code},
+    )
+    return session
+
+
+def _ends_session(session: CheckoutSession, attempt: Payment | CardSetup) -> bool:
+    """Whether a failed attempt fails its session: not one whose session was given
+    back for another card (unclaimed since, or claimed again after it failed)."""
+    if session.claimed_at is None:
+        return False
+    return attempt.failed_at is None or attempt.failed_at >= session.claimed_at
 
 
 def _release_unless_started(session: CheckoutSession) -> None:

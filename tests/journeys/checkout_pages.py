@@ -1,7 +1,10 @@
 """A payer in a browser on a hosted checkout page, for checkout journeys.
 
 The browser is the Django test client (with CSRF checks on) for this service's
-pages and `requests` for the sandbox's pages, each doing what the page asks.
+pages and `requests` for the sandbox's pages, each doing what the page asks; what
+the gateway's script would make of a card in the page (a cryptogram, a
+PaymentMethod id) comes from the sandbox's helpers. `tests/browser/` drives the
+same pages in a real browser.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ class Payer:
         return page.content.decode()
 
     def pay_with(self, number: str) -> Any:
-        """Enter the card in the widget; the page posts what the widget hands it."""
+        """Enter the card; the page posts what the gateway's script makes of it."""
         payload = entered_card(self.sandbox_url, self.gateway, number)
         return self.browser.post(
             f"{self.checkout_path}pay",
