@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 
 from billing.clock import billing_now
@@ -169,6 +170,27 @@ class TestRefusedCard:
         assert second.status == PaymentStatus.SUCCEEDED
         assert session.status == CheckoutSessionStatus.COMPLETED
         assert session.payment_id == second.id
+
+    def test_the_refusals_own_notice_during_the_request_leaves_it_to_the_request(
+        self,
+        fake_gateway: FakeGateway,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
+        """The failed payment's signal runs its session's sync as soon as the
+        failure commits, before the pay request has given the session back."""
+        fake_gateway.script(
+            "charge", Declined(reason_code="5051", message="No funds", hard=False)
+        )
+        session = open_session()
+
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            refused = submit_card(Client(), session)
+
+        assert callbacks
+        assert refused.status_code == 402
+        session.refresh_from_db()
+        assert session.status == CheckoutSessionStatus.OPEN
+        assert not session.is_claimed
 
     def test_a_late_notice_of_the_refused_payment_leaves_the_session_open(
         self, fake_gateway: FakeGateway
