@@ -7,12 +7,10 @@ pages and `requests` for the sandbox's pages, each doing what the page asks.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 import requests
-from rest_framework.test import APIClient
 
 from gateway_sandbox.app import Sandbox
 from gateway_sandbox.server import SandboxThread
@@ -24,8 +22,7 @@ from payments.models import (
     PaymentStatus,
 )
 from tests.journeys.cards import CARDS, DECLINE_CODES, ledger, pass_3ds
-from tests.journeys.checkout_pages import Payer, redirect_query
-from tests.payments import staff
+from tests.journeys.checkout_pages import Payer, open_checkout, redirect_query
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
@@ -48,24 +45,14 @@ def sandbox_url(journey_sandbox: SandboxThread, gateway_sandbox: Sandbox) -> str
 
 def _open_session(gateway: str) -> dict[str, Any]:
     """What the shop's back end does: ask billing for a checkout page."""
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {staff.token_for(staff.support())}")
-    response = api.post(
-        "/api/v1/checkout-sessions/",
-        {
-            "payer_id": str(uuid.uuid4()),
-            "amount_minor": AMOUNT_MINOR,
-            "currency": CURRENCIES[gateway],
-            "gateway": gateway,
-            "description": "Cinema, monthly plan",
-            "success_url": SUCCESS_URL,
-            "failure_url": FAILURE_URL,
-        },
-        format="json",
+    return open_checkout(
+        amount_minor=AMOUNT_MINOR,
+        currency=CURRENCIES[gateway],
+        gateway=gateway,
+        description="Cinema, monthly plan",
+        success_url=SUCCESS_URL,
+        failure_url=FAILURE_URL,
     )
-    assert response.status_code == 201, response.content
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _payment_of(session_id: str) -> Payment:
