@@ -47,22 +47,19 @@ def pytest_runtest_makereport(
     return report
 
 
-@pytest.fixture
-def chromium(
-    transactional_db: None, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Browser]:
-    """Chromium for one test, started after the database and stopped before it
-    is flushed.
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Chromium for one test module (each test gets a fresh profile of its own).
 
     Playwright's synchronous API keeps an event loop on this thread while it runs;
-    Django takes that for async code and refuses the test's own queries unless
+    Django takes that for async code and refuses the tests' own queries unless
     told that this thread's code is synchronous, which it is.
     """
     problem = browser_problem()
     if problem is not None:
         pytest.skip(problem)
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
@@ -73,9 +70,9 @@ def chromium(
 @pytest.fixture
 def browser_page(
     request: pytest.FixtureRequest,
-    chromium: Browser,
     live_server: LiveServer,
     gateway_sandbox: Sandbox,
+    chromium: Browser,
 ) -> Iterator[Page]:
     """A fresh browser profile (no cookies) on a page of its own."""
     context = chromium.new_context()
