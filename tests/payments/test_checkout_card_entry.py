@@ -3,6 +3,7 @@ it accepts."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import pytest
@@ -140,8 +141,15 @@ class TestPayEndpointRefusals:
         assert response.json()["code"] == "card_payload_refused"
         assert not Payment.objects.exists()
 
-    def test_test_settings_are_in_sandbox_mode(self, settings: Settings) -> None:
-        """The suite's sandbox cryptograms are accepted only because of this."""
+    def test_only_local_and_test_settings_take_sandbox_packets(
+        self, settings: Settings
+    ) -> None:
+        """The base settings, which production builds on, leave them refused."""
+        base = importlib.import_module("config.settings.base")
+        local = importlib.import_module("config.settings.local")
+
+        assert base.CHECKOUT_SANDBOX_PAYLOADS is False
+        assert local.CHECKOUT_SANDBOX_PAYLOADS is True
         assert settings.CHECKOUT_SANDBOX_PAYLOADS is True
 
 
