@@ -68,13 +68,9 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def browser_page(
-    request: pytest.FixtureRequest,
-    live_server: LiveServer,
-    gateway_sandbox: Sandbox,
-    chromium: Browser,
-) -> Iterator[Page]:
-    """A fresh browser profile (no cookies) on a page of its own."""
+def fresh_page(request: pytest.FixtureRequest, chromium: Browser) -> Iterator[Page]:
+    """A fresh browser profile (no cookies) on a page of its own; a screenshot of
+    it when the test fails."""
     context = chromium.new_context()
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -86,3 +82,11 @@ def browser_page(
         page.screenshot(path=str(path), full_page=True)
         print(f"Screenshot of the failed browser test: {path}")  # noqa: T201
     context.close()
+
+
+@pytest.fixture
+def browser_page(
+    live_server: LiveServer, gateway_sandbox: Sandbox, fresh_page: Page
+) -> Page:
+    """A fresh page, with the live server and the journeys' sandbox running."""
+    return fresh_page

@@ -3,12 +3,11 @@ with the publishable key and the client secret, as Stripe.js does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import stripe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 
@@ -27,16 +26,12 @@ MOUNT = """key => {
 
 
 @pytest.fixture
-def page(chromium: Browser, sandbox_url: str) -> Iterator[Page]:
+def page(fresh_page: Page, sandbox_url: str) -> Page:
     """A page with the stand-in loaded and a card element mounted."""
-    context = chromium.new_context()
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{sandbox_url}{PAGE}")
-    page.add_script_tag(url=f"{sandbox_url}/__sandbox/stripe/v3.js")
-    page.evaluate(MOUNT, SANDBOX_CONFIG.stripe_publishable_key)
-    yield page
-    context.close()
+    fresh_page.goto(f"{sandbox_url}{PAGE}")
+    fresh_page.add_script_tag(url=f"{sandbox_url}/__sandbox/stripe/v3.js")
+    fresh_page.evaluate(MOUNT, SANDBOX_CONFIG.stripe_publishable_key)
+    return fresh_page
 
 
 def _enter(page: Page, number: str) -> None:
