@@ -31,8 +31,8 @@ typecheck: $(SYNCED)
 test-sqlite: $(SYNCED)  ## Every test on the embedded SQLite database.
 	DATABASE_URL= $(BIN)/pytest -m "not postgres"
 
-test-postgres: $(SYNCED)  ## The database tests again, on PostgreSQL.
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -m "django_db or postgres"
+test-postgres: $(SYNCED)  ## The database tests again, on PostgreSQL (not the browser).
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -m "(django_db or postgres) and not browser"
 
 bench: $(SYNCED)  ## Benchmarks that print their figures.
 	$(BIN)/python -m bench

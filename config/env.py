@@ -47,6 +47,16 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_sandbox")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_sandbox")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_sandbox")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=SANDBOX_URL)
+# The gateways' browser scripts the checkout page loads; the defaults are the
+# sandbox's drop-ins with the same JavaScript API. Production: CloudPayments'
+# https://widget.cloudpayments.ru/bundles/checkout and Stripe's https://js.stripe.com/v3/.
+CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL = env.str(
+    "CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL",
+    default=f"{SANDBOX_URL}/__sandbox/cloudpayments/checkout.js",
+)
+STRIPE_JS_URL = env.str(
+    "STRIPE_JS_URL", default=f"{SANDBOX_URL}/__sandbox/stripe/v3.js"
+)
 GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
 # Where the sandbox posts its notifications and webhooks: this service's own address.
 SERVICE_URL = env.str("SERVICE_URL", default="http://127.0.0.1:8000")

@@ -219,7 +219,7 @@ def build_app(
     config: SandboxConfig, *, gateways: list[SimulatedGateway] | None = None
 ) -> web.Application:
     """Build the sandbox application with both gateways unless told otherwise."""
-    from gateway_sandbox import controls, pages
+    from gateway_sandbox import controls, pages, scripts
 
     sandbox = Sandbox(config)
     for gateway in gateways if gateways is not None else default_gateways(sandbox):
@@ -229,6 +229,7 @@ def build_app(
     app[SANDBOX_KEY] = sandbox
     app.add_routes(controls.routes())
     app.add_routes(pages.routes())
+    app.add_routes(scripts.routes())
     for gateway in sandbox.gateways:
         app.add_routes(gateway.routes())
     app.cleanup_ctx.append(_background_work)

@@ -69,8 +69,23 @@ def rabbitmq_problem() -> str | None:
     return None
 
 
+# The browser tests drive the OS package's Chromium; nothing downloads a browser.
+CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@functools.cache
+def browser_problem() -> str | None:
+    if not os.access(CHROMIUM, os.X_OK):
+        return (
+            f"needs Chromium at {CHROMIUM}: install the OS package `chromium` "
+            "(apt-get install --no-install-recommends chromium)"
+        )
+    return None
+
+
 PROBLEMS = {
     "postgres": postgres_problem,
     "redis": redis_problem,
     "rabbitmq": rabbitmq_problem,
+    "browser": browser_problem,
 }

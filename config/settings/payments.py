@@ -14,6 +14,12 @@ STRIPE_SECRET_KEY = environment.STRIPE_SECRET_KEY
 STRIPE_PUBLISHABLE_KEY = environment.STRIPE_PUBLISHABLE_KEY
 STRIPE_WEBHOOK_SECRET = environment.STRIPE_WEBHOOK_SECRET
 STRIPE_API_BASE = environment.STRIPE_API_BASE
+CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL = environment.CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL
+STRIPE_JS_URL = environment.STRIPE_JS_URL
+# Whether the checkout's pay endpoint takes the sandbox's `sbx1:` cryptograms: only
+# where the sandbox runs (local and test settings turn it on), never in production,
+# where a real gateway would refuse them anyway and they carry a card number.
+CHECKOUT_SANDBOX_PAYLOADS = False
 GATEWAY_TIMEOUT_SECONDS = environment.GATEWAY_TIMEOUT_SECONDS
 SANDBOX_URL = environment.SANDBOX_URL
 SERVICE_URL = environment.SERVICE_URL

@@ -9,6 +9,8 @@ from config.settings.base import *  # noqa: F403
 # The gateway sandbox (its `gateway_sandbox` command) is a development tool: the
 # production settings and image leave it out.
 INSTALLED_APPS = [*INSTALLED_APPS, "gateway_sandbox"]  # noqa: F405
+# With the sandbox the checkout takes its `sbx1:` cryptograms (docs/payments.md).
+CHECKOUT_SANDBOX_PAYLOADS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Rates no test run reaches (a fuzzing run included); the throttling tests set

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -51,6 +52,15 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Call], JsonObject]
 
+# Stripe.js calls the API from the merchant's page with the publishable key.
+_CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+_PREFLIGHT_HEADERS = {
+    **_CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Stripe-Version",
+    "Access-Control-Max-Age": "600",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -60,13 +70,28 @@ class Route:
     handler: Handler
     # The card form in the browser may create PaymentMethods with the publishable key.
     publishable: bool = False
+    # Stripe.js may also read and confirm an intent with the publishable key and the
+    # intent's client secret (confirmCardPayment, confirmCardSetup, handleNextAction).
+    with_client_secret: bool = False
 
 
 def _route(
-    method: str, template: str, handler: Handler, *, publishable: bool = False
+    method: str,
+    template: str,
+    handler: Handler,
+    *,
+    publishable: bool = False,
+    with_client_secret: bool = False,
 ) -> Route:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-    return Route(method, template, re.compile(f"^{regex}$"), handler, publishable)
+    return Route(
+        method,
+        template,
+        re.compile(f"^{regex}$"),
+        handler,
+        publishable,
+        with_client_secret,
+    )
 
 
 ROUTES = (
@@ -102,21 +127,35 @@ ROUTES = (
     ),
     _route("GET", "/v1/setup_intents", setup_intents.list_setup_intents),
     _route("POST", "/v1/setup_intents", setup_intents.create_setup_intent),
-    _route("GET", "/v1/setup_intents/{id}", setup_intents.retrieve_setup_intent),
     _route(
-        "POST", "/v1/setup_intents/{id}/confirm", setup_intents.confirm_setup_intent
+        "GET",
+        "/v1/setup_intents/{id}",
+        setup_intents.retrieve_setup_intent,
+        with_client_secret=True,
+    ),
+    _route(
+        "POST",
+        "/v1/setup_intents/{id}/confirm",
+        setup_intents.confirm_setup_intent,
+        with_client_secret=True,
     ),
     _route("POST", "/v1/setup_intents/{id}/cancel", setup_intents.cancel_setup_intent),
     _route("GET", "/v1/payment_intents", payment_intents.list_payment_intents),
     _route("POST", "/v1/payment_intents", payment_intents.create_payment_intent),
     # Before `{id}`, which would take "search" for an id.
     _route("GET", "/v1/payment_intents/search", search.search_payment_intents),
-    _route("GET", "/v1/payment_intents/{id}", payment_intents.retrieve_payment_intent),
+    _route(
+        "GET",
+        "/v1/payment_intents/{id}",
+        payment_intents.retrieve_payment_intent,
+        with_client_secret=True,
+    ),
     _route("POST", "/v1/payment_intents/{id}", payment_intents.update_payment_intent),
     _route(
         "POST",
         "/v1/payment_intents/{id}/confirm",
         payment_intents.confirm_payment_intent,
+        with_client_secret=True,
     ),
     _route(
         "POST",
@@ -168,8 +207,11 @@ class StripeApi:
         self.internal_errors: list[str] = []
 
     async def handle(self, request: web.Request) -> web.Response:
+        if request.method == "OPTIONS":
+            return web.Response(status=204, headers=_PREFLIGHT_HEADERS)
         request_id = new_request_id()
         headers = {
+            **_CORS_HEADERS,
             "Request-Id": request_id,
             "Stripe-Version": request.headers.get("Stripe-Version")
             or DEFAULT_API_VERSION,
@@ -204,12 +246,17 @@ class StripeApi:
     ) -> web.Response:
         matched = match_route(request.method, request.path)
         api_key = self._authenticate(
-            request, publishable=bool(matched and matched[0].publishable)
+            request,
+            publishable=bool(
+                matched and (matched[0].publishable or matched[0].with_client_secret)
+            ),
         )
         if matched is None:
             raise unrecognized_url(request.method, request.path)
         route, path_args = matched
         tree = await _read_parameters(request)
+        if route.with_client_secret and not route.publishable:
+            self._check_client_secret(api_key, route, path_args, tree)
         call = self._gateway.new_call(
             request,
             request_id=request_id,
@@ -262,6 +309,36 @@ class StripeApi:
                 return key
             raise publishable_key_refused()
         raise api_key_invalid(key)
+
+    def _check_client_secret(
+        self,
+        api_key: str,
+        route: Route,
+        path_args: dict[str, str],
+        tree: FormTree,
+    ) -> None:
+        """:raises StripeApiError: when the publishable key comes without the
+        intent's own client secret."""
+        if api_key != self._gateway.sandbox.config.stripe_publishable_key:
+            return
+        state = self._gateway.state
+        intents = (
+            state.setup_intents
+            if route.template.startswith("/v1/setup_intents")
+            else state.payment_intents
+        )
+        intent = intents.get(path_args["id"])
+        given = tree.get("client_secret")
+        if intent is None or not isinstance(given, str):
+            raise publishable_key_refused()
+        if not hmac.compare_digest(
+            given.encode(), str(intent["client_secret"]).encode()
+        ):
+            raise invalid_parameter(
+                "client_secret",
+                "The client_secret provided does not match the client_secret "
+                "associated with this intent.",
+            )
 
     def _execute(self, route: Route, call: Call) -> tuple[int, bytes, bool]:
         """Status and body of the handler's answer, and whether execution began."""

@@ -69,8 +69,9 @@ _CANCELLATION_REASONS = (
 # API versions; the fields it shares with create are read by the same code.
 _CONFIRM_NAMES = """
 allowed_payment_method_types amount_details amount_to_confirm capture_method
-confirmation_token error_on_requires_action excluded_payment_method_types expand hooks
-mandate mandate_data off_session payment_details payment_method payment_method_data
+client_secret confirmation_token error_on_requires_action
+excluded_payment_method_types expand hooks mandate
+mandate_data off_session payment_details payment_method payment_method_data
 payment_method_options payment_method_types radar_options receipt_email return_url
 setup_future_usage shipping use_stripe_sdk
 """
@@ -247,6 +248,8 @@ def confirm_payment_intent(call: Call) -> JsonObject:
         if key not in _CONFIRM_PARAMS:
             raise parameter_unknown(key)
     intent = call.state.payment_intent(call.path_args["id"])
+    # Checked with the publishable key (api.py); the secret key needs none.
+    params.ignore("client_secret")
     pm_ref = params.string("payment_method")
     options = _read_confirm_options(params)
     fields = _read_common(params, intent)

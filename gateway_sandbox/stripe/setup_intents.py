@@ -163,6 +163,8 @@ def confirm_setup_intent(call: Call) -> JsonObject:
     fields = _read_options(params)
     paths = read_expansions(params, "setup_intent")
     params.ignore(
+        # Checked with the publishable key (api.py); the secret key needs none.
+        "client_secret",
         "confirmation_token",
         "excluded_payment_method_types",
         "mandate_data",

@@ -1,11 +1,16 @@
-"""Hosted checkout pages: the card widget, the payment, 3-D Secure, the way back.
+"""Hosted checkout pages: the card form, the payment, 3-D Secure, the way back.
 
 `/checkout/<id>/` says what is bought (an amount, or a card check that charges
-nothing) and embeds the gateway's card widget (here the sandbox's card page), which
-hands back a cryptogram or a PaymentMethod id by `postMessage`; the page posts it to
-`/checkout/<id>/pay`. A card that needs 3-D Secure leaves for the issuer's page
-(CloudPayments: a form POSTed to the ACS; Stripe: a redirect) and comes back to
-`/checkout/<id>/3ds`. The payer ends on the session's success or failure URL.
+nothing) and loads the gateway's own browser script from the settings: CloudPayments'
+checkout script turns the card fields into a cryptogram (`cp.Checkout`,
+`createPaymentCryptogram`), Stripe.js's card element into a PaymentMethod
+(`createPaymentMethod`). The page posts only that payload to `/checkout/<id>/pay`,
+which refuses anything else (`card_payloads`) and confirms the payment on the
+server. A declined card shows the page again for another card. A card that needs
+3-D Secure leaves for the issuer's page (CloudPayments: a form POSTed to the ACS;
+Stripe: its redirect) and comes back to `/checkout/<id>/3ds`, which only the
+browser that posted the card may use (`checkout_security`). The payer ends on the
+session's success or failure URL.
 
 Card payloads and 3-D Secure answers are never logged, and Django's error reports
 are told to mask them.
@@ -16,9 +21,10 @@ from __future__ import annotations
 import logging
 import urllib.parse
 import uuid
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -27,9 +33,19 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.clock import billing_now
+from kit.api.errors import error_body
 from kit.redirects import is_allowed_redirect
 from payments import selectors
+from payments.api.card_payloads import CardPayloadRefused, check_card_payload
+from payments.api.checkout_security import (
+    bind_browser,
+    content_security_policy,
+    gateway_script_url,
+    is_bound_browser,
+    new_nonce,
+)
 from payments.models import (
+    CardSetupStatus,
     CheckoutSession,
     CheckoutSessionMode,
     CheckoutSessionStatus,
@@ -47,21 +63,21 @@ from payments.services import (
 
 logger = logging.getLogger(__name__)
 
-# The sandbox's card page stands in for both gateways' widgets.
-WIDGET_GATEWAYS = frozenset({"cloudpayments", "stripe"})
 CARD_PAYLOAD_FIELDS = ("card_payload", "cryptogram", "payment_method")
 MAX_CARD_PAYLOAD_LENGTH = 8192
 # What 3-D Secure comes back with: CloudPayments' MD (a payment's or a card check's
 # TransactionId), or the Stripe PaymentIntent or SetupIntent in the return URL.
 THREE_DS_REFERENCE_FIELDS = ("MD", "payment_intent", "setup_intent")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+# What an ACS posts back, and the mark of the same answer posted again from here.
+ACS_ANSWER_FIELDS = ("MD", "PaRes")
+RESUBMITTED_FIELD = "resubmitted"
 
 
 @never_cache
 @ensure_csrf_cookie
 @require_GET
 def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
-    """The payment page: what is bought (or the card check) and the card widget."""
+    """The payment page: what is bought (or the card check) and the card form."""
     session = _session(session_id)
     if session is None:
         return _not_found(request)
@@ -69,33 +85,15 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
         return _expired(request)
     if session.status != CheckoutSessionStatus.OPEN or session.is_claimed:
         return _used(request)
-    widget_url, widget_origin = _widget(session.gateway)
-    is_card_check = session.mode == CheckoutSessionMode.CARD_SETUP
-    config = {
-        "gateway": session.gateway if session.gateway in WIDGET_GATEWAYS else None,
-        "widgetOrigin": widget_origin,
-        "cardCheck": is_card_check,
-    }
-    return render(
-        request,
-        "payments/checkout/page.html",
-        {
-            "session": session,
-            "amount": session.amount.format(),
-            "is_card_check": is_card_check,
-            "widget_url": widget_url,
-            "widget_config": config,
-            "pay_url": reverse("checkout:pay", args=[session.id]),
-        },
-    )
+    return _card_form(request, session)
 
 
 @never_cache
 @sensitive_post_parameters(*CARD_PAYLOAD_FIELDS)
 @require_POST
 def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
-    """Charge (or check) the card the widget tokenized; CSRF-protected like any
-    form post."""
+    """Charge (or check) the card the gateway's script tokenized; CSRF-protected like
+    any form post."""
     parsed = _parse_id(session_id)
     if parsed is None:
         return _not_found(request)
@@ -109,6 +107,21 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
     )
     if not payload or len(payload) > MAX_CARD_PAYLOAD_LENGTH:
         return _problem(request, "The card details did not arrive.", status=400)
+    session = selectors.checkout_session_get(session_id=parsed)
+    if session is None:
+        return _not_found(request)
+    try:
+        check_card_payload(
+            payload,
+            gateway=session.gateway,
+            sandbox=settings.CHECKOUT_SANDBOX_PAYLOADS,
+        )
+    except CardPayloadRefused as refused:
+        # The one error shape, and nothing of the payload in it or in any log.
+        return JsonResponse(
+            error_body(refused.code, refused.message, refused.extra),
+            status=refused.http_status,
+        )
     try:
         session = pay_checkout_session(
             session_id=parsed,
@@ -123,20 +136,42 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
         return _expired(request)
     except CheckoutSessionUsed:
         return _used(request)
-    return _outcome(request, session)
+    response = _outcome(request, session)
+    bind_browser(response, request, session.id)
+    return response
 
 
 @csrf_exempt  # The issuer's page posts here from its own origin, with no token.
 @never_cache
-@sensitive_post_parameters("PaRes", "MD")
+@sensitive_post_parameters(*ACS_ANSWER_FIELDS)
 @require_http_methods(["GET", "POST"])
 def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
     """Where 3-D Secure returns: CloudPayments POSTs MD and PaRes, Stripe GETs with
     `payment_intent` (or `setup_intent` for a card check)."""
-    parsed = _parse_id(session_id)
-    if parsed is None:
+    session = _session(session_id)
+    if session is None:
         return _not_found(request)
     answer = request.POST if request.method == "POST" else request.GET
+    if not is_bound_browser(request, session.id):
+        if request.method == "POST" and answer.get(RESUBMITTED_FIELD) != "1":
+            # The ACS posts from its own site, and browsers leave SameSite=Lax
+            # cookies off a cross-site POST: the page posts the same answer again
+            # from this site, where the cookie goes along.
+            fields = [
+                (name, answer[name]) for name in ACS_ANSWER_FIELDS if name in answer
+            ]
+            fields.append((RESUBMITTED_FIELD, "1"))
+            return _render(
+                request,
+                "payments/checkout/resubmit.html",
+                {"action": request.path, "fields": fields},
+            )
+        return _problem(
+            request,
+            "This payment was started in another browser. Finish it there, or "
+            "ask the shop for a new payment link.",
+            status=403,
+        )
     reference = next(
         (value for name in THREE_DS_REFERENCE_FIELDS if (value := answer.get(name))),
         "",
@@ -145,7 +180,7 @@ def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
         return _problem(request, "The bank's answer did not arrive.", status=400)
     try:
         session = finish_checkout_after_3ds(
-            session_id=parsed,
+            session_id=session.id,
             gateway_reference=reference,
             authentication_result=answer.get("PaRes") or None,
             now=billing_now(),
@@ -159,8 +194,40 @@ def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
     return _outcome(request, session)
 
 
+def _card_form(
+    request: HttpRequest, session: CheckoutSession, *, refusal: str = ""
+) -> HttpResponse:
+    """The page with the gateway's card form (and why the last card was refused)."""
+    is_card_check = session.mode == CheckoutSessionMode.CARD_SETUP
+    script_url = gateway_script_url(session.gateway)
+    config: dict[str, Any] = {
+        "gateway": session.gateway if script_url else None,
+        "cardCheck": is_card_check,
+    }
+    if session.gateway == "cloudpayments":
+        config["publicId"] = settings.CLOUDPAYMENTS_PUBLIC_ID
+    elif session.gateway == "stripe":
+        config["publishableKey"] = settings.STRIPE_PUBLISHABLE_KEY
+    return _render(
+        request,
+        "payments/checkout/page.html",
+        {
+            "session": session,
+            "amount": session.amount.format(),
+            "is_card_check": is_card_check,
+            "script_url": script_url,
+            "checkout_config": config,
+            "refusal": refusal,
+            "pay_url": reverse("checkout:pay", args=[session.id]),
+        },
+        gateway=session.gateway,
+        status=402 if refusal else 200,
+    )
+
+
 def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
-    """Send the payer on: back to the shop, to 3-D Secure, or to a waiting page."""
+    """Send the payer on: back to the shop, to 3-D Secure, to another card, or to a
+    waiting page."""
     attempt = session.attempt
     if session.status == CheckoutSessionStatus.COMPLETED:
         return _back_to_shop(
@@ -178,6 +245,12 @@ def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
                 reason=reason,
             ),
         )
+    if (
+        attempt is not None
+        and not session.is_claimed
+        and attempt.status in (PaymentStatus.FAILED, CardSetupStatus.FAILED)
+    ):
+        return _card_form(request, session, refusal=_refusal(attempt.failure_code))
     # Payments and card setups name the 3-D Secure state alike.
     if attempt is not None and attempt.status == PaymentStatus.REQUIRES_ACTION:
         action = attempt.action or {}
@@ -187,7 +260,7 @@ def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
     logger.info(
         "payments.checkout_session.pending", extra={"checkout_session": str(session.id)}
     )
-    return render(
+    return _render(
         request,
         "payments/checkout/processing.html",
         {
@@ -196,6 +269,11 @@ def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
         },
         status=202,
     )
+
+
+def _refusal(failure_code: str) -> str:
+    reason = f" ({failure_code})" if failure_code else ""
+    return f"The card was declined{reason}. Try another card."
 
 
 def _three_ds(
@@ -210,7 +288,7 @@ def _three_ds(
     term_url = _three_ds_return_url(request, session.id)
     fields = [(str(name), str(value)) for name, value in form_fields.items()]
     fields.append(("TermUrl", term_url))
-    return render(
+    return _render(
         request,
         "payments/checkout/three_ds.html",
         {"challenge_url": url, "fields": fields},
@@ -222,26 +300,21 @@ def _three_ds_return_url(request: HttpRequest, session_id: uuid.UUID) -> str:
     return request.build_absolute_uri(reverse("checkout:three-ds", args=[session_id]))
 
 
-def _widget(gateway: str) -> tuple[str, str]:
-    """The card widget's address for `gateway` and the origin its messages carry."""
-    base = settings.SANDBOX_URL.rstrip("/")
-    query = {"gateway": gateway} if gateway in WIDGET_GATEWAYS else {}
-    url = f"{base}/__sandbox/checkout"
-    if query:
-        url = f"{url}?{urllib.parse.urlencode(query)}"
-    return url, _origin(base)
-
-
-def _origin(url: str) -> str:
-    """The origin a browser reports for `url` (default ports left out)."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    if port is None or port == _DEFAULT_PORTS.get(parts.scheme):
-        return f"{parts.scheme}://{host}"
-    return f"{parts.scheme}://{host}:{port}"
+def _render(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    gateway: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A checkout page under its Content-Security-Policy."""
+    nonce = new_nonce()
+    response = render(request, template, {**context, "csp_nonce": nonce}, status=status)
+    response["Content-Security-Policy"] = content_security_policy(
+        nonce=nonce, gateway=gateway
+    )
+    return response
 
 
 def _back_to_shop(request: HttpRequest, url: str) -> HttpResponse:
@@ -279,7 +352,7 @@ def _session(session_id: str) -> CheckoutSession | None:
 
 
 def _problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return render(
+    return _render(
         request,
         "payments/checkout/unavailable.html",
         {"title": "Payment not possible", "message": message},
@@ -288,7 +361,7 @@ def _problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(
+    return _render(
         request,
         "payments/checkout/unavailable.html",
         {
@@ -301,7 +374,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
-    return render(
+    return _render(
         request,
         "payments/checkout/unavailable.html",
         {
@@ -313,7 +386,7 @@ def _expired(request: HttpRequest) -> HttpResponse:
 
 
 def _used(request: HttpRequest) -> HttpResponse:
-    return render(
+    return _render(
         request,
         "payments/checkout/unavailable.html",
         {

@@ -1,4 +1,4 @@
-"""Paying a checkout session: the payment or card check entered in its widget.
+"""Paying a checkout session: the payment or card check entered on its page.
 
 `pay_checkout_session` claims the session with a compare-and-swap before anything
 reaches the gateway, so a double-submitted form, a replayed request or a second
@@ -7,8 +7,10 @@ either to one live payment.
 
 A session follows its payment or card setup: COMPLETED once the money is taken or
 the card is saved, FAILED when they fail, OPEN while 3-D Secure or an unknown
-outcome is pending; a later settlement reaches it through
-`sync_checkout_session` and `sync_checkout_session_card_setup` (`_checkout_sync`).
+outcome is pending. A card refused as it is entered gives a session that pays
+for itself back for another card, up to `REFUSED_CARDS_PER_SESSION` refusals. A
+later settlement reaches it through `sync_checkout_session` and
+`sync_checkout_session_card_setup` (`_checkout_sync`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import uuid
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from payments.models import (
     FINAL_CHECKOUT_STATUSES,
@@ -47,6 +50,11 @@ from payments.services._setups import complete_card_setup_3ds, start_card_setup
 
 logger = logging.getLogger(__name__)
 
+# How many refused cards a session takes before it fails: the payer may retry a
+# typo or another card, but a page that tries any number of cards is a tool for
+# testing stolen ones.
+REFUSED_CARDS_PER_SESSION = 3
+
 _SESSION_STATUS_OF_PAYMENT = {
     PaymentStatus.SUCCEEDED: CheckoutSessionStatus.COMPLETED,
     PaymentStatus.AUTHORIZED: CheckoutSessionStatus.COMPLETED,
@@ -67,7 +75,7 @@ def pay_checkout_session(
     return_url: str,
     now: dt.datetime,
 ) -> CheckoutSession:
-    """Claim the session and charge (or verify) the card entered in the widget.
+    """Claim the session and charge (or verify) the card entered on the page.
 
     `return_url` is where 3-D Secure sends the payer back (the session's 3-DS page).
     The returned session holds its payment or card setup: COMPLETED or FAILED when
@@ -108,7 +116,7 @@ def pay_checkout_session(
     except Exception:
         _release_unless_started(session)
         raise
-    return settle_session(session.id, attempt, now=now)
+    return _settle(session.id, attempt, now=now, entered=True)
 
 
 def finish_checkout_after_3ds(
@@ -157,29 +165,95 @@ def finish_checkout_after_3ds(
 def settle_session(
     session_id: uuid.UUID, attempt: Payment | CardSetup, *, now: dt.datetime
 ) -> CheckoutSession:
-    """Link the attempt and move the session to the status the attempt implies."""
+    """Link the attempt and move the session to the status the attempt implies.
+
+    A failure fails the session only when it is news of the session's linked
+    attempt since the session was last claimed: a card refused as it was entered
+    is for the request that entered it to settle (`pay_checkout_session`), and one
+    refused before the session was given back for another card is old news.
+    """
+    return _settle(session_id, attempt, now=now, entered=False)
+
+
+def _settle(
+    session_id: uuid.UUID,
+    attempt: Payment | CardSetup,
+    *,
+    now: dt.datetime,
+    entered: bool,
+) -> CheckoutSession:
     with transaction.atomic():
         session = CheckoutSession.objects.select_for_update().get(id=session_id)
         if isinstance(attempt, CardSetup):
-            session.card_setup = attempt
             status = _SESSION_STATUS_OF_SETUP.get(CardSetupStatus(attempt.status))
         else:
-            session.payment = attempt
             status = _SESSION_STATUS_OF_PAYMENT.get(PaymentStatus(attempt.status))
+        if status == CheckoutSessionStatus.FAILED:
+            if not entered and not _failure_is_news(session, attempt):
+                return session
+            if entered and _may_try_another_card(session, attempt):
+                # Given back: the payer may enter another card on the page.
+                session.claimed_at = None
+                status = None
+        if isinstance(attempt, CardSetup):
+            session.card_setup = attempt
+        else:
+            session.payment = attempt
         if status is not None and session.status == CheckoutSessionStatus.OPEN:
             audit_session(session, status, now=now)
             session.status = status
             session.completed_at = now
-        session.save(update_fields=["payment", "card_setup", "status", "completed_at"])
+        session.save(
+            update_fields=[
+                "payment",
+                "card_setup",
+                "status",
+                "completed_at",
+                "claimed_at",
+            ]
+        )
     logger.info(
         "payments.checkout_session.settled",
         extra={
             "checkout_session": str(session.id),
             "status": session.status,
             "attempt_status": attempt.status,
+            "may_try_another_card": not session.is_claimed,
         },
     )
     return session
+
+
+def _failure_is_news(session: CheckoutSession, attempt: Payment | CardSetup) -> bool:
+    """Whether a failed attempt settled outside its pay request ends its session."""
+    linked = (
+        session.card_setup_id if isinstance(attempt, CardSetup) else session.payment_id
+    )
+    if session.claimed_at is None or linked != attempt.id:
+        return False
+    return attempt.failed_at is None or attempt.failed_at >= session.claimed_at
+
+
+def _may_try_another_card(
+    session: CheckoutSession, attempt: Payment | CardSetup
+) -> bool:
+    """Whether the session may take another card after the attempt was refused.
+
+    Only a session that pays for itself: one opened for an invoice or a
+    subscription's card check ends with the refusal, as what it was opened for
+    already did (a plan's subscription expires and its invoice is voided).
+    """
+    if session.pays or session.setup_purpose:
+        return False
+    attempts: QuerySet[Payment] | QuerySet[CardSetup]
+    if isinstance(attempt, CardSetup):
+        attempts = CardSetup.objects.filter(purpose=setup_purpose_of(session))
+    else:
+        attempts = Payment.objects.filter(pays=pays_of(session))
+    refused = attempts.filter(
+        status=PaymentStatus.FAILED, created_at__gte=session.created_at
+    ).count()
+    return refused < REFUSED_CARDS_PER_SESSION
 
 
 def _release_unless_started(session: CheckoutSession) -> None:

@@ -1,20 +1,26 @@
 """A payer in a browser on a hosted checkout page, for checkout journeys.
 
 The browser is the Django test client (with CSRF checks on) for this service's
-pages and `requests` for the sandbox's pages, each doing what the page asks.
+pages and `requests` for the sandbox's pages, each doing what the page asks; what
+the gateway's script would make of a card in the page (a cryptogram, a
+PaymentMethod id) comes from the sandbox's helpers. `tests/browser/` drives the
+same pages in a real browser.
 """
 
 from __future__ import annotations
 
 import html.parser
 import urllib.parse
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from django.test import Client
+from rest_framework.test import APIClient
 
 from tests.journeys.cards import entered_card
+from tests.payments import staff
 
 
 @dataclass
@@ -34,6 +40,21 @@ class _FormParser(html.parser.HTMLParser):
             self.forms.append(Form(action=values.get("action", "")))
         elif tag == "input" and self.forms and values.get("name"):
             self.forms[-1].fields[values["name"]] = values.get("value", "")
+
+
+def open_checkout(**fields: object) -> dict[str, Any]:
+    """What a shop's back end does: ask billing for a checkout page for a new payer
+    (`fields`: the success and failure URLs, and an amount or a plan)."""
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {staff.token_for(staff.support())}")
+    response = api.post(
+        "/api/v1/checkout-sessions/",
+        {"payer_id": str(uuid.uuid4()), **fields},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def only_form(page: str) -> Form:
@@ -73,7 +94,7 @@ class Payer:
         return page.content.decode()
 
     def pay_with(self, number: str) -> Any:
-        """Enter the card in the widget; the page posts what the widget hands it."""
+        """Enter the card; the page posts what the gateway's script makes of it."""
         payload = entered_card(self.sandbox_url, self.gateway, number)
         return self.browser.post(
             f"{self.checkout_path}pay",

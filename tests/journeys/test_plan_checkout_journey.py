@@ -1,5 +1,5 @@
 """Hosted checkout of a plan end to end: the shop asks for a page for a plan, the
-payer pays (or has the card checked for a trial) in the gateway's widget, and the
+payer pays (or has the card checked for a trial) in the gateway's card form, and the
 subscription starts.
 
 The real adapters and official SDKs talk to the gateway sandbox over HTTP. What the
@@ -9,14 +9,12 @@ as after a real request's commit.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 from pytest_django import DjangoCaptureOnCommitCallbacks
-from rest_framework.test import APIClient
 
 from billing.models import BillingReason, Invoice, InvoiceStatus
 from payments.models import (
@@ -29,7 +27,7 @@ from payments.models import (
 )
 from subscriptions.models import Plan, Subscription, SubscriptionStatus
 from tests.journeys.cards import CARDS
-from tests.journeys.checkout_pages import Payer, redirect_query
+from tests.journeys.checkout_pages import Payer, open_checkout, redirect_query
 from tests.journeys.subscribing import (
     GATEWAYS,
     captures_of,
@@ -38,7 +36,6 @@ from tests.journeys.subscribing import (
     money_moves,
     unbalanced_books,
 )
-from tests.payments import staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
@@ -58,22 +55,9 @@ def committing(
 
 def _open_checkout(plan: Plan, **options: object) -> dict[str, Any]:
     """What the shop's back end does: ask billing for a page that starts the plan."""
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {staff.token_for(staff.support())}")
-    response = api.post(
-        "/api/v1/checkout-sessions/",
-        {
-            "payer_id": str(uuid.uuid4()),
-            "plan": plan.code,
-            "success_url": SUCCESS_URL,
-            "failure_url": FAILURE_URL,
-            **options,
-        },
-        format="json",
+    return open_checkout(
+        plan=plan.code, success_url=SUCCESS_URL, failure_url=FAILURE_URL, **options
     )
-    assert response.status_code == 201, response.content
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _assert_active_and_paid(

@@ -84,15 +84,20 @@ class TestCardCheck:
 
         assert CardSetup.objects.get().purpose == "subscription:7"
 
-    def test_a_refused_card_redirects_to_the_failure_url_with_the_reason(
+    def test_a_third_refused_card_redirects_to_the_failure_url_with_the_reason(
         self, fake_gateway: FakeGateway
     ) -> None:
+        """The first two refused cards show the page again; the third ends it."""
         fake_gateway.script(
-            "setup_card", Declined(reason_code="5051", message="No", hard=False)
+            "setup_card",
+            *(Declined(reason_code="5051", message="No", hard=False) for _ in range(3)),
         )
         session = open_card_check()
+        browser = Client()
+        submit_card(browser, session)
+        submit_card(browser, session)
 
-        response = submit_card(Client(), session)
+        response = submit_card(browser, session)
 
         assert query_of(response["Location"]) == {
             "checkout": str(session.id),
@@ -121,8 +126,12 @@ class TestCardCheck:
         fake_gateway.script("setup_card", challenge())
         session = open_card_check()
 
-        to_acs = submit_card(Client(), session)
-        back = Client(enforce_csrf_checks=True).post(
+        paying = Client()
+        to_acs = submit_card(paying, session)
+        # The same browser (its cookies), now checking CSRF as a real one does.
+        browser = Client(enforce_csrf_checks=True)
+        browser.cookies = paying.cookies
+        back = browser.post(
             f"/checkout/{session.id}/3ds", {"MD": "fake_3ds_1", "PaRes": "pares"}
         )
 
@@ -139,8 +148,9 @@ class TestCardCheck:
         fake_gateway.script("setup_card", challenge(form_fields={}))
         session = open_card_check()
 
-        sent = submit_card(Client(), session)
-        back = Client().get(
+        browser = Client()
+        sent = submit_card(browser, session)
+        back = browser.get(
             f"/checkout/{session.id}/3ds", {"setup_intent": "fake_3ds_1"}
         )
 
@@ -153,9 +163,10 @@ class TestCardCheck:
     ) -> None:
         fake_gateway.script("setup_card", challenge())
         session = open_card_check()
-        submit_card(Client(), session)
+        browser = Client()
+        submit_card(browser, session)
 
-        response = Client().post(
+        response = browser.post(
             f"/checkout/{session.id}/3ds", {"MD": "someone_else", "PaRes": "pares"}
         )
 
@@ -167,11 +178,12 @@ class TestCardCheck:
     ) -> None:
         fake_gateway.script("setup_card", challenge())
         session = open_card_check()
-        submit_card(Client(), session)
+        browser = Client()
+        submit_card(browser, session)
         answer = {"MD": "fake_3ds_1", "PaRes": "pares"}
-        Client().post(f"/checkout/{session.id}/3ds", answer)
+        browser.post(f"/checkout/{session.id}/3ds", answer)
 
-        replay = Client().post(f"/checkout/{session.id}/3ds", answer)
+        replay = browser.post(f"/checkout/{session.id}/3ds", answer)
 
         assert query_of(replay["Location"])["status"] == "succeeded"
         assert len(fake_gateway.calls_to("complete_card_setup")) == 1
@@ -185,9 +197,10 @@ class TestCardCheck:
             Declined(reason_code="5206", message="Not authenticated", hard=False),
         )
         session = open_card_check()
-        submit_card(Client(), session)
+        browser = Client()
+        submit_card(browser, session)
 
-        response = Client().post(
+        response = browser.post(
             f"/checkout/{session.id}/3ds", {"MD": "fake_3ds_1", "PaRes": "bad"}
         )
 

@@ -86,15 +86,23 @@ class TestPay:
         assert request.source.payload == "sbx1:the-card"
         assert request.return_url == f"http://testserver/checkout/{session.id}/3ds"
 
-    def test_a_decline_redirects_to_the_failure_url_with_the_reason(
+    def test_a_third_decline_redirects_to_the_failure_url_with_the_reason(
         self, fake_gateway: FakeGateway
     ) -> None:
+        """The first two refused cards show the page again; the third ends it."""
         fake_gateway.script(
-            "charge", Declined(reason_code="5051", message="No funds", hard=False)
+            "charge",
+            *(
+                Declined(reason_code="5051", message="No funds", hard=False)
+                for _ in range(3)
+            ),
         )
         session = open_session()
+        browser = Client()
+        submit_card(browser, session)
+        submit_card(browser, session)
 
-        response = submit_card(Client(), session)
+        response = submit_card(browser, session)
 
         assert response.status_code == 302
         assert response["Location"].startswith(FAILURE_URL)
@@ -254,9 +262,13 @@ class TestThreeDs:
     ) -> None:
         fake_gateway.script("charge", challenge())
         session = open_session()
-        submit_card(Client(), session)
+        paying = Client()
+        submit_card(paying, session)
+        # The same browser (its cookies), now checking CSRF as a real one does.
+        browser = Client(enforce_csrf_checks=True)
+        browser.cookies = paying.cookies
 
-        response = Client(enforce_csrf_checks=True).post(
+        response = browser.post(
             f"/checkout/{session.id}/3ds", {"MD": "fake_3ds_1", "PaRes": "pares"}
         )
 
@@ -274,8 +286,9 @@ class TestThreeDs:
         fake_gateway.script("charge", challenge(form_fields={}))
         session = open_session()
 
-        sent = submit_card(Client(), session)
-        back = Client().get(
+        browser = Client()
+        sent = submit_card(browser, session)
+        back = browser.get(
             f"/checkout/{session.id}/3ds", {"payment_intent": "fake_3ds_1"}
         )
 
@@ -293,9 +306,10 @@ class TestThreeDs:
             Declined(reason_code="5206", message="Not authenticated", hard=False),
         )
         session = open_session()
-        submit_card(Client(), session)
+        browser = Client()
+        submit_card(browser, session)
 
-        response = Client().post(
+        response = browser.post(
             f"/checkout/{session.id}/3ds", {"MD": "fake_3ds_1", "PaRes": "bad"}
         )
 
@@ -307,9 +321,10 @@ class TestThreeDs:
     ) -> None:
         fake_gateway.script("charge", challenge())
         session = open_session()
-        submit_card(Client(), session)
+        browser = Client()
+        submit_card(browser, session)
 
-        response = Client().post(
+        response = browser.post(
             f"/checkout/{session.id}/3ds", {"MD": "someone_else", "PaRes": "pares"}
         )
 
@@ -323,28 +338,29 @@ class TestThreeDs:
     ) -> None:
         fake_gateway.script("charge", challenge())
         session = open_session()
-        submit_card(Client(), session)
+        browser = Client()
+        submit_card(browser, session)
         answer = {"MD": "fake_3ds_1", "PaRes": "pares"}
-        Client().post(f"/checkout/{session.id}/3ds", answer)
+        browser.post(f"/checkout/{session.id}/3ds", answer)
 
-        replay = Client().post(f"/checkout/{session.id}/3ds", answer)
+        replay = browser.post(f"/checkout/{session.id}/3ds", answer)
 
         assert replay.status_code == 302
         assert query_of(replay["Location"])["status"] == "succeeded"
         assert len(fake_gateway.calls_to("complete_3ds")) == 1
 
-    @pytest.mark.parametrize(
-        ("answer", "status"),
-        [({}, 400), ({"MD": "fake_3ds_1"}, 400)],
-    )
+    @pytest.mark.parametrize("answer", [{}, {"MD": "fake_3ds_1"}])
     def test_a_return_without_a_pending_payment_is_refused(
-        self, fake_gateway: FakeGateway, answer: dict[str, str], status: int
+        self, fake_gateway: FakeGateway, answer: dict[str, str]
     ) -> None:
         session = open_session()
 
-        response = Client().post(f"/checkout/{session.id}/3ds", answer)
+        response = Client().post(
+            f"/checkout/{session.id}/3ds", {**answer, "resubmitted": "1"}
+        )
 
-        assert response.status_code == status
+        assert response.status_code == 403
+        assert fake_gateway.calls_to("complete_3ds") == []
 
     def test_an_unknown_session_is_a_404_page(self) -> None:
         response = Client().get(

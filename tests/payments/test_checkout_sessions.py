@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -192,10 +193,15 @@ class TestCreateCheckoutSession:
 
 
 class TestCheckoutPage:
-    def test_shows_the_amount_description_and_the_card_widget(
+    def test_shows_the_amount_description_and_cloudpayments_card_fields(
         self, settings: Settings
     ) -> None:
-        settings.SANDBOX_URL = "http://127.0.0.1:8100"
+        """The card fields are CloudPayments' `data-cp` ones, without a name the form
+        could send; the page loads the checkout script the settings name."""
+        settings.CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL = (
+            "https://widget.cloudpayments.ru/bundles/checkout"
+        )
+        settings.CLOUDPAYMENTS_PUBLIC_ID = "pk_live_shop"
         session = open_session(gateway="cloudpayments")
 
         response = Client().get(f"/checkout/{session.id}/")
@@ -205,14 +211,56 @@ class TestCheckoutPage:
         assert "499.00 RUB" in html
         assert "Cinema, one month" in html
         assert (
-            'src="http://127.0.0.1:8100/__sandbox/checkout?gateway=cloudpayments"'
+            '<script src="https://widget.cloudpayments.ru/bundles/checkout"></script>'
             in html
         )
-        assert '"widgetOrigin": "http://127.0.0.1:8100"' in html
-        assert "sandbox-card" in html
+        assert "new cp.Checkout(" in html
+        assert "createPaymentCryptogram()" in html
+        assert '"publicId": "pk_live_shop"' in html
+        for field in ("cardNumber", "expDateMonth", "expDateYear", "cvv", "name"):
+            assert re.search(rf'<input data-cp="{field}"(?![^>]*\bname=)[^>]*>', html)
+        assert "/__sandbox/" not in html
         assert "csrfmiddlewaretoken" in html
         assert response.cookies["csrftoken"].value
         assert "no-store" in response["Cache-Control"]
+
+    def test_stripe_mounts_stripe_js_card_element(self, settings: Settings) -> None:
+        settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
+        settings.STRIPE_PUBLISHABLE_KEY = "pk_live_shop"
+        session = open_session(gateway="stripe", amount=Money(49_900, "USD"))
+
+        html = Client().get(f"/checkout/{session.id}/").content.decode()
+
+        assert '<script src="https://js.stripe.com/v3/"></script>' in html
+        assert "Stripe(config.publishableKey)" in html
+        assert 'create("card"' in html
+        assert "createPaymentMethod(" in html
+        assert '"publishableKey": "pk_live_shop"' in html
+        assert '<div id="card-element"></div>' in html
+
+    def test_allows_scripts_and_frames_only_from_the_gateways_origin(
+        self, settings: Settings
+    ) -> None:
+        settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
+        settings.STRIPE_API_BASE = "https://api.stripe.com"
+        session = open_session(gateway="stripe", amount=Money(49_900, "USD"))
+
+        response = Client().get(f"/checkout/{session.id}/")
+
+        policy = dict(
+            directive.strip().split(" ", 1)
+            for directive in response["Content-Security-Policy"].split(";")
+        )
+        nonce = re.search(r'<script nonce="([^"]+)">', response.content.decode())
+        assert nonce is not None
+        assert policy["script-src"] == (
+            f"'self' 'nonce-{nonce.group(1)}' https://js.stripe.com"
+        )
+        assert policy["frame-src"] == "https://js.stripe.com"
+        assert policy["connect-src"] == (
+            "'self' https://js.stripe.com https://api.stripe.com"
+        )
+        assert policy["frame-ancestors"] == "'none'"
 
     def test_escapes_the_description(self) -> None:
         session = open_session(description="<script>alert('x')</script>")
@@ -316,7 +364,7 @@ class TestCardCheckPage:
         assert "the trial ends on 7 December 2026" in html
         assert "1.00 RUB" not in html
         assert '"cardCheck": true' in html
-        assert 'src="http://127.0.0.1:8100/__sandbox/checkout"' in html
+        assert "Check the card" in html
         assert "csrfmiddlewaretoken" in html
 
     def test_a_payment_page_says_what_it_charges(self) -> None:

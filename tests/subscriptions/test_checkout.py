@@ -369,7 +369,8 @@ class TestPayingForAPlan:
         assert _reloaded(checkout)[1].status == SubscriptionStatus.INCOMPLETE
 
         with committing():
-            back = Client().post(
+            # The browser that paid: only it may finish the 3-D Secure step.
+            back = to_acs.client.post(
                 f"/checkout/{checkout.session.id}/3ds",
                 {"MD": "tx-3ds", "PaRes": "pares"},
             )
@@ -479,11 +480,12 @@ class TestStartingATrial:
         make_plan(trial_days=14)
         checkout = _open()
         with committing():
-            _pay(checkout)
+            to_acs = _pay(checkout)
         assert _reloaded(checkout)[1].status == SubscriptionStatus.INCOMPLETE
 
         with committing():
-            back = Client().post(
+            # The browser that paid: only it may finish the 3-D Secure step.
+            back = to_acs.client.post(
                 f"/checkout/{checkout.session.id}/3ds",
                 {"MD": "tx-3ds", "PaRes": "pares"},
             )
