@@ -7,13 +7,42 @@ file-system Celery transport, and both gateways pointed at the local sandbox.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Final
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+LOCAL_SETTINGS_MODULE: Final = "config.settings.local"
+
+
+def choose_settings_module() -> None:
+    """Fall back to the local settings only in a development checkout.
+
+    The entry points (`manage.py`, `config/wsgi.py`, `config/asgi.py`, the Celery
+    app) call this first. A checkout is this repository with its `.git` beside
+    `manage.py` (a folder in a clone, a file in a linked worktree); the Docker image
+    and any other copy of the code leave it out. Anywhere else a missing
+    DJANGO_SETTINGS_MODULE is refused rather than guessed, so that a server whose
+    variable was forgotten never starts on development settings.
+
+    :raises ImproperlyConfigured: when the variable is missing or empty outside a
+        checkout.
+    """
+    if env.str("DJANGO_SETTINGS_MODULE", default=""):
+        return
+    if not (BASE_DIR / ".git").exists():
+        raise ImproperlyConfigured(
+            "DJANGO_SETTINGS_MODULE is not set: outside a development checkout name "
+            "the settings, e.g. DJANGO_SETTINGS_MODULE=config.settings.production."
+        )
+    os.environ["DJANGO_SETTINGS_MODULE"] = LOCAL_SETTINGS_MODULE
+
 
 # Local state of the embedded defaults: SQLite file, Celery's file queue, beat's state.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
