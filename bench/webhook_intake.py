@@ -30,6 +30,7 @@ from pathlib import Path
 from bench.loadgen import LoadGenerator, Reply, Request
 from bench.machine import describe_machine
 from bench.services import (
+    BENCHMARK_SETTINGS,
     ROOT,
     cpu_seconds,
     cpu_seconds_of_command,
@@ -63,10 +64,7 @@ DATABASE = "billing_bench_webhooks"
 def _environment(var_dir: Path, sandbox_port: int) -> dict[str, str]:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-at-all",
-        "TOKEN_ENCRYPTION_KEYS": "zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E=",
-        "JWT_SIGNING_KEY": "bench-only",
+        "DJANGO_SETTINGS_MODULE": BENCHMARK_SETTINGS,
         "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
         "CELERY_BROKER_URL": RABBITMQ,
         "CELERY_RESULT_BACKEND": "django-db",
