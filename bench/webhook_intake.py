@@ -43,6 +43,7 @@ from bench.services import (
     wait_until_answering,
     yield_cpu,
 )
+from gateway_sandbox.credentials import SANDBOX_CREDENTIALS
 
 NOTIFICATIONS = int(os.environ.get("BENCH_WEBHOOKS", "20000"))
 DUPLICATE_SHARE = 0.25
@@ -55,7 +56,8 @@ WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "2")
 WITH_WORKER = not os.environ.get("BENCH_NO_WORKER")
 GOAL_PER_SECOND = 1000
 GOAL_P99_MS = 100
-API_SECRET = "bench-webhook-secret"  # noqa: S105 - a throw-away benchmark database
+# The sandbox runs only with its own credentials, and the service shares them.
+API_SECRET = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_API_SECRET"]
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 RABBITMQ = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 DATABASE = "billing_bench_webhooks"

@@ -56,6 +56,7 @@ from billing.models import (
     LedgerEntry,
 )
 from billing.money import Money
+from gateway_sandbox.credentials import SANDBOX_CREDENTIALS
 from payments.gateways import reset_gateways
 from payments.models import Payment, PaymentStatus
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -100,8 +101,9 @@ ACTOR = "system:test"
 # PostgreSQL, which this test does not cause; what a commit makes visible, and every
 # lock, stays the same.
 NO_FLUSH_AT_COMMIT = "SET synchronous_commit TO off"
-PUBLIC_ID = "pk_renewal_faults"
-API_SECRET = "renewal-faults-secret"
+# The sandbox runs only with its own credentials.
+PUBLIC_ID = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_PUBLIC_ID"]
+API_SECRET = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_API_SECRET"]
 PRICE = Money(49_900, "RUB")
 # As in production; see the module's docstring for what two of them do.
 BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
