@@ -237,3 +237,30 @@ class TestBenchmarkSettings:
 
         assert result.returncode != 0
         assert "STRIPE_API_BASE must point at a sandbox on loopback" in result.stderr
+
+
+class TestDemoData:
+    """Demo staff have published passwords: production never creates them."""
+
+    @pytest.mark.parametrize(
+        ("command", "refusal"),
+        [
+            ("load_demo_data", "demo data is for local and test settings only"),
+            (
+                "load_demo_subscriptions",
+                "demo data is for local and test settings only",
+            ),
+            ("devstack", "devstack is for local settings only"),
+        ],
+    )
+    def test_production_settings_refuse_before_touching_the_database(
+        self, tmp_path: Path, command: str, refusal: str
+    ) -> None:
+        """The database named is unreachable: a refusal that came later would show
+        as a connection error instead."""
+        result = run_manage(command, environment=production_environment(tmp_path))
+
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert f"CommandError: {refusal}" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert "Demo staff" not in result.stdout
