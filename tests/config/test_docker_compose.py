@@ -1,5 +1,5 @@
 """`docker-compose.yml`: production by default, the sandbox only in the `demo` profile,
-apart from production, and Flower behind a password.
+apart from production, and Flower behind a password; the images name their settings.
 
 No Docker engine is needed: the file is read as YAML (with its anchors merged, as
 Compose merges them) and the services are checked one by one.
@@ -192,3 +192,32 @@ class TestFlower:
 
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "flower started with ops:a-long-password"
+
+
+def _stage_environment(stage: str) -> dict[str, str]:
+    """The `ENV name=value` lines of one stage of the Dockerfile."""
+    found: dict[str, str] = {}
+    current = None
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if match := re.match(r"FROM \S+ AS (\S+)", line):
+            current = match.group(1)
+        elif current == stage and line.startswith("ENV "):
+            name, _, value = line.removeprefix("ENV ").partition("=")
+            found[name] = value
+    return found
+
+
+class TestTheImages:
+    def test_leave_out_the_checkouts_git(self) -> None:
+        """So the entry points never take an image for a development checkout."""
+        ignored = (ROOT / ".dockerignore").read_text().split()
+
+        assert ".git" in ignored
+
+    def test_name_their_settings(self) -> None:
+        assert _stage_environment("production")["DJANGO_SETTINGS_MODULE"] == (
+            "config.settings.production"
+        )
+        assert _stage_environment("sandbox")["DJANGO_SETTINGS_MODULE"] == (
+            "config.settings.local"
+        )
