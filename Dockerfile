@@ -2,8 +2,8 @@
 # - production (the default target): every process of the service (web, workers,
 #   beat) with the runtime dependencies only; neither the gateway sandbox nor its
 #   dependency group is in it.
-# - sandbox: the same plus the `sandbox` dependency group and gateway_sandbox/, for
-#   the gateway sandbox that stands in for the gateways outside production.
+# - sandbox: the same plus the `sandbox` dependency group and gateway_sandbox/, on
+#   local settings: the gateway sandbox, and the service of docker-compose's demo.
 
 FROM python:3.11-slim AS runtime
 
@@ -31,6 +31,8 @@ RUN rm -rf /source/gateway_sandbox
 FROM runtime AS sandbox
 RUN uv sync --locked --no-default-groups --group sandbox --no-install-project
 COPY . .
+# Images carry no .git, so the entry points do not guess the settings (README).
+ENV DJANGO_SETTINGS_MODULE=config.settings.local
 USER billing
 EXPOSE 8100
 CMD ["python", "manage.py", "gateway_sandbox", "--host", "0.0.0.0", "--port", "8100"]
@@ -38,6 +40,8 @@ CMD ["python", "manage.py", "gateway_sandbox", "--host", "0.0.0.0", "--port", "8
 # Last, so that a build without --target makes the production image.
 FROM runtime AS production
 COPY --from=production-source /source /app
+# Without its secrets the service then refuses to start, naming each (README).
+ENV DJANGO_SETTINGS_MODULE=config.settings.production
 USER billing
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "4"]

@@ -16,6 +16,10 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: run test lint typecheck test-sqlite test-postgres bench sandbox clean
 
+# The developer's own processes: local settings unless told otherwise, also in a copy
+# of the code without `.git`, where `manage.py` would refuse to guess (README).
+run sandbox: export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
 run: $(SYNCED)  ## Start web, gateway sandbox, Celery worker and beat with demo data.
 	$(BIN)/python manage.py devstack
 

@@ -1,12 +1,19 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
+
+from django.core.exceptions import ImproperlyConfigured
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    try:
+        # Importing `config` starts the Celery app, which chooses too.
+        from config.env import choose_settings_module
+
+        choose_settings_module()
+    except ImproperlyConfigured as exc:
+        sys.exit(f"manage.py: {exc}")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -19,8 +19,11 @@ from typing import Any
 
 import requests
 
-PUBLIC_ID = "pk_bench_renewals"
-API_SECRET = "bench-renewals-secret"  # noqa: S105 - the benchmark's own sandbox
+from gateway_sandbox.credentials import SANDBOX_CREDENTIALS
+
+# The sandbox runs only with its own credentials.
+PUBLIC_ID = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_PUBLIC_ID"]
+API_SECRET = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_API_SECRET"]
 CARD = {"number": "4000000000003055", "exp": "1230", "cvv": "123"}
 PLAN_CODE = "bench-renewals"
 ACTOR = "system:bench"

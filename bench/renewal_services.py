@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.renewal_data import API_SECRET, PUBLIC_ID
+from bench.services import BENCHMARK_SETTINGS
 
 IN_FLIGHT = 64
 SANDBOX_IN_FLIGHT = 80
@@ -124,10 +125,7 @@ def environment(
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-at-all",
-        "TOKEN_ENCRYPTION_KEYS": "zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E=",
-        "JWT_SIGNING_KEY": "bench-only",
+        "DJANGO_SETTINGS_MODULE": BENCHMARK_SETTINGS,
         "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
         "CELERY_BROKER_URL": broker_url,
         "CELERY_RESULT_BACKEND": "django-db",

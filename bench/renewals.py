@@ -1,16 +1,17 @@
 """The renewal run: 100,000 due CloudPayments subscriptions billed by a Celery worker.
 
-What is measured is the production path end to end. A Celery worker process
-(prefork, one pool process, production settings) runs `subscriptions.run_renewals`
-for CloudPayments from RabbitMQ, with `RENEWALS_CLOUDPAYMENTS_IN_FLIGHT=64` and the
-batch size and time budget at their defaults (a run hands over to a fresh task when
-its budget is spent, as in production). It claims the subscriptions on PostgreSQL,
-issues invoices, saves PENDING payments, sends each charge through the official
-CloudPayments SDK over HTTP to the gateway sandbox (a process of its own, 50 ms
-latency, at most 80 requests in flight) and applies every answer. The run is done
-twice, on a fresh database and a fresh sandbox each time: with 50 ms latency, and with
-none (what the service itself costs). Both take about a quarter of an hour on two cores;
-`BENCH_RENEWALS=N` renews N subscriptions instead of 100,000.
+What is measured is the production path end to end. A Celery worker process (prefork,
+one pool process, the benchmark settings: production's with the gateways at the sandbox)
+runs `subscriptions.run_renewals` for CloudPayments from RabbitMQ, with
+`RENEWALS_CLOUDPAYMENTS_IN_FLIGHT=64` and the batch size and time budget at their
+defaults (a run hands over to a fresh task when its budget is spent, as in production).
+It claims the subscriptions on PostgreSQL, issues invoices, saves PENDING payments,
+sends each charge through the official CloudPayments SDK over HTTP to the gateway
+sandbox (a process of its own, 50 ms latency, at most 80 requests in flight) and applies
+every answer. The run is done twice, on a fresh database and a fresh sandbox each time:
+with 50 ms latency, and with none (what the service itself costs). Both take about a
+quarter of an hour on two cores; `BENCH_RENEWALS=N` renews N subscriptions instead of
+100,000.
 
 Seeding is not measured. Each run gets a throw-away database of its own
 (`billing_bench_renewals`, migrated afresh) and its rows are written in bulk by

@@ -24,6 +24,7 @@ import aiohttp
 from bench.loadgen import LoadGenerator, Reply, Request
 from bench.machine import describe_machine
 from bench.services import free_port
+from gateway_sandbox.credentials import SANDBOX_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_MS = 50
@@ -31,8 +32,9 @@ IN_FLIGHT = 64
 REQUESTS = int(os.environ.get("BENCH_SANDBOX_REQUESTS", "12000"))
 WARM_UP = 500
 GOAL_PER_SECOND = 800
-PUBLIC_ID = "pk_bench"
-API_SECRET = "bench-secret"  # noqa: S105 - the benchmark's own throw-away sandbox
+# The sandbox runs only with its own credentials.
+PUBLIC_ID = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_PUBLIC_ID"]
+API_SECRET = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_API_SECRET"]
 
 
 def _start_sandbox(port: int) -> subprocess.Popen[bytes]:

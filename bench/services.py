@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The service's processes as deployed, with the gateways at the local sandbox, which
+# production settings refuse (plain HTTP, the sandbox's public credentials).
+BENCHMARK_SETTINGS = "config.settings.benchmark"
 
 
 def free_port() -> int:
@@ -23,11 +26,11 @@ def free_port() -> int:
 
 
 def sandbox_environment(service_env: dict[str, str]) -> dict[str, str]:
-    """The environment of the gateway sandbox beside a production-configured service.
+    """The environment of the gateway sandbox beside a service on `BENCHMARK_SETTINGS`.
 
-    Production settings do not install the sandbox (it is not in the production
-    image), so the stand-in gateway runs under the development settings while the
-    service's own processes keep the production ones.
+    Only the development settings install the sandbox (it is not in the production
+    image), so the stand-in gateway runs under them while the service's own processes
+    keep the benchmark's.
     """
     return {**service_env, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from bench.loadgen import LoadGenerator, Reply, Request
 from bench.machine import describe_machine
 from bench.services import (
+    BENCHMARK_SETTINGS,
     ROOT,
     cpu_seconds,
     cpu_seconds_of_command,
@@ -42,6 +43,7 @@ from bench.services import (
     wait_until_answering,
     yield_cpu,
 )
+from gateway_sandbox.credentials import SANDBOX_CREDENTIALS
 
 NOTIFICATIONS = int(os.environ.get("BENCH_WEBHOOKS", "20000"))
 DUPLICATE_SHARE = 0.25
@@ -54,7 +56,8 @@ WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "2")
 WITH_WORKER = not os.environ.get("BENCH_NO_WORKER")
 GOAL_PER_SECOND = 1000
 GOAL_P99_MS = 100
-API_SECRET = "bench-webhook-secret"  # noqa: S105 - a throw-away benchmark database
+# The sandbox runs only with its own credentials, and the service shares them.
+API_SECRET = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_API_SECRET"]
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 RABBITMQ = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 DATABASE = "billing_bench_webhooks"
@@ -63,10 +66,7 @@ DATABASE = "billing_bench_webhooks"
 def _environment(var_dir: Path, sandbox_port: int) -> dict[str, str]:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-at-all",
-        "TOKEN_ENCRYPTION_KEYS": "zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E=",
-        "JWT_SIGNING_KEY": "bench-only",
+        "DJANGO_SETTINGS_MODULE": BENCHMARK_SETTINGS,
         "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
         "CELERY_BROKER_URL": RABBITMQ,
         "CELERY_RESULT_BACKEND": "django-db",

@@ -1,7 +1,8 @@
-import os
+"""The ASGI entry point."""
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from config.env import choose_settings_module
 
+choose_settings_module()
 application = get_asgi_application()

@@ -7,13 +7,62 @@ file-system Celery transport, and both gateways pointed at the local sandbox.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Final
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+# The secrets and gateway credentials the defaults below fall back to: public
+# values (the sandbox's own credentials among them), so production refuses each one
+# (`config/production_checks.py`).
+DEVELOPMENT_DEFAULTS: Final[Mapping[str, str]] = {
+    "DJANGO_SECRET_KEY": "insecure-development-key-change-me-in-production",
+    "TOKEN_ENCRYPTION_KEYS": "zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E=",
+    "JWT_SIGNING_KEY": "insecure-development-jwt-key",
+    "CLOUDPAYMENTS_PUBLIC_ID": "pk_sandbox",
+    "CLOUDPAYMENTS_API_SECRET": "sandbox-api-secret",
+    "STRIPE_SECRET_KEY": "sk_test_sandbox",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
+    "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
+}
+LOCAL_SETTINGS_MODULE: Final = "config.settings.local"
+
+
+def given(name: str) -> str | None:
+    """The variable as the environment gives it, before any default; None if unset."""
+    value = env.ENVIRON.get(name)
+    return None if value is None else str(value)
+
+
+def choose_settings_module() -> None:
+    """Fall back to the local settings only in a development checkout.
+
+    The entry points (`manage.py`, `config/wsgi.py`, `config/asgi.py`, the Celery
+    app) call this first. A checkout is this repository with its `.git` beside
+    `manage.py` (a folder in a clone, a file in a linked worktree); the Docker image
+    and any other copy of the code leave it out. Anywhere else a missing
+    DJANGO_SETTINGS_MODULE is refused rather than guessed, so that a server whose
+    variable was forgotten never starts on development settings.
+
+    :raises ImproperlyConfigured: when the variable is missing or empty outside a
+        checkout.
+    """
+    if env.str("DJANGO_SETTINGS_MODULE", default=""):
+        return
+    if not (BASE_DIR / ".git").exists():
+        raise ImproperlyConfigured(
+            "DJANGO_SETTINGS_MODULE is not set: outside a development checkout name "
+            "the settings, e.g. DJANGO_SETTINGS_MODULE=config.settings.production."
+        )
+    os.environ["DJANGO_SETTINGS_MODULE"] = LOCAL_SETTINGS_MODULE
+
 
 # Local state of the embedded defaults: SQLite file, Celery's file queue, beat's state.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -21,7 +70,7 @@ VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
 
 DJANGO_SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="insecure-development-key-change-me-in-production"
+    "DJANGO_SECRET_KEY", default=DEVELOPMENT_DEFAULTS["DJANGO_SECRET_KEY"]
 )
 DJANGO_DEBUG = env.bool("DJANGO_DEBUG", default=False)
 DJANGO_ALLOWED_HOSTS = env.list(
@@ -38,14 +87,22 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 REDIS_URL = env.str("REDIS_URL", default="")
 
-CLOUDPAYMENTS_PUBLIC_ID = env.str("CLOUDPAYMENTS_PUBLIC_ID", default="pk_sandbox")
+CLOUDPAYMENTS_PUBLIC_ID = env.str(
+    "CLOUDPAYMENTS_PUBLIC_ID", default=DEVELOPMENT_DEFAULTS["CLOUDPAYMENTS_PUBLIC_ID"]
+)
 CLOUDPAYMENTS_API_SECRET = env.str(
-    "CLOUDPAYMENTS_API_SECRET", default="sandbox-api-secret"
+    "CLOUDPAYMENTS_API_SECRET", default=DEVELOPMENT_DEFAULTS["CLOUDPAYMENTS_API_SECRET"]
 )
 CLOUDPAYMENTS_API_URL = env.str("CLOUDPAYMENTS_API_URL", default=f"{SANDBOX_URL}/")
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_sandbox")
-STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_sandbox")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_sandbox")
+STRIPE_SECRET_KEY = env.str(
+    "STRIPE_SECRET_KEY", default=DEVELOPMENT_DEFAULTS["STRIPE_SECRET_KEY"]
+)
+STRIPE_PUBLISHABLE_KEY = env.str(
+    "STRIPE_PUBLISHABLE_KEY", default=DEVELOPMENT_DEFAULTS["STRIPE_PUBLISHABLE_KEY"]
+)
+STRIPE_WEBHOOK_SECRET = env.str(
+    "STRIPE_WEBHOOK_SECRET", default=DEVELOPMENT_DEFAULTS["STRIPE_WEBHOOK_SECRET"]
+)
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=SANDBOX_URL)
 # The gateways' browser scripts the checkout page loads; the defaults are the
 # sandbox's drop-ins with the same JavaScript API. Production: CloudPayments'
@@ -63,10 +120,11 @@ SERVICE_URL = env.str("SERVICE_URL", default="http://127.0.0.1:8000")
 
 # Fernet keys, newest first; older keys only decrypt, so keys rotate without downtime.
 TOKEN_ENCRYPTION_KEYS = env.list(
-    "TOKEN_ENCRYPTION_KEYS",
-    default=["zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E="],
+    "TOKEN_ENCRYPTION_KEYS", default=[DEVELOPMENT_DEFAULTS["TOKEN_ENCRYPTION_KEYS"]]
 )
-JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="insecure-development-jwt-key")
+JWT_SIGNING_KEY = env.str(
+    "JWT_SIGNING_KEY", default=DEVELOPMENT_DEFAULTS["JWT_SIGNING_KEY"]
+)
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")

@@ -9,7 +9,6 @@ the same URLs, views and error pages as before.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
@@ -20,7 +19,9 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
 from django.utils.module_loading import import_string
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from config.env import choose_settings_module
+
+choose_settings_module()
 
 WEBHOOKS_PATH: Final = "/webhooks/"
 # Middleware for browsers and staff: nothing a gateway's notification uses.

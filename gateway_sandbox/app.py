@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway_sandbox.clock import SandboxClock
+from gateway_sandbox.credentials import SANDBOX_CREDENTIALS
 from gateway_sandbox.deliveries import DeliveryHooks, Outbox
 from gateway_sandbox.faults import FaultSettings
 from gateway_sandbox.gateway import SimulatedGateway
@@ -30,12 +31,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class SandboxConfig:
     """Credentials the sandbox accepts and where it sends notifications."""
 
-    cloudpayments_public_id: str = "pk_sandbox"
     # Well-known sandbox credentials, matching the service's development defaults.
-    cloudpayments_api_secret: str = "sandbox-api-secret"  # noqa: S105
-    stripe_secret_key: str = "sk_test_sandbox"  # noqa: S105
-    stripe_publishable_key: str = "pk_test_sandbox"
-    stripe_webhook_secret: str = "whsec_sandbox"  # noqa: S105
+    cloudpayments_public_id: str = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_PUBLIC_ID"]
+    cloudpayments_api_secret: str = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_API_SECRET"]
+    stripe_secret_key: str = SANDBOX_CREDENTIALS["STRIPE_SECRET_KEY"]
+    stripe_publishable_key: str = SANDBOX_CREDENTIALS["STRIPE_PUBLISHABLE_KEY"]
+    stripe_webhook_secret: str = SANDBOX_CREDENTIALS["STRIPE_WEBHOOK_SECRET"]
     # Base address of the service's CloudPayments notification endpoints; each type is
     # posted to `<base><type>/`, e.g. `.../webhooks/cloudpayments/pay/`.
     cloudpayments_notification_url: str | None = None

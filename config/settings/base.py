@@ -14,6 +14,9 @@ VAR_DIR = environment.VAR_DIR
 
 SECRET_KEY = environment.DJANGO_SECRET_KEY
 DEBUG = environment.DJANGO_DEBUG
+# True only in production settings, which development tools (the gateway sandbox)
+# refuse to run under.
+IS_PRODUCTION = False
 ALLOWED_HOSTS = environment.DJANGO_ALLOWED_HOSTS
 
 INSTALLED_APPS = [

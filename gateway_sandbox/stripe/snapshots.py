@@ -74,7 +74,7 @@ def _kept(state: StripeState, refund: object) -> object:
 
 
 def endpoint_to_json(endpoint: WebhookEndpoint) -> JsonObject:
-    return endpoint.as_json()
+    return endpoint.as_json_with_secret()
 
 
 def endpoint_from_json(data: Record) -> WebhookEndpoint:

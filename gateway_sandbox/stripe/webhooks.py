@@ -2,9 +2,10 @@
 
 Endpoints are registered through `/__sandbox/stripe/webhook_endpoints` (the real
 `/v1/webhook_endpoints` API is optional and not simulated) and one comes from the
-sandbox config. Each Event is queued in the shared outbox once per interested endpoint;
-the signature is computed when a delivery is sent, over the exact bytes sent, with the
-sandbox clock's time, as Stripe signs each attempt afresh.
+sandbox config. As at Stripe, an endpoint's signing secret is shown only in the answer
+that creates it, never in a listing. Each Event is queued in the shared outbox once per
+interested endpoint; the signature is computed when a delivery is sent, over the exact
+bytes sent, with the sandbox clock's time, as Stripe signs each attempt afresh.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 CONTENT_TYPE = "application/json; charset=utf-8"
 # Test mode gives up sooner than live mode's three days; the outbox spaces the tries.
 MAX_ATTEMPTS = 10
+# Letters after `whsec_` in the secrets Stripe makes.
+SECRET_LENGTH = 32
 
 
 @dataclass(slots=True)
@@ -41,13 +44,18 @@ class WebhookEndpoint:
         return "*" in self.enabled_events or event_type in self.enabled_events
 
     def as_json(self) -> JsonObject:
+        """The endpoint as Stripe lists it: without the secret, which whoever can
+        read the list could otherwise sign webhooks with."""
         return {
             "id": self.id,
             "object": "webhook_endpoint",
             "url": self.url,
             "enabled_events": list(self.enabled_events),
-            "secret": self.secret,
         }
+
+    def as_json_with_secret(self) -> JsonObject:
+        """The endpoint as its creation answers (and the state file keeps it)."""
+        return {**self.as_json(), "secret": self.secret}
 
 
 def signature_header(body: bytes, *, secret: str, timestamp: int) -> str:
@@ -161,7 +169,11 @@ class WebhookEndpoints:
         )
 
     async def _create(self, request: web.Request) -> web.Response:
-        """`{"url", "enabled_events": [...] (default ["*"]), "secret"}` (JSON)."""
+        """`{"url", "enabled_events": [...] (default ["*"]), "secret"}` (JSON).
+
+        Without a secret the endpoint gets a fresh one, as at Stripe: answering with
+        the configured secret would hand it to anyone who can reach the sandbox.
+        """
         data = await read_json_object(request)
         url = data.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -173,11 +185,11 @@ class WebhookEndpoints:
             or not all(isinstance(item, str) and item for item in enabled)
         ):
             return control_error("enabled_events must be a non-empty list of strings")
-        secret = data.get("secret", self._sandbox.config.stripe_webhook_secret)
+        secret = data.get("secret", new_id("whsec", SECRET_LENGTH))
         if not isinstance(secret, str) or not secret:
             return control_error("secret must be a non-empty string")
         endpoint = self.add(url=url, enabled_events=enabled, secret=secret)
-        return web.json_response(endpoint.as_json())
+        return web.json_response(endpoint.as_json_with_secret())
 
     async def _delete(self, request: web.Request) -> web.Response:
         endpoint_id = request.match_info["endpoint_id"]

@@ -8,7 +8,6 @@ import io
 import os
 import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -21,6 +20,11 @@ from billing.clock import advance_clock, billing_now, payer_offsets
 from billing.models import Payer
 from config.management.commands.billing_clock import parse_duration
 from gateway_sandbox.app import Sandbox
+from tests.config.production_environment import (
+    GOOD_PRODUCTION_VALUES,
+    PRODUCTION_SETTINGS,
+    run_manage,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = dt.timedelta(days=1)
@@ -238,14 +242,7 @@ def _manage(
         "SANDBOX_URL": f"http://127.0.0.1:{free_port()}",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_manage(*args, environment=environment)
 
 
 class TestOnTheCommandLine:
@@ -278,11 +275,9 @@ class TestOnTheCommandLine:
             "billing_clock",
             "advance",
             "30d",
-            settings_module="config.settings.production",
+            settings_module=PRODUCTION_SETTINGS,
             tmp_path=tmp_path,
-            DJANGO_SECRET_KEY="production-like-secret-for-this-test-only",
-            TOKEN_ENCRYPTION_KEYS="tnjkp1OS8PC_a5Wm7QPDzVAAOqURhNjMrHdkRCsaY9M=",
-            JWT_SIGNING_KEY="production-like-jwt-key-for-this-test-only",
+            **GOOD_PRODUCTION_VALUES,
         )
 
         assert result.returncode == 1, result.stderr

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from bench.services import sandbox_environment
+from bench.services import BENCHMARK_SETTINGS, sandbox_environment
+from tests.config.production_environment import (
+    PRODUCTION_SETTINGS,
+    production_environment,
+    run_manage,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PACKAGES = [
@@ -20,34 +24,18 @@ SERVICE_PACKAGES = [
     "snacks",
     "subscriptions",
 ]
-PRODUCTION_SECRETS = {
-    "DJANGO_SECRET_KEY": "production-like-secret-for-this-test-only",
-    "TOKEN_ENCRYPTION_KEYS": "tnjkp1OS8PC_a5Wm7QPDzVAAOqURhNjMrHdkRCsaY9M=",
-    "JWT_SIGNING_KEY": "production-like-jwt-key-for-this-test-only",
-}
 
 
 def _manage(
     *args: str, settings_module: str = "", environment: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = environment or _environment(settings_module)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_manage(*args, environment=environment or _environment(settings_module))
 
 
 def _environment(settings_module: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        **PRODUCTION_SECRETS,
-        "DJANGO_SETTINGS_MODULE": settings_module,
-        "DATABASE_URL": "",
-    }
+    if settings_module == PRODUCTION_SETTINGS:
+        return production_environment(ROOT / "var")
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "DATABASE_URL": ""}
 
 
 def _installed_apps(settings_module: str) -> list[str]:
@@ -63,14 +51,14 @@ def _installed_apps(settings_module: str) -> list[str]:
 
 class TestInstallation:
     def test_production_settings_do_not_install_the_sandbox(self) -> None:
-        installed = _installed_apps("config.settings.production")
+        installed = _installed_apps(PRODUCTION_SETTINGS)
 
         assert "payments" in installed
         assert "gateway_sandbox" not in installed
 
     def test_production_settings_have_no_sandbox_command(self) -> None:
         result = _manage(
-            "gateway_sandbox", "--help", settings_module="config.settings.production"
+            "gateway_sandbox", "--help", settings_module=PRODUCTION_SETTINGS
         )
 
         assert result.returncode != 0
@@ -89,9 +77,11 @@ class TestInstallation:
         for option in ("--port", "--notify-url", "--state-file", "--latency-ms"):
             assert option in result.stdout
 
-    def test_benchmarks_run_the_sandbox_beside_a_production_service(self) -> None:
-        """The benchmarks configure the service for production and the sandbox not."""
-        service = _environment("config.settings.production")
+    def test_benchmarks_run_the_sandbox_beside_a_production_like_service(
+        self,
+    ) -> None:
+        """The benchmarks configure the service as deployed and the sandbox not."""
+        service = _environment(BENCHMARK_SETTINGS)
 
         result = _manage(
             "gateway_sandbox", "--help", environment=sandbox_environment(service)

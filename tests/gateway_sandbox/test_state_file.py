@@ -274,8 +274,10 @@ class TestRestart:
             listed = requests.get(
                 f"{after.url}/__sandbox/stripe/webhook_endpoints", timeout=5
             ).json()["endpoints"]
+            kept = stripe_merchant.gateway_of(after.sandbox).webhooks.registered()
 
-        assert [(e["url"], e["secret"]) for e in listed] == [
+        assert [e["url"] for e in listed] == ["http://127.0.0.1:9/hooks/"]
+        assert [(e.url, e.secret) for e in kept] == [
             ("http://127.0.0.1:9/hooks/", "whsec_registered")
         ]
 

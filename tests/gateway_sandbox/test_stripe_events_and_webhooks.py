@@ -13,9 +13,11 @@ import requests
 import stripe
 
 from gateway_sandbox.app import Sandbox, SandboxConfig
+from gateway_sandbox.server import SandboxThread
 from gateway_sandbox.stripe import SimulatedStripe
 from tests.gateway_sandbox.stripe_merchant import (
     control,
+    gateway_of,
     off_session_payment,
     saved_card,
     webhook_receiver,
@@ -254,3 +256,61 @@ class TestWebhooks:
         assert endpoint.url == "http://127.0.0.1:9/webhooks/stripe/"
         assert endpoint.secret == "whsec_configured"
         assert endpoint.enabled_events == ["*"]
+
+
+class TestWebhookSecrets:
+    """As at Stripe, an endpoint's signing secret is shown once, when it is made."""
+
+    def test_the_endpoint_listing_shows_no_secret(self, sandbox_url: str) -> None:
+        register(sandbox_url, "http://127.0.0.1:9/hook")
+
+        response = requests.get(
+            f"{sandbox_url}/__sandbox/stripe/webhook_endpoints", timeout=10
+        )
+
+        [listed] = response.json()["endpoints"]
+        assert listed["url"] == "http://127.0.0.1:9/hook"
+        assert "secret" not in listed
+        assert SECRET not in response.text
+
+    def test_the_listing_hides_the_configured_endpoints_secret(self) -> None:
+        """The endpoint that the sandbox registers at start is listed without the
+        secret it signs with."""
+        configured = SandboxConfig(
+            stripe_webhook_url="http://127.0.0.1:9/webhooks/stripe/",
+            stripe_webhook_secret="whsec_configured_and_private",
+        )
+        server = SandboxThread(configured).start()
+        try:
+            response = requests.get(
+                f"{server.url}/__sandbox/stripe/webhook_endpoints", timeout=10
+            )
+        finally:
+            server.stop()
+
+        [listed] = response.json()["endpoints"]
+        assert listed["url"] == "http://127.0.0.1:9/webhooks/stripe/"
+        assert "whsec_configured_and_private" not in response.text
+
+    def test_creation_answers_with_the_secret_it_signs_with(
+        self, sandbox_url: str, sandbox: Sandbox
+    ) -> None:
+        created = register(sandbox_url, "http://127.0.0.1:9/hook")
+
+        [endpoint] = gateway_of(sandbox).webhooks.all()
+        assert created["secret"] == SECRET == endpoint.secret
+
+    def test_creation_without_a_secret_makes_a_fresh_one(
+        self, sandbox_url: str, sandbox: Sandbox
+    ) -> None:
+        """Not the configured secret, which would then be handed to any caller."""
+        created = control(
+            sandbox_url,
+            "/__sandbox/stripe/webhook_endpoints",
+            {"url": "http://127.0.0.1:9/hook"},
+        )
+
+        [endpoint] = gateway_of(sandbox).webhooks.all()
+        assert created["secret"] == endpoint.secret
+        assert str(created["secret"]).startswith("whsec_")
+        assert created["secret"] != sandbox.config.stripe_webhook_secret

@@ -1,13 +1,13 @@
 """Fault tests of the renewal run: real processes, killed while they bill.
 
-2,000 CloudPayments subscriptions fall due at once. The gateway sandbox, a Celery
-worker and two beats run as processes of their own, on PostgreSQL and RabbitMQ, with
-production settings (no test clock: the subscriptions were started a month ago, with
-an injected `now`, so they are due in real time). The worker is killed with SIGKILL,
-its whole process group at once, at random moments of the run and started again; the
-broker is restarted once in the middle. Whatever happened, every period ends with one
-invoice, paid by exactly one capture at the gateway, the gateway refused nothing with
-HTTP 429, and the books balance.
+2,000 CloudPayments subscriptions fall due at once. The gateway sandbox, a Celery worker
+and two beats run as processes of their own, on PostgreSQL and RabbitMQ, with the
+benchmark settings (production's, with the gateways at the sandbox; no test clock: the
+subscriptions were started a month ago, with an injected `now`, so they are due in real
+time). The worker is killed with SIGKILL, its whole process group at once, at random
+moments of the run and started again; the broker is restarted once in the middle.
+Whatever happened, every period ends with one invoice, paid by exactly one capture at
+the gateway, the gateway refused nothing with HTTP 429, and the books balance.
 
 Both beats run django-celery-beat's DatabaseScheduler, as production does. Two of
 them at once share the PeriodicTask rows without errors and each sends the sweep on
@@ -41,7 +41,13 @@ from django.db import connection, connections
 from django.db.models import Count, Q, Sum
 from pytest_django.fixtures import Settings
 
-from bench.services import ROOT, free_port, running, wait_until_answering
+from bench.services import (
+    BENCHMARK_SETTINGS,
+    ROOT,
+    free_port,
+    running,
+    wait_until_answering,
+)
 from billing.models import (
     BillingReason,
     Invoice,
@@ -50,6 +56,7 @@ from billing.models import (
     LedgerEntry,
 )
 from billing.money import Money
+from gateway_sandbox.credentials import SANDBOX_CREDENTIALS
 from payments.gateways import reset_gateways
 from payments.models import Payment, PaymentStatus
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -94,8 +101,9 @@ ACTOR = "system:test"
 # PostgreSQL, which this test does not cause; what a commit makes visible, and every
 # lock, stays the same.
 NO_FLUSH_AT_COMMIT = "SET synchronous_commit TO off"
-PUBLIC_ID = "pk_renewal_faults"
-API_SECRET = "renewal-faults-secret"
+# The sandbox runs only with its own credentials.
+PUBLIC_ID = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_PUBLIC_ID"]
+API_SECRET = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_API_SECRET"]
 PRICE = Money(49_900, "RUB")
 # As in production; see the module's docstring for what two of them do.
 BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -329,7 +337,7 @@ def _assert_books_balance_with_the_gateway(captures: list[dict[str, Any]]) -> No
 
 
 def _service_env(*, sandbox_url: str, broker_url: str, var_dir: Path) -> dict[str, str]:
-    """The environment of the service's processes: production settings (no test
+    """The environment of the service's processes: the benchmark settings (no test
     clock) on the test database, the private vhost and the sandbox."""
     db = connection.settings_dict
     credentials = urllib.parse.quote(db["USER"] or "", safe="")
@@ -341,9 +349,7 @@ def _service_env(*, sandbox_url: str, broker_url: str, var_dir: Path) -> dict[st
     )
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "renewal-faults-secret-key",
-        "JWT_SIGNING_KEY": "renewal-faults-jwt-key",
+        "DJANGO_SETTINGS_MODULE": BENCHMARK_SETTINGS,
         # The tokens were encrypted by this process: the worker must read them.
         "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
         "DATABASE_URL": database_url,

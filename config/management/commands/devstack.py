@@ -67,6 +67,10 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-port", type=int, default=8100)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Checked before migrating: it would otherwise migrate a deployed database
+        # and only then fail on the demo data.
+        if not settings.BILLING_TEST_CLOCK_ENABLED:
+            raise CommandError("devstack is for local settings only")
         settings.VAR_DIR.mkdir(exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")

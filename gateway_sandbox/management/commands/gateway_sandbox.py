@@ -1,4 +1,10 @@
-"""`python manage.py gateway_sandbox --port 8100`: run the gateway sandbox."""
+"""`python manage.py gateway_sandbox --port 8100`: run the gateway sandbox.
+
+The command refuses production settings (the production image does not install it
+either) and any credential that is not the sandbox's own (`credentials.py`), so a
+sandbox started with production's environment stops instead of signing with its
+secrets.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gateway_sandbox.app import SandboxConfig
+from gateway_sandbox.credentials import SANDBOX_CREDENTIALS, foreign_credentials
 from gateway_sandbox.faults import FaultSettings, InvalidFaultSetting
 from gateway_sandbox.server import serve_forever
 
@@ -59,6 +66,7 @@ class Command(BaseCommand):
             )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_unsafe_settings()
         faults = {
             name.removeprefix("fault_"): value
             for name, value in options.items()
@@ -70,11 +78,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         notify_url = options["notify_url"].rstrip("/")
         config = SandboxConfig(
-            cloudpayments_public_id=settings.CLOUDPAYMENTS_PUBLIC_ID,
-            cloudpayments_api_secret=settings.CLOUDPAYMENTS_API_SECRET,
-            stripe_secret_key=settings.STRIPE_SECRET_KEY,
-            stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
-            stripe_webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
             cloudpayments_notification_url=(
                 f"{notify_url}/cloudpayments/" if notify_url else None
             ),
@@ -95,4 +98,23 @@ class Command(BaseCommand):
 
         serve_forever(
             config, host=options["host"], port=options["port"], on_ready=announce
+        )
+
+
+def refuse_unsafe_settings() -> None:
+    """Stop before serving anything under production settings or credentials.
+
+    :raises CommandError: naming every setting that is refused.
+    """
+    if settings.IS_PRODUCTION:
+        raise CommandError(
+            "The gateway sandbox does not run under production settings; start it "
+            "with DJANGO_SETTINGS_MODULE=config.settings.local."
+        )
+    configured = {name: getattr(settings, name, None) for name in SANDBOX_CREDENTIALS}
+    problems = foreign_credentials(configured)
+    if problems:
+        raise CommandError(
+            "The gateway sandbox runs only with its own credentials; unset these "
+            "(it must never hold a real one): " + "; ".join(problems)
         )
