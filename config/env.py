@@ -31,6 +31,7 @@ DEVELOPMENT_DEFAULTS: Final[Mapping[str, str]] = {
     "STRIPE_SECRET_KEY": "sk_test_sandbox",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
     "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
+    "CHECKOUT_REDIRECT_ALLOWED_HOSTS": "localhost,127.0.0.1",
 }
 LOCAL_SETTINGS_MODULE: Final = "config.settings.local"
 
@@ -155,7 +156,8 @@ RENEWALS_STRIPE_PER_SECOND = env.float("RENEWALS_STRIPE_PER_SECOND", default=20.
 # Hosts a checkout page may send the payer back to (success and failure URLs), as
 # Django's ALLOWED_HOSTS patterns: `shop.example`, or `.shop.example` for subdomains.
 CHECKOUT_REDIRECT_ALLOWED_HOSTS = env.list(
-    "CHECKOUT_REDIRECT_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"]
+    "CHECKOUT_REDIRECT_ALLOWED_HOSTS",
+    default=DEVELOPMENT_DEFAULTS["CHECKOUT_REDIRECT_ALLOWED_HOSTS"].split(","),
 )
 
 # Rate limits of the HTTP API (DRF rates: `<number>/<second|minute|hour|day>`):

@@ -36,6 +36,9 @@ def production_problems() -> list[str]:
     and must pass its own rule.
     """
     problems: list[str] = []
+    for name, rule in OPTIONAL_RULES.items():
+        if value := environment.given(name):
+            problems.extend(rule(name, value))
     for name, rule in RULES.items():
         value = environment.given(name)
         if value is None:
@@ -95,6 +98,13 @@ def _https_url(name: str, value: str) -> Iterator[str]:
         yield f"{name} must be an https:// URL"
 
 
+def _shop_hosts(name: str, value: str) -> Iterator[str]:
+    """Payers are sent back only to the shop's own hosts, never to any host."""
+    hosts = [host.strip() for host in value.split(",")]
+    if any(host in {"", "*"} for host in hosts):
+        yield f"{name} must list the shop's hosts, with no '*' and no empty entry"
+
+
 def _server_database(name: str, value: str) -> Iterator[str]:
     try:
         engine = environ.Env.db_url_config(value)["ENGINE"]
@@ -129,4 +139,10 @@ RULES: Final[dict[str, Rule]] = {
     "STRIPE_API_BASE": _https_url,
     "DATABASE_URL": _server_database,
     "CELERY_BROKER_URL": _networked_broker,
+    "CHECKOUT_REDIRECT_ALLOWED_HOSTS": _shop_hosts,
+}
+# Checked only when set: unset, production loads the gateways' own scripts.
+OPTIONAL_RULES: Final[dict[str, Rule]] = {
+    "CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL": _https_url,
+    "STRIPE_JS_URL": _https_url,
 }

@@ -4,6 +4,7 @@ Whatever is missing, empty, a development default or otherwise unsafe is refused
 before anything starts (`config/production_checks.py`).
 """
 
+from config import env as environment
 from config.production_checks import refuse_unsafe_environment
 from config.settings.base import *  # noqa: F403
 
@@ -18,6 +19,15 @@ PAYMENT_GATEWAYS = {
     for code, path in PAYMENT_GATEWAYS.items()  # noqa: F405
     if code != "fake"
 }
+# The checkout page loads the gateways' own scripts (the sandbox's stand-ins are
+# only the development default); a deployment may name a mirror of them.
+CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL = (
+    environment.given("CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL")
+    or "https://widget.cloudpayments.ru/bundles/checkout"
+)
+STRIPE_JS_URL = environment.given("STRIPE_JS_URL") or "https://js.stripe.com/v3/"
+# Raw sandbox cryptograms are a development convenience only.
+CHECKOUT_SANDBOX_PAYLOADS = False
 
 # TLS ends at the load balancer, which says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -30,6 +30,7 @@ GOOD_PRODUCTION_VALUES: Final = {
     "STRIPE_API_BASE": "https://api.stripe.com",
     "DATABASE_URL": "postgres://billing:throw-away@database.invalid:5432/billing",
     "CELERY_BROKER_URL": "amqp://billing:throw-away@broker.invalid:5672//",
+    "CHECKOUT_REDIRECT_ALLOWED_HOSTS": "shop.example,.cinema.example",
 }
 PRODUCTION_SETTINGS: Final = "config.settings.production"
 

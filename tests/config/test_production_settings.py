@@ -38,6 +38,7 @@ REQUIRED = {
     "STRIPE_API_BASE",
     "DATABASE_URL",
     "CELERY_BROKER_URL",
+    "CHECKOUT_REDIRECT_ALLOWED_HOSTS",
 }
 GATEWAY_URLS = ["CLOUDPAYMENTS_API_URL", "STRIPE_API_BASE"]
 # A refused value per variable and rule, beyond unset, empty and the default.
@@ -48,6 +49,10 @@ UNSAFE_VALUES = [
     ("DATABASE_URL", "sqlite:////var/lib/billing/db.sqlite3"),
     ("CELERY_BROKER_URL", "filesystem://localhost//"),
     ("CELERY_BROKER_URL", "memory://"),
+    ("CHECKOUT_REDIRECT_ALLOWED_HOSTS", "*"),
+    ("CHECKOUT_REDIRECT_ALLOWED_HOSTS", "shop.example,"),
+    ("CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL", "http://widget.cloudpayments.ru/bundles/checkout"),
+    ("STRIPE_JS_URL", "http://127.0.0.1:8100/__sandbox/stripe/v3.js"),
     ("DJANGO_SECRET_KEY", "short-but-not-empty"),
     ("TOKEN_ENCRYPTION_KEYS", "not-a-fernet-key"),
     (
@@ -161,6 +166,8 @@ print(json.dumps({
     "hsts": client.get("/healthz", secure=True).get("Strict-Transport-Security"),
     "cookies_secure": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
     "debug": settings.DEBUG,
+    "scripts": [settings.CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL, settings.STRIPE_JS_URL],
+    "sandbox_payloads": settings.CHECKOUT_SANDBOX_PAYLOADS,
     "is_production": settings.IS_PRODUCTION,
 }))
 """
@@ -193,6 +200,15 @@ class TestProductionSettings:
         self, production: dict[str, object]
     ) -> None:
         assert production["gateways"] == ["cloudpayments", "stripe"]
+
+    def test_load_the_gateways_own_scripts_at_checkout(
+        self, production: dict[str, object]
+    ) -> None:
+        assert production["scripts"] == [
+            "https://widget.cloudpayments.ru/bundles/checkout",
+            "https://js.stripe.com/v3/",
+        ]
+        assert production["sandbox_payloads"] is False
 
     def test_redirect_plain_http_to_https(self, production: dict[str, object]) -> None:
         assert production["api_over_http"] == [301, "https://localhost/api/"]
