@@ -32,7 +32,8 @@ from typing import Any, Final
 MASK: Final = "[redacted]"
 
 _SENSITIVE_KEY: Final = re.compile(
-    r"(token|cryptogram|card_?number|card_?id|\bpan\b|cvv|cvc|secret|password|passwd|"
+    r"(token|cryptogram|card_?number|card_?id|card_?payload|\bpan\b|cvv|cvc|secret|"
+    r"password|passwd|"
     r"authorization|api_?key|pares|pareq|session|cookie|signature|hmac|e_?mail)",
     re.IGNORECASE,
 )
