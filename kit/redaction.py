@@ -14,9 +14,10 @@ What it hides:
 - in any text: the value written after such a key (`"Token": "…"`, `cvv=…`), so
   a payload logged as text loses what the same payload loses as a mapping; every
   run of 12 to 19 digits (grouped or not, as a card number is written) outside a
-  UUID; sandbox cryptograms, HTTP credentials, Stripe secret and webhook keys,
-  PaymentMethod ids (the tokens) and client secrets; and whatever secrets the
-  caller names.
+  UUID; sandbox and real CloudPayments cryptograms (and any long base64 packet),
+  CloudPayments tokens, HTTP credentials, Stripe secret and webhook keys,
+  PaymentMethod ids (the tokens) and client secrets, raw or URL-encoded; and
+  whatever secrets the caller names.
 
 What it keeps: a gateway's numeric transaction ids and bank references under their
 own keys, however long (`_GATEWAY_ID_KEYS`).
@@ -46,11 +47,22 @@ _DIGIT_RUN: Final = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
 _UUID: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
 )
+# One character of base64 as it is written raw or URL-encoded (`+`, `/`, `=`).
+_B64: Final = r"(?:[A-Za-z0-9+/]|%2[BbFf])"
+_B64_END: Final = r"(?:=|%3[Dd]){0,2}"
 _SECRET_TEXT: Final = (
     re.compile(r"sbx1:[A-Za-z0-9_\-=]+"),
     re.compile(r"\b(sk|rk|whsec)_(test|live)?_?[A-Za-z0-9]{6,}"),
-    # PaymentMethod ids are the tokens; `<intent id>_secret_<…>` confirms a payment.
+    # PaymentMethod ids are the tokens; `<intent id>_secret_<…>` (PaymentIntents'
+    # and SetupIntents') confirms a payment. Publishable keys (`pk_…`) are public,
+    # and intent ids are references that act on nothing without the secret key.
     re.compile(r"\bpm_[A-Za-z0-9]+|\b\w+_secret_[A-Za-z0-9]+"),
+    # CloudPayments card tokens: `tk_…`, and `success_<uuid>` in test mode.
+    re.compile(r"\btk_[A-Za-z0-9]+|\bsuccess_[0-9a-f]{8}-[0-9a-f-]{27}"),
+    # A CloudPayments cryptogram: "01", BIN, last four, expiry and key version in
+    # digits, then the RSA-encrypted card as base64 (GATEWAYS.md A6); and any other
+    # unbroken base64 packet long enough to be an encrypted one.
+    re.compile(rf"\b\d{{16,}}{_B64}{{20,}}{_B64_END}|{_B64}{{120,}}{_B64_END}"),
 )
 # A key and its value as text: `"cvv": "123"`, `'Token': 'tk_1'`, `token=tk_1`.
 _KEYED_VALUE: Final = re.compile(
@@ -70,7 +82,8 @@ _MAYBE_SENSITIVE_TEXT: Final = re.compile(
         (
             _SENSITIVE_KEY.pattern,  # a keyed value, `_secret_` (and its whole keys:)
             r"name|payment_method",
-            r"sbx1:|\b(?:sk|rk|whsec)_|\bpm_",  # _SECRET_TEXT
+            r"sbx1:|\b(?:sk|rk|whsec|pm|tk|success)_",  # _SECRET_TEXT
+            r"[a-z0-9+/%]{120}",  # a long base64 packet
             r"bearer|basic",  # _CREDENTIALS
             r"\d(?:[ -]?\d){11}",  # the start of a _DIGIT_RUN
         )
