@@ -64,9 +64,11 @@ _SECRET_TEXT: Final = (
     # unbroken base64 packet long enough to be an encrypted one.
     re.compile(rf"\b\d{{16,}}{_B64}{{20,}}{_B64_END}|{_B64}{{120,}}{_B64_END}"),
 )
-# A key and its value as text: `"cvv": "123"`, `'Token': 'tk_1'`, `token=tk_1`.
+# A key and its value as text: `"cvv": "123"`, `'Token': 'tk_1'`, `token=tk_1`;
+# a value masked before is left as it is, so that masking twice changes nothing.
 _KEYED_VALUE: Final = re.compile(
-    r"""(?P<key>\w+)(?P<separator>["']?\s*[:=]\s*["']?)(?P<value>[^"'\s,;&}\]]+)"""
+    r"""(?P<key>\w+)(?P<separator>["']?\s*[:=]\s*["']?)"""
+    r"""(?P<value>(?!\[redacted\])[^"'\s,;&}\]]+)"""
 )
 _CREDENTIALS: Final = re.compile(
     r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE

@@ -282,6 +282,18 @@ class TestRealSecretShapes:
             == f"sent {MASK} to the gateway"
         )
 
+    def test_masking_twice_changes_nothing(self) -> None:
+        """A line is masked by the filter and again by the formatter."""
+        text = f'{{"Token": "{SECRET_SHAPES[2]}"}} Authorization: Basic cGs6c2s='
+
+        once = redact_text(text)
+
+        assert (
+            redact_text(once)
+            == once
+            == f'{{"Token": "{MASK}"}} Authorization: {MASK} {MASK}'
+        )
+
     def test_keeps_publishable_keys_intent_ids_and_paths(self) -> None:
         """Publishable keys are public, intent ids are references; a traceback's
         file paths and transaction ids stay readable."""
