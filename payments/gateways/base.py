@@ -245,6 +245,11 @@ class PaymentGateway(abc.ABC):
     """
 
     code: str
+    # The keys of this gateway's webhook messages that are stored (at any depth):
+    # an allow-list, so that personal data (the payer's name, e-mail, phone,
+    # address, IP, free-form fields) is never written down. Processing parses the
+    # stored payload again, so every key `parse_webhook` reads must be here.
+    stored_payload_keys: frozenset[str]
     # Whether `PaymentSnapshot.refunded` is the exact refunded sum. A gateway that
     # reports only "fully refunded or not" cannot confirm or deny a partial refund.
     reports_partial_refunds: bool = True
