@@ -7,11 +7,28 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.app import backends
+from celery.backends.base import Backend
 from celery.signals import setup_logging
+
+from config.celery_results import redacting
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = Celery("billing", task_cls="celery.contrib.django.task:DjangoTask")
+
+class BillingCelery(Celery):
+    def _get_backend(self) -> Backend:
+        """The configured result backend, storing failures masked (Celery's own
+        hook for building it, as in `Celery._get_backend`)."""
+        # celery-types says a class; Celery returns the class and the URL.
+        found: Any = backends.by_url(
+            self.backend_cls or self.conf.result_backend, self.loader
+        )
+        backend_class, url = found
+        return redacting(backend_class)(app=self, url=url)
+
+
+app = BillingCelery("billing", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
