@@ -37,7 +37,8 @@ MASK: Final = "[redacted]"
 _SENSITIVE_KEY: Final = re.compile(
     r"(token|cryptogram|card_?number|card_?id|card_?payload|\bpan\b|cvv|cvc|secret|"
     r"password|passwd|"
-    r"authorization|api_?key|pares|pareq|session|cookie|signature|hmac|e_?mail)",
+    r"authorization|api_?key|pares|pareq|authentication_?result|session|cookie|"
+    r"signature|hmac|e_?mail)",
     re.IGNORECASE,
 )
 # Keys that are sensitive only as a whole: a "name" is the cardholder's, while a

@@ -199,6 +199,8 @@ class TestSensitiveKeys:
             "client_secret",
             "api_key",
             "PaReq",
+            "authentication_result",
+            "card_payload",
             "payment_method",
             "Name",
             "receipt_email",
