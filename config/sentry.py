@@ -29,14 +29,7 @@ _SDK_CONTEXTS: Final = frozenset({"runtime", "os", "device"})
 
 def scrub_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
     """Apply the redaction policy to the event: sensitive keys and text anywhere."""
-    return {
-        key: value
-        if key in _SDK_METADATA
-        else _scrub_contexts(value)
-        if key == "contexts"
-        else redact(value)
-        for key, value in event.items()
-    }
+    return {key: _scrubbed(key, value) for key, value in event.items()}
 
 
 def scrub_breadcrumb(
@@ -47,9 +40,15 @@ def scrub_breadcrumb(
     return scrubbed
 
 
-def _scrub_contexts(contexts: Any) -> Any:
-    if not isinstance(contexts, dict):
-        return redact(contexts)
+def _scrubbed(key: str, value: Any) -> Any:
+    if key in _SDK_METADATA:
+        return value
+    if key == "contexts" and isinstance(value, dict):
+        return _scrub_contexts(value)
+    return redact(value)
+
+
+def _scrub_contexts(contexts: dict[str, Any]) -> dict[str, Any]:
     return {
         name: context if name in _SDK_CONTEXTS else redact(context)
         for name, context in contexts.items()
