@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import io
 import logging
+import logging.config
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
@@ -160,23 +161,31 @@ def web_sentry(envelopes: EnvelopeServer) -> Iterator[EnvelopeServer]:
     sentry_sdk.init()
 
 
+@pytest.fixture
+def broken_cloudpayments(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """The CloudPayments adapter with the broken transport under its SDK."""
+    for name, value in GATEWAY_SETTINGS.items():
+        setattr(settings, name, value)
+    monkeypatch.setattr(HTTPAdapter, "send", broken_gateway.broken_send)
+    reset_gateways()
+    yield
+    reset_gateways()
+
+
 @pytest.mark.parametrize("log_format", ["text", "json"])
+@pytest.mark.usefixtures("broken_cloudpayments")
 class TestAWebRequest:
     def test_logs_and_reports_a_failing_card_payment_without_its_secrets(
         self,
         log_format: str,
         web_logs: io.StringIO,
         web_sentry: EnvelopeServer,
-        settings: Settings,
-        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """The checkout page's payment by cryptogram fails inside the gateway call:
         Django's error log and the Sentry Django integration see it, and show none
         of what it echoes."""
-        for name, value in GATEWAY_SETTINGS.items():
-            setattr(settings, name, value)
-        reset_gateways()
-        monkeypatch.setattr(HTTPAdapter, "send", broken_gateway.broken_send)
         session = CheckoutSessionFactory.create(
             gateway="cloudpayments",
             amount=Money(99_900, "RUB"),
@@ -190,7 +199,6 @@ class TestAWebRequest:
         sentry_sdk.flush()
         report = web_sentry.wait_for(FAILURE)
 
-        reset_gateways()
         logged = web_logs.getvalue()
         assert response.status_code == 500
         assert FAILURE in logged and "Traceback" in logged
