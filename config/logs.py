@@ -64,7 +64,13 @@ class JsonFormatter(RedactingFormatter):
             payload["exception"] = redact_text(record.exc_text)
         if record.stack_info:
             payload["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(payload, default=str)
+        return json.dumps(payload, default=_masked_text_of)
+
+
+def _masked_text_of(value: object) -> str:
+    """An extra that is no JSON value, as masked text: Django's error log passes
+    the request, whose text holds its query string."""
+    return redact_text(str(value))
 
 
 class RedactingFilter(logging.Filter):

@@ -89,6 +89,16 @@ class TestRedactingFormatter:
 
 
 class TestJsonFormatter:
+    def test_masks_an_extra_that_is_written_as_its_text(self) -> None:
+        """Django logs a failed request with the request itself as an extra."""
+        record = _record()
+        record.request = type("Request", (), {"__str__": lambda self: f"?t={TOKEN}"})()
+
+        line = JsonFormatter().format(record)
+
+        assert "?t=" in line
+        assert _shown(line) == []
+
     def test_masks_the_message_exception_and_stack(self) -> None:
         line = JsonFormatter().format(_record(stack=True))
 

@@ -192,15 +192,22 @@ class TestAWebRequest:
             now=dt.datetime.now(tz=dt.UTC),
         )
 
+        # The secrets also in the query string and the headers, which Sentry's
+        # request data carries.
         response = Client(raise_request_exception=False).post(
-            f"/checkout/{session.id}/pay",
+            f"/checkout/{session.id}/pay?ref={broken_gateway.TOKEN}",
             {"card_payload": broken_gateway.CRYPTOGRAM},
+            headers={
+                "Authorization": f"Basic {broken_gateway.BASIC_CREDENTIALS}",
+                "X-Card-Token": broken_gateway.TOKEN,
+            },
         )
         sentry_sdk.flush()
         report = web_sentry.wait_for(FAILURE)
 
         logged = web_logs.getvalue()
         assert response.status_code == 500
+        assert '"request"' in report
         assert FAILURE in logged and "Traceback" in logged
         assert _shown(logged) == []
         assert _shown(report) == []
