@@ -1,8 +1,17 @@
-"""Sentry set-up, with every event passed through the redaction policy."""
+"""Sentry set-up: no local variables, no request bodies, no personal data, and every
+event, transaction and breadcrumb passed through the redaction policy.
+
+Two independent guards, so that a gap in one is closed by the other: the SDK is
+told not to collect what may hold secrets (frames' local variables, request
+bodies, cookies and users), and whatever it does collect is masked by key name and
+by pattern (`kit.redaction.redact`): exception messages, log messages and their
+arguments, breadcrumbs, request headers and query strings, Celery task arguments,
+and the variables of any frame that carries them all the same.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
@@ -11,15 +20,38 @@ from sentry_sdk.integrations.django import DjangoIntegration
 from kit.redaction import redact
 
 # The SDK's description of itself and of the machine: no payload is there, and a
-# "name" there (`sdk.name`, `contexts.runtime.name`) is not a cardholder's.
-_SDK_METADATA = frozenset({"sdk", "contexts", "modules", "platform"})
+# "name" there (`sdk.name`) is not a cardholder's.
+_SDK_METADATA: Final = frozenset({"sdk", "modules", "platform"})
+# Contexts the SDK fills with the runtime's and the machine's description
+# (`contexts.runtime.name` is "CPython"); every other context is masked.
+_SDK_CONTEXTS: Final = frozenset({"runtime", "os", "device"})
 
 
 def scrub_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
     """Apply the redaction policy to the event: sensitive keys and text anywhere."""
+    return {key: _scrubbed(key, value) for key, value in event.items()}
+
+
+def scrub_breadcrumb(
+    breadcrumb: dict[str, Any], hint: dict[str, Any]
+) -> dict[str, Any]:
+    """Apply the redaction policy to a breadcrumb as it is recorded."""
+    scrubbed: dict[str, Any] = redact(breadcrumb)
+    return scrubbed
+
+
+def _scrubbed(key: str, value: Any) -> Any:
+    if key in _SDK_METADATA:
+        return value
+    if key == "contexts" and isinstance(value, dict):
+        return _scrub_contexts(value)
+    return redact(value)
+
+
+def _scrub_contexts(contexts: dict[str, Any]) -> dict[str, Any]:
     return {
-        key: value if key in _SDK_METADATA else redact(value)
-        for key, value in event.items()
+        name: context if name in _SDK_CONTEXTS else redact(context)
+        for name, context in contexts.items()
     }
 
 
@@ -28,8 +60,24 @@ def init_sentry(*, dsn: str, environment: str) -> None:
         dsn=dsn,
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
+        # What the SDK collects on its own: no frame variables, no bodies, no
+        # cookies, no user, no queue payloads or query parameters of the database;
+        # headers and query strings past the SDK's deny-list and `scrub_event`.
+        data_collection={
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            "http_headers": {"request": {"mode": "denylist"}},
+            "http_bodies": [],
+            "url_query_params": {"mode": "denylist"},
+            "graphql": {"document": False, "variables": False},
+            "gen_ai": {"inputs": False, "outputs": False},
+            "database_query_data": False,
+            "queues": False,
+            "stack_frame_variables": False,
+        },
+        include_local_variables=False,
         max_request_body_size="never",
         before_send=scrub_event,  # type: ignore[arg-type]
         before_send_transaction=scrub_event,  # type: ignore[arg-type]
+        before_breadcrumb=scrub_breadcrumb,
     )

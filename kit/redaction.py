@@ -1,9 +1,11 @@
 """The one redaction policy: what card data, credentials and personal data look like.
 
 Every way out of the process applies it: log lines (`config.logs`), error reports
-(`config.sentry`), gateway payloads as they are stored (`without_sensitive_keys`)
-and shown in the admin (`redact`), and gateway texts kept in failure messages
-(`redact_text`). One policy means a value hidden from one of them is hidden from all.
+(`config.sentry`), gateway payloads as they are stored (`stored_payload`: only the
+keys a gateway's adapter names, and of those none that `without_sensitive_keys`
+drops) and shown in the admin (`redact`), and gateway texts kept in failure
+messages (`redact_text`). One policy means a value hidden from one of them is
+hidden from all.
 
 What it hides:
 
@@ -14,9 +16,10 @@ What it hides:
 - in any text: the value written after such a key (`"Token": "…"`, `cvv=…`), so
   a payload logged as text loses what the same payload loses as a mapping; every
   run of 12 to 19 digits (grouped or not, as a card number is written) outside a
-  UUID; sandbox cryptograms, HTTP credentials, Stripe secret and webhook keys,
-  PaymentMethod ids (the tokens) and client secrets; and whatever secrets the
-  caller names.
+  UUID; sandbox and real CloudPayments cryptograms (and any long base64 packet),
+  CloudPayments tokens, HTTP credentials, Stripe secret and webhook keys,
+  PaymentMethod ids (the tokens) and client secrets, raw or URL-encoded; and
+  whatever secrets the caller names.
 
 What it keeps: a gateway's numeric transaction ids and bank references under their
 own keys, however long (`_GATEWAY_ID_KEYS`).
@@ -26,14 +29,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Final
 
 MASK: Final = "[redacted]"
 
 _SENSITIVE_KEY: Final = re.compile(
-    r"(token|cryptogram|card_?number|card_?id|\bpan\b|cvv|cvc|secret|password|passwd|"
-    r"authorization|api_?key|pares|pareq|session|cookie|signature|hmac|e_?mail)",
+    r"(token|cryptogram|card_?number|card_?id|card_?payload|\bpan\b|cvv|cvc|secret|"
+    r"password|passwd|"
+    r"authorization|api_?key|pares|pareq|authentication_?result|session|cookie|"
+    r"signature|hmac|e_?mail)",
     re.IGNORECASE,
 )
 # Keys that are sensitive only as a whole: a "name" is the cardholder's, while a
@@ -45,15 +50,28 @@ _DIGIT_RUN: Final = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
 _UUID: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
 )
+# One character of base64 as it is written raw or URL-encoded (`+`, `/`, `=`).
+_B64: Final = r"(?:[A-Za-z0-9+/]|%2[BbFf])"
+_B64_END: Final = r"(?:=|%3[Dd]){0,2}"
 _SECRET_TEXT: Final = (
     re.compile(r"sbx1:[A-Za-z0-9_\-=]+"),
     re.compile(r"\b(sk|rk|whsec)_(test|live)?_?[A-Za-z0-9]{6,}"),
-    # PaymentMethod ids are the tokens; `<intent id>_secret_<…>` confirms a payment.
+    # PaymentMethod ids are the tokens; `<intent id>_secret_<…>` (PaymentIntents'
+    # and SetupIntents') confirms a payment. Publishable keys (`pk_…`) are public,
+    # and intent ids are references that act on nothing without the secret key.
     re.compile(r"\bpm_[A-Za-z0-9]+|\b\w+_secret_[A-Za-z0-9]+"),
+    # CloudPayments card tokens: `tk_…`, and `success_<uuid>` in test mode.
+    re.compile(r"\btk_[A-Za-z0-9]+|\bsuccess_[0-9a-f]{8}-[0-9a-f-]{27}"),
+    # A CloudPayments cryptogram: "01", BIN, last four, expiry and key version in
+    # digits, then the RSA-encrypted card as base64 (GATEWAYS.md A6); and any other
+    # unbroken base64 packet long enough to be an encrypted one.
+    re.compile(rf"\b\d{{16,}}{_B64}{{20,}}{_B64_END}|{_B64}{{120,}}{_B64_END}"),
 )
-# A key and its value as text: `"cvv": "123"`, `'Token': 'tk_1'`, `token=tk_1`.
+# A key and its value as text: `"cvv": "123"`, `'Token': 'tk_1'`, `token=tk_1`;
+# a value masked before is left as it is, so that masking twice changes nothing.
 _KEYED_VALUE: Final = re.compile(
-    r"""(?P<key>\w+)(?P<separator>["']?\s*[:=]\s*["']?)(?P<value>[^"'\s,;&}\]]+)"""
+    r"""(?P<key>\w+)(?P<separator>["']?\s*[:=]\s*["']?)"""
+    r"""(?P<value>(?!\[redacted\])[^"'\s,;&}\]]+)"""
 )
 _CREDENTIALS: Final = re.compile(
     r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE
@@ -69,7 +87,8 @@ _MAYBE_SENSITIVE_TEXT: Final = re.compile(
         (
             _SENSITIVE_KEY.pattern,  # a keyed value, `_secret_` (and its whole keys:)
             r"name|payment_method",
-            r"sbx1:|\b(?:sk|rk|whsec)_|\bpm_",  # _SECRET_TEXT
+            r"sbx1:|\b(?:sk|rk|whsec|pm|tk|success)_",  # _SECRET_TEXT
+            r"[a-z0-9+/%]{120}",  # a long base64 packet
             r"bearer|basic",  # _CREDENTIALS
             r"\d(?:[ -]?\d){11}",  # the start of a _DIGIT_RUN
         )
@@ -189,4 +208,26 @@ def without_sensitive_keys(value: Any) -> Any:
         return [without_sensitive_keys(item) for item in value]
     if isinstance(value, str):
         return redact_text(value)
+    return value
+
+
+def stored_payload(value: Any, *, kept: Collection[str]) -> Any:
+    """Copy `value` with only the keys named in `kept`, at any depth, for a
+    gateway payload to be stored; sensitive keys go even when named, and sensitive
+    text is masked.
+
+    An allow-list rather than a deny-list: what a gateway adds to its messages
+    tomorrow (a phone, an address, a free-form field of the payer's) is not
+    stored until it is named here, so personal data never slips in unnoticed.
+    """
+    return without_sensitive_keys(_kept_keys(value, kept))
+
+
+def _kept_keys(value: Any, kept: Collection[str]) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            key: _kept_keys(item, kept) for key, item in value.items() if key in kept
+        }
+    if isinstance(value, list):
+        return [_kept_keys(item, kept) for item in value]
     return value

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.gateways",
     "tests.fixtures.journey_sandbox",
     "tests.fixtures.sandbox",
+    "tests.fixtures.webhooks",
 ]
 
 _MISSING_SERVICE = pytest.StashKey[str]()

@@ -14,6 +14,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_TRACK_STARTED = True
+# The worker logs through the root logger's handler as configured in LOGGING, with
+# its redaction; hijacking the root logger would replace that handler with
+# Celery's own, which prints task failures (arguments, tracebacks) unmasked.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Late acknowledgement is chosen per task (only idempotent tasks set acks_late).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"

@@ -109,15 +109,17 @@ class EnteredCard:
     `payload` is the CloudPayments cryptogram or the Stripe PaymentMethod id.
     """
 
-    payload: str
-    cardholder_name: str | None = None
+    # Out of `repr`, as every secret or personal field of these types is: a repr
+    # ends up in tracebacks' local variables, log lines and error reports.
+    payload: str = field(repr=False)
+    cardholder_name: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class SavedCard:
     """A card saved by an earlier payment: the gateway's token for it."""
 
-    token: str
+    token: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,7 @@ class ChargeRequest:
     source: EnteredCard | SavedCard
     capture: bool = True
     description: str = ""
-    ip_address: str | None = None
+    ip_address: str | None = field(default=None, repr=False)
     # Where 3-D Secure sends the payer back (CloudPayments TermUrl, Stripe return_url).
     return_url: str | None = None
     # Merchant-initiated (off-session) charges: recurring renewals and retries.
@@ -151,7 +153,7 @@ class ChargeResult:
     state: PaymentState
     amount: Money
     # The token to save for later charges; None when the gateway issued none.
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     card: CardDetails | None = None
 
 
@@ -168,7 +170,7 @@ class CardSetupRequest:
     # What CloudPayments authorizes and then voids to prove the card (1.00 of the
     # currency, say); Stripe verifies through a SetupIntent and ignores it.
     verification_amount: Money
-    ip_address: str | None = None
+    ip_address: str | None = field(default=None, repr=False)
     # Where 3-D Secure sends the payer back (CloudPayments TermUrl, Stripe return_url).
     return_url: str | None = None
 
@@ -178,7 +180,7 @@ class CardSetupResult:
     """A verified card: the token to charge it with later, and what may be shown."""
 
     gateway_reference: str
-    token: str
+    token: str = field(repr=False)
     card: CardDetails | None = None
 
 
@@ -192,7 +194,8 @@ class ThreeDsChallenge:
 
     gateway_reference: str
     url: str
-    form_fields: Mapping[str, str] = field(default_factory=dict)
+    # PaReq and MD: the issuer's authentication request for this card.
+    form_fields: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +215,7 @@ class PaymentSnapshot:
     captured: Money
     refunded: Money
     created_at: dt.datetime
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     card: CardDetails | None = None
     decline_code: str | None = None
 
@@ -242,6 +245,11 @@ class PaymentGateway(abc.ABC):
     """
 
     code: str
+    # The keys of this gateway's webhook messages that are stored (at any depth):
+    # an allow-list, so that personal data (the payer's name, e-mail, phone,
+    # address, IP, free-form fields) is never written down. Processing parses the
+    # stored payload again, so every key `parse_webhook` reads must be here.
+    stored_payload_keys: frozenset[str]
     # Whether `PaymentSnapshot.refunded` is the exact refunded sum. A gateway that
     # reports only "fully refunded or not" cannot confirm or deny a partial refund.
     reports_partial_refunds: bool = True

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from billing.errors import DomainError
 from billing.money import Money
-from kit.redaction import without_sensitive_keys
+from kit.redaction import stored_payload
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, GatewayEvent, InvalidSignature
 from payments.models import CardSetup, GatewayEventRecord, PaymentStatus
@@ -111,7 +111,9 @@ def receive_gateway_event(
         )
         raise MalformedWebhook() from None
     _require_fits(event)
-    record_id, is_new = _store_once(gateway, event, now=now)
+    record_id, is_new = _store_once(
+        gateway, event, kept=adapter.stored_payload_keys, now=now
+    )
     return ReceivedEvent(record_id=record_id, event=event, is_new=is_new)
 
 
@@ -163,14 +165,16 @@ def _require_fits(event: GatewayEvent) -> None:
 
 
 def _store_once(
-    gateway: str, event: GatewayEvent, *, now: dt.datetime
+    gateway: str, event: GatewayEvent, *, kept: frozenset[str], now: dt.datetime
 ) -> tuple[int, bool]:
     record = GatewayEventRecord(
         gateway=gateway,
         kind=event.type,
         external_id=event.external_id,
         gateway_reference=event.gateway_reference or "",
-        payload=without_sensitive_keys(dict(event.safe_payload)),
+        # The one point where a gateway's message enters storage: only the keys
+        # its adapter names are kept (personal data never is), and no secret.
+        payload=stored_payload(event.safe_payload, kept=kept),
         received_at=now,
     )
     record_id, is_new, resent = insert_once(record)

@@ -1,6 +1,9 @@
-"""After real payments and card setups no table or log line holds card data.
+"""After real payments, card setups and the gateways' notifications about them, no
+table or log line holds card data or the payer's personal data.
 
 Card data: a card number, a cryptogram (or entered PaymentMethod id), or a token.
+Personal data: the payer's name, e-mail address, phone number, postal address and
+IP address, which the notifications carry in named and in free-form fields.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import uuid
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from billing.money import Money
 from gateway_sandbox.app import Sandbox
 from kit.redaction import passes_luhn
-from payments.models import CardSetup, PaymentMethod
+from payments.models import CardSetup, GatewayEventRecord, Payment, PaymentMethod
 from payments.services import (
     charge_saved_card,
     complete_3ds,
@@ -25,8 +30,22 @@ from payments.services import (
     refund_payment,
     start_card_setup,
 )
+from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.journeys.cards import entered_card, pass_3ds
 from tests.payments.factories import PaymentFactory
+from tests.payments.webhook_messages import (
+    PAYER_PHONE,
+    PERSONAL_DATA,
+    WebhookPoster,
+    cloudpayments_body,
+    cloudpayments_fields,
+    cloudpayments_headers,
+    cloudpayments_personal_fields,
+    stripe_body,
+    stripe_headers,
+    stripe_intent_event,
+    stripe_personal_fields,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 
@@ -107,14 +126,60 @@ def _set_up_every_way(url: str, gateway: str) -> list[str]:
     return secrets
 
 
-def _every_stored_text() -> list[str]:
+def _notify_about_every_payment(poster: WebhookPoster, gateway: str) -> int:
+    """Deliver, signed, the gateway's notification of each payment, carrying the
+    payer's person in every field the gateway may put it in; how many were."""
+    payments = Payment.objects.filter(gateway=gateway).exclude(gateway_reference=None)
+    for payment in payments:
+        if gateway == "cloudpayments":
+            fields = {
+                **cloudpayments_fields(
+                    payment, "pay", transaction_id=str(payment.gateway_reference)
+                ),
+                **cloudpayments_personal_fields(),
+            }
+            body = cloudpayments_body(fields)
+            secret = SANDBOX_CONFIG.cloudpayments_api_secret
+            poster.cloudpayments(
+                "pay", fields, headers=cloudpayments_headers(body, secret=secret)
+            )
+        else:
+            event = stripe_intent_event(
+                payment,
+                "payment_intent.succeeded",
+                status="succeeded",
+                intent_id=str(payment.gateway_reference),
+                **stripe_personal_fields(),
+            )
+            body = stripe_body(event)
+            secret = SANDBOX_CONFIG.stripe_webhook_secret
+            poster.stripe(event, headers=stripe_headers(body, secret=secret))
+    return payments.count()
+
+
+def _every_stored_text(*, apps_left_out: tuple[str, ...] = ()) -> list[str]:
     texts: list[str] = []
     with connection.cursor() as cursor:
         for model in apps.get_models():
+            if model._meta.app_label in apps_left_out:
+                continue
             table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - our own tables
             texts.extend(str(value) for row in cursor.fetchall() for value in row)
     return texts
+
+
+# Any e-mail address, and the payer's phone number however it is written.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_PHONE = re.compile(r"[\s()+.-]*".join(re.sub(r"\D", "", PAYER_PHONE)))
+
+
+def _personal_data_in(text: str) -> list[str]:
+    return (
+        [value for value in PERSONAL_DATA if value in text]
+        + _EMAIL.findall(text)
+        + _PHONE.findall(text)
+    )
 
 
 def _card_numbers_in(text: str) -> list[str]:
@@ -128,18 +193,27 @@ def test_no_card_data_in_tables_or_logs(
     gateway_sandbox: Sandbox,
     journey_sandbox: object,
     caplog: pytest.LogCaptureFixture,
+    client: Client,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     url = journey_sandbox.url  # type: ignore[attr-defined]
     caplog.set_level(logging.DEBUG)
+    poster = WebhookPoster(client, django_capture_on_commit_callbacks)
 
     secrets = _pay_every_way(url, gateway) + _set_up_every_way(url, gateway)
     secrets.extend(method.token for method in PaymentMethod.objects.all())
+    notified = _notify_about_every_payment(poster, gateway)
 
     stored = "\n".join(_every_stored_text())
     logged = "\n".join(record.getMessage() for record in caplog.records) + caplog.text
     assert len(secrets) >= 8
     assert CardSetup.objects.filter(status="SUCCEEDED").count() >= 2
+    assert GatewayEventRecord.objects.count() == notified >= 3
     for haystack in (stored, logged):
         assert _card_numbers_in(haystack) == []
         assert "sbx1:" not in haystack
         assert [secret for secret in secrets if secret in haystack] == []
+    # The auth service's users (accounts) sign in with their e-mail address.
+    stored_billing = "\n".join(_every_stored_text(apps_left_out=("accounts",)))
+    assert _personal_data_in(stored_billing) == []
+    assert _personal_data_in(logged) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -60,6 +61,24 @@ SECRETS = (
     "eyJhbGciOi",
 )
 KEPT = ("10.00", INVOICE_REFERENCE, '4242"')
+# The shape GATEWAYS.md A6 gives a CloudPayments cryptogram: "01", BIN, last four,
+# expiry, key version, then the RSA-encrypted card in base64.
+REAL_CRYPTOGRAM = (
+    "01424242424242260101AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/AbCdEfGhIjKlMnOp"
+    "QrStUvWxYz0123456789+/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/AbCdEfGhIjKlMn=="
+)
+SECRET_SHAPES = (
+    REAL_CRYPTOGRAM,
+    urllib.parse.quote(REAL_CRYPTOGRAM, safe=""),
+    "tk_255c42192323f2e09ea17635302c3",
+    "success_1111a3e0-2428-48fb-a530-12815d90d0e8",
+    "pm_1Nz8AbcDef",
+    "seti_1Q2w3E4r_secret_T5y6U7i8",
+    "pi_3Kq9Zx_secret_Zx81Qw",
+    "whsec_4eC39HqLyjWDarjtT1zdp7dc",
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "rk_live_4eC39HqLyjWDarjtT1zdp7dc",
+)
 
 
 def _log_record(message: str, *args: object, **extra: object) -> logging.LogRecord:
@@ -180,6 +199,8 @@ class TestSensitiveKeys:
             "client_secret",
             "api_key",
             "PaReq",
+            "authentication_result",
+            "card_payload",
             "payment_method",
             "Name",
             "receipt_email",
@@ -253,6 +274,40 @@ class TestSentry:
         }
 
 
+class TestRealSecretShapes:
+    @pytest.mark.parametrize("secret", SECRET_SHAPES)
+    def test_masks_each_real_secret_shape_on_its_own(self, secret: str) -> None:
+        """Without a key to give it away: a cryptogram, raw or URL-encoded, a
+        CloudPayments token, a Stripe PaymentMethod, client secret or key."""
+        assert (
+            redact_text(f"sent {secret} to the gateway")
+            == f"sent {MASK} to the gateway"
+        )
+
+    def test_masking_twice_changes_nothing(self) -> None:
+        """A line is masked by the filter and again by the formatter."""
+        text = f'{{"Token": "{SECRET_SHAPES[2]}"}} Authorization: Basic cGs6c2s='
+
+        once = redact_text(text)
+
+        assert (
+            redact_text(once)
+            == once
+            == f'{{"Token": "{MASK}"}} Authorization: {MASK} {MASK}'
+        )
+
+    def test_keeps_publishable_keys_intent_ids_and_paths(self) -> None:
+        """Publishable keys are public, intent ids are references; a traceback's
+        file paths and transaction ids stay readable."""
+        text = (
+            "pk_live_51Hx seti_1Q2w3E4r pi_3Kq9Zx transaction 1000000001 File "
+            '"/srv/app/.venv/lib/python3.11/site-packages/django/core/handlers/'
+            'exception.py", line 55'
+        )
+
+        assert redact_text(text) == text
+
+
 # Pieces of text that each pattern of the policy reacts to, in any case, and the
 # harmless values a gateway payload is mostly made of.
 TEXT_PIECES = st.sampled_from(
@@ -265,6 +320,11 @@ TEXT_PIECES = st.sampled_from(
         "sk_live_",
         "Whsec_",
         "PM_",
+        "Tk_",
+        "success_1111a3e0-2428-48fb-a530-12815d90d0e8",
+        "01424242424242260101",
+        "AbCdEfGhIjKlMnOpQrSt+/",
+        "%2B",
         "_secret_",
         "Bearer ",
         "basic ",

@@ -43,6 +43,54 @@ CARD_TOKEN = "tk_f0e1d2c3b4a5_never_stored"
 PAYER_NAME = "IVAN PETROV"
 PAYER_EMAIL = "payer@example.com"
 CLIENT_SECRET = "pi_secret_never_stored"
+PAYER_PHONE = "+7 912 345-67-89"
+PAYER_ADDRESS = "ul. Lenina 17, kv. 42"
+PAYER_IP = "203.0.113.77"
+# Everything a notification may say about the payer as a person (GATEWAYS.md B3,
+# D): none of it may be stored.
+PERSONAL_DATA = (PAYER_NAME, PAYER_EMAIL, PAYER_PHONE, PAYER_ADDRESS, PAYER_IP)
+
+
+def cloudpayments_personal_fields() -> dict[str, str]:
+    """The payer's person as a CloudPayments notification may carry it: named
+    fields, and free-form ones the merchant's widget filled from the payer."""
+    free_form = json.dumps(
+        {"phone": PAYER_PHONE, "delivery": PAYER_ADDRESS, "contact": PAYER_EMAIL}
+    )
+    return {
+        "Name": PAYER_NAME,
+        "Email": PAYER_EMAIL,
+        "Phone": PAYER_PHONE,
+        "IpAddress": PAYER_IP,
+        "IpCity": "Moscow",
+        "Description": f"Delivery to {PAYER_ADDRESS}",
+        "Data": free_form,
+        "JsonData": free_form,
+        "CustomFields": json.dumps([{"ID": "phone", "Value": PAYER_PHONE}]),
+    }
+
+
+def stripe_personal_fields() -> dict[str, Any]:
+    """The payer's person as a Stripe PaymentIntent or Charge may carry it."""
+    address = {
+        "line1": PAYER_ADDRESS,
+        "city": "Moscow",
+        "postal_code": "101000",
+        "country": "RU",
+    }
+    return {
+        "billing_details": {
+            "name": PAYER_NAME,
+            "email": PAYER_EMAIL,
+            "phone": PAYER_PHONE,
+            "address": address,
+        },
+        "shipping": {"name": PAYER_NAME, "phone": PAYER_PHONE, "address": address},
+        "receipt_email": PAYER_EMAIL,
+        "description": f"Delivery to {PAYER_ADDRESS}",
+    }
+
+
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
 

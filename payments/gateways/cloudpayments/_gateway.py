@@ -50,7 +50,7 @@ from payments.gateways.base import (
     RefundResult,
     Unavailable,
 )
-from payments.gateways.cloudpayments import _mapping, _webhooks
+from payments.gateways.cloudpayments import _mapping, _stored_fields, _webhooks
 from payments.gateways.cloudpayments._client import CloudPaymentsClient
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class CloudPaymentsGateway(PaymentGateway):
     """
 
     code = "cloudpayments"
+    stored_payload_keys = _stored_fields.STORED_KEYS
     # The Transaction model says only whether a payment is refunded (see _mapping).
     reports_partial_refunds = False
 

@@ -29,7 +29,7 @@ from payments.gateways.base import (
     PaymentSnapshot,
     RefundResult,
 )
-from payments.gateways.stripe import _logging, _mapping, _webhooks
+from payments.gateways.stripe import _logging, _mapping, _stored_fields, _webhooks
 from payments.gateways.stripe._amounts import from_stripe, to_stripe
 from payments.gateways.stripe._errors import stripe_errors
 
@@ -43,6 +43,7 @@ class StripeGateway(PaymentGateway):
     """
 
     code = "stripe"
+    stored_payload_keys = _stored_fields.STORED_KEYS
 
     def __init__(self) -> None:
         timeout = float(settings.GATEWAY_TIMEOUT_SECONDS)

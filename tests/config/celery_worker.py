@@ -1,0 +1,74 @@
+"""A real `celery worker` process of this project on RabbitMQ, for the tests that
+need one: started on a private queue, ready once it answers a ping."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO
+
+from celery import Celery
+
+from tests.services import RABBITMQ_URL
+
+WORKER_ARGUMENTS = (
+    "-A",
+    "config",
+    "worker",
+    "--pool",
+    "solo",
+    "--without-heartbeat",
+    "--without-gossip",
+    "--without-mingle",
+    "--loglevel",
+    "WARNING",
+)
+
+
+@contextlib.contextmanager
+def running_worker(
+    *,
+    env: Mapping[str, str] | None = None,
+    launcher: Sequence[str] = ("-m", "celery"),
+    output: IO[bytes] | None = None,
+) -> Iterator[Celery]:
+    """A worker consuming a private queue, and a client app that sends to it.
+
+    `launcher` is what follows the interpreter (`-m celery` by default); `output`
+    receives the worker's stdout and stderr.
+    """
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [sys.executable, *launcher, *WORKER_ARGUMENTS, "-Q", queue],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "CELERY_BROKER_URL": RABBITMQ_URL,
+            "CELERY_RESULT_BACKEND": "rpc://",
+            **(env or {}),
+        },
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
+    )
+    client = Celery("test-client", broker=RABBITMQ_URL, backend="rpc://")
+    client.conf.task_default_queue = queue
+    try:
+        _wait_until_consuming(client, worker)
+        yield client
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        client.close()
+
+
+def _wait_until_consuming(client: Celery, worker: subprocess.Popen[bytes]) -> None:
+    """Block until the worker answers a broadcast ping: then it consumes its queue."""
+    deadline = time.monotonic() + 90
+    while not client.control.ping(timeout=1.0):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the Celery worker did not come up")
