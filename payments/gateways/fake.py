@@ -153,22 +153,21 @@ class FakeGateway(PaymentGateway):
         def run(scripted: Answer) -> ChargeResult:
             payment = self._payment(gateway_reference, PaymentState.REQUIRES_ACTION)
             if isinstance(scripted, Declined):
-                self._update(
-                    payment,
-                    state=PaymentState.DECLINED,
-                    decline_code=scripted.reason_code,
-                )
+                code = scripted.reason_code
+                self._update(payment, state=PaymentState.DECLINED, decline_code=code)
             _raise_scripted(scripted)
             capture = self._capture_on_3ds.pop(gateway_reference, True)
             state = PaymentState.SUCCEEDED if capture else PaymentState.AUTHORIZED
-            token = f"tok_fake_{gateway_reference}"
-            self._update(
-                payment,
-                state=state,
-                captured=payment.amount if capture else payment.captured,
-                token=token,
+            # A scripted result is what the gateway reports it took or holds.
+            taken = (
+                scripted.amount
+                if isinstance(scripted, ChargeResult)
+                else payment.amount
             )
-            return self._answer(gateway_reference, payment.amount)
+            token = f"tok_fake_{gateway_reference}"
+            captured = taken if capture else payment.captured
+            self._update(payment, state=state, captured=captured, token=token)
+            return self._answer(gateway_reference, taken)
 
         result: ChargeResult = self._once("complete_3ds", gateway_reference, run)
         return result
@@ -245,7 +244,7 @@ class FakeGateway(PaymentGateway):
             # A scripted result is what the gateway reports it captured.
             taken = scripted.amount if isinstance(scripted, ChargeResult) else amount
             _raise_scripted(scripted)
-            if taken > payment.amount:
+            if amount > payment.amount:
                 raise GatewayError("fake: capture above the authorized amount")
             self._update(
                 payment, state=PaymentState.SUCCEEDED, captured=taken, capture=True
