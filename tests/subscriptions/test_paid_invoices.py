@@ -129,19 +129,6 @@ class TestRenewal:
         assert mismatch_recorded(payment).startswith("succeeded 1.00")
         assert not BillingEvent.objects.filter(type="subscription.renewed").exists()
 
-    def test_a_matching_renewal_still_renews_the_period(
-        self, fake_gateway: FakeGateway
-    ) -> None:
-        subscription = subscribe_with_card(make_plan()).subscription
-        ends_at = subscription.current_period_ends_at
-
-        report = _renew_at(ends_at)
-
-        subscription.refresh_from_db()
-        assert report.paid == 1
-        assert subscription.current_period_starts_at == ends_at
-        assert _invoices(subscription)[-1].status == InvoiceStatus.PAID
-
 
 def _renew_at(moment: dt.datetime) -> RenewalReport:
     return renew_due_subscriptions(
