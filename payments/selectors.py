@@ -156,11 +156,6 @@ def mismatched_payments() -> QuerySet[Payment]:
     )
 
 
-def payment_mismatches(*, payment: Payment) -> QuerySet[PaymentMismatch]:
-    """What the gateway reported about `payment` that did not match, oldest first."""
-    return PaymentMismatch.objects.filter(payment=payment).order_by("detected_at", "id")
-
-
 def checkout_session_get(*, session_id: uuid.UUID) -> CheckoutSession | None:
     """The session with its payment or card setup (no cryptogram, no 3-DS form)."""
     return (

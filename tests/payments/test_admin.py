@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from billing.clock import billing_now
 from billing.models import BillingEvent, StatusChange
 from billing.money import Money
+from payments.gateways.base import ChargeResult, PaymentState
 from payments.gateways.fake import FakeGateway
 from payments.models import (
     CardSetup,
@@ -350,3 +351,41 @@ class TestStaffRoles:
         assert user.has_perm("payments.view_payment")
         assert user.has_perm("billing.view_billingevent")
         assert not user.has_perm("payments.change_payment")
+
+
+class TestMismatches:
+    @pytest.fixture
+    def held(self, fake_gateway: FakeGateway) -> Payment:
+        """A payment whose gateway reported that it took 1.00 of 1,250.00."""
+        fake_gateway.script(
+            "charge",
+            ChargeResult("fake_less", PaymentState.SUCCEEDED, Money(100, "RUB")),
+        )
+        return start_card_payment(
+            payer_id=PAYER,
+            gateway="fake",
+            amount=Money(125_000, "RUB"),
+            card_payload="sbx1:admin-test-card",
+            now=NOW,
+            actor="system:test",
+        )
+
+    def test_the_payment_page_shows_what_the_gateway_reported_beside_ours(
+        self, admin_client: Client, held: Payment
+    ) -> None:
+        response = admin_client.get(f"/admin/payments/payment/{held.id}/change/")
+
+        html = response.content.decode()
+        assert "PENDING → PENDING" in html
+        assert "mismatch, not applied: succeeded 1.00 RUB" in html
+        assert "waits for reconciliation" in html
+        assert "fake_less" in html
+
+    def test_the_list_filters_the_payments_waiting_for_reconciliation(
+        self, admin_client: Client, held: Payment, paid: Payment
+    ) -> None:
+        response = admin_client.get(_changelist("payments/payment") + "?mismatch=open")
+
+        html = response.content.decode()
+        assert str(held.id) in html
+        assert str(paid.id) not in html

@@ -216,7 +216,7 @@ def snapshot(intent: stripe.PaymentIntent) -> PaymentSnapshot:
             else None
         ),
         account=_id(intent.customer) or "",
-        capture=intent.capture_method == "manual",
+        capture=_field(intent, "capture_method") == "manual",
     )
 
 
