@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from billing.clock import billing_now
 from billing.models import BillingEvent, StatusChange
 from billing.money import Money
-from payments.gateways.base import ChargeResult, PaymentState
 from payments.gateways.fake import FakeGateway
 from payments.models import (
     CardSetup,
@@ -31,6 +30,7 @@ from payments.services import (
     start_card_payment,
 )
 from tests.payments import staff
+from tests.payments.factories import PaymentMismatchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -356,19 +356,8 @@ class TestStaffRoles:
 class TestMismatches:
     @pytest.fixture
     def held(self, fake_gateway: FakeGateway) -> Payment:
-        """A payment whose gateway reported that it took 1.00 of 1,250.00."""
-        fake_gateway.script(
-            "charge",
-            ChargeResult("fake_less", PaymentState.SUCCEEDED, Money(100, "RUB")),
-        )
-        return start_card_payment(
-            payer_id=PAYER,
-            gateway="fake",
-            amount=Money(125_000, "RUB"),
-            card_payload="sbx1:admin-test-card",
-            now=NOW,
-            actor="system:test",
-        )
+        """A payment whose gateway reported that it took 1.00 of 999.00."""
+        return PaymentMismatchFactory.create().payment
 
     def test_the_payment_page_shows_what_the_gateway_reported_beside_ours(
         self, admin_client: Client, held: Payment
@@ -379,7 +368,7 @@ class TestMismatches:
         assert "PENDING → PENDING" in html
         assert "mismatch, not applied: succeeded 1.00 RUB" in html
         assert "waits for reconciliation" in html
-        assert "fake_less" in html
+        assert "fake_mismatch_" in html
 
     def test_the_list_filters_the_payments_waiting_for_reconciliation(
         self, admin_client: Client, held: Payment, paid: Payment
