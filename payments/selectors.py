@@ -22,6 +22,7 @@ from payments.models import (
     Payment,
     PaymentMethod,
     PaymentMethodStatus,
+    PaymentMismatch,
     Refund,
 )
 
@@ -142,6 +143,17 @@ def payment_audit_trail(*, payment: Payment) -> QuerySet[StatusChange]:
         Q(object_type="payment", object_id=str(payment.id))
         | Q(object_type="refund", object_id__in=refund_ids)
     ).order_by("at", "id")
+
+
+def mismatched_payments() -> QuerySet[Payment]:
+    """Payments with a gateway report the settlement rule did not apply, still
+    unresolved: what reconciliation must look at, oldest report first."""
+    unresolved = PaymentMismatch.objects.filter(resolved_at__isnull=True)
+    return (
+        Payment.objects.defer(*_HIDDEN_PAYMENT_FIELDS)
+        .filter(id__in=unresolved.values("payment_id"))
+        .order_by("created_at", "id")
+    )
 
 
 def checkout_session_get(*, session_id: uuid.UUID) -> CheckoutSession | None:

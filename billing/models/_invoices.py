@@ -108,6 +108,12 @@ class Invoice(StatusMachine, models.Model):
                 ),
                 name="invoice_paid_within_total",
             ),
+            # A PAID invoice was paid in full: money that falls short leaves it open.
+            models.CheckConstraint(
+                condition=~models.Q(status=InvoiceStatus.PAID)
+                | models.Q(amount_paid_minor=models.F("total_minor")),
+                name="invoice_paid_in_full",
+            ),
             models.CheckConstraint(
                 condition=CURRENCY_FORMAT, name="invoice_currency_iso"
             ),

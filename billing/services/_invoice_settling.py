@@ -45,18 +45,15 @@ def record_invoice_payment(
 ) -> Invoice | None:
     """Record money the gateway captured for an invoice (in the caller's transaction).
 
-    The expected case marks the invoice PAID and moves the amount from receivable
-    to cash at the gateway. Money that cannot be applied (no such invoice, or it is
-    void or paid already, or the amount is not what is due) is never refused, since
-    the gateway holds it: it becomes credit owed to the payer, reported with an
-    `invoice.payment_unapplied` event for accounting.
+    The expected case, money that `covers` what is due, marks the invoice PAID and
+    moves the amount from receivable to cash at the gateway. Money that cannot be
+    applied (no such invoice, or it is void or paid already, or the amount or its
+    currency is not what is due: an invoice is never paid in part) is never
+    refused, since the gateway holds it: it becomes credit owed to the payer,
+    reported with an `invoice.payment_unapplied` event for accounting.
     """
     invoice = Invoice.objects.select_for_update().filter(id=invoice_id).first()
-    payable = invoice is not None and invoice.status in (
-        InvoiceStatus.OPEN,
-        InvoiceStatus.UNCOLLECTIBLE,
-    )
-    if invoice is not None and payable and amount == invoice.amount_due:
+    if invoice is not None and covers(invoice, amount):
         _mark_paid(invoice, amount, gateway, payment_reference, at=at, actor=actor)
         return invoice
     logger.warning(
@@ -97,6 +94,16 @@ def record_invoice_payment(
     return invoice
 
 
+def covers(invoice: Invoice, amount: Money) -> bool:
+    """Whether `amount` pays what is due on `invoice`, in its currency, exactly.
+
+    The one test before an invoice is marked PAID (a database constraint backs
+    it): less leaves it OPEN, more or another currency cannot be applied to it.
+    """
+    payable = invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)
+    return payable and amount == invoice.amount_due
+
+
 def _mark_paid(
     invoice: Invoice,
     amount: Money,
@@ -107,7 +114,7 @@ def _mark_paid(
     actor: str,
 ) -> None:
     written_off = invoice.status == InvoiceStatus.UNCOLLECTIBLE
-    invoice.amount_paid_minor = invoice.total_minor
+    invoice.amount_paid_minor += amount.amount_minor
     _move(
         invoice,
         InvoiceStatus.PAID,

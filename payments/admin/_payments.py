@@ -13,11 +13,12 @@ from kit.admin import (
     as_uuid,
     link,
     money,
+    pretty_json,
     status_change_table,
 )
 from payments import selectors
 from payments.admin._base import HIDDEN_PAYMENT_FIELDS, PaymentRecordAdmin
-from payments.models import Payment, PaymentMethod, Refund
+from payments.models import Payment, PaymentMethod, PaymentMismatch, Refund
 
 
 class RefundInline(ReadOnlyInline):
@@ -46,6 +47,49 @@ class RefundInline(ReadOnlyInline):
         return money(refund.amount)
 
 
+class MismatchInline(ReadOnlyInline):
+    """Gateway reports the settlement rule did not apply: theirs beside ours."""
+
+    model = PaymentMismatch
+    fk_name = "payment"
+    fields = (
+        "detected_at",
+        "actor",
+        "reason",
+        "reported_facts",
+        "expected_facts",
+        "resolved_at",
+    )
+    ordering = ("detected_at",)
+    verbose_name = "mismatch (not applied, waits for reconciliation)"
+    verbose_name_plural = "mismatches (not applied, wait for reconciliation)"
+
+    @admin.display(description="the gateway reported")
+    def reported_facts(self, mismatch: PaymentMismatch) -> SafeString:
+        return pretty_json(mismatch.reported)
+
+    @admin.display(description="ours")
+    def expected_facts(self, mismatch: PaymentMismatch) -> SafeString:
+        return pretty_json(mismatch.expected)
+
+
+class MismatchFilter(admin.SimpleListFilter):
+    title = "mismatch"
+    parameter_name = "mismatch"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Payment]
+    ) -> list[tuple[str, str]]:
+        return [("open", "waiting for reconciliation")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Payment]
+    ) -> QuerySet[Payment]:
+        if self.value() != "open":
+            return queryset
+        return queryset.filter(id__in=selectors.mismatched_payments().values("id"))
+
+
 @admin.register(Payment)
 class PaymentAdmin(PaymentRecordAdmin):
     # The payer is shown by its id (a column of the payment), so the largest table
@@ -68,6 +112,7 @@ class PaymentAdmin(PaymentRecordAdmin):
         "status",
         "gateway",
         "kind",
+        MismatchFilter,
         ("created_at", admin.DateFieldListFilter),
     )
     search_fields = ("id", "payer", "gateway_reference", "pays")
@@ -76,7 +121,7 @@ class PaymentAdmin(PaymentRecordAdmin):
         "(invoice:…, order:…), exact."
     )
     ordering = ("-created_at",)
-    inlines = (RefundInline,)
+    inlines = (RefundInline, MismatchInline)
     fieldsets = (
         (None, {"fields": ("id", "payer_link", "kind", "gateway", "pays")}),
         (None, {"fields": ("description", "attempt", "card")}),

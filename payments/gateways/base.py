@@ -147,7 +147,14 @@ class ChargeRequest:
 
 @dataclass(frozen=True, slots=True)
 class ChargeResult:
-    """An accepted charge (`SUCCEEDED`) or authorization (`AUTHORIZED`)."""
+    """An accepted charge (`SUCCEEDED`) or authorization (`AUTHORIZED`).
+
+    `amount` is what the gateway reports it took (`SUCCEEDED`) or holds
+    (`AUTHORIZED`), not what was asked: the settlement rule compares the two.
+    `reference` and `account` are what the gateway reports as our reference and as
+    the payer's account (see `PaymentGateway.account_reference`): None when the
+    answer does not carry them, "" when the gateway's record has none.
+    """
 
     gateway_reference: str
     state: PaymentState
@@ -155,6 +162,8 @@ class ChargeResult:
     # The token to save for later charges; None when the gateway issued none.
     token: str | None = field(default=None, repr=False)
     card: CardDetails | None = None
+    reference: str | None = None
+    account: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +215,11 @@ class RefundResult:
 
 @dataclass(frozen=True, slots=True)
 class PaymentSnapshot:
-    """The gateway's own record of a payment, for settling unknowns and reconciling."""
+    """The gateway's own record of a payment, for settling unknowns and reconciling.
+
+    `account` is the payer's account as the gateway records it ("" for none; None
+    when the adapter cannot tell), as in `ChargeResult`.
+    """
 
     gateway_reference: str
     reference: str | None
@@ -218,11 +231,19 @@ class PaymentSnapshot:
     token: str | None = field(default=None, repr=False)
     card: CardDetails | None = None
     decline_code: str | None = None
+    account: str | None = None
+    # Money taken by capturing an earlier authorization, as in `GatewayEvent`.
+    capture: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayEvent:
-    """A verified, parsed webhook or notification."""
+    """A verified, parsed webhook or notification.
+
+    `amount` is the money the event reports moved: captured for a success (Stripe's
+    `amount_received`), held for an authorization. `account` is the payer's account
+    it names, as in `ChargeResult` (None: the message has no such field).
+    """
 
     # Unique per gateway together with `type`: duplicates are dropped on it.
     external_id: str
@@ -233,6 +254,10 @@ class GatewayEvent:
     amount: Money | None
     # The body with tokens and other secrets removed: safe to store and show.
     safe_payload: Mapping[str, object]
+    account: str | None = None
+    # The event reports the capture of an earlier authorization (CloudPayments'
+    # Confirm, a Stripe manual-capture intent), which may take less than was held.
+    capture: bool = False
 
 
 class PaymentGateway(abc.ABC):
@@ -250,6 +275,9 @@ class PaymentGateway(abc.ABC):
     # address, IP, free-form fields) is never written down. Processing parses the
     # stored payload again, so every key `parse_webhook` reads must be here.
     stored_payload_keys: frozenset[str]
+    # Whether the gateway keeps payers as customers of its own (Stripe), whose
+    # reference `PayerAccount.customer_reference` holds.
+    has_customers: bool = False
     # Whether `PaymentSnapshot.refunded` is the exact refunded sum. A gateway that
     # reports only "fully refunded or not" cannot confirm or deny a partial refund.
     reports_partial_refunds: bool = True
@@ -303,11 +331,20 @@ class PaymentGateway(abc.ABC):
         :raises Declined, RequiresAction, Unavailable, OutcomeUnknown, GatewayError:
         """
 
+    def account_reference(self, payer: PayerAccount) -> str | None:
+        """How this gateway's answers name the payer's account (Stripe's Customer).
+
+        None when it is not known yet: the settlement rule then cannot compare it.
+        """
+        return payer.customer_reference
+
     @abc.abstractmethod
     def capture(
         self, *, gateway_reference: str, amount: Money, idempotency_key: str
-    ) -> None:
-        """Capture an authorization in full or in part.
+    ) -> ChargeResult:
+        """Capture an authorization in full or in part; the capture as reported.
+
+        A gateway whose answer carries no record reports what it was asked.
 
         :raises Declined, Unavailable, OutcomeUnknown, GatewayError:
         """

@@ -6,6 +6,9 @@ scripted to answer otherwise, one call at a time:
     fake.script("charge", Declined(reason_code="5051", message="…", hard=False))
     fake.script("charge", OutcomeUnknown("timeout"))  # done, reply lost
 
+A scripted `ChargeResult` (for `charge` or `capture`) is what the gateway reports,
+another amount or account say, and is recorded as its record of the payment.
+
 Scripted errors behave as at a real gateway: `Unavailable` changes nothing and is not
 remembered; `OutcomeUnknown` carries the call out and then loses the reply, so a
 repeat with the same key, or `find_payment`, shows what happened; `Declined` and
@@ -22,16 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import hmac
 import itertools
-import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from billing.errors import DomainError
 from billing.money import Money
+from payments.gateways import fake_webhooks
 from payments.gateways.base import (
     CardDetails,
     CardSetupRequest,
@@ -42,7 +42,6 @@ from payments.gateways.base import (
     EnteredCard,
     GatewayError,
     GatewayEvent,
-    InvalidSignature,
     OutcomeUnknown,
     PayerAccount,
     PaymentGateway,
@@ -53,8 +52,6 @@ from payments.gateways.base import (
     Unavailable,
 )
 
-WEBHOOK_SECRET: Final = b"fake-webhook-secret"
-SIGNATURE_HEADER: Final = "X-Fake-Signature"
 CARD: Final = CardDetails(
     brand="Visa", first6="424242", last4="4242", exp_month=12, exp_year=2030
 )
@@ -97,6 +94,10 @@ class FakeGateway(PaymentGateway):
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [kwargs for name, kwargs in self.calls if name == method]
 
+    def account_reference(self, payer: PayerAccount) -> str:
+        """The payer's UUID, as CloudPayments' AccountId: every answer names it."""
+        return str(payer.payer_id)
+
     def ensure_customer(self, payer: PayerAccount) -> PayerAccount:
         self.calls.append(("ensure_customer", {"payer": payer}))
         if payer.customer_reference:
@@ -124,8 +125,14 @@ class FakeGateway(PaymentGateway):
             self._capture_on_3ds[reference] = request.capture
             self._store(reference, request, PaymentState.REQUIRES_ACTION)
         elif isinstance(scripted, ChargeResult):
-            self._store(scripted.gateway_reference, request, scripted.state)
-            return scripted
+            # The script says what the gateway reports; the rest is the request's.
+            reference = scripted.gateway_reference
+            self._store(reference, request, scripted.state, scripted=scripted)
+            return dataclasses.replace(
+                scripted,
+                reference=scripted.reference or request.reference,
+                account=self.payments[reference].account,
+            )
         _raise_scripted(scripted)
         state = PaymentState.SUCCEEDED if request.capture else PaymentState.AUTHORIZED
         # A new card gets a new token; a saved card keeps its own.
@@ -135,7 +142,7 @@ class FakeGateway(PaymentGateway):
             else request.source.token
         )
         self._store(reference, request, state, token=token)
-        return ChargeResult(reference, state, request.amount, token=token, card=CARD)
+        return self._answer(reference, request.amount)
 
     def complete_3ds(
         self,
@@ -150,22 +157,21 @@ class FakeGateway(PaymentGateway):
         def run(scripted: Answer) -> ChargeResult:
             payment = self._payment(gateway_reference, PaymentState.REQUIRES_ACTION)
             if isinstance(scripted, Declined):
-                self._update(
-                    payment,
-                    state=PaymentState.DECLINED,
-                    decline_code=scripted.reason_code,
-                )
+                code = scripted.reason_code
+                self._update(payment, state=PaymentState.DECLINED, decline_code=code)
             _raise_scripted(scripted)
             capture = self._capture_on_3ds.pop(gateway_reference, True)
             state = PaymentState.SUCCEEDED if capture else PaymentState.AUTHORIZED
-            token = f"tok_fake_{gateway_reference}"
-            self._update(
-                payment,
-                state=state,
-                captured=payment.amount if capture else payment.captured,
-                token=token,
+            # A scripted result is what the gateway reports it took or holds.
+            taken = (
+                scripted.amount
+                if isinstance(scripted, ChargeResult)
+                else payment.amount
             )
-            return ChargeResult(gateway_reference, state, payment.amount, token, CARD)
+            token = f"tok_fake_{gateway_reference}"
+            captured = taken if capture else payment.captured
+            self._update(payment, state=state, captured=captured, token=token)
+            return self._answer(gateway_reference, taken)
 
         result: ChargeResult = self._once("complete_3ds", gateway_reference, run)
         return result
@@ -232,19 +238,25 @@ class FakeGateway(PaymentGateway):
 
     def capture(
         self, *, gateway_reference: str, amount: Money, idempotency_key: str
-    ) -> None:
+    ) -> ChargeResult:
         self.calls.append(
             ("capture", {"gateway_reference": gateway_reference, "amount": amount})
         )
 
-        def run(scripted: Answer) -> None:
+        def run(scripted: Answer) -> ChargeResult:
             payment = self._payment(gateway_reference, PaymentState.AUTHORIZED)
+            # A scripted result is what the gateway reports it captured.
+            taken = scripted.amount if isinstance(scripted, ChargeResult) else amount
             _raise_scripted(scripted)
             if amount > payment.amount:
                 raise GatewayError("fake: capture above the authorized amount")
-            self._update(payment, state=PaymentState.SUCCEEDED, captured=amount)
+            self._update(
+                payment, state=PaymentState.SUCCEEDED, captured=taken, capture=True
+            )
+            return self._answer(gateway_reference, taken)
 
-        self._once("capture", idempotency_key, run)
+        result: ChargeResult = self._once("capture", idempotency_key, run)
+        return result
 
     def void(self, *, gateway_reference: str, idempotency_key: str) -> None:
         self.calls.append(("void", {"gateway_reference": gateway_reference}))
@@ -288,41 +300,13 @@ class FakeGateway(PaymentGateway):
         self.calls.append(("list_payments", {"day": day}))
         return [p for p in self.payments.values() if p.created_at.date() == day]
 
-    @staticmethod
-    def sign(body: bytes) -> dict[str, str]:
-        """The headers a fake webhook carries (for tests that build one)."""
-        digest = hmac.new(WEBHOOK_SECRET, body, hashlib.sha256).hexdigest()
-        return {SIGNATURE_HEADER: digest}
+    sign = staticmethod(fake_webhooks.sign)
 
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> None:
-        presented = next(
-            (v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), ""
-        )
-        expected = self.sign(body)[SIGNATURE_HEADER]
-        if not presented or not hmac.compare_digest(expected, presented):
-            raise InvalidSignature("fake: bad or missing signature")
+        fake_webhooks.verify(body, headers)
 
     def parse_webhook(self, *, kind: str, body: bytes) -> GatewayEvent:
-        """A JSON object: id, type, and optionally gateway_reference, reference,
-        state, amount_minor and currency."""
-        try:
-            data = json.loads(body)
-            amount = (
-                Money(data["amount_minor"], data["currency"])
-                if "amount_minor" in data
-                else None
-            )
-            return GatewayEvent(
-                external_id=str(data["id"]),
-                type=f"fake.{data['type']}",
-                gateway_reference=data.get("gateway_reference"),
-                reference=data.get("reference"),
-                state=PaymentState(data["state"]) if data.get("state") else None,
-                amount=amount,
-                safe_payload=data,
-            )
-        except (ValueError, KeyError, TypeError, DomainError) as exc:
-            raise GatewayError(f"fake: not a webhook ({type(exc).__name__})") from None
+        return fake_webhooks.parse(body)
 
     def _once(
         self,
@@ -373,19 +357,36 @@ class FakeGateway(PaymentGateway):
         state: PaymentState,
         decline_code: str | None = None,
         token: str | None = None,
+        scripted: ChargeResult | None = None,
     ) -> None:
-        zero = Money.zero(request.amount.currency)
+        amount = scripted.amount if scripted else request.amount
+        zero = Money.zero(amount.currency)
         self.payments[gateway_reference] = PaymentSnapshot(
             gateway_reference=gateway_reference,
             reference=request.reference,
             state=state,
-            amount=request.amount,
-            captured=request.amount if state is PaymentState.SUCCEEDED else zero,
+            amount=amount,
+            captured=amount if state is PaymentState.SUCCEEDED else zero,
             refunded=zero,
             created_at=self.now(),
             token=token,
             card=CARD,
             decline_code=decline_code,
+            account=getattr(scripted, "account", None)
+            or self.account_reference(request.payer),
+        )
+
+    def _answer(self, gateway_reference: str, amount: Money) -> ChargeResult:
+        """The answer about a stored payment: `amount` taken or held."""
+        payment = self.payments[gateway_reference]
+        return ChargeResult(
+            gateway_reference,
+            payment.state,
+            amount,
+            payment.token,
+            CARD,
+            reference=payment.reference,
+            account=payment.account,
         )
 
     def _update(self, payment: PaymentSnapshot, **changes: Any) -> PaymentSnapshot:

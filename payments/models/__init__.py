@@ -9,6 +9,7 @@ from payments.models._checkout_sessions import (
 )
 from payments.models._common import Gateway
 from payments.models._methods import PaymentMethod, PaymentMethodStatus
+from payments.models._mismatches import PaymentMismatch
 from payments.models._payments import (
     ALLOWED_TRANSITIONS,
     LIVE_STATUSES,
@@ -39,6 +40,7 @@ __all__ = [
     "PaymentKind",
     "PaymentMethod",
     "PaymentMethodStatus",
+    "PaymentMismatch",
     "PaymentStatus",
     "Refund",
     "RefundReason",

@@ -4,7 +4,10 @@ An unknown outcome is never charged again blindly. The janitor asks the gateway 
 the payment under our reference on a back-off schedule (5 minutes, 1 hour, then
 daily) and applies what the gateway says; a payment the gateway still does not know
 after the schedule fails with `not_at_gateway`, and one still waiting for 3-D Secure
-there fails with `authentication_abandoned`, for reconciliation to confirm.
+there fails with `authentication_abandoned`, for reconciliation to confirm. A record
+that does not match the payment (another amount, another transaction) is not
+applied (`_settlement_rule`), and the payment is no longer asked about: it waits
+for reconciliation.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from payments.models import Payment, PaymentStatus
 from payments.services._payment_outcomes import (
     OUTCOME_CHECK_DELAYS,
     PAYMENTS,
+    Settlement,
     apply_snapshot,
     gateway_reference_of,
     mark_unknown,
@@ -149,10 +153,20 @@ def _apply_check(
         payment = Payment.objects.select_for_update().get(id=payment_id)
         if payment.status != PaymentStatus.UNKNOWN:
             return False
-        if snapshot is not None and apply_snapshot(
-            payment, snapshot, now=now, actor=ACTOR
-        ):
+        settlement = (
+            Settlement.NOT_FINAL
+            if snapshot is None
+            else apply_snapshot(payment, snapshot, now=now, actor=ACTOR)
+        )
+        if settlement is Settlement.APPLIED:
             return True
+        if settlement is Settlement.HELD:
+            # The gateway's answer is known and does not match: asking again
+            # would learn the same. It waits for reconciliation.
+            payment.next_outcome_check_at = None
+            payment.updated_at = now
+            payment.save()
+            return False
         if asked:
             payment.outcome_checks += 1
         if payment.outcome_checks >= len(OUTCOME_CHECK_DELAYS):

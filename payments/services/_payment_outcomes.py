@@ -2,13 +2,18 @@
 
 Unlike a card setup, a payment may have moved money when its outcome is unclear: it
 goes UNKNOWN, and the janitor (`_janitor`) asks the gateway until it knows.
+
+Every report of money taken, held, declined or voided, whoever learnt it, is applied
+here under the payment's row lock, and only once the settlement rule
+(`_settlement_rule`) has found that it matches the payment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from django.db import transaction
 
@@ -36,6 +41,7 @@ from payments.services._pipeline import (
     fail_declined,
     move,
 )
+from payments.services._settlement_rule import Reported, hold_if_mismatched
 from payments.signals import payment_status_changed
 
 # When an outcome is unknown, ask the gateway after these delays, then give up asking
@@ -91,10 +97,36 @@ def mark_unknown(
     move_payment(payment, PaymentStatus.UNKNOWN, at=now, actor=actor, reason=reason)
 
 
+class Settlement(enum.Enum):
+    """What the gateway's record of a payment did to it."""
+
+    APPLIED = "applied"
+    # The gateway does not know the outcome yet: nothing to apply.
+    NOT_FINAL = "not_final"
+    # The record does not match the payment (`_settlement_rule`): not applied.
+    HELD = "held"
+
+
+_FINAL_STATES: Final = frozenset(
+    {
+        PaymentState.SUCCEEDED,
+        PaymentState.AUTHORIZED,
+        PaymentState.DECLINED,
+        PaymentState.CANCELED,
+    }
+)
+
+
 def apply_snapshot(
     payment: Payment, snapshot: PaymentSnapshot, *, now: dt.datetime, actor: str
-) -> bool:
-    """Settle a locked payment from the gateway's record; False when it is not final."""
+) -> Settlement:
+    """Settle a locked payment from the gateway's record, if it matches the payment."""
+    if snapshot.state not in _FINAL_STATES:
+        return Settlement.NOT_FINAL
+    if hold_if_mismatched(
+        payment, Reported.of_snapshot(snapshot), now=now, actor=actor
+    ):
+        return Settlement.HELD
     if snapshot.state == PaymentState.SUCCEEDED:
         result = ChargeResult(
             gateway_reference=snapshot.gateway_reference,
@@ -103,13 +135,12 @@ def apply_snapshot(
             token=snapshot.token,
             card=snapshot.card,
         )
-        _apply_result(payment, result, now, actor)
-        return True
+        _settle(payment, result, now, actor)
+        return Settlement.APPLIED
     if snapshot.state == PaymentState.AUTHORIZED:
         payment.gateway_reference = snapshot.gateway_reference
         move_payment(payment, PaymentStatus.AUTHORIZED, at=now, actor=actor)
-        return True
-    if snapshot.state == PaymentState.DECLINED:
+    elif snapshot.state == PaymentState.DECLINED:
         decline = Declined(
             reason_code=snapshot.decline_code or "declined",
             message="The payment was declined.",
@@ -117,17 +148,42 @@ def apply_snapshot(
             gateway_reference=snapshot.gateway_reference,
         )
         fail_declined(PAYMENTS, payment, decline, now=now, actor=actor)
-        return True
-    if snapshot.state == PaymentState.CANCELED:
+    else:
         payment.gateway_reference = snapshot.gateway_reference
         move_payment(payment, PaymentStatus.CANCELED, at=now, actor=actor)
-        return True
-    return False
+    return Settlement.APPLIED
+
+
+def apply_capture(
+    payment: Payment, result: ChargeResult, *, now: dt.datetime, actor: str
+) -> bool:
+    """Record a capture the gateway confirmed on a locked payment, if it matches.
+
+    False when it does not: the payment stays AUTHORIZED for reconciliation.
+    """
+    if hold_if_mismatched(payment, Reported.of_result(result), now=now, actor=actor):
+        payment.save()
+        return False
+    payment.captured_minor = result.amount.amount_minor
+    move_payment(payment, PaymentStatus.SUCCEEDED, at=now, actor=actor)
+    return True
 
 
 def _apply_result(
     payment: Payment, result: ChargeResult, now: dt.datetime, actor: str
 ) -> None:
+    """A charge's or a 3-D Secure completion's own answer, if it matches."""
+    if hold_if_mismatched(payment, Reported.of_result(result), now=now, actor=actor):
+        # Saved for what `apply_answer` changed: the consumed cryptogram is gone.
+        payment.save()
+        return
+    _settle(payment, result, now, actor)
+
+
+def _settle(
+    payment: Payment, result: ChargeResult, now: dt.datetime, actor: str
+) -> None:
+    """Apply a result the settlement rule accepted."""
     payment.gateway_reference = result.gateway_reference
     payment.action = None
     if result.token and payment.payment_method_id is None:

@@ -1,4 +1,8 @@
-"""Two-step payments: capture or void an authorization."""
+"""Two-step payments: capture or void an authorization.
+
+A capture is recorded as the gateway reports it, through the settlement rule: it
+may take less than the authorization, never more and never another currency.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,24 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
-from django.db import transaction
-
+from billing import outbox
 from billing.errors import InvalidStatusTransition
 from billing.money import Money
 from payments.gateways import get_gateway
-from payments.gateways.base import Declined, GatewayError, OutcomeUnknown, Unavailable
+from payments.gateways.base import (
+    ChargeResult,
+    Declined,
+    GatewayError,
+    OutcomeUnknown,
+    Unavailable,
+)
 from payments.models import Payment, PaymentStatus
 from payments.services._lookup import get_payment
-from payments.services._payment_outcomes import mark_unknown, move_payment
+from payments.services._payment_outcomes import (
+    apply_capture,
+    mark_unknown,
+    move_payment,
+)
 
 
 class CaptureExceedsAuthorization(InvalidStatusTransition):
@@ -62,20 +75,16 @@ def capture_payment(
         )
     adapter = get_gateway(payment.gateway)
     reference = payment.gateway_reference or ""
-    error = _call(
-        lambda: adapter.capture(
+    try:
+        result = adapter.capture(
             gateway_reference=reference,
             amount=amount,
             idempotency_key=f"capture:{payment.id}",
         )
-    )
+    except GatewayError as error:
+        return _settle(payment.id, error, PaymentStatus.SUCCEEDED, now=now, actor=actor)
     return _settle(
-        payment.id,
-        error,
-        PaymentStatus.SUCCEEDED,
-        now=now,
-        actor=actor,
-        captured=amount,
+        payment.id, None, PaymentStatus.SUCCEEDED, now=now, actor=actor, captured=result
     )
 
 
@@ -122,14 +131,16 @@ def _settle(
     *,
     now: dt.datetime,
     actor: str,
-    captured: Money | None = None,
+    captured: ChargeResult | None = None,
 ) -> Payment:
-    with transaction.atomic():
+    with outbox.atomic():
         payment = Payment.objects.select_for_update().get(id=payment_id)
         if error is None:
             if captured is not None:
-                payment.captured_minor = captured.amount_minor
-            move_payment(payment, status, at=now, actor=actor)
+                # The capture as the gateway reports it, if the rule accepts it.
+                apply_capture(payment, captured, now=now, actor=actor)
+            else:
+                move_payment(payment, status, at=now, actor=actor)
             return payment
         if isinstance(error, OutcomeUnknown) or type(error) is GatewayError:
             mark_unknown(payment, now=now, actor=actor, reason=str(error))

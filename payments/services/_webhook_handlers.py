@@ -2,8 +2,10 @@
 
 Handlers take the locked payment, the parsed event and the gateway's current
 record of the payment (or None), and return the record's outcome. They change
-payments only through `apply_snapshot`, forward only; see `_webhook_processing` for the
-order of processing and the meaning of each record status.
+payments only through `apply_snapshot`, forward only, and only with news that the
+settlement rule (`_settlement_rule`) finds to match the payment: the event's own
+facts and the gateway's record both. See `_webhook_processing` for the order of
+processing and the meaning of each record status.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ from payments.models import (
     Refund,
     RefundStatus,
 )
-from payments.services._payment_outcomes import apply_snapshot
+from payments.services._payment_outcomes import Settlement, apply_snapshot
+from payments.services._settlement_rule import (
+    Reported,
+    hold_if_mismatched,
+    record_mismatch,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +81,7 @@ def settle_payment(
     if payment.status == target:
         return Outcome(GatewayEventStatus.IGNORED, payment)
     if not payment.can_transition_to(target):
-        return _too_late(payment, target)
+        return _too_late(payment, snapshot, target, now=now, actor=actor)
     if snapshot is reported and _about_another_transaction(payment, event):
         return Outcome(
             GatewayEventStatus.IGNORED,
@@ -82,9 +89,14 @@ def settle_payment(
             f"about gateway transaction {event.gateway_reference}, "
             f"not the payment's {payment.gateway_reference}",
         )
-    if mismatch := _amount_mismatch(payment, snapshot):
-        return _discrepancy(payment, mismatch)
-    apply_snapshot(payment, snapshot, now=now, actor=actor)
+    # The event's own facts when its outcome is the one applied (the gateway's
+    # current record of the same outcome must match too, in `apply_snapshot`).
+    if snapshot.state is reported.state and hold_if_mismatched(
+        payment, Reported.of_event(event, reported.state), now=now, actor=actor
+    ):
+        return _held(payment)
+    if apply_snapshot(payment, snapshot, now=now, actor=actor) is Settlement.HELD:
+        return _held(payment)
     return Outcome(GatewayEventStatus.PROCESSED, payment)
 
 
@@ -107,6 +119,8 @@ def _snapshot_of(
         refunded=zero,
         created_at=now,
         decline_code=_decline_code(event),
+        account=event.account,
+        capture=event.capture,
     )
 
 
@@ -134,16 +148,24 @@ def _preferred(
     return reported
 
 
-def _too_late(payment: Payment, target: str) -> Outcome:
+def _too_late(
+    payment: Payment,
+    snapshot: PaymentSnapshot,
+    target: str,
+    *,
+    now: dt.datetime,
+    actor: str,
+) -> Outcome:
     # Money taken or held for a payment recorded as failed or voided; an
     # authorization after the void is merely older news.
     failed = payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED)
     if (target == PaymentStatus.SUCCEEDED and failed) or (
         target == PaymentStatus.AUTHORIZED and payment.status == PaymentStatus.FAILED
     ):
-        return _discrepancy(
-            payment, f"the gateway reports {target} for a {payment.status} payment"
-        )
+        reason = f"the gateway reports {target} for a {payment.status} payment"
+        facts = Reported.of_snapshot(snapshot).as_facts()
+        record_mismatch(payment, facts, None, reason, now=now, actor=actor)
+        return _discrepancy(payment, reason)
     return Outcome(
         GatewayEventStatus.IGNORED, payment, f"the payment is already {payment.status}"
     )
@@ -161,16 +183,11 @@ def _about_another_transaction(payment: Payment, event: GatewayEvent) -> bool:
     )
 
 
-def _amount_mismatch(payment: Payment, snapshot: PaymentSnapshot) -> str:
-    if snapshot.state is PaymentState.SUCCEEDED:
-        captured = snapshot.captured
-        if captured.currency != payment.currency or not (
-            0 < captured.amount_minor <= payment.amount_minor
-        ):
-            return f"captured {captured} does not fit the payment of {payment.amount}"
-    if snapshot.state is PaymentState.AUTHORIZED and snapshot.amount != payment.amount:
-        return f"authorized {snapshot.amount} for a payment of {payment.amount}"
-    return ""
+def _held(payment: Payment) -> Outcome:
+    """The settlement rule refused the news; it recorded what came in."""
+    latest = payment.mismatches.order_by("-id").first()
+    reason = latest.reason if latest is not None else "does not match the payment"
+    return _discrepancy(payment, f"mismatch: {reason}")
 
 
 def _discrepancy(payment: Payment, reason: str) -> Outcome:

@@ -94,10 +94,11 @@ def apply_invoice_outcome(
 ) -> Outcome:
     """Bring a locked subscription in line with a payment for one of its invoices.
 
-    A period is paid when a payment for its invoice succeeded (billing has then
-    marked the invoice paid, or, if staff voided it meanwhile, kept the money as
-    the payer's credit). `payment` is None when nothing was charged: a zero invoice
-    (paid at issue), or no usable card (a hard failure). Saves the subscription.
+    A period is paid when its invoice is PAID (`invoice_is_paid`); money taken for
+    an invoice that is not (staff voided it meanwhile: billing kept the money as
+    the payer's credit) leaves the subscription waiting for a person. `payment` is
+    None when nothing was charged: a zero invoice (paid at issue), or no usable card
+    (a hard failure). Saves the subscription.
     """
     subscription.updated_at = now
     if payment is not None and payment.id == subscription.latest_payment_id:
@@ -129,16 +130,26 @@ def _decide(
     actor: str,
     policy: DunningPolicy,
 ) -> Outcome:
-    if payment is None:
-        paid = invoice.status == InvoiceStatus.PAID
-    else:
-        paid = payment.status == PaymentStatus.SUCCEEDED
-    if paid:
+    if invoice_is_paid(invoice, payment):
         if payment is not None and subscription.payment_method_id is None:
             # The card that paid is the one to charge from now on.
             subscription.payment_method_id = payment.payment_method_id
         _paid(subscription, invoice, now=now, actor=actor)
         return Outcome.PAID
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
+        # Money taken that did not pay the invoice (voided meanwhile, say): it is
+        # the payer's credit. Charging again would take it twice, and activating
+        # would give away what is unpaid: a person decides.
+        logger.warning(
+            "subscription.payment_not_applied",
+            extra={
+                "subscription": str(subscription.id),
+                "invoice": invoice.id,
+                "payment": str(payment.id),
+            },
+        )
+        subscription.due_at = now + RECHECK_AFTER
+        return Outcome.WAITING
     waiting = payment is not None and payment.status not in _SETTLED
     if waiting and not (
         payment is not None
@@ -158,6 +169,21 @@ def _decide(
     # authenticate) a 3-D Secure request: dun; the payment keeps its challenge.
     _failed(subscription, invoice, payment, now=now, actor=actor, policy=policy)
     return Outcome.FAILED if subscription.is_live else Outcome.ENDED
+
+
+def invoice_is_paid(invoice: Invoice, payment: Payment | None) -> bool:
+    """Whether billing has marked the invoice PAID.
+
+    The one test of a paid period: a subscription becomes ACTIVE, and enters a new
+    period, only on it. A payment's status is not enough: billing marks an invoice
+    PAID only when the money applied to it covers its total in its currency. A
+    copy read before `payment` succeeded is read again: billing marked it in the
+    payment's transaction.
+    """
+    succeeded = payment is not None and payment.status == PaymentStatus.SUCCEEDED
+    if invoice.status != InvoiceStatus.PAID and succeeded:
+        invoice.refresh_from_db()
+    return invoice.status == InvoiceStatus.PAID
 
 
 def apply_card_setup_outcome(

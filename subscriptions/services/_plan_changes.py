@@ -53,6 +53,7 @@ from subscriptions.periods import (
     Interval,
 )
 from subscriptions.services._billing_periods import next_look_at
+from subscriptions.services._charge_outcomes import invoice_is_paid
 from subscriptions.services._lifecycle import locked_subscription
 from subscriptions.services._plans import active_plan
 from subscriptions.services._subscription_history import record_subscription_event
@@ -166,12 +167,7 @@ def apply_plan_change_outcome(
     """
     if payment is not None and payment.id == subscription.latest_payment_id:
         return Timing.UNCHANGED
-    paid = (
-        payment.status == PaymentStatus.SUCCEEDED
-        if payment is not None
-        else invoice.status == InvoiceStatus.PAID
-    )
-    if paid and subscription.is_live:
+    if invoice_is_paid(invoice, payment) and subscription.is_live:
         price = price_billed(invoice)
         _switch(subscription, price.plan, price, now=now, actor=actor, invoice=invoice)
         timing = Timing.NOW

@@ -66,16 +66,27 @@ def _settle_together(
             .filter(id__in={charge.subscription_id for charge, _ in answered})
             .order_by("id")
         }
-        for charge, answer in answered:
-            payment = apply_gateway_answer(
-                payment_id=charge.payment.id,
-                answer=answer,
-                now=run.now_for(charge.payer_id),
-                actor=RENEWAL_ACTOR,
+        payments = [
+            (
+                charge,
+                apply_gateway_answer(
+                    payment_id=charge.payment.id,
+                    answer=answer,
+                    now=run.now_for(charge.payer_id),
+                    actor=RENEWAL_ACTOR,
+                ),
             )
+            for charge, answer in answered
+        ]
+        # Read again in one query: the answers have paid some of them.
+        invoices = Invoice.objects.in_bulk(
+            [charge.invoice.id for charge, _ in answered]
+        )
+        for charge, payment in payments:
             subscription = locked[charge.subscription_id]
             if subscription.is_live:
-                outcomes.append(_outcome_of(run, subscription, charge.invoice, payment))
+                invoice = invoices[charge.invoice.id]
+                outcomes.append(_outcome_of(run, subscription, invoice, payment))
     # Counted once committed: a group rolled back is applied again one by one.
     for outcome in outcomes:
         run.report.count(outcome.value)

@@ -185,6 +185,18 @@ class TestSettleInvoices:
         }
         assert BillingEvent.objects.filter(type="invoice.payment_unapplied").exists()
 
+    def test_the_database_refuses_a_paid_invoice_that_was_paid_in_part(
+        self,
+    ) -> None:
+        """The backstop of `covers`: PAID means the total was paid, in full."""
+        invoice = issue()
+        short = Invoice.objects.filter(id=invoice.id)
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            short.update(status=InvoiceStatus.PAID, amount_paid_minor=1)
+
+        assert short.get().status == InvoiceStatus.OPEN
+
     def test_void_reverses_the_issue(self) -> None:
         invoice = issue()
 

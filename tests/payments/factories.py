@@ -14,7 +14,13 @@ from typing import Any
 import factory
 
 from billing.money import Money
-from payments.gateways.base import RequiresAction, ThreeDsChallenge
+from payments.gateways import get_gateway
+from payments.gateways.base import (
+    ChargeResult,
+    PaymentState,
+    RequiresAction,
+    ThreeDsChallenge,
+)
 from payments.gateways.fake import FakeGateway
 from payments.models import (
     CardSetup,
@@ -22,6 +28,7 @@ from payments.models import (
     GatewayEventRecord,
     Payment,
     PaymentMethod,
+    PaymentMismatch,
     Refund,
     RefundReason,
 )
@@ -142,6 +149,29 @@ class PaymentMethodFactory(factory.django.DjangoModelFactory[PaymentMethod]):
     exp_year = 2030
     created_at = NOW
     updated_at = NOW
+
+
+class PaymentMismatchFactory(factory.Factory[PaymentMismatch]):
+    """A first payment whose gateway reported taking less than it was asked: the
+    settlement rule left the payment PENDING and recorded the report."""
+
+    class Meta:
+        model = PaymentMismatch
+
+    taken = Money(100, AMOUNT.currency)
+
+    @classmethod
+    def _create(
+        cls, model_class: type[PaymentMismatch], *args: Any, **kwargs: Any
+    ) -> PaymentMismatch:
+        gateway = get_gateway("fake")
+        assert isinstance(gateway, FakeGateway)
+        reference = f"fake_mismatch_{uuid.uuid4().hex[:12]}"
+        gateway.script(
+            "charge", ChargeResult(reference, PaymentState.SUCCEEDED, kwargs["taken"])
+        )
+        payment: Payment = PaymentFactory.create()
+        return payment.mismatches.get()
 
 
 class GatewayEventRecordFactory(factory.django.DjangoModelFactory[GatewayEventRecord]):

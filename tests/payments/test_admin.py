@@ -30,6 +30,7 @@ from payments.services import (
     start_card_payment,
 )
 from tests.payments import staff
+from tests.payments.factories import PaymentMismatchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -350,3 +351,30 @@ class TestStaffRoles:
         assert user.has_perm("payments.view_payment")
         assert user.has_perm("billing.view_billingevent")
         assert not user.has_perm("payments.change_payment")
+
+
+class TestMismatches:
+    @pytest.fixture
+    def held(self, fake_gateway: FakeGateway) -> Payment:
+        """A payment whose gateway reported that it took 1.00 of 999.00."""
+        return PaymentMismatchFactory.create().payment
+
+    def test_the_payment_page_shows_what_the_gateway_reported_beside_ours(
+        self, admin_client: Client, held: Payment
+    ) -> None:
+        response = admin_client.get(f"/admin/payments/payment/{held.id}/change/")
+
+        html = response.content.decode()
+        assert "PENDING → PENDING" in html
+        assert "mismatch, not applied: succeeded 1.00 RUB" in html
+        assert "waits for reconciliation" in html
+        assert "fake_mismatch_" in html
+
+    def test_the_list_filters_the_payments_waiting_for_reconciliation(
+        self, admin_client: Client, held: Payment, paid: Payment
+    ) -> None:
+        response = admin_client.get(_changelist("payments/payment") + "?mismatch=open")
+
+        html = response.content.decode()
+        assert str(held.id) in html
+        assert str(paid.id) not in html

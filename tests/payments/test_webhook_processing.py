@@ -206,7 +206,7 @@ class TestPaymentEvents:
         assert _status(payment) == PaymentStatus.PENDING
         record = GatewayEventRecord.objects.get()
         assert record.status == GatewayEventStatus.PROCESSED
-        assert "does not fit" in record.error
+        assert record.error.startswith("mismatch: succeeded 99.00 RUB")
 
 
 class TestRefundEvents:

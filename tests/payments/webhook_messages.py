@@ -264,6 +264,7 @@ def stripe_intent_event(
         "id": intent_id,
         "object": "payment_intent",
         "amount": payment.amount_minor,
+        "amount_received": payment.amount_minor if status == "succeeded" else 0,
         "currency": payment.currency.lower(),
         "status": status,
         "client_secret": CLIENT_SECRET,

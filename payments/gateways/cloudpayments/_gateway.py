@@ -97,10 +97,14 @@ class CloudPaymentsGateway(PaymentGateway):
         """CloudPayments has no customers: AccountId is the payer's UUID."""
         return payer
 
+    def account_reference(self, payer: PayerAccount) -> str:
+        """The AccountId every payment is sent with (`charge`)."""
+        return str(payer.payer_id)
+
     def charge(self, request: ChargeRequest) -> ChargeResult:
         client = self._client(request.idempotency_key)
         amount = request.amount.to_decimal()
-        account_id = str(request.payer.payer_id)
+        account_id = self.account_reference(request.payer)
         source = request.source
         if isinstance(source, EnteredCard):
             answer = _pay_by_card(
@@ -168,12 +172,19 @@ class CloudPaymentsGateway(PaymentGateway):
 
     def capture(
         self, *, gateway_reference: str, amount: Money, idempotency_key: str
-    ) -> None:
+    ) -> ChargeResult:
+        """Confirm an authorization; the answer holds no transaction, so the
+        capture is reported as asked (the Confirm notification tells the rest)."""
         client = self._client(idempotency_key)
         with _mapping.sdk_errors("confirm"):
             client.confirm_payment(
                 _transaction_id(gateway_reference), amount.to_decimal()
             )
+        return ChargeResult(
+            gateway_reference=gateway_reference,
+            state=PaymentState.SUCCEEDED,
+            amount=amount,
+        )
 
     def void(self, *, gateway_reference: str, idempotency_key: str) -> None:
         client = self._client(idempotency_key)

@@ -137,7 +137,11 @@ def state_of(transaction: Transaction) -> PaymentState:
 
 
 def charge_result(transaction: Transaction) -> ChargeResult:
-    """An accepted payment; a token is issued when AccountId was sent."""
+    """An accepted payment; a token is issued when AccountId was sent.
+
+    InvoiceId and AccountId are reported as the transaction holds them ("" when
+    it holds none), for the settlement rule to compare with what was sent.
+    """
     state = state_of(transaction)
     if state not in (PaymentState.SUCCEEDED, PaymentState.AUTHORIZED):
         raise GatewayError(f"CloudPayments accepted a payment in state {state}")
@@ -147,6 +151,8 @@ def charge_result(transaction: Transaction) -> ChargeResult:
         amount=money(transaction.amount, transaction.currency),
         token=transaction.token or None,
         card=card(transaction),
+        reference=str(transaction.invoice_id or ""),
+        account=str(transaction.account_id or ""),
     )
 
 
@@ -197,6 +203,7 @@ def snapshot(model: Mapping[str, Any]) -> PaymentSnapshot:
         decline_code=(
             str(transaction.reason_code) if state is PaymentState.DECLINED else None
         ),
+        account=str(transaction.account_id or ""),
     )
 
 

@@ -40,6 +40,9 @@ _FIXED_STATES: Final[Mapping[str, PaymentState | None]] = {
     "cancel": PaymentState.CANCELED,
 }
 
+# States in which a notification says money was taken or held.
+_MONEY_STATES: Final = frozenset({PaymentState.SUCCEEDED, PaymentState.AUTHORIZED})
+
 
 def verify(
     body: bytes,
@@ -107,13 +110,18 @@ def parse(kind: str, body: bytes) -> GatewayEvent:
             if kind == "refund"
             else external_id
         )
+    state = _state(kind, fields)
     return GatewayEvent(
         external_id=external_id,
         type=f"cloudpayments.{kind}",
         gateway_reference=gateway_reference,
         reference=fields.get("InvoiceId") or None,
-        state=_state(kind, fields),
+        state=state,
         amount=_amount(fields),
+        # Every payment is sent with an AccountId: a Pay or Confirm without one
+        # reports an empty account, which the settlement rule does not accept.
+        account=fields.get("AccountId", "" if state in _MONEY_STATES else None),
+        capture=kind == "confirm",
         # Kept out of stored payloads by the redaction policy: the card token and
         # card identifiers, and the payer's name and e-mail, which the billing
         # tables never hold (SPEC §1). Masked card data (CardFirstSix, CardLastFour,

@@ -44,6 +44,7 @@ class StripeGateway(PaymentGateway):
 
     code = "stripe"
     stored_payload_keys = _stored_fields.STORED_KEYS
+    has_customers = True
 
     def __init__(self) -> None:
         timeout = float(settings.GATEWAY_TIMEOUT_SECONDS)
@@ -176,13 +177,14 @@ class StripeGateway(PaymentGateway):
 
     def capture(
         self, *, gateway_reference: str, amount: Money, idempotency_key: str
-    ) -> None:
+    ) -> ChargeResult:
         with stripe_errors("a capture"):
-            self._client.v1.payment_intents.capture(
+            intent = self._client.v1.payment_intents.capture(
                 gateway_reference,
                 params={"amount_to_capture": to_stripe(amount)},
                 options={"idempotency_key": idempotency_key},
             )
+        return _mapping.captured(intent)
 
     def void(self, *, gateway_reference: str, idempotency_key: str) -> None:
         with stripe_errors("a cancellation"):

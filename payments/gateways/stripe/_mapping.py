@@ -72,9 +72,11 @@ def outcome(intent: stripe.PaymentIntent, *, customer: str | None) -> ChargeResu
         return ChargeResult(
             gateway_reference=intent.id,
             state=state,
-            amount=from_stripe(intent.amount, intent.currency),
+            amount=moved(intent, state),
             token=payment_method.id if saved and payment_method else None,
             card=card(payment_method),
+            reference=_metadata(intent).get("reference", ""),
+            account=_id(intent.customer) or "",
         )
     if state is PaymentState.REQUIRES_ACTION:
         raise challenge(intent)
@@ -83,6 +85,30 @@ def outcome(intent: stripe.PaymentIntent, *, customer: str | None) -> ChargeResu
     if intent.status == "processing":
         raise OutcomeUnknown(f"Stripe is still processing {intent.id}")
     raise GatewayError(f"Stripe PaymentIntent {intent.id} is {intent.status}")
+
+
+def captured(intent: stripe.PaymentIntent) -> ChargeResult:
+    """A captured intent as reported, without its card (a capture expands none).
+
+    :raises GatewayError: unless the intent is captured.
+    """
+    state = state_of(intent)
+    if state is not PaymentState.SUCCEEDED:
+        raise GatewayError(f"Stripe PaymentIntent {intent.id} is {intent.status}")
+    return ChargeResult(
+        gateway_reference=intent.id,
+        state=state,
+        amount=moved(intent, state),
+        reference=_metadata(intent).get("reference", ""),
+        account=_id(intent.customer) or "",
+    )
+
+
+def moved(intent: stripe.PaymentIntent, state: PaymentState) -> Money:
+    """What the intent took (`amount_received`) once it succeeded, else its amount."""
+    if state is PaymentState.SUCCEEDED:
+        return from_stripe(intent.amount_received, intent.currency)
+    return from_stripe(intent.amount, intent.currency)
 
 
 def setup_outcome(intent: stripe.SetupIntent) -> CardSetupResult:
@@ -189,6 +215,8 @@ def snapshot(intent: stripe.PaymentIntent) -> PaymentSnapshot:
             if state is PaymentState.DECLINED
             else None
         ),
+        account=_id(intent.customer) or "",
+        capture=_field(intent, "capture_method") == "manual",
     )
 
 

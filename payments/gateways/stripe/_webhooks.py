@@ -83,13 +83,20 @@ def parse(body: bytes) -> GatewayEvent:
     kind = obj.get("object")
     metadata = obj.get("metadata")
     reference = metadata.get("reference") if isinstance(metadata, dict) else None
+    state = _state(obj) if kind == "payment_intent" else None
     return GatewayEvent(
         external_id=str(event_id),
         type=f"stripe.{event_type}",
         gateway_reference=_intent_id(obj),
         reference=str(reference) if reference else None,
-        state=_state(obj) if kind == "payment_intent" else None,
-        amount=_amount(obj),
+        state=state,
+        # What a succeeded intent took; the amount it is for otherwise.
+        amount=_amount(
+            obj, "amount_received" if state is PaymentState.SUCCEEDED else "amount"
+        ),
+        account=_customer_id(obj) if kind == "payment_intent" else None,
+        capture=state is PaymentState.SUCCEEDED
+        and obj.get("capture_method") == "manual",
         # Kept out of stored payloads by the redaction policy: the intent's client
         # secret (it lets a browser confirm the payment), the PaymentMethod id (our
         # token) and the payer's name and e-mail (SPEC §1). Brand and last four stay.
@@ -114,8 +121,16 @@ def _state(intent: Mapping[str, Any]) -> PaymentState | None:
     return _PAYMENT_STATES.get(str(status))
 
 
-def _amount(obj: Mapping[str, Any]) -> Money | None:
-    amount, currency = obj.get("amount"), obj.get("currency")
+def _customer_id(intent: Mapping[str, Any]) -> str:
+    """The intent's Customer id ("" for none), whether expanded or not."""
+    customer = intent.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    return str(customer) if customer else ""
+
+
+def _amount(obj: Mapping[str, Any], field: str = "amount") -> Money | None:
+    amount, currency = obj.get(field), obj.get("currency")
     if isinstance(amount, bool) or not isinstance(amount, int):
         return None
     if not isinstance(currency, str) or not currency:

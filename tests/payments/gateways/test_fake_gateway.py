@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -25,7 +26,8 @@ from payments.gateways.base import (
     ThreeDsChallenge,
     Unavailable,
 )
-from payments.gateways.fake import SIGNATURE_HEADER, FakeGateway
+from payments.gateways.fake import FakeGateway
+from payments.gateways.fake_webhooks import SIGNATURE_HEADER
 
 TEN = Money(1000, "RUB")
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -163,12 +165,40 @@ class TestCharge:
 
         assert len(fake.payments) == 1
 
-    def test_a_scripted_result_is_returned(self, fake: FakeGateway) -> None:
+    def test_a_scripted_result_is_returned_naming_the_request(
+        self, fake: FakeGateway
+    ) -> None:
+        """What the script leaves unsaid is reported as the request said it."""
         scripted = ChargeResult("gw_1", PaymentState.AUTHORIZED, TEN, token="tok_x")
         fake.script("charge", scripted)
 
-        assert fake.charge(request()) is scripted
+        result = fake.charge(request())
+
+        assert result == dataclasses.replace(
+            scripted, reference="payment:1", account=str(uuid.UUID(int=1))
+        )
         assert fake.payments["gw_1"].state is PaymentState.AUTHORIZED
+
+    def test_a_scripted_result_reports_another_amount_and_account(
+        self, fake: FakeGateway
+    ) -> None:
+        """A script can make the gateway report what the request did not ask."""
+        less = Money(100, "RUB")
+        scripted = ChargeResult(
+            "gw_1", PaymentState.SUCCEEDED, less, reference="payment:2", account="x"
+        )
+        fake.script("charge", scripted)
+
+        result = fake.charge(request())
+
+        assert (result.amount, result.reference, result.account) == (
+            less,
+            "payment:2",
+            "x",
+        )
+        found = fake.find_payment(reference="payment:1")
+        assert found is not None
+        assert (found.captured, found.account) == (less, "x")
 
     def test_only_gateway_calls_can_be_scripted(self, fake: FakeGateway) -> None:
         with pytest.raises(ValueError):
