@@ -24,5 +24,6 @@ urlpatterns = [
     ),
 ]
 
+handler400 = "kit.api.errors.json_bad_request"
 handler404 = "kit.api.errors.json_not_found"
 handler500 = "kit.api.errors.json_server_error"

@@ -6,7 +6,13 @@ import uuid
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousMultipartForm,
+    TooManyFieldsSent,
+)
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
@@ -28,6 +34,10 @@ class TestFrameworkErrors:
             (PermissionDenied(), 403, "permission_denied"),
             (exceptions.NotAuthenticated(), 401, "not_authenticated"),
             (exceptions.Throttled(wait=7), 429, "throttled"),
+            (TooManyFieldsSent(), 400, "too_many_fields"),
+            (RequestDataTooBig(), 400, "request_too_large"),
+            (SuspiciousMultipartForm(), 400, "bad_request"),
+            (BadRequest(), 400, "bad_request"),
         ],
     )
     def test_django_and_drf_errors_take_the_one_shape(
