@@ -105,6 +105,14 @@ class TestApiErrorsOverHttp:
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
 
+    def test_the_docs_page_refuses_options_without_a_server_error(
+        self, client: Client
+    ) -> None:
+        response = client.options("/api/docs/")
+
+        assert response.status_code == 405
+        assert client.get("/api/docs/").status_code == 200
+
     def test_the_openapi_schema_is_served_to_staff(self, client: Client) -> None:
         staff = User.objects.create_user("staff@example.com", "pw", is_staff=True)
         client.force_login(staff)
