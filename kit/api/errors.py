@@ -46,9 +46,8 @@ _REFUSED_REQUESTS: tuple[tuple[type[Exception], str, str], ...] = (
         "disallowed_host",
         "The request names a host that this service does not serve.",
     ),
-    (SuspiciousOperation, "bad_request", "The request is malformed."),
-    (BadRequest, "bad_request", "The request is malformed."),
 )
+_MALFORMED_REQUEST = ("bad_request", "The request is malformed.")
 
 
 class ErrorOutput(serializers.Serializer[Any]):
@@ -113,9 +112,12 @@ def framework_error_response(exc: Exception) -> Response | None:
 def refused_request_body(exc: Exception) -> dict[str, Any]:
     """The error body of a request that Django refused as it read it."""
     code, message = next(
-        (code, message)
-        for kind, code, message in _REFUSED_REQUESTS
-        if isinstance(exc, kind)
+        (
+            (code, message)
+            for kind, code, message in _REFUSED_REQUESTS
+            if isinstance(exc, kind)
+        ),
+        _MALFORMED_REQUEST,
     )
     return error_body(code, message)
 
