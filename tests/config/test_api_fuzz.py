@@ -71,7 +71,6 @@ def chosen_values(fake_gateway: FakeGateway) -> Mapping[str, Sequence[Any]]:
     refunded = RefundFactory.create().payment
     authorized = pay_by_card(capture=False)
     sessions = [CheckoutSessionFactory.create(), CheckoutSessionFactory.create()]
-    payer_ids = {s.payer_id for s in subscriptions} | {refunded.payer_id}
     voided, written_off = issue(authorized.payer_id), issue(authorized.payer_id)
     void_invoice(invoice_id=voided.id, at=NOW, actor=ACTOR, reason="duplicate")
     mark_invoice_uncollectible(
@@ -79,15 +78,25 @@ def chosen_values(fake_gateway: FakeGateway) -> Mapping[str, Sequence[Any]]:
     )
     issue(refunded.payer_id, line(Money(99_900, "USD")), currency="USD")
     issue(refunded.payer_id, line(Money(99_900, "RUB")), line(Money(-9_900, "RUB")))
-    payers = sorted(str(payer_id) for payer_id in payer_ids | {authorized.payer_id})
+    # In the order made, so that the same seed picks rows in the same states.
+    payers = [
+        str(payer_id)
+        for payer_id in (
+            *(subscription.payer_id for subscription in subscriptions),
+            refunded.payer_id,
+            authorized.payer_id,
+        )
+    ]
+    payments = Payment.objects.order_by("created_at", "kind", "status")
+    invoices = Invoice.objects.order_by("pk")
     subscription_ids = [str(subscription.id) for subscription in subscriptions]
     return {
         "payer_id": payers,
         "payer": payers,
-        "payment_id": [str(pk) for pk in Payment.objects.values_list("pk", flat=True)],
+        "payment_id": [str(pk) for pk in payments.values_list("pk", flat=True)],
         "subscription_id": subscription_ids,
         "subscription": subscription_ids,
-        "invoice_id": list(Invoice.objects.values_list("pk", flat=True)),
+        "invoice_id": list(invoices.values_list("pk", flat=True)),
         "session_id": [str(session.id) for session in sessions],
         "plan": [plan.code, trial_plan.code],
         "currency": ["RUB", "USD"],
