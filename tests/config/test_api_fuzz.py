@@ -11,15 +11,23 @@ from django.conf import LazySettings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.roles import ACCOUNTING, SUPPORT
+from billing.clock import billing_now
 from billing.models import Invoice
 from billing.money import Money
 from billing.services import mark_invoice_uncollectible, void_invoice
 from payments.gateways.fake import FakeGateway
 from payments.models import Payment
+from subscriptions.models import Plan, Subscription
+from subscriptions.services import cancel_subscription, change_plan
 from tests.api_fuzzing import ApiFuzzer, InProcessRequests, load_schema
 from tests.billing.factories import ACTOR, NOW, issue, line
 from tests.payments import staff
-from tests.payments.factories import CheckoutSessionFactory, RefundFactory, pay_by_card
+from tests.payments.factories import (
+    CheckoutSessionFactory,
+    RefundFactory,
+    pay_by_card,
+    pay_into_3ds_challenge,
+)
 from tests.subscriptions import scenarios
 from tests.subscriptions.factories import make_plan, subscribe_with_card
 
@@ -61,15 +69,19 @@ def chosen_values(fake_gateway: FakeGateway) -> Mapping[str, Sequence[Any]]:
     by the names the API gives them."""
     plan = make_plan(code="monthly")
     trial_plan = make_plan(code="trial", trial_days=14)
+    premium = make_plan(code="premium", price=Money(199_900, "RUB"))
     subscriptions = [
         scenarios.active(plan),
         scenarios.past_due(fake_gateway, plan),
         scenarios.paused(plan),
         scenarios.canceling(plan),
         subscribe_with_card(trial_plan).subscription,
+        _downgrading(premium, to=plan),
+        _canceled(plan),
     ]
     refunded = RefundFactory.create().payment
     authorized = pay_by_card(capture=False)
+    pay_into_3ds_challenge(fake_gateway)
     sessions = [CheckoutSessionFactory.create(), CheckoutSessionFactory.create()]
     voided, written_off = issue(authorized.payer_id), issue(authorized.payer_id)
     void_invoice(invoice_id=voided.id, at=NOW, actor=ACTOR, reason="duplicate")
@@ -105,6 +117,31 @@ def chosen_values(fake_gateway: FakeGateway) -> Mapping[str, Sequence[Any]]:
         "success_url": ["https://cinema.example/welcome"],
         "failure_url": ["https://cinema.example/sorry"],
     }
+
+
+def _downgrading(plan: Plan, *, to: Plan) -> Subscription:
+    """ACTIVE, moving to a cheaper plan at the end of its period."""
+    subscription = scenarios.active(plan)
+    change_plan(
+        subscription_id=subscription.id,
+        plan_code=to.code,
+        now=billing_now(),
+        actor=ACTOR,
+    )
+    return subscription
+
+
+def _canceled(plan: Plan) -> Subscription:
+    """CANCELED now, its unused part refunded."""
+    subscription = scenarios.active(plan)
+    return cancel_subscription(
+        subscription_id=subscription.id,
+        now=billing_now(),
+        actor=ACTOR,
+        at_period_end=False,
+        refund_unused=True,
+        reason="moving abroad",
+    ).subscription
 
 
 @pytest.mark.usefixtures("unthrottled", "in_process")
