@@ -11,7 +11,8 @@ answer about real payers, payments, subscriptions, invoices and checkout session
 rather than only with a 404.
 
 Every answer is checked: no 5xx, every error in the one error shape, the status
-code documented, the body as the schema says. Each case runs in a savepoint that is
+code documented, the body as the schema says, and a success refused again without
+credentials or with invalid ones. Each case runs in a savepoint that is
 rolled back, so every case sees the same rows.
 """
 
@@ -35,12 +36,14 @@ from schemathesis.errors import FailureGroup
 from schemathesis.schemas import APIOperation, BaseSchema
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ignored_auth,
     response_schema_conformance,
     status_code_conformance,
     unsupported_method,
 )
 
 SCHEMA_PATH: Final = "/api/schema/?format=json"
+SESSION_COOKIE: Final = "sessionid"
 # Generated cases per operation, generation mode and role (besides the coverage
 # cases); docs/testing.md says how to fuzz longer.
 FUZZ_EXAMPLES: Final = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -100,6 +103,7 @@ CHECKS: Final[Sequence[CheckFunction]] = (
     content_type_conformance,
     response_schema_conformance,
     unsupported_method,
+    ignored_auth,
 )
 
 
@@ -175,13 +179,28 @@ class ApiFuzzer:
         call_generated()
 
     def call(self, case: Any) -> None:
+        credentials = {"Authorization": f"Token {self.token}"}
+        # The schema's other way in is the session cookie: a generated one would be
+        # no session, and would stand for the credentials in the auth check.
+        if case.cookies and SESSION_COOKIE in case.cookies:
+            case.cookies = {
+                name: value
+                for name, value in case.cookies.items()
+                if name != SESSION_COOKIE
+            }
         with transaction.atomic():
-            response = case.call(headers={"Authorization": f"Token {self.token}"})
+            response = case.call(headers=credentials)
             transaction.set_rollback(True)
         label = f"{case.method} {case.operation.path}"
         self.report.statuses[(label, response.status_code)] += 1
         try:
-            case.validate_response(response, checks=list(CHECKS))
+            # The credentials, for the checks that send the case again without them.
+            case.validate_response(
+                response,
+                checks=list(CHECKS),
+                headers=credentials,
+                transport_kwargs={"headers": credentials},
+            )
         except FailureGroup as group:
             # One report per operation, answer and failure: the first case showing it.
             titles = ", ".join(sorted({failure.title for failure in group.exceptions}))

@@ -152,7 +152,8 @@ class TestApiFuzz:
     ) -> None:
         """Every operation, called with schemathesis' coverage and generated cases,
         answers without a 5xx, each error in the one error shape, with a documented
-        status code and a body that matches the schema."""
+        status code and a body that matches the schema, and refuses what it allowed
+        once the credentials are taken away or spoiled."""
         fuzzer = ApiFuzzer(
             schema=load_schema(),
             token=staff.token_for(staff.staff(role)),
