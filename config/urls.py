@@ -35,10 +35,15 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        # A page and nothing else: its HTML renderer has no template for the
+        # metadata that DRF answers OPTIONS with (a 500).
+        SpectacularSwaggerView.as_view(
+            url_name="api-schema", http_method_names=["get", "head"]
+        ),
         name="api-docs",
     ),
 ]
 
+handler400 = "kit.api.errors.json_bad_request"
 handler404 = "kit.api.errors.json_not_found"
 handler500 = "kit.api.errors.json_server_error"

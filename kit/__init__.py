@@ -1,7 +1,8 @@
 """The shared kit at the bottom of the project: plumbing every app may use.
 
-The HTTP API's error output, permissions, fields, path parsing and pagination
-(`kit.api`), the admin's read-only bases and display pieces (`kit.admin`) and the one
-redaction policy (`kit.redaction`). It imports none of the project's apps, so the
+The HTTP API's error output, authentication, parsers, permissions, fields, path
+parsing and pagination (`kit.api`), the admin's read-only bases and display pieces
+(`kit.admin`), the session engine (`kit.sessions`) and the one redaction policy
+(`kit.redaction`). It imports none of the project's apps, so the
 billing apps and the shop alike can build on it.
 """

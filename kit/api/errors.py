@@ -6,15 +6,49 @@ the project's anticipated errors onto it.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 INTERNAL_ERROR_MESSAGE = "An unexpected error occurred."
+# Requests that Django refuses as it reads them (a 400 where Django answers itself),
+# by the most specific class first: code and message.
+_REFUSED_REQUESTS: tuple[tuple[type[Exception], str, str], ...] = (
+    (
+        TooManyFieldsSent,
+        "too_many_fields",
+        "The request has more fields than the service accepts.",
+    ),
+    (
+        TooManyFilesSent,
+        "too_many_files",
+        "The request has more files than the service accepts.",
+    ),
+    (
+        RequestDataTooBig,
+        "request_too_large",
+        "The request body is larger than the service accepts.",
+    ),
+    (
+        DisallowedHost,
+        "disallowed_host",
+        "The request names a host that this service does not serve.",
+    ),
+)
+_MALFORMED_REQUEST = ("bad_request", "The request is malformed.")
 
 
 class ErrorOutput(serializers.Serializer[Any]):
@@ -66,7 +100,27 @@ def framework_error_response(exc: Exception) -> Response | None:
         )
     if isinstance(exc, exceptions.APIException):
         return _api_exception_response(exc)
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        # Django answers these with a 400 (and logs the suspicious ones) when it
+        # meets them itself; met while a DRF view reads the request (too many
+        # fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE) they come here instead.
+        if isinstance(exc, SuspiciousOperation):
+            logging.getLogger(f"django.security.{type(exc).__name__}").error("%s", exc)
+        return Response(refused_request_body(exc), status=status.HTTP_400_BAD_REQUEST)
     return None
+
+
+def refused_request_body(exc: Exception) -> dict[str, Any]:
+    """The error body of a request that Django refused as it read it."""
+    code, message = next(
+        (
+            (code, message)
+            for kind, code, message in _REFUSED_REQUESTS
+            if isinstance(exc, kind)
+        ),
+        _MALFORMED_REQUEST,
+    )
+    return error_body(code, message)
 
 
 def _api_exception_response(exc: exceptions.APIException) -> Response:
@@ -92,6 +146,12 @@ def json_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return JsonResponse(
         error_body("not_found", f"Nothing is found at {request.path}."), status=404
     )
+
+
+def json_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (a request it refused before any view, such as one for a host
+    not in ALLOWED_HOSTS), in the API's error shape."""
+    return JsonResponse(refused_request_body(exception), status=400)
 
 
 def json_server_error(request: HttpRequest) -> HttpResponse:

@@ -10,7 +10,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +38,33 @@ _PLAN_ONLY: Final = ("with_trial", "time_zone")
 _EITHER: Final = (
     "Give either a plan, or an amount (amount_minor, currency and gateway), not both."
 )
+# The two ways of opening a page, as the schema shows them (and the API's fuzz
+# sends them, so that it opens pages as well as being refused).
+_EXAMPLES: Final = [
+    OpenApiExample(
+        "For a plan",
+        request_only=True,
+        value={
+            "payer_id": "5d7c1f0e-8a44-4b8e-9d1a-0c3f6e2b7a10",
+            "plan": "cinema-monthly",
+            "success_url": "https://cinema.example/welcome",
+            "failure_url": "https://cinema.example/sorry",
+        },
+    ),
+    OpenApiExample(
+        "For an amount",
+        request_only=True,
+        value={
+            "payer_id": "5d7c1f0e-8a44-4b8e-9d1a-0c3f6e2b7a10",
+            "amount_minor": 149_000,
+            "currency": "RUB",
+            "gateway": "cloudpayments",
+            "description": "A year of cinema",
+            "success_url": "https://cinema.example/welcome",
+            "failure_url": "https://cinema.example/sorry",
+        },
+    ),
+]
 
 
 def _redirect_hosts() -> list[str]:
@@ -145,6 +176,7 @@ class CheckoutSessionCreateApi(APIView):
         operation_id="checkout_sessions_create",
         tags=["checkout sessions"],
         request=InputSerializer,
+        examples=_EXAMPLES,
         responses={
             201: CheckoutSessionCreateOutput,
             **error_responses(400, 403, 404, 409, 422),

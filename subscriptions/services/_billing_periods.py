@@ -20,7 +20,9 @@ def zone_named(name: str) -> zoneinfo.ZoneInfo:
     """:raises UnknownTimeZone:"""
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    # OSError: a folder of the zone database, such as "Europe", is found where a
+    # zone's file is looked for, and opening it fails (IsADirectoryError).
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise UnknownTimeZone(extra={"time_zone": name}) from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -10,8 +11,11 @@ from rest_framework.exceptions import ValidationError
 from accounts.models import User
 from billing.errors import Conflict, DomainError
 from config.exception_handler import handle_api_exception
+from tests.payments import staff
 
 pytestmark = pytest.mark.django_db
+
+CHECKOUT_SESSIONS = "/api/v1/checkout-sessions/"
 
 
 class TestHandleApiException:
@@ -101,6 +105,14 @@ class TestApiErrorsOverHttp:
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
 
+    def test_the_docs_page_refuses_options_without_a_server_error(
+        self, client: Client
+    ) -> None:
+        response = client.options("/api/docs/")
+
+        assert response.status_code == 405
+        assert client.get("/api/docs/").status_code == 200
+
     def test_the_openapi_schema_is_served_to_staff(self, client: Client) -> None:
         staff = User.objects.create_user("staff@example.com", "pw", is_staff=True)
         client.force_login(staff)
@@ -109,3 +121,56 @@ class TestApiErrorsOverHttp:
 
         assert response.status_code == 200
         assert response.json()["info"]["title"] == "Billing service API"
+
+
+class TestRequestsDjangoRefuses:
+    """Requests refused as they are read are 400s in the error shape, not 500s (when
+    a DRF view reads them) or Django's HTML page (when no view is reached)."""
+
+    @pytest.fixture
+    def staff_client(self, client: Client) -> Client:
+        client.force_login(staff.support())
+        return client
+
+    def test_too_many_query_parameters(self, staff_client: Client) -> None:
+        query = "&".join(
+            f"f{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
+        )
+
+        response = staff_client.get(f"/api/?{query}&one=more")
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "too_many_fields"
+
+    @pytest.mark.parametrize(
+        "content_type", ["application/json", "application/x-www-form-urlencoded"]
+    )
+    def test_a_body_over_the_size_limit(
+        self, staff_client: Client, content_type: str
+    ) -> None:
+        body = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+        response = staff_client.post(CHECKOUT_SESSIONS, body, content_type=content_type)
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "request_too_large"
+
+    def test_json_nested_too_deeply_to_decode(self, staff_client: Client) -> None:
+        body = "[" * 100_000 + "]" * 100_000
+
+        response = staff_client.post(
+            CHECKOUT_SESSIONS, body, content_type="application/json"
+        )
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "parse_error"
+
+    def test_a_host_that_is_not_served(self, client: Client) -> None:
+        response = client.get("/api/", HTTP_HOST="evil.example")
+
+        assert response.status_code == 400
+        assert response.json() == {
+            "code": "disallowed_host",
+            "message": "The request names a host that this service does not serve.",
+            "extra": {},
+        }

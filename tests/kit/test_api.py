@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousMultipartForm,
+    TooManyFieldsSent,
+)
+from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from kit.api.errors import ErrorOutput, error_responses, framework_error_response
+from kit.api.errors import (
+    ErrorOutput,
+    error_responses,
+    framework_error_response,
+    json_bad_request,
+)
 from kit.api.fields import HttpUrlField, StrictPositiveIntegerField
 from kit.api.paths import path_uuid
 from kit.api.permissions import (
@@ -35,6 +48,10 @@ class TestFrameworkErrors:
             (PermissionDenied(), 403, "permission_denied"),
             (exceptions.NotAuthenticated(), 401, "not_authenticated"),
             (exceptions.Throttled(wait=7), 429, "throttled"),
+            (TooManyFieldsSent(), 400, "too_many_fields"),
+            (RequestDataTooBig(), 400, "request_too_large"),
+            (SuspiciousMultipartForm(), 400, "bad_request"),
+            (BadRequest(), 400, "bad_request"),
         ],
     )
     def test_django_and_drf_errors_take_the_one_shape(
@@ -56,6 +73,18 @@ class TestFrameworkErrors:
 
         assert response is not None
         assert response["Retry-After"] == header
+
+    def test_django_s_400_page_takes_the_one_shape_whatever_was_refused(
+        self,
+    ) -> None:
+        response = json_bad_request(HttpRequest(), MultiPartParserError("boundary"))
+
+        assert response.status_code == 400
+        assert json.loads(response.content) == {
+            "code": "bad_request",
+            "message": "The request is malformed.",
+            "extra": {},
+        }
 
     def test_other_errors_are_left_to_the_caller(self) -> None:
         assert framework_error_response(LookupError("gateway")) is None

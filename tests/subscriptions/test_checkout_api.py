@@ -187,6 +187,9 @@ class TestCheckoutForAPlan:
             ({"plan": "nope"}, 404, "plan_not_found"),
             ({"plan": "retired"}, 422, "plan_inactive"),
             ({"time_zone": "Mars/Olympus"}, 422, "unknown_time_zone"),
+            # A folder of the zone database, not a zone.
+            ({"time_zone": "Europe"}, 422, "unknown_time_zone"),
+            ({"time_zone": "America/Argentina"}, 422, "unknown_time_zone"),
         ],
     )
     def test_a_plan_not_offered_or_a_bad_time_zone_stores_nothing(
