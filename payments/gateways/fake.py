@@ -67,10 +67,7 @@ class FakeGateway(PaymentGateway):
     """Payments in a dict; `now` is injectable so list_payments can be tested."""
 
     code = "fake"
-    stored_payload_keys = frozenset(
-        {"id", "type", "gateway_reference", "reference", "state"}
-        | {"amount_minor", "currency"}
-    )
+    stored_payload_keys = fake_webhooks.STORED_KEYS
 
     def __init__(self, now: Callable[[], dt.datetime] | None = None) -> None:
         self.now = now or (lambda: dt.datetime.now(dt.UTC))

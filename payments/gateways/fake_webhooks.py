@@ -23,6 +23,11 @@ from payments.gateways.base import (
 
 WEBHOOK_SECRET: Final = b"fake-webhook-secret"
 SIGNATURE_HEADER: Final = "X-Fake-Signature"
+# What of a fake event is stored: every key `parse` reads, and nothing else.
+STORED_KEYS: Final = frozenset(
+    {"id", "type", "gateway_reference", "reference", "state"}
+    | {"amount_minor", "currency"}
+)
 
 
 def sign(body: bytes) -> dict[str, str]:
