@@ -125,7 +125,8 @@ class Command(BaseCommand):
         """Fresh checkout pages for a person to pay with a sandbox test card."""
         now = billing_now()
         self.stdout.write(
-            "Demo checkout pages (test cards are listed on the card form):"
+            "Demo checkout pages (the sandbox's test cards are listed at "
+            f"{settings.SANDBOX_URL}/__sandbox/checkout):"
         )
         for gateway, amount in DEMO_CHECKOUTS:
             session = create_checkout_session(
