@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from django.test import Client
-from pytest_django import DjangoCaptureOnCommitCallbacks
-from pytest_django.fixtures import Settings
 
 from billing.models import Payer
 from billing.money import Money
@@ -29,26 +25,12 @@ from tests.payments.webhook_messages import (
     NOW,
     WebhookPoster,
     cloudpayments_fields,
-    gateways_for_webhook_tests,
     new_payment,
     stripe_intent_event,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def gateway_records(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, PaymentSnapshot]]:
-    yield from gateways_for_webhook_tests(settings, monkeypatch)
-
-
-@pytest.fixture
-def post(
-    client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
-) -> WebhookPoster:
-    return WebhookPoster(client, django_capture_on_commit_callbacks)
+# Every test posts through the real adapters, with the test messages' secrets.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_gateways")]
 
 
 def _unchanged(payment: Payment) -> bool:
@@ -69,10 +51,14 @@ def _noted() -> str:
 
 
 class TestCloudPaymentsPay:
-    def test_a_forged_amount_is_not_applied(self, post: WebhookPoster) -> None:
+    def test_a_forged_amount_is_not_applied(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment()
 
-        post.cloudpayments("pay", cloudpayments_fields(payment, "pay", Amount="1.00"))
+        webhook_poster.cloudpayments(
+            "pay", cloudpayments_fields(payment, "pay", Amount="1.00")
+        )
 
         assert _unchanged(payment)
         assert mismatch_recorded(payment) == (
@@ -80,23 +66,27 @@ class TestCloudPaymentsPay:
         )
         assert _noted().startswith("mismatch: succeeded 1.00 RUB")
 
-    def test_another_currency_is_not_applied(self, post: WebhookPoster) -> None:
+    def test_another_currency_is_not_applied(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment()
 
-        post.cloudpayments("pay", cloudpayments_fields(payment, "pay", Currency="USD"))
+        webhook_poster.cloudpayments(
+            "pay", cloudpayments_fields(payment, "pay", Currency="USD")
+        )
 
         assert _unchanged(payment)
         assert "another currency" in mismatch_recorded(payment)
 
     def test_another_transactions_pay_under_our_invoice_is_not_applied(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         """The payment waits for 3-D Secure in transaction 1001."""
         payment = new_payment(
             status=PaymentStatus.REQUIRES_ACTION, gateway_reference="1001"
         )
 
-        post.cloudpayments(
+        webhook_poster.cloudpayments(
             "pay", cloudpayments_fields(payment, "pay", transaction_id="2002")
         )
 
@@ -105,24 +95,28 @@ class TestCloudPaymentsPay:
             "gateway transaction 2002 is not the payment's 1001"
         )
 
-    def test_a_wrong_account_is_not_applied(self, post: WebhookPoster) -> None:
+    def test_a_wrong_account_is_not_applied(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment()
         stranger = str(uuid.uuid4())
 
-        post.cloudpayments(
+        webhook_poster.cloudpayments(
             "pay", cloudpayments_fields(payment, "pay", AccountId=stranger)
         )
 
         assert _unchanged(payment)
         assert mismatch_recorded(payment).startswith(f"account {stranger!r}")
 
-    def test_a_pay_without_an_account_is_not_applied(self, post: WebhookPoster) -> None:
+    def test_a_pay_without_an_account_is_not_applied(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         """Every payment is sent with an AccountId: its Pay must name it."""
         payment = new_payment()
         fields = cloudpayments_fields(payment, "pay")
         del fields["AccountId"]
 
-        post.cloudpayments("pay", fields)
+        webhook_poster.cloudpayments("pay", fields)
 
         assert _unchanged(payment)
         assert mismatch_recorded(payment).startswith("account ''")
@@ -130,11 +124,11 @@ class TestCloudPaymentsPay:
 
 class TestStripePaymentIntent:
     def test_a_smaller_amount_received_is_not_applied(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         payment = new_payment(gateway="stripe")
 
-        post.stripe(
+        webhook_poster.stripe(
             stripe_intent_event(
                 payment,
                 "payment_intent.succeeded",
@@ -148,10 +142,12 @@ class TestStripePaymentIntent:
             "succeeded 0.01 USD for a payment of 10.00 USD"
         )
 
-    def test_another_currency_is_not_applied(self, post: WebhookPoster) -> None:
+    def test_another_currency_is_not_applied(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment(gateway="stripe")
 
-        post.stripe(
+        webhook_poster.stripe(
             stripe_intent_event(
                 payment, "payment_intent.succeeded", status="succeeded", currency="eur"
             )
@@ -160,11 +156,13 @@ class TestStripePaymentIntent:
         assert _unchanged(payment)
         assert "another currency" in mismatch_recorded(payment)
 
-    def test_another_customers_intent_is_not_applied(self, post: WebhookPoster) -> None:
+    def test_another_customers_intent_is_not_applied(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment(gateway="stripe")
         Payer.objects.filter(id=payment.payer_id).update(stripe_customer_id="cus_ours")
 
-        post.stripe(
+        webhook_poster.stripe(
             stripe_intent_event(payment, "payment_intent.succeeded", status="succeeded")
         )
 
@@ -172,13 +170,15 @@ class TestStripePaymentIntent:
         assert mismatch_recorded(payment).startswith("account 'cus_webhook_1'")
 
     def test_a_retrieved_intent_with_another_amount_is_not_applied(
-        self, post: WebhookPoster, gateway_records: dict[str, PaymentSnapshot]
+        self,
+        webhook_poster: WebhookPoster,
+        webhook_gateways: dict[str, PaymentSnapshot],
     ) -> None:
         """The event is right; the gateway's own record of it, read before it is
         applied, says another amount was taken."""
         payment = new_payment(gateway="stripe")
         taken = Money(500, "USD")
-        gateway_records[f"payment:{payment.id}"] = PaymentSnapshot(
+        webhook_gateways[f"payment:{payment.id}"] = PaymentSnapshot(
             gateway_reference="pi_webhook_1",
             reference=f"payment:{payment.id}",
             state=PaymentState.SUCCEEDED,
@@ -189,7 +189,7 @@ class TestStripePaymentIntent:
             account="cus_webhook_1",
         )
 
-        post.stripe(
+        webhook_poster.stripe(
             stripe_intent_event(payment, "payment_intent.succeeded", status="succeeded")
         )
 
@@ -199,7 +199,9 @@ class TestStripePaymentIntent:
         )
 
     def test_a_matching_intent_still_settles_the_payment(
-        self, post: WebhookPoster, gateway_records: dict[str, PaymentSnapshot]
+        self,
+        webhook_poster: WebhookPoster,
+        webhook_gateways: dict[str, PaymentSnapshot],
     ) -> None:
         payment = new_payment(gateway="stripe")
         Payer.objects.filter(id=payment.payer_id).update(
@@ -215,9 +217,9 @@ class TestStripePaymentIntent:
             created_at=NOW,
             account="cus_webhook_1",
         )
-        gateway_records[f"payment:{payment.id}"] = dataclasses.replace(record)
+        webhook_gateways[f"payment:{payment.id}"] = dataclasses.replace(record)
 
-        post.stripe(
+        webhook_poster.stripe(
             stripe_intent_event(payment, "payment_intent.succeeded", status="succeeded")
         )
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from pytest_django import DjangoCaptureOnCommitCallbacks
-from pytest_django.fixtures import Settings
 
 from billing.clock import OFFSET_CACHE_KEY
 from billing.money import Money
@@ -37,27 +35,13 @@ from tests.payments.webhook_messages import (
     cloudpayments_body,
     cloudpayments_fields,
     cloudpayments_headers,
-    gateways_for_webhook_tests,
     new_payment,
     stripe_intent_event,
     stripe_refund_event,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def gateway_records(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, PaymentSnapshot]]:
-    yield from gateways_for_webhook_tests(settings, monkeypatch)
-
-
-@pytest.fixture
-def post(
-    client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
-) -> WebhookPoster:
-    return WebhookPoster(client, django_capture_on_commit_callbacks)
+# Every test posts through the real adapters, with the test messages' secrets.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_gateways")]
 
 
 def _status(payment: Payment) -> str:
@@ -68,7 +52,7 @@ def _status(payment: Payment) -> str:
 class TestPaymentEvents:
     @pytest.mark.parametrize("order", [("pay", "confirm"), ("confirm", "pay")])
     def test_an_authorization_and_its_capture_end_captured_in_either_order(
-        self, post: WebhookPoster, order: tuple[str, str]
+        self, webhook_poster: WebhookPoster, order: tuple[str, str]
     ) -> None:
         payment = new_payment()
         notifications = {
@@ -77,7 +61,7 @@ class TestPaymentEvents:
         }
 
         for kind in order:
-            post.cloudpayments(kind, notifications[kind])
+            webhook_poster.cloudpayments(kind, notifications[kind])
 
         payment.refresh_from_db()
         assert (payment.status, payment.captured_minor) == (
@@ -86,13 +70,13 @@ class TestPaymentEvents:
         )
 
     def test_a_long_transaction_id_survives_storage_and_is_applied(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         """CloudPayments' ids are int64: one as long as a card number is kept."""
         payment = new_payment()
         fields = cloudpayments_fields(payment, "pay", transaction_id="123456789012345")
 
-        post.cloudpayments("pay", fields)
+        webhook_poster.cloudpayments("pay", fields)
 
         payment.refresh_from_db()
         record = GatewayEventRecord.objects.get()
@@ -102,17 +86,21 @@ class TestPaymentEvents:
             "123456789012345",
         )
 
-    def test_a_cancel_releases_an_authorization(self, post: WebhookPoster) -> None:
+    def test_a_cancel_releases_an_authorization(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment(status=PaymentStatus.AUTHORIZED, gateway_reference="1001")
 
-        post.cloudpayments("cancel", cloudpayments_fields(payment, "cancel"))
+        webhook_poster.cloudpayments("cancel", cloudpayments_fields(payment, "cancel"))
 
         assert _status(payment) == PaymentStatus.CANCELED
 
-    def test_a_stripe_authorization_is_recorded(self, post: WebhookPoster) -> None:
+    def test_a_stripe_authorization_is_recorded(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment(gateway="stripe")
 
-        post.stripe(
+        webhook_poster.stripe(
             stripe_intent_event(
                 payment,
                 "payment_intent.amount_capturable_updated",
@@ -130,17 +118,17 @@ class TestPaymentEvents:
         ],
     )
     def test_events_that_settle_nothing_are_kept_and_ignored(
-        self, post: WebhookPoster, event_type: str, status: str
+        self, webhook_poster: WebhookPoster, event_type: str, status: str
     ) -> None:
         payment = new_payment(gateway="stripe")
 
-        post.stripe(stripe_intent_event(payment, event_type, status=status))
+        webhook_poster.stripe(stripe_intent_event(payment, event_type, status=status))
 
         assert GatewayEventRecord.objects.get().status == GatewayEventStatus.IGNORED
         assert _status(payment) == PaymentStatus.PENDING
 
     def test_a_recurrent_notification_is_kept_and_not_acted_on(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         fields = {
             "Id": "sc_1",
@@ -152,17 +140,19 @@ class TestPaymentEvents:
             "FailedTransactionsNumber": "0",
         }
 
-        response = post.cloudpayments("recurrent", fields)
+        response = webhook_poster.cloudpayments("recurrent", fields)
 
         assert response.json() == {"code": 0}
         assert GatewayEventRecord.objects.get().status == GatewayEventStatus.IGNORED
 
     def test_a_payment_whose_reply_was_lost_is_settled_with_its_card(
-        self, post: WebhookPoster, gateway_records: dict[str, PaymentSnapshot]
+        self,
+        webhook_poster: WebhookPoster,
+        webhook_gateways: dict[str, PaymentSnapshot],
     ) -> None:
         """The gateway's record brings the token that the notification leaves out."""
         payment = new_payment(status=PaymentStatus.UNKNOWN)
-        gateway_records[f"payment:{payment.id}"] = PaymentSnapshot(
+        webhook_gateways[f"payment:{payment.id}"] = PaymentSnapshot(
             gateway_reference="1001",
             reference=f"payment:{payment.id}",
             state=PaymentState.SUCCEEDED,
@@ -174,7 +164,7 @@ class TestPaymentEvents:
             card=CardDetails(brand="Visa", first6="424242", last4="4242"),
         )
 
-        post.cloudpayments("pay", cloudpayments_fields(payment, "pay"))
+        webhook_poster.cloudpayments("pay", cloudpayments_fields(payment, "pay"))
 
         payment.refresh_from_db()
         assert payment.status == PaymentStatus.SUCCEEDED
@@ -183,13 +173,13 @@ class TestPaymentEvents:
         assert (method.token, method.last4) == ("tk_from_the_gateway", "4242")
 
     def test_without_the_gateway_a_pay_after_a_fail_is_noted_for_reconciliation(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         """Forward only: the payment stays FAILED; the Pay is flagged, not dropped."""
         payment = new_payment()
 
         for kind in ("fail", "pay"):
-            post.cloudpayments(kind, cloudpayments_fields(payment, kind))
+            webhook_poster.cloudpayments(kind, cloudpayments_fields(payment, kind))
 
         assert _status(payment) == PaymentStatus.FAILED
         pay = GatewayEventRecord.objects.get(kind="cloudpayments.pay")
@@ -197,11 +187,13 @@ class TestPaymentEvents:
         assert "left to reconciliation" in pay.error
 
     def test_a_capture_above_the_payment_is_noted_not_applied(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         payment = new_payment()
 
-        post.cloudpayments("pay", cloudpayments_fields(payment, "pay", Amount="99.00"))
+        webhook_poster.cloudpayments(
+            "pay", cloudpayments_fields(payment, "pay", Amount="99.00")
+        )
 
         assert _status(payment) == PaymentStatus.PENDING
         record = GatewayEventRecord.objects.get()
@@ -232,23 +224,23 @@ class TestRefundEvents:
         )
 
     def test_a_refund_of_ours_is_confirmed_and_nothing_new_is_recorded(
-        self, post: WebhookPoster, paid: Payment
+        self, webhook_poster: WebhookPoster, paid: Payment
     ) -> None:
         self._refund(paid, RefundStatus.SUCCEEDED, "2002")
         fields = cloudpayments_fields(paid, "refund", transaction_id="2002")
 
-        post.cloudpayments("refund", fields)
+        webhook_poster.cloudpayments("refund", fields)
 
         record = GatewayEventRecord.objects.get()
         assert (record.status, record.error) == (GatewayEventStatus.PROCESSED, "")
         assert Refund.objects.count() == 1
 
     def test_a_refund_made_in_the_dashboard_is_noted_and_not_recorded(
-        self, post: WebhookPoster, paid: Payment
+        self, webhook_poster: WebhookPoster, paid: Payment
     ) -> None:
         fields = cloudpayments_fields(paid, "refund", transaction_id="2003")
 
-        post.cloudpayments("refund", fields)
+        webhook_poster.cloudpayments("refund", fields)
 
         record = GatewayEventRecord.objects.get()
         assert record.status == GatewayEventStatus.PROCESSED
@@ -259,18 +251,20 @@ class TestRefundEvents:
         assert paid.refunded_minor == 0
 
     def test_a_refund_ahead_of_our_own_reply_is_left_for_a_retry(
-        self, post: WebhookPoster, paid: Payment
+        self, webhook_poster: WebhookPoster, paid: Payment
     ) -> None:
         self._refund(paid, RefundStatus.PENDING, None)
         fields = cloudpayments_fields(paid, "refund", transaction_id="2004")
 
-        post.cloudpayments("refund", fields)
+        webhook_poster.cloudpayments("refund", fields)
 
         record = GatewayEventRecord.objects.get()
         assert (record.status, record.attempts) == (GatewayEventStatus.FAILED, 1)
         assert record.error.startswith(RefundNotYetRecorded.__name__)
 
-    def test_a_stripe_refund_of_ours_is_confirmed(self, post: WebhookPoster) -> None:
+    def test_a_stripe_refund_of_ours_is_confirmed(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment(
             gateway="stripe",
             status=PaymentStatus.SUCCEEDED,
@@ -278,7 +272,7 @@ class TestRefundEvents:
         )
         self._refund(payment, RefundStatus.SUCCEEDED, "re_1")
 
-        post.stripe(stripe_refund_event(payment, refund_id="re_1"))
+        webhook_poster.stripe(stripe_refund_event(payment, refund_id="re_1"))
 
         record = GatewayEventRecord.objects.get()
         assert (record.status, record.error) == (GatewayEventStatus.PROCESSED, "")

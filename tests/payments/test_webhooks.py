@@ -11,12 +11,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
-from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 
 from billing.models import BillingEvent, StatusChange
@@ -43,7 +42,6 @@ from tests.payments.webhook_messages import (
     cloudpayments_body,
     cloudpayments_fields,
     cloudpayments_headers,
-    gateways_for_webhook_tests,
     new_payment,
     stripe_body,
     stripe_headers,
@@ -53,21 +51,8 @@ from tests.payments.webhook_messages import (
 if TYPE_CHECKING:
     from tests.payments.webhook_messages import Response
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def gateway_records(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, PaymentSnapshot]]:
-    yield from gateways_for_webhook_tests(settings, monkeypatch)
-
-
-@pytest.fixture
-def post(
-    client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
-) -> WebhookPoster:
-    return WebhookPoster(client, django_capture_on_commit_callbacks)
+# Every test posts through the real adapters, with the test messages' secrets.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_gateways")]
 
 
 def _transitions(payment: Payment) -> list[tuple[str, str]]:
@@ -99,12 +84,14 @@ def _status(payment: Payment) -> str:
 
 class TestCloudPaymentsNotification:
     def test_a_signed_pay_is_stored_once_and_settles_the_payment(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         """The reply is `{"code": 0}`; the payment succeeds with the captured sum."""
         payment = new_payment()
 
-        response = post.cloudpayments("pay", cloudpayments_fields(payment, "pay"))
+        response = webhook_poster.cloudpayments(
+            "pay", cloudpayments_fields(payment, "pay")
+        )
 
         assert (response.status_code, response.json()) == (200, {"code": 0})
         record = GatewayEventRecord.objects.get()
@@ -121,19 +108,19 @@ class TestCloudPaymentsNotification:
         assert _events(payment) == ["payment.succeeded"]
 
     def test_the_signature_of_the_decoded_body_alone_is_accepted_locally(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         """`X-Content-HMAC` signs the URL-decoded body (GATEWAYS.md B4)."""
         body = cloudpayments_body(cloudpayments_fields(new_payment(), "pay"))
         headers = cloudpayments_headers(body, decoded=True)
 
-        response = post.cloudpayments("pay", {}, body=body, headers=headers)
+        response = webhook_poster.cloudpayments("pay", {}, body=body, headers=headers)
 
         assert response.json() == {"code": 0}
         assert GatewayEventRecord.objects.count() == 1
 
     def test_the_signature_of_the_decoded_body_alone_is_refused_in_production(
-        self, post: WebhookPoster, settings: Settings
+        self, webhook_poster: WebhookPoster, settings: Settings
     ) -> None:
         """Without `Content-HMAC` nothing is stored unless settings allow it."""
         settings.CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC = False
@@ -141,7 +128,7 @@ class TestCloudPaymentsNotification:
         body = cloudpayments_body(cloudpayments_fields(payment, "pay"))
         headers = cloudpayments_headers(body, decoded=True)
 
-        response = post.cloudpayments("pay", {}, body=body, headers=headers)
+        response = webhook_poster.cloudpayments("pay", {}, body=body, headers=headers)
 
         assert response.status_code == 401
         assert _error_code(response) == "invalid_signature"
@@ -150,7 +137,7 @@ class TestCloudPaymentsNotification:
 
     @pytest.mark.parametrize("fault", ["missing", "wrong_secret", "tampered_body"])
     def test_a_bad_signature_is_refused_and_nothing_is_stored(
-        self, post: WebhookPoster, fault: str
+        self, webhook_poster: WebhookPoster, fault: str
     ) -> None:
         payment = new_payment()
         body = cloudpayments_body(cloudpayments_fields(payment, "pay"))
@@ -162,7 +149,7 @@ class TestCloudPaymentsNotification:
         if fault == "tampered_body":
             body = body.replace(b"Amount=10.00", b"Amount=0.01")
 
-        response = post.cloudpayments("pay", {}, body=body, headers=headers)
+        response = webhook_poster.cloudpayments("pay", {}, body=body, headers=headers)
 
         assert response.status_code == 401
         assert _error_code(response) == "invalid_signature"
@@ -170,10 +157,12 @@ class TestCloudPaymentsNotification:
         assert _status(payment) == PaymentStatus.PENDING
         assert _transitions(payment) == []
 
-    def test_a_body_over_one_mebibyte_is_refused(self, post: WebhookPoster) -> None:
+    def test_a_body_over_one_mebibyte_is_refused(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         body = b"TransactionId=1&Data=" + b"x" * MAX_BODY_BYTES
 
-        response = post.cloudpayments("pay", {}, body=body)
+        response = webhook_poster.cloudpayments("pay", {}, body=body)
 
         assert response.status_code == 413
         assert _error_code(response) == "payload_too_large"
@@ -196,21 +185,21 @@ class TestCloudPaymentsNotification:
         assert GatewayEventRecord.objects.count() == 0
 
     def test_a_verified_body_that_is_no_notification_is_refused(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         fields = cloudpayments_fields(new_payment(), "pay")
         del fields["TransactionId"]
 
-        response = post.cloudpayments("pay", fields)
+        response = webhook_poster.cloudpayments("pay", fields)
 
         assert response.status_code == 400
         assert _error_code(response) == "malformed_webhook"
         assert GatewayEventRecord.objects.count() == 0
 
     def test_an_unknown_notification_type_is_not_found(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
-        response = post.cloudpayments("payout", {"TransactionId": "1"})
+        response = webhook_poster.cloudpayments("payout", {"TransactionId": "1"})
 
         assert response.status_code == 404
         assert _error_code(response) == "not_found"
@@ -219,13 +208,13 @@ class TestCloudPaymentsNotification:
         assert client.get("/webhooks/cloudpayments/pay/").status_code == 405
 
     def test_a_duplicate_is_stored_once_and_applied_once(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         """The repeat gets the same answer, so that the gateway stops sending it."""
         payment = new_payment()
         fields = cloudpayments_fields(payment, "pay")
 
-        replies = [post.cloudpayments("pay", fields) for _ in range(2)]
+        replies = [webhook_poster.cloudpayments("pay", fields) for _ in range(2)]
 
         assert [reply.json() for reply in replies] == [{"code": 0}, {"code": 0}]
         assert GatewayEventRecord.objects.count() == 1
@@ -235,9 +224,9 @@ class TestCloudPaymentsNotification:
         assert _events(payment) == ["payment.succeeded"]
 
     def test_the_stored_payload_holds_no_token_and_no_personal_data(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
-        post.cloudpayments("pay", cloudpayments_fields(new_payment(), "pay"))
+        webhook_poster.cloudpayments("pay", cloudpayments_fields(new_payment(), "pay"))
 
         payload = GatewayEventRecord.objects.get().payload
         assert {"Token", "Name", "Email"}.isdisjoint(payload)
@@ -245,10 +234,12 @@ class TestCloudPaymentsNotification:
         assert all(s not in stored for s in (CARD_TOKEN, PAYER_NAME, PAYER_EMAIL))
         assert payload["CardLastFour"] == "4242"
 
-    def test_a_fail_records_the_decline_reason(self, post: WebhookPoster) -> None:
+    def test_a_fail_records_the_decline_reason(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment()
 
-        post.cloudpayments("fail", cloudpayments_fields(payment, "fail"))
+        webhook_poster.cloudpayments("fail", cloudpayments_fields(payment, "fail"))
 
         payment.refresh_from_db()
         assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "5051")
@@ -300,12 +291,12 @@ class TestCloudPaymentsCheck:
         ],
     )
     def test_answers_whether_the_payment_may_take_the_money(
-        self, post: WebhookPoster, change: Change, status: str, code: int
+        self, webhook_poster: WebhookPoster, change: Change, status: str, code: int
     ) -> None:
         payment = new_payment(status=status)
         fields = cloudpayments_fields(payment, "check", **change(payment))
 
-        response = post.cloudpayments("check", fields)
+        response = webhook_poster.cloudpayments("check", fields)
 
         assert response.json() == {"code": code}
 
@@ -319,7 +310,7 @@ class TestCloudPaymentsCheck:
         ],
     )
     def test_answers_for_a_card_check_too(
-        self, post: WebhookPoster, status: str, amount: str, code: int
+        self, webhook_poster: WebhookPoster, status: str, amount: str, code: int
     ) -> None:
         """A trial's card check authorizes 1.00 under `card_setup:<id>`."""
         setup = _card_setup(status=status)
@@ -332,12 +323,12 @@ class TestCloudPaymentsCheck:
             Currency="RUB",
         )
 
-        response = post.cloudpayments("check", fields)
+        response = webhook_poster.cloudpayments("check", fields)
 
         assert response.json() == {"code": code}
 
     def test_the_pay_of_a_card_check_is_ignored_not_orphaned(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         setup = _card_setup(status="FAILED")
         fields = cloudpayments_fields(
@@ -348,15 +339,17 @@ class TestCloudPaymentsCheck:
             Amount="1.00",
         )
 
-        post.cloudpayments("pay", fields)
+        webhook_poster.cloudpayments("pay", fields)
 
         record = GatewayEventRecord.objects.get()
         assert record.status == GatewayEventStatus.IGNORED
 
-    def test_a_check_is_stored_and_changes_nothing(self, post: WebhookPoster) -> None:
+    def test_a_check_is_stored_and_changes_nothing(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment()
 
-        post.cloudpayments("check", cloudpayments_fields(payment, "check"))
+        webhook_poster.cloudpayments("check", cloudpayments_fields(payment, "check"))
 
         record = GatewayEventRecord.objects.get()
         assert (record.kind, record.status) == (
@@ -375,12 +368,12 @@ def _succeeded(payment: Payment, **fields: Any) -> dict[str, Any]:
 
 class TestStripeWebhook:
     def test_a_signed_event_is_stored_once_and_settles_the_payment(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         payment = new_payment(gateway="stripe")
         event = _succeeded(payment)
 
-        response = post.stripe(event)
+        response = webhook_poster.stripe(event)
 
         assert (response.status_code, response.json()) == (200, {"received": True})
         record = GatewayEventRecord.objects.get()
@@ -396,7 +389,7 @@ class TestStripeWebhook:
 
     @pytest.mark.parametrize("fault", ["missing", "wrong_secret", "tampered_body"])
     def test_a_bad_signature_is_refused_and_nothing_is_stored(
-        self, post: WebhookPoster, fault: str
+        self, webhook_poster: WebhookPoster, fault: str
     ) -> None:
         payment = new_payment(gateway="stripe")
         body = stripe_body(_succeeded(payment))
@@ -408,7 +401,7 @@ class TestStripeWebhook:
         if fault == "tampered_body":
             body = body.replace(b'"amount": 1000', b'"amount": 1')
 
-        response = post.stripe({}, body=body, headers=headers)
+        response = webhook_poster.stripe({}, body=body, headers=headers)
 
         assert response.status_code == 401
         assert _error_code(response) == "invalid_signature"
@@ -417,38 +410,40 @@ class TestStripeWebhook:
 
     @pytest.mark.parametrize(("age", "status_code"), [(290, 200), (301, 401)])
     def test_a_signature_older_than_300_seconds_is_a_replay(
-        self, post: WebhookPoster, age: int, status_code: int
+        self, webhook_poster: WebhookPoster, age: int, status_code: int
     ) -> None:
         body = stripe_body(_succeeded(new_payment(gateway="stripe")))
         headers = stripe_headers(body, timestamp=int(time.time()) - age)
 
-        response = post.stripe({}, body=body, headers=headers)
+        response = webhook_poster.stripe({}, body=body, headers=headers)
 
         assert response.status_code == status_code
         assert GatewayEventRecord.objects.count() == (1 if status_code == 200 else 0)
 
-    def test_a_body_over_one_mebibyte_is_refused(self, post: WebhookPoster) -> None:
-        response = post.stripe({}, body=b" " * (MAX_BODY_BYTES + 1))
+    def test_a_body_over_one_mebibyte_is_refused(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
+        response = webhook_poster.stripe({}, body=b" " * (MAX_BODY_BYTES + 1))
 
         assert response.status_code == 413
         assert GatewayEventRecord.objects.count() == 0
 
     def test_a_verified_body_that_is_no_event_is_refused(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
-        response = post.stripe({"object": "charge", "id": "ch_1"})
+        response = webhook_poster.stripe({"object": "charge", "id": "ch_1"})
 
         assert response.status_code == 400
         assert _error_code(response) == "malformed_webhook"
         assert GatewayEventRecord.objects.count() == 0
 
     def test_a_duplicate_is_stored_once_and_applied_once(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         payment = new_payment(gateway="stripe")
         event = _succeeded(payment)
 
-        replies = [post.stripe(event) for _ in range(2)]
+        replies = [webhook_poster.stripe(event) for _ in range(2)]
 
         assert [reply.status_code for reply in replies] == [200, 200]
         assert GatewayEventRecord.objects.count() == 1
@@ -458,21 +453,21 @@ class TestStripeWebhook:
         assert _events(payment) == ["payment.succeeded"]
 
     def test_the_stored_payload_holds_no_client_secret_or_e_mail(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
-        post.stripe(_succeeded(new_payment(gateway="stripe")))
+        webhook_poster.stripe(_succeeded(new_payment(gateway="stripe")))
 
         stored = json.dumps(GatewayEventRecord.objects.get().payload)
         assert CLIENT_SECRET not in stored
         assert PAYER_EMAIL not in stored
 
     def test_a_failed_intent_records_the_decline_code(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         payment = new_payment(gateway="stripe")
         error = {"code": "card_declined", "decline_code": "insufficient_funds"}
 
-        post.stripe(
+        webhook_poster.stripe(
             stripe_intent_event(
                 payment,
                 "payment_intent.payment_failed",
@@ -504,39 +499,41 @@ class TestOrderAndOrphans:
     @pytest.mark.parametrize("order", [("fail", "pay"), ("pay", "fail")])
     def test_a_fail_and_a_pay_for_one_payment_end_alike_in_either_order(
         self,
-        post: WebhookPoster,
-        gateway_records: dict[str, PaymentSnapshot],
+        webhook_poster: WebhookPoster,
+        webhook_gateways: dict[str, PaymentSnapshot],
         order: tuple[str, str],
     ) -> None:
         """The gateway's current record decides: captured money outranks a decline."""
         payment = new_payment()
-        gateway_records[f"payment:{payment.id}"] = _recorded_success(payment)
+        webhook_gateways[f"payment:{payment.id}"] = _recorded_success(payment)
 
         for kind in order:
-            post.cloudpayments(kind, cloudpayments_fields(payment, kind))
+            webhook_poster.cloudpayments(kind, cloudpayments_fields(payment, kind))
 
         assert _status(payment) == PaymentStatus.SUCCEEDED
         assert _transitions(payment) == [
             (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
         ]
 
-    def test_a_fail_after_the_pay_changes_nothing(self, post: WebhookPoster) -> None:
+    def test_a_fail_after_the_pay_changes_nothing(
+        self, webhook_poster: WebhookPoster
+    ) -> None:
         payment = new_payment()
 
         for kind in ("pay", "fail"):
-            post.cloudpayments(kind, cloudpayments_fields(payment, kind))
+            webhook_poster.cloudpayments(kind, cloudpayments_fields(payment, kind))
 
         assert _status(payment) == PaymentStatus.SUCCEEDED
         fail = GatewayEventRecord.objects.get(kind="cloudpayments.fail")
         assert fail.status == GatewayEventStatus.IGNORED
 
     def test_a_pay_after_the_fail_of_another_attempt_settles_that_attempt(
-        self, post: WebhookPoster
+        self, webhook_poster: WebhookPoster
     ) -> None:
         declined, retried = new_payment(), new_payment()
 
-        post.cloudpayments("fail", cloudpayments_fields(declined, "fail"))
-        post.cloudpayments(
+        webhook_poster.cloudpayments("fail", cloudpayments_fields(declined, "fail"))
+        webhook_poster.cloudpayments(
             "pay", cloudpayments_fields(retried, "pay", transaction_id="1002")
         )
 
@@ -546,7 +543,7 @@ class TestOrderAndOrphans:
         )
 
     def test_an_event_for_an_unknown_payment_is_kept_as_orphaned(
-        self, post: WebhookPoster, caplog: pytest.LogCaptureFixture
+        self, webhook_poster: WebhookPoster, caplog: pytest.LogCaptureFixture
     ) -> None:
         stranger = new_payment()
         fields = cloudpayments_fields(
@@ -554,7 +551,7 @@ class TestOrderAndOrphans:
         )
 
         with caplog.at_level(logging.WARNING):
-            response = post.cloudpayments("pay", fields)
+            response = webhook_poster.cloudpayments("pay", fields)
 
         assert response.json() == {"code": 0}
         assert GatewayEventRecord.objects.get().status == GatewayEventStatus.ORPHANED
@@ -563,14 +560,14 @@ class TestOrderAndOrphans:
 
 
 def test_no_token_or_secret_reaches_the_logs(
-    post: WebhookPoster, caplog: pytest.LogCaptureFixture
+    webhook_poster: WebhookPoster, caplog: pytest.LogCaptureFixture
 ) -> None:
     fields = cloudpayments_fields(new_payment(), "pay")
     forged = cloudpayments_headers(cloudpayments_body(fields), secret="x")
 
     with caplog.at_level(logging.DEBUG):
-        post.cloudpayments("pay", fields, headers=forged)
-        post.cloudpayments("pay", fields)
+        webhook_poster.cloudpayments("pay", fields, headers=forged)
+        webhook_poster.cloudpayments("pay", fields)
 
     logged = " ".join(str(record.__dict__) for record in caplog.records)
     assert all(s not in logged for s in (CARD_TOKEN, CLOUDPAYMENTS_SECRET, PAYER_EMAIL))
