@@ -1,6 +1,7 @@
 """The staff sign-in forms (admin, browsable API), guarded against guessing.
 
-A POST is refused with a 429 in the API's error shape, with `Retry-After`, when
+A POST is refused with a 429 and `Retry-After` (in the API's error shape, or as a
+page for a browser) when
 the address has made too many sign-in attempts (`login` throttle rate) or the
 account is locked out from it (`accounts.lockouts`); the form answers otherwise.
 """
@@ -36,7 +37,10 @@ def guarded_login(
             wait = locked_for(username, client_ip(request)) if username else 0.0
             if wait:
                 return too_many_requests(
-                    wait, code="login_locked_out", message=LOCKED_OUT_MESSAGE
+                    wait,
+                    code="login_locked_out",
+                    message=LOCKED_OUT_MESSAGE,
+                    request=request,
                 )
         return view(request, *args, **kwargs)
 

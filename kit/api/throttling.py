@@ -3,7 +3,8 @@
 The rates are `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` (`anon`, `user`, `login`),
 read when a request is checked rather than when DRF is imported, so that settings
 overridden at run time (tests) apply. A client is told when to come back in
-`Retry-After`, in the API's one error shape.
+`Retry-After`, in the API's one error shape; a browser at a sign-in form, which
+would show that JSON raw, gets the same message as a page.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.utils.html import format_html
 from rest_framework.settings import api_settings
 from rest_framework.throttling import (
     AnonRateThrottle,
@@ -66,19 +68,37 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def too_many_requests(
-    wait: float | None, *, code: str = "throttled", message: str | None = None
+    wait: float | None,
+    *,
+    code: str = "throttled",
+    message: str | None = None,
+    request: HttpRequest | None = None,
 ) -> HttpResponse:
-    """A 429 in the one error shape, with `Retry-After` in whole seconds."""
+    """A 429 with `Retry-After` in whole seconds: in the one error shape, or as a
+    page when `request` comes from a browser that prefers HTML."""
     seconds = max(1, math.ceil(wait or 1))
-    response = JsonResponse(
-        error_body(
-            code,
-            message or f"Too many requests; try again in {seconds} seconds.",
-        ),
-        status=429,
-    )
+    text = message or f"Too many requests; try again in {seconds} seconds."
+    response: HttpResponse
+    if request is not None and _prefers_html(request):
+        response = HttpResponse(
+            format_html(_REFUSAL_PAGE, message=text, form=request.path), status=429
+        )
+    else:
+        response = JsonResponse(error_body(code, text), status=429)
     response["Retry-After"] = str(seconds)
     return response
+
+
+_REFUSAL_PAGE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8">'
+    "<title>Too many attempts</title><h1>Too many attempts</h1>"
+    '<p role="alert">{message}</p><p><a href="{form}">Back to the form</a></p></html>'
+)
+
+
+def _prefers_html(request: HttpRequest) -> bool:
+    """Whether the client ranks an HTML page above JSON (API clients: no)."""
+    return request.get_preferred_type(["application/json", "text/html"]) == "text/html"
 
 
 def throttled_login(
@@ -91,7 +111,7 @@ def throttled_login(
         if request.method == "POST":
             throttle = LoginThrottle()
             if not throttle.allow_request(cast(Any, request), cast(Any, None)):
-                return too_many_requests(throttle.wait())
+                return too_many_requests(throttle.wait(), request=request)
         return view(request, *args, **kwargs)
 
     return guarded

@@ -72,6 +72,24 @@ class TestLockout:
         assert set(body) == {"code", "message", "extra"}
         assert int(response["Retry-After"]) > 0  # type: ignore[index]
 
+    @pytest.mark.parametrize("path", [ADMIN_LOGIN, API_LOGIN])
+    def test_a_browser_is_told_why_on_a_page(self, staff_user: User, path: str) -> None:
+        """Staff at the sign-in form see the reason, not the API's JSON."""
+        _fail(staff_user, 3, path=path)
+        client = Client(REMOTE_ADDR="10.0.0.1")
+
+        response = client.post(
+            path,
+            {"username": staff_user.email, "password": RIGHT},
+            HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8",
+        )
+
+        assert response.status_code == 429
+        assert response["Content-Type"].startswith("text/html")
+        assert "Too many failed sign-ins for this account" in response.content.decode()
+        assert int(response["Retry-After"]) > 0
+        assert not _signed_in(client)
+
     def test_fewer_failures_than_the_limit_do_not_lock(self, staff_user: User) -> None:
         _fail(staff_user, 2)
 

@@ -79,6 +79,17 @@ class TestSignInThrottling:
 
         _assert_throttled(third)
 
+    def test_a_browser_gets_the_refusal_as_a_page(self) -> None:
+        client = Client(HTTP_ACCEPT="text/html,*/*;q=0.8")
+        for number in range(2):
+            client.post("/admin/login/", {"username": f"g{number}@x.example"})
+
+        third = client.post("/admin/login/", {"username": "g3@x.example"})
+
+        assert third.status_code == 429
+        assert third["Content-Type"].startswith("text/html")
+        assert "Too many requests; try again in" in third.content.decode()
+
     def test_showing_the_form_is_not_an_attempt(self) -> None:
         client = Client()
 
