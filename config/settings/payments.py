@@ -8,7 +8,7 @@ CLOUDPAYMENTS_PUBLIC_ID = environment.CLOUDPAYMENTS_PUBLIC_ID
 CLOUDPAYMENTS_API_SECRET = environment.CLOUDPAYMENTS_API_SECRET
 CLOUDPAYMENTS_API_URL = environment.CLOUDPAYMENTS_API_URL
 # CloudPayments signs each notification twice; only `Content-HMAC` (over the raw
-# body) is unambiguous. Local and test settings also take `X-Content-HMAC` alone.
+# body) is unambiguous. Only local settings also take `X-Content-HMAC` alone.
 CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC = False
 STRIPE_SECRET_KEY = environment.STRIPE_SECRET_KEY
 STRIPE_PUBLISHABLE_KEY = environment.STRIPE_PUBLISHABLE_KEY

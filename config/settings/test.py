@@ -30,8 +30,6 @@ WEBHOOK_DRAIN_DELAY_SECONDS = 0.0
 BILLING_TEST_CLOCK_ENABLED = True
 # The shops of the tests live under the reserved `.example` domain.
 CHECKOUT_REDIRECT_ALLOWED_HOSTS = [".example", "localhost", "127.0.0.1", "testserver"]
-# Hand-made CloudPayments notifications may carry only the decoded-body signature.
-CLOUDPAYMENTS_ACCEPT_X_CONTENT_HMAC = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the renewal run's threads write through connections of
