@@ -25,7 +25,7 @@ env = environ.Env()
 DEVELOPMENT_DEFAULTS: Final[Mapping[str, str]] = {
     "DJANGO_SECRET_KEY": "insecure-development-key-change-me-in-production",
     "TOKEN_ENCRYPTION_KEYS": "zU9zRHbXg9bBS3RcJcY6Vhx6wc7JzRQB8nH3mMqPa1E=",
-    "JWT_SIGNING_KEY": "insecure-development-jwt-key",
+    "JWT_SIGNING_KEY": "insecure-development-jwt-key-change-me-in-production",
     "CLOUDPAYMENTS_PUBLIC_ID": "pk_sandbox",
     "CLOUDPAYMENTS_API_SECRET": "sandbox-api-secret",
     "STRIPE_SECRET_KEY": "sk_test_sandbox",
@@ -123,9 +123,14 @@ SERVICE_URL = env.str("SERVICE_URL", default="http://127.0.0.1:8000")
 TOKEN_ENCRYPTION_KEYS = env.list(
     "TOKEN_ENCRYPTION_KEYS", default=[DEVELOPMENT_DEFAULTS["TOKEN_ENCRYPTION_KEYS"]]
 )
+# Tokens (HS256): one key signs; retired keys, newest first, still verify until the
+# tokens they signed have expired, so the signing key rotates without sign-outs.
 JWT_SIGNING_KEY = env.str(
     "JWT_SIGNING_KEY", default=DEVELOPMENT_DEFAULTS["JWT_SIGNING_KEY"]
 )
+JWT_VERIFYING_KEYS = env.list("JWT_VERIFYING_KEYS", default=[])
+JWT_ACCESS_TOKEN_MINUTES = env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)
+JWT_REFRESH_TOKEN_MINUTES = env.int("JWT_REFRESH_TOKEN_MINUTES", default=24 * 60)
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")

@@ -23,6 +23,8 @@ from config import env as environment
 # Django's own bar for a secret key (`check --deploy`, security.W009).
 SECRET_KEY_MIN_LENGTH: Final = 50
 SECRET_KEY_MIN_DISTINCT: Final = 5
+# An HS256 key no shorter than the hash (RFC 7518, section 3.2).
+JWT_KEY_MIN_LENGTH: Final = 32
 # Transports that keep messages in one process or on one machine's disk.
 LOCAL_BROKER_SCHEMES: Final = frozenset({"memory", "filesystem"})
 
@@ -92,6 +94,21 @@ def _fernet_keys(name: str, value: str) -> Iterator[str]:
             )
 
 
+def _jwt_signing_key(name: str, value: str) -> Iterator[str]:
+    if len(value) < JWT_KEY_MIN_LENGTH:
+        yield f"{name} must be at least {JWT_KEY_MIN_LENGTH} random characters"
+
+
+def _retired_jwt_keys(name: str, value: str) -> Iterator[str]:
+    """Retired signing keys still verify tokens: none may be the public default."""
+    development = environment.DEVELOPMENT_DEFAULTS["JWT_SIGNING_KEY"]
+    for position, key in enumerate(value.split(","), start=1):
+        if not key.strip():
+            yield f"{name} key {position} is empty"
+        elif key.strip() == development:
+            yield f"{name} key {position} is the development default, which is public"
+
+
 def _https_url(name: str, value: str) -> Iterator[str]:
     parts = urllib.parse.urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
@@ -129,7 +146,7 @@ def _networked_broker(name: str, value: str) -> Iterator[str]:
 RULES: Final[dict[str, Rule]] = {
     "DJANGO_SECRET_KEY": _strong_secret_key,
     "TOKEN_ENCRYPTION_KEYS": _fernet_keys,
-    "JWT_SIGNING_KEY": _secret,
+    "JWT_SIGNING_KEY": _jwt_signing_key,
     "CLOUDPAYMENTS_PUBLIC_ID": _secret,
     "CLOUDPAYMENTS_API_SECRET": _secret,
     "CLOUDPAYMENTS_API_URL": _https_url,
@@ -141,8 +158,10 @@ RULES: Final[dict[str, Rule]] = {
     "CELERY_BROKER_URL": _networked_broker,
     "CHECKOUT_REDIRECT_ALLOWED_HOSTS": _shop_hosts,
 }
-# Checked only when set: unset, production loads the gateways' own scripts.
+# Checked only when set: unset, production loads the gateways' own scripts and
+# verifies tokens with the signing key alone.
 OPTIONAL_RULES: Final[dict[str, Rule]] = {
     "CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL": _https_url,
     "STRIPE_JS_URL": _https_url,
+    "JWT_VERIFYING_KEYS": _retired_jwt_keys,
 }

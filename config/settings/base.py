@@ -142,7 +142,8 @@ REST_FRAMEWORK = {
         "kit.api.throttling.AnonThrottle",
         "kit.api.throttling.UserThrottle",
     ],
-    # `login` limits the sign-in forms (`accounts.sign_in`), not DRF views.
+    # `login` limits the sign-in forms (`accounts.sign_in`) and the token views
+    # (`accounts.api.views`).
     "DEFAULT_THROTTLE_RATES": {
         "anon": environment.API_THROTTLE_ANON_RATE,
         "user": environment.API_THROTTLE_USER_RATE,
@@ -186,6 +187,7 @@ LOGGING: dict[str, Any] = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+from config.settings.auth import *  # noqa: E402, F403
 from config.settings.celery import *  # noqa: E402, F403
 from config.settings.payments import *  # noqa: E402, F403
 from config.settings.sentry import *  # noqa: E402, F403

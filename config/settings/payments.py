@@ -25,7 +25,6 @@ SANDBOX_URL = environment.SANDBOX_URL
 SERVICE_URL = environment.SERVICE_URL
 TOKEN_ENCRYPTION_KEYS = environment.TOKEN_ENCRYPTION_KEYS
 CHECKOUT_REDIRECT_ALLOWED_HOSTS = environment.CHECKOUT_REDIRECT_ALLOWED_HOSTS
-JWT_SIGNING_KEY = environment.JWT_SIGNING_KEY
 
 PAYMENT_GATEWAYS = {
     "cloudpayments": "payments.gateways.cloudpayments.CloudPaymentsGateway",

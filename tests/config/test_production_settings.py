@@ -55,6 +55,9 @@ UNSAFE_VALUES = [
     ("STRIPE_JS_URL", "http://127.0.0.1:8100/__sandbox/stripe/v3.js"),
     ("DJANGO_SECRET_KEY", "short-but-not-empty"),
     ("TOKEN_ENCRYPTION_KEYS", "not-a-fernet-key"),
+    ("JWT_SIGNING_KEY", "a-key-shorter-than-its-hash"),
+    ("JWT_VERIFYING_KEYS", f"retired-key,{DEVELOPMENT_DEFAULTS['JWT_SIGNING_KEY']}"),
+    ("JWT_VERIFYING_KEYS", "retired-key,"),
     (
         "TOKEN_ENCRYPTION_KEYS",
         f"{GOOD_PRODUCTION_VALUES['TOKEN_ENCRYPTION_KEYS'].split(',')[0]},"
