@@ -19,6 +19,7 @@ import logging
 from typing import Any, TypedDict
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -103,6 +104,8 @@ class LockoutBackend(ModelBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> Any:
+        # simplejwt passes the name under the model's field (`email`).
+        username = username or kwargs.get(get_user_model().USERNAME_FIELD)
         if request is not None and username:
             address = client_ip(request)
             if locked_for(username, address):
@@ -121,7 +124,9 @@ def count_failed_login(
     **kwargs: Any,
 ) -> None:
     """`user_login_failed` receiver: count the failure against name and address."""
-    username = credentials.get("username")
+    username = credentials.get("username") or credentials.get(
+        get_user_model().USERNAME_FIELD
+    )
     if request is None or not isinstance(username, str) or not username:
         return
     record_failure(username, client_ip(request))

@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/v1/", include("payments.api.urls")),
     path("api/v1/", include("subscriptions.api.urls")),
     path("api/v1/", include("billing.api.urls")),
+    path("api/v1/", include("accounts.api.urls")),
     path("webhooks/", include("payments.api.webhook_urls")),
     path("checkout/", include("payments.api.checkout_urls")),
     # DRF's `rest_framework.urls`, with the sign-in form guarded as the admin's.

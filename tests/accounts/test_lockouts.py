@@ -5,33 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from tests.accounts.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("three_failures")]
 
 RIGHT = "correct horse battery staple"
 WRONG = "Tr0ub4dor&3-guessed"
 ADMIN_LOGIN = "/admin/login/"
 API_LOGIN = "/api/auth/login/"
-
-
-@pytest.fixture(autouse=True)
-def three_failures(settings: Settings) -> Iterator[None]:
-    settings.LOGIN_LOCKOUT_FAILURES = 3
-    settings.LOGIN_LOCKOUT_COOLOFF_SECONDS = 600
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -126,6 +114,18 @@ class TestLockout:
         request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.1")
 
         user = authenticate(request, username=staff_user.email, password=RIGHT)
+
+        assert user is None
+
+    def test_the_backend_counts_and_refuses_by_the_models_name_field(
+        self, staff_user: User
+    ) -> None:
+        """simplejwt passes `email=`, not `username=`: the lock-out still holds."""
+        request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.1")
+        for _ in range(3):
+            authenticate(request, email=staff_user.email, password=WRONG)
+
+        user = authenticate(request, email=staff_user.email, password=RIGHT)
 
         assert user is None
 
