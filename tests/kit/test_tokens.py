@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import uuid
@@ -10,6 +11,8 @@ from typing import Any
 
 import jwt
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pytest_django.fixtures import Settings
 
 from kit.tokens import (
@@ -24,7 +27,7 @@ RETIRED_KEY = "retired-signing-key-of-at-least-32-characters"
 UNKNOWN_KEY = "somebody-elses-key-of-at-least-32-characters"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def keys(settings: Settings) -> None:
     settings.JWT_SIGNING_KEY = CURRENT_KEY
     settings.JWT_VERIFYING_KEYS = [RETIRED_KEY]
@@ -55,6 +58,7 @@ def _segment(part: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
 
 
+@pytest.mark.usefixtures("keys")
 class TestVerifyAccessToken:
     def test_names_the_user_of_an_access_token(self) -> None:
         principal = verify_access_token(_token())
@@ -144,6 +148,39 @@ class TestVerifyAccessToken:
             verify_access_token(garbage)
 
 
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+class TestVerifyAnything:
+    @given(st.text(max_size=200))
+    def test_refuses_any_text_with_the_one_error(self, text: str) -> None:
+        with pytest.raises(InvalidToken):
+            verify_access_token(text, keys=[CURRENT_KEY])
+
+    @given(
+        st.dictionaries(
+            st.sampled_from(["sub", "token_type", "jti", "exp", "scope", "iat"]),
+            _JSON,
+        )
+    )
+    def test_a_signed_token_of_any_claims_verifies_or_is_refused(
+        self, claims: dict[str, Any]
+    ) -> None:
+        """Well-signed nonsense is refused as InvalidToken, never another error."""
+        token = encode_token(claims, key=CURRENT_KEY)
+
+        with contextlib.suppress(InvalidToken):
+            verify_access_token(token, keys=[CURRENT_KEY])
+
+
+@pytest.mark.usefixtures("keys")
 class TestKeyRotation:
     def test_accepts_a_token_signed_with_a_listed_retired_key(self) -> None:
         principal = verify_access_token(_token(RETIRED_KEY))
