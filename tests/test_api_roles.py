@@ -47,6 +47,10 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("rest_framework:login", "POST"): EVERYONE,
     ("rest_framework:login", "PUT"): EVERYONE,
     ("rest_framework:logout", "POST"): EVERYONE,
+    # End users' tokens: the e-mail and password, or the refresh token, are the
+    # credentials.
+    ("auth-token", "POST"): EVERYONE,
+    ("auth-token-refresh", "POST"): EVERYONE,
 }
 
 # Inputs that move money when set: (URL name, method, field) → who may set them,
