@@ -1,8 +1,7 @@
 """Builds the gRPC server: the services, health, reflection, limits and logging.
 
-The servicers are the generated base classes until each RPC is built: an RPC
-without an implementation answers UNIMPLEMENTED, and reflection already lists the
-whole contract.
+An RPC not built yet is inherited from the generated base class and answers
+UNIMPLEMENTED; reflection already lists the whole contract.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from grpc_api.generated.billing.v1 import (
 )
 from grpc_api.health import DatabaseHealthServicer
 from grpc_api.interceptors import AccessLogInterceptor
+from grpc_api.servicers.billing import BillingServicer
 
 # The services this server answers, by full name (as clients and reflection see them).
 SERVICE_NAMES: tuple[str, ...] = (
@@ -72,7 +72,7 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
     )
     # The generated bases answer UNIMPLEMENTED; the stubs call them abstract.
     billing_pb2_grpc.add_BillingServiceServicer_to_server(
-        billing_pb2_grpc.BillingServiceServicer(),  # type: ignore[abstract]
+        BillingServicer(),  # type: ignore[abstract]
         server,
     )
     events_pb2_grpc.add_EventServiceServicer_to_server(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -17,20 +16,6 @@ from tests.grpc_api.probes import health_status, reflect
 
 # The database must answer the health check's probe from the server's threads.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def server() -> Iterator[GrpcServer]:
-    built = build_server(host="127.0.0.1", port=0)
-    built.start()
-    yield built
-    built.stop(grace=0)
-
-
-@pytest.fixture
-def channel(server: GrpcServer) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as opened:
-        yield opened
 
 
 class TestHealth:
