@@ -35,13 +35,15 @@ lint: $(BUILT)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# buf's STANDARD rules, and no breaking change against main's contracts (buf fails
-# on a branch without any, so until main has some there is nothing to break).
+# buf's STANDARD rules, and no breaking change against main's contracts: the local
+# `main` branch, else `origin/main` (a clone on another branch). buf fails on a ref
+# without any .proto file, so until main has some there is nothing to break.
 lint-protos: $(BUF)
 	$(BUF) lint
-	@if git ls-tree -r --name-only main -- grpc_api/protos | grep -q '\.proto$$'; then \
-		$(BUF) breaking --against '.git#branch=main,subdir=grpc_api/protos'; \
-	else echo "main has no .proto files yet: no breaking change to check"; fi
+	@ref=$$(git rev-parse --verify -q main >/dev/null && echo main || echo origin/main); \
+	if git ls-tree -r --name-only "$$ref" -- grpc_api/protos 2>/dev/null | grep -q '\.proto$$'; then \
+		$(BUF) breaking --against ".git#ref=$$ref,subdir=grpc_api/protos"; \
+	else echo "$$ref has no .proto files yet: no breaking change to check"; fi
 
 typecheck: $(BUILT)
 	$(BIN)/mypy .
