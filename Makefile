@@ -11,7 +11,8 @@ BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
 # The gRPC code generated from the .proto files (never committed), and the buf CLI
 # (from its npm package, pinned in tools/buf/package-lock.json) that lints them.
-PROTOS := $(shell find grpc_api/protos -name '*.proto')
+# The folders too: adding or removing a .proto file changes its folder's time.
+PROTOS := $(shell find grpc_api/protos -name '*.proto' -o -type d)
 GENERATED := grpc_api/generated/__init__.py
 BUF := $(TOOLS)/buf/node_modules/.bin/buf
 BUILT := $(SYNCED) $(GENERATED)
@@ -26,7 +27,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # of the code without `.git`, where `manage.py` would refuse to guess (README).
 run sandbox: export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-run: $(BUILT)  ## Start web, gateway sandbox, Celery worker and beat with demo data.
+run: $(BUILT)  ## Start web, gRPC, gateway sandbox, Celery worker and beat with demo data.
 	$(BIN)/python manage.py devstack
 
 test: lint lint-protos typecheck test-sqlite test-postgres  ## The whole suite (the import rule is a test).
