@@ -52,9 +52,6 @@ class GrpcServer:
             grace = settings.GRPC_SHUTDOWN_GRACE_SECONDS
         self.server.stop(grace).wait()
 
-    def wait_for_termination(self) -> None:
-        self.server.wait_for_termination()
-
 
 def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
     """The server on `host:port` (port 0: a free one, see `GrpcServer.port`)."""
