@@ -1,6 +1,6 @@
 # Two images from one file:
-# - production (the default target): every process of the service (web, workers,
-#   beat) with the runtime dependencies only; neither the gateway sandbox nor its
+# - production (the default target): every process of the service (web, gRPC,
+#   workers, beat) with the runtime dependencies only; neither the gateway sandbox nor its
 #   dependency group is in it.
 # - sandbox: the same plus the `sandbox` dependency group and gateway_sandbox/, on
 #   local settings: the gateway sandbox, and the service of docker-compose's demo.
@@ -22,15 +22,24 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-default-groups --no-install-project
 RUN useradd --system --home /app billing && mkdir -p /app/var && chown billing /app/var
 
+# The gRPC code generated from the .proto files (never committed): made here with
+# the `codegen` group, so that grpcio-tools stays out of the images that run.
+FROM runtime AS grpc-code
+RUN uv sync --locked --no-default-groups --group codegen --no-install-project
+COPY grpc_api/protos grpc_api/protos
+RUN grpc_api/protos/generate /opt/venv/bin/python
+
 # The source without the sandbox, assembled apart so that no layer of the production
 # image ever holds gateway_sandbox/.
 FROM runtime AS production-source
 COPY . /source
+COPY --from=grpc-code /app/grpc_api/generated /source/grpc_api/generated
 RUN rm -rf /source/gateway_sandbox
 
 FROM runtime AS sandbox
 RUN uv sync --locked --no-default-groups --group sandbox --no-install-project
 COPY . .
+COPY --from=grpc-code /app/grpc_api/generated grpc_api/generated
 # Images carry no .git, so the entry points do not guess the settings (README).
 ENV DJANGO_SETTINGS_MODULE=config.settings.local
 USER billing

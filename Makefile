@@ -9,40 +9,68 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
+# The gRPC code generated from the .proto files (never committed), and the buf CLI
+# (from its npm package, pinned in tools/buf/package-lock.json) that lints them.
+# The folders too: adding or removing a .proto file changes its folder's time.
+PROTOS := $(shell find grpc_api/protos -name '*.proto' -o -type d)
+GENERATED := grpc_api/generated/__init__.py
+BUF := $(TOOLS)/buf/node_modules/.bin/buf
+BUILT := $(SYNCED) $(GENERATED)
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck test-sqlite test-postgres bench sandbox clean
+.PHONY: run test lint typecheck protos lint-protos test-sqlite test-postgres bench sandbox clean
 
 # The developer's own processes: local settings unless told otherwise, also in a copy
 # of the code without `.git`, where `manage.py` would refuse to guess (README).
 run sandbox: export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-run: $(SYNCED)  ## Start web, gateway sandbox, Celery worker and beat with demo data.
+run: $(BUILT)  ## Start web, gRPC, gateway sandbox, Celery worker and beat with demo data.
 	$(BIN)/python manage.py devstack
 
-test: lint typecheck test-sqlite test-postgres  ## The whole suite (the import rule is a test).
+test: lint lint-protos typecheck test-sqlite test-postgres  ## The whole suite (the import rule is a test).
 
-lint: $(SYNCED)
+lint: $(BUILT)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(SYNCED)
+# buf's STANDARD rules, and no breaking change against main's contracts: the local
+# `main` branch, else `origin/main` (a clone on another branch). buf fails on a ref
+# without any .proto file, so until main has some there is nothing to break.
+lint-protos: $(BUF)
+	$(BUF) lint
+	@ref=$$(git rev-parse --verify -q main >/dev/null && echo main || echo origin/main); \
+	if git ls-tree -r --name-only "$$ref" -- grpc_api/protos 2>/dev/null | grep -q '\.proto$$'; then \
+		$(BUF) breaking --against ".git#ref=$$ref,subdir=grpc_api/protos"; \
+	else echo "$$ref has no .proto files yet: no breaking change to check"; fi
+
+typecheck: $(BUILT)
 	$(BIN)/mypy .
 
-test-sqlite: $(SYNCED)  ## Every test on the embedded SQLite database.
+test-sqlite: $(BUILT)  ## Every test on the embedded SQLite database.
 	DATABASE_URL= $(BIN)/pytest -m "not postgres"
 
-test-postgres: $(SYNCED)  ## The database tests again, on PostgreSQL (not the browser).
+test-postgres: $(BUILT)  ## The database tests again, on PostgreSQL (not the browser).
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -m "(django_db or postgres) and not browser"
 
-bench: $(SYNCED)  ## Benchmarks that print their figures.
+bench: $(BUILT)  ## Benchmarks that print their figures.
 	$(BIN)/python -m bench
 
 sandbox: $(SYNCED)  ## Only the gateway sandbox, on port 8100.
 	$(BIN)/python manage.py gateway_sandbox --port 8100
+
+protos: $(GENERATED)  ## Regenerate grpc_api/generated/ from the .proto files.
+
+$(GENERATED): $(PROTOS) grpc_api/protos/generate $(SYNCED)
+	grpc_api/protos/generate $(BIN)/python
+
+$(BUF): tools/buf/package.json tools/buf/package-lock.json
+	mkdir -p $(TOOLS)/buf
+	cp tools/buf/package.json tools/buf/package-lock.json $(TOOLS)/buf/
+	npm ci --prefix $(TOOLS)/buf --no-audit --no-fund --silent
+	@touch $@
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -53,4 +81,4 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var .mypy_cache .ruff_cache grpc_api/generated

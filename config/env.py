@@ -178,3 +178,11 @@ API_NUM_PROXIES = env.int("API_NUM_PROXIES", default=0)
 # one before, with no success between) before that pair is refused, and for how long.
 LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
 LOGIN_LOCKOUT_COOLOFF_SECONDS = env.int("LOGIN_LOCKOUT_COOLOFF_SECONDS", default=900)
+
+# The gRPC server (`python manage.py grpc_server`): worker threads (each serves one
+# call at a time, a stream included), concurrent calls per client connection, and
+# the largest message either way.
+GRPC_PORT = env.int("GRPC_PORT", default=50051)
+GRPC_MAX_WORKERS = env.int("GRPC_MAX_WORKERS", default=16)
+GRPC_MAX_CONCURRENT_STREAMS = env.int("GRPC_MAX_CONCURRENT_STREAMS", default=100)
+GRPC_MAX_MESSAGE_BYTES = env.int("GRPC_MAX_MESSAGE_BYTES", default=4 * 1024 * 1024)

@@ -10,8 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grpc
 import requests
+from grpc_health.v1 import health_pb2
 
+from tests.grpc_api.probes import health_status
 from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,10 +53,10 @@ def _answers(url: str) -> bool:
 
 
 class TestDevstack:
-    def test_serves_admin_api_and_sandbox_then_stops_every_child_on_ctrl_c(
+    def test_serves_admin_api_grpc_and_sandbox_then_stops_every_child_on_ctrl_c(
         self, tmp_path: Path
     ) -> None:
-        web_port, sandbox_port = _free_port(), _free_port()
+        web_port, sandbox_port, grpc_port = _free_port(), _free_port(), _free_port()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -76,6 +79,8 @@ class TestDevstack:
                     str(web_port),
                     "--sandbox-port",
                     str(sandbox_port),
+                    "--grpc-port",
+                    str(grpc_port),
                 ],
                 cwd=ROOT,
                 env=env,
@@ -95,6 +100,9 @@ class TestDevstack:
             admin_login = requests.get(f"{web}/admin/login/", timeout=5)
             api = requests.get(f"{web}/api/", timeout=5)
             card_page = requests.get(f"{sandbox}/__sandbox/checkout", timeout=5)
+            with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+                grpc.channel_ready_future(channel).result(timeout=60)
+                grpc_health = health_status(channel)
             # Worker and beat have started when they say so (the worker once it
             # consumes); a child that fails at start has exited by then.
             wait_until(
@@ -116,12 +124,14 @@ class TestDevstack:
         assert admin_login.status_code == 200 and "Log in" in admin_login.text
         assert api.status_code == 403 and api.json()["code"] == "not_authenticated"
         assert card_page.status_code == 200 and "<form" in card_page.text
-        assert len(children) >= 4
+        assert grpc_health == health_pb2.HealthCheckResponse.SERVING
+        assert len(children) >= 5
         assert set(alive_before_stop) == children
         assert "exited; stopping the rest" not in output, output
         assert stack.returncode == 0, output
         assert "support-demo-2026" in output
         assert f"{web}/admin/" in output
+        assert f"gRPC:             127.0.0.1:{grpc_port}" in output
         assert "Demo subscriptions" in output
         assert "cinema-monthly  •••• 3055  ACTIVE" in output, output
         assert "billing_clock advance 30d" in output

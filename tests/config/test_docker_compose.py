@@ -124,6 +124,7 @@ class TestTheDefaultProfile:
         assert "sandbox" not in default
         assert sorted(built) == [
             "beat",
+            "grpc",
             "migrate",
             "web",
             "worker-default",
@@ -138,6 +139,15 @@ class TestTheDefaultProfile:
                 "config.settings.production"
             ), name
             assert "SANDBOX_URL" not in environment, name
+
+    def test_serves_grpc_with_a_health_check_inside_the_network_only(self) -> None:
+        """The gRPC server runs, says when it is healthy, and publishes no port."""
+        grpc = _default_services()["grpc"]
+
+        assert grpc["command"][:3] == ["python", "manage.py", "grpc_server"]
+        assert "grpc_health" in " ".join(grpc["healthcheck"]["test"])
+        assert "ports" not in grpc
+        assert grpc["expose"] == ["50051"]
 
     def test_serves_the_site_and_flower_over_https_only(self) -> None:
         default = _default_services()

@@ -1,9 +1,9 @@
 """`python manage.py devstack`: the whole service in one terminal (`make run`).
 
-Runs the web server, the gateway sandbox, a Celery worker and Celery beat as child
-processes with prefixed output, and on Ctrl-C (or SIGTERM) stops every one of them.
-Once the web server and the sandbox answer, it subscribes the demo payers through
-the sandbox (`load_demo_subscriptions`) and prints what is where.
+Runs the web server, the gRPC server, the gateway sandbox, a Celery worker and Celery
+beat as child processes with prefixed output, and on Ctrl-C (or SIGTERM) stops every
+one of them. Once the web server and the sandbox answer, it subscribes the demo
+payers through the sandbox (`load_demo_subscriptions`) and prints what is where.
 """
 
 from __future__ import annotations
@@ -60,11 +60,14 @@ def _answers(url: str) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Migrate, load demo data and run web, sandbox, worker and beat together."
+    help = (
+        "Migrate, load demo data and run web, gRPC, sandbox, worker and beat together."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--web-port", type=int, default=8000)
         parser.add_argument("--sandbox-port", type=int, default=8100)
+        parser.add_argument("--grpc-port", type=int, default=settings.GRPC_PORT)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Checked before migrating: it would otherwise migrate a deployed database
@@ -77,7 +80,10 @@ class Command(BaseCommand):
         web = f"http://127.0.0.1:{options['web_port']}"
         call_command("load_demo_data", web_url=web, stdout=self.stdout)
         sandbox = f"http://127.0.0.1:{options['sandbox_port']}"
-        children = self._children(options["web_port"], options["sandbox_port"])
+        grpc_address = f"127.0.0.1:{options['grpc_port']}"
+        children = self._children(
+            options["web_port"], options["sandbox_port"], grpc_address
+        )
         processes = {child.name: self._spawn(child) for child in children}
         banner = "\n".join(
             [
@@ -87,6 +93,7 @@ class Command(BaseCommand):
                 f"  Browsable API:    {web}/api/",
                 f"  API docs:         {web}/api/docs/",
                 f"  Health:           {web}/healthz  {web}/readyz",
+                f"  gRPC:             {grpc_address} (health, reflection)",
                 f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
                 f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
                 "  Staff sign in with the demo credentials above.",
@@ -118,7 +125,9 @@ class Command(BaseCommand):
             logger.exception("Unable to subscribe the demo payers")
             self.stderr.write("No demo subscriptions (see above); the rest runs on.")
 
-    def _children(self, web_port: int, sandbox_port: int) -> list[Child]:
+    def _children(
+        self, web_port: int, sandbox_port: int, grpc_address: str
+    ) -> list[Child]:
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         celery = [python, "-m", "celery", "-A", "config"]
@@ -126,6 +135,18 @@ class Command(BaseCommand):
             Child(
                 "web",
                 [python, manage, "runserver", f"127.0.0.1:{web_port}", "--noreload"],
+            ),
+            Child(
+                "grpc",
+                [
+                    python,
+                    manage,
+                    "grpc_server",
+                    "--host",
+                    grpc_address.rpartition(":")[0],
+                    "--port",
+                    grpc_address.rpartition(":")[2],
+                ],
             ),
             Child(
                 "sandbox",
@@ -222,7 +243,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:<{width}} | {line}")
 
     def _stop_all(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
-        self.stdout.write("Stopping web, sandbox, worker and beat…")
+        self.stdout.write("Stopping web, gRPC, sandbox, worker and beat…")
         for process in processes.values():
             if process.poll() is None:
                 # Only the leader: a Celery worker stops its own pool in order.
