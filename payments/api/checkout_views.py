@@ -36,7 +36,6 @@ from billing.clock import billing_now
 from kit.api.errors import error_body
 from kit.redirects import is_allowed_redirect
 from payments import selectors
-from payments.api.card_payloads import CardPayloadRefused, check_card_payload
 from payments.api.checkout_security import (
     bind_browser,
     content_security_policy,
@@ -52,11 +51,13 @@ from payments.models import (
     PaymentStatus,
 )
 from payments.services import (
+    CardPayloadRefused,
     CheckoutNotAwaiting3ds,
     CheckoutSessionExpired,
     CheckoutSessionNotFound,
     CheckoutSessionUsed,
     ThreeDsMismatch,
+    check_card_payload,
     finish_checkout_after_3ds,
     pay_checkout_session,
 )
@@ -110,6 +111,8 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
     session = selectors.checkout_session_get(session_id=parsed)
     if session is None:
         return _not_found(request)
+    # Checked again by the payment, but here before the session is claimed: a
+    # refused payload leaves the page open for the gateway's own.
     try:
         check_card_payload(
             payload,

@@ -1,5 +1,10 @@
 """Use cases of the payments app (STYLE 3.2): one public function per use case."""
 
+from payments.services._card_payloads import (
+    CardNumberRefused,
+    CardPayloadRefused,
+    check_card_payload,
+)
 from payments.services._charges import (
     PaymentInProgress,
     SavedCardCharge,
@@ -89,6 +94,8 @@ __all__ = [
     "AmountNotPositive",
     "CaptureExceedsAuthorization",
     "CardMissing",
+    "CardNumberRefused",
+    "CardPayloadRefused",
     "CardSetupNotFound",
     "CheckAnswer",
     "CheckoutNotAwaiting3ds",
@@ -118,6 +125,7 @@ __all__ = [
     "capture_payment",
     "charge_prepared_payment",
     "charge_saved_card",
+    "check_card_payload",
     "complete_3ds",
     "complete_card_setup_3ds",
     "create_checkout_session",

@@ -40,6 +40,7 @@ from payments.gateways.base import (
     Unavailable,
 )
 from payments.models import CardSetup, Payment
+from payments.services._card_payloads import check_card_payload
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +134,15 @@ def check_new_attempt(
 
     Called before anything is saved; `card_payload` is None for a saved card.
 
-    :raises GatewayNotConfigured, CardMissing, AmountNotPositive:
+    :raises GatewayNotConfigured, CardMissing, CardPayloadRefused, AmountNotPositive:
     """
     adapter = require_gateway(gateway)
     if card_payload is not None and not card_payload:
         raise CardMissing()
+    if card_payload is not None:
+        check_card_payload(
+            card_payload, gateway=gateway, sandbox=settings.CHECKOUT_SANDBOX_PAYLOADS
+        )
     if not amount.is_positive:
         raise AmountNotPositive(extra={"amount_minor": amount.amount_minor})
     return adapter

@@ -33,6 +33,8 @@ from payments.models import CardSetup, CardSetupStatus, Payment, PaymentStatus
 from payments.services import (
     AmountNotPositive,
     CardMissing,
+    CardNumberRefused,
+    CardPayloadRefused,
     GatewayNotConfigured,
     InvalidCardAttempt,
     complete_3ds,
@@ -186,6 +188,29 @@ class TestBadInput:
             kind.start(**changes)
 
         assert raised.value.http_status == 422
+        assert not kind.model.objects.exists()
+        assert fake_gateway.calls == []
+
+    @pytest.mark.parametrize(
+        ("payload", "error"),
+        [
+            ("4242 4242 4242 4242", CardNumberRefused),
+            ("not-a-gateway-payload", CardPayloadRefused),
+        ],
+    )
+    def test_a_card_number_or_foreign_payload_is_refused_whatever_the_interface(
+        self,
+        kind: Kind,
+        fake_gateway: FakeGateway,
+        payload: str,
+        error: type[CardPayloadRefused],
+    ) -> None:
+        """The check is the service's, not only the checkout page's."""
+        with pytest.raises(error) as raised:
+            kind.start(card_payload=payload)
+
+        assert raised.value.http_status == 422
+        assert payload not in str(raised.value)
         assert not kind.model.objects.exists()
         assert fake_gateway.calls == []
 

@@ -13,11 +13,6 @@ from pytest_django.fixtures import Settings
 
 from billing.clock import billing_now
 from billing.money import Money
-from payments.api.card_payloads import (
-    CardNumberRefused,
-    CardPayloadRefused,
-    check_card_payload,
-)
 from payments.api.checkout_security import BINDING_COOKIE
 from payments.gateways.base import Declined
 from payments.gateways.fake import FakeGateway
@@ -27,7 +22,12 @@ from payments.models import (
     Payment,
     PaymentStatus,
 )
-from payments.services import sync_checkout_session
+from payments.services import (
+    CardNumberRefused,
+    CardPayloadRefused,
+    check_card_payload,
+    sync_checkout_session,
+)
 from tests.payments.checkout_sessions import (
     challenge,
     open_session,

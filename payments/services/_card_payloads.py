@@ -1,10 +1,12 @@
-"""What the checkout's pay endpoint takes as a card: a gateway's payload, never a card.
+"""What a new card attempt takes as a card: a gateway's payload, never a card.
 
 The gateways' scripts turn the card into a payload in the payer's browser: Stripe.js
 a PaymentMethod id (`pm_…`), CloudPayments' checkout script an RSA-encrypted
 cryptogram whose visible prefix is a format version, the card's BIN, last four
-digits, expiry (YYMM) and key version (GATEWAYS.md A6). Anything else is refused
-before it reaches a service, with a 422 that stores and logs nothing of it:
+digits, expiry (YYMM) and key version (GATEWAYS.md A6). Every payment or card
+setup with an entered card checks its payload here before anything is saved, from
+whichever interface it comes; anything else is refused with a 422 that stores and
+logs nothing of it:
 
 - a card number: 13 to 19 digits, spaces or dashes between them allowed, Luhn-valid
   or not (a mistyped number is still someone's card), refused for every gateway;
