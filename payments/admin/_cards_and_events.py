@@ -37,19 +37,7 @@ class PaymentMethodAdmin(PaymentRecordAdmin):
     search_help_text = "A card's or a payer's UUID (exact)."
     ordering = ("-created_at",)
     # The token is deliberately absent: not a field here, not loaded by the queryset.
-    fields = (
-        "id",
-        "payer_link",
-        "gateway",
-        "brand",
-        "first6",
-        "last4",
-        "expiry",
-        "status",
-        "is_default",
-        "created_at",
-        "updated_at",
-    )
+    fields = (*list_display, "updated_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentMethod]:
         return super().get_queryset(request).defer("token", "token_digest")
