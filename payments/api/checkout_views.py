@@ -111,8 +111,7 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
     session = selectors.checkout_session_get(session_id=parsed)
     if session is None:
         return _not_found(request)
-    # Checked again by the payment, but here before the session is claimed: a
-    # refused payload leaves the page open for the gateway's own.
+    # Checked here too (the payment checks it) so a refusal never claims the session.
     try:
         check_card_payload(
             payload,
