@@ -17,7 +17,7 @@ from billing.errors import DomainError
 from grpc_api.auth import ACCESS, PermissionDenied
 from grpc_api.generated.auth.v1 import auth_pb2
 from grpc_api.generated.billing.v1 import billing_pb2, billing_pb2_grpc, events_pb2
-from grpc_api.servicers import billing as billing_servicer
+from grpc_api.servicers import _plans as plan_rpcs
 from grpc_api.statuses import ERROR_STATUSES, status_code_of
 from tests.grpc_api.probes import health_status
 from tests.grpc_api.tokens import (
@@ -200,7 +200,7 @@ class TestErrorStatuses:
         def broken() -> None:
             raise RuntimeError("secret internals at /srv/app/module.py line 42")
 
-        monkeypatch.setattr(billing_servicer, "active_plan_list", broken)
+        monkeypatch.setattr(plan_rpcs, "active_plan_list", broken)
         caplog.set_level(logging.ERROR)
 
         error = _list_plans(channel, service_metadata("billing.read"))
