@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grpc_api.converters.enums import enum_value
+from grpc_api.converters.values import enum_value
 from grpc_api.generated.billing.v1 import billing_pb2
 from subscriptions.models import Plan
 
