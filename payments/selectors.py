@@ -54,6 +54,12 @@ class PayerCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class PayerCards:
+    payer: Payer
+    payment_methods: list[PaymentMethod]
+
+
+@dataclass(frozen=True, slots=True)
 class PayerOverview:
     payer: Payer
     payment_methods: list[PaymentMethod]
@@ -100,6 +106,22 @@ def payment_method_list(*, payer_id: uuid.UUID) -> QuerySet[PaymentMethod]:
         .defer("token", "token_digest")
         .order_by("-is_default", "-created_at", "id")
     )
+
+
+def payer_with_usable_cards(*, payer_id: uuid.UUID) -> PayerCards | None:
+    """The payer and the saved cards that can still be charged, default first,
+    without their tokens; None for a payer billing has never seen."""
+    usable = payment_method_list(payer_id=payer_id).filter(
+        status=PaymentMethodStatus.USABLE
+    )
+    payer = (
+        Payer.objects.prefetch_related(Prefetch("payment_methods", queryset=usable))
+        .filter(id=payer_id)
+        .first()
+    )
+    if payer is None:
+        return None
+    return PayerCards(payer, list(payer.payment_methods.all()))
 
 
 def payment_list(*, filters: PaymentFilters | None = None) -> QuerySet[Payment]:

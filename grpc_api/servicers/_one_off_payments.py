@@ -10,7 +10,7 @@ from __future__ import annotations
 import grpc
 
 from billing.clock import billing_now
-from grpc_api.auth import caller, parse_uuid, payer_of_request
+from grpc_api.auth import caller_actor, parse_uuid, payer_of_request
 from grpc_api.converters.one_off_payments import (
     one_off_amount,
     optional_amount,
@@ -68,7 +68,7 @@ class OneOffPaymentRpcs:
             amount_minor=optional_amount(request.amount_minor),
             request=request_key(request, operation="capture_payment"),
             now=billing_now(),
-            actor=_actor(),
+            actor=caller_actor(),
         )
         return billing_pb2.CapturePaymentResponse(payment=payment_message(payment))
 
@@ -79,7 +79,7 @@ class OneOffPaymentRpcs:
             payment_id=parse_uuid(request.payment_id, "payment_id"),
             request=request_key(request, operation="void_payment"),
             now=billing_now(),
-            actor=_actor(),
+            actor=caller_actor(),
         )
         return billing_pb2.VoidPaymentResponse(payment=payment_message(payment))
 
@@ -92,7 +92,7 @@ class OneOffPaymentRpcs:
             reason=refund_reason(request.reason, request.note),
             note=request.note,
             request=request_key(request, operation="refund_payment"),
-            requested_by=_actor(),
+            requested_by=caller_actor(),
             now=billing_now(),
         )
         return billing_pb2.RefundPaymentResponse(
@@ -116,11 +116,5 @@ def _take_one_off(
         hold_only=hold_only,
         request=request_key(request, operation=operation),
         now=billing_now(),
-        actor=_actor(),
+        actor=caller_actor(),
     )
-
-
-def _actor() -> str:
-    """Who the audit trail says acted: `service:<name>`."""
-    principal = caller()
-    return f"{principal.kind}:{principal.subject}"

@@ -7,8 +7,6 @@ from typing import Any
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from billing.models import Payer
 from grpc_api.generated.billing.v1 import billing_pb2, billing_pb2_grpc
@@ -89,13 +87,3 @@ def failure(call: Any, *args: Any, **kwargs: Any) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as raised:
         call(*args, **kwargs)
     return raised.value
-
-
-def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo:
-    """The domain's code and facts in the status details."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    (detail,) = status.details
-    info = error_details_pb2.ErrorInfo()
-    detail.Unpack(info)
-    return info

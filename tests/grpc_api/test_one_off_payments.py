@@ -17,12 +17,12 @@ from tests.grpc_api.payment_calls import (
     WRITE,
     authorize,
     charge,
-    error_info,
     failure,
     one_off,
     saved_card,
     stub,
 )
+from tests.grpc_api.statuses import error_info
 from tests.grpc_api.tokens import service_metadata, user_metadata
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,8 @@ from billing.models import Payer
 from grpc_api.generated.billing.v1 import billing_pb2
 from payments.models import Payment
 from tests.billing.factories import PayerFactory
-from tests.grpc_api.payment_calls import READ, error_info, failure, stub
+from tests.grpc_api.payment_calls import READ, failure, stub
+from tests.grpc_api.statuses import error_info
 from tests.grpc_api.tokens import Metadata, service_metadata, user_metadata
 from tests.payments.factories import PaymentFactory
 

@@ -15,12 +15,12 @@ from tests.grpc_api.payment_calls import (
     REFUND,
     WRITE,
     charge,
-    error_info,
     failure,
     one_off,
     saved_card,
     stub,
 )
+from tests.grpc_api.statuses import error_info
 from tests.grpc_api.tokens import Metadata, service_metadata
 
 pytestmark = pytest.mark.django_db(transaction=True)
