@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from billing import outbox
 from billing.errors import Conflict, DomainError, NotFound
 from billing.models import BillingReason, Invoice
@@ -27,6 +29,7 @@ from payments.selectors import (
 from payments.services import (
     NoUsablePaymentMethod,
     charge_saved_card,
+    check_card_payload,
     complete_3ds,
     complete_card_setup_3ds,
     start_card_payment,
@@ -98,15 +101,19 @@ def subscribe(
     ip_address: str | None = None,
     return_url: str | None = None,
     cardholder_name: str | None = None,
+    card_gateway: str | None = None,
 ) -> StartedSubscription:
     """Subscribe a payer to a plan with a card just entered or one saved before.
 
     `card_payload` is the CloudPayments cryptogram or the Stripe PaymentMethod id
-    from the gateway's widget. A plan's trial (unless `with_trial` is False) needs
-    no payment, only a verified card: a new card is checked without charging it,
-    a saved one was checked when it was saved.
+    from the gateway's widget; `card_gateway`, when the caller knows it, names the
+    gateway whose widget made it. A plan's trial (unless `with_trial` is False)
+    needs no payment, only a verified card: a new card is checked without charging
+    it, a saved one was checked when it was saved.
 
     :raises InvalidSubscriptionRequest: unless exactly one card is given.
+    :raises CardPayloadRefused: for an entered card that is not of the plan's
+        gateway (nor of `card_gateway`), before anything is saved.
     :raises PlanNotFound, PlanInactive: for a plan not offered.
     :raises UnknownTimeZone: for a time zone that is not an IANA name.
     :raises NoUsablePaymentMethod: for a saved card that cannot be charged.
@@ -119,6 +126,14 @@ def subscribe(
         )
     plan = active_plan(plan_code)
     zone_named(time_zone)
+    if card_payload is not None:
+        # Refused here, before the subscription opens, not by the payment after it.
+        for gateway in dict.fromkeys((plan.gateway, card_gateway or plan.gateway)):
+            check_card_payload(
+                card_payload,
+                gateway=gateway,
+                sandbox=settings.CHECKOUT_SANDBOX_PAYLOADS,
+            )
     if payment_method_id is not None and not payment_method_is_usable_for(
         payment_method_id=payment_method_id, payer_id=payer_id, gateway=plan.gateway
     ):
