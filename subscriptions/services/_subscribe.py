@@ -20,6 +20,7 @@ from django.conf import settings
 from billing import outbox
 from billing.errors import Conflict, DomainError, NotFound
 from billing.models import BillingReason, Invoice
+from billing.services import KeyTaken, RequestKey, replay_of
 from payments.models import CardSetup, Payment, PaymentKind
 from payments.selectors import (
     card_setup_for,
@@ -44,8 +45,10 @@ from subscriptions.services._charge_outcomes import (
 )
 from subscriptions.services._plans import active_plan
 from subscriptions.services._subscription_opening import (
+    AlreadySubscribed,
     card_check_purpose,
     open_subscription,
+    subscription_of_result,
     verification_amount,
 )
 
@@ -102,6 +105,7 @@ def subscribe(
     return_url: str | None = None,
     cardholder_name: str | None = None,
     card_gateway: str | None = None,
+    request_key: RequestKey | None = None,
 ) -> StartedSubscription:
     """Subscribe a payer to a plan with a card just entered or one saved before.
 
@@ -111,6 +115,11 @@ def subscribe(
     needs no payment, only a verified card: a new card is checked without charging
     it, a saved one was checked when it was saved.
 
+    With a caller's `request_key`, a request seen before is answered with the
+    subscription it opened, as it stands now (with its 3-D Secure step while one
+    is waiting), and nothing is done again.
+
+    :raises DuplicateRequest: when `request_key` was used for another request.
     :raises InvalidSubscriptionRequest: unless exactly one card is given.
     :raises CardPayloadRefused: for an entered card that is not of the plan's
         gateway (nor of `card_gateway`), before anything is saved.
@@ -119,6 +128,9 @@ def subscribe(
     :raises NoUsablePaymentMethod: for a saved card that cannot be charged.
     :raises AlreadySubscribed: when the payer has a live subscription to the plan.
     """
+    replayed = _replay(request_key)
+    if replayed is not None:
+        return replayed
     if (card_payload is None) == (payment_method_id is None):
         raise InvalidSubscriptionRequest(
             "Give either a card just entered or a saved card.",
@@ -141,14 +153,22 @@ def subscribe(
             "That card cannot be charged for this plan.",
             extra={"payment_method": str(payment_method_id)},
         )
-    subscription, invoice = open_subscription(
-        payer_id=payer_id,
-        plan=plan,
-        with_trial=with_trial,
-        time_zone=time_zone,
-        now=now,
-        actor=actor,
-    )
+    try:
+        subscription, invoice = open_subscription(
+            payer_id=payer_id,
+            plan=plan,
+            with_trial=with_trial,
+            time_zone=time_zone,
+            now=now,
+            actor=actor,
+            request_key=request_key,
+        )
+    except (KeyTaken, AlreadySubscribed):
+        # A concurrent request with the same key won: its subscription answers.
+        replayed = _replay(request_key)
+        if replayed is None:
+            raise
+        return replayed
     started = _pay_or_verify(
         subscription,
         plan,
@@ -294,6 +314,17 @@ def _applied(
     return StartedSubscription(
         subscription, started.invoice, started.payment, started.card_setup
     )
+
+
+def _replay(request_key: RequestKey | None) -> StartedSubscription | None:
+    """The subscription an earlier request with this key opened, or None."""
+    result = replay_of(request_key) if request_key is not None else None
+    if result is None:
+        return None
+    subscription = Subscription.objects.select_related("plan").get(
+        id=subscription_of_result(result)
+    )
+    return _pending_start(subscription)
 
 
 def _pending_start(subscription: Subscription) -> StartedSubscription:
