@@ -83,12 +83,18 @@ class StartedSubscription:
     card_setup: CardSetup | None = None
 
     @property
-    def action(self) -> dict[str, Any] | None:
-        """The 3-D Secure challenge to show the payer, while there is one."""
+    def pending_step(self) -> Payment | CardSetup | None:
+        """The payment or card check waiting for the payer's 3-D Secure step."""
         for step in (self.payment, self.card_setup):
             if step is not None and step.status == "REQUIRES_ACTION" and step.action:
-                return dict(step.action)
+                return step
         return None
+
+    @property
+    def action(self) -> dict[str, Any] | None:
+        """The 3-D Secure challenge to show the payer, while there is one."""
+        step = self.pending_step
+        return dict(step.action) if step is not None and step.action else None
 
 
 def subscribe(
