@@ -186,3 +186,9 @@ GRPC_PORT = env.int("GRPC_PORT", default=50051)
 GRPC_MAX_WORKERS = env.int("GRPC_MAX_WORKERS", default=16)
 GRPC_MAX_CONCURRENT_STREAMS = env.int("GRPC_MAX_CONCURRENT_STREAMS", default=100)
 GRPC_MAX_MESSAGE_BYTES = env.int("GRPC_MAX_MESSAGE_BYTES", default=4 * 1024 * 1024)
+# The frontend's page that Stripe's 3-D Secure sends the payer back to after a
+# StartSubscription over gRPC; the page calls Complete3ds (CloudPayments' TermUrl is
+# chosen by the page that posts the ACS form, so it needs none).
+GRPC_3DS_RETURN_URL = env.str(
+    "GRPC_3DS_RETURN_URL", default="http://localhost:3000/billing/3ds-return"
+)

@@ -75,11 +75,8 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
             ("grpc.max_send_message_length", max_message),
         ],
     )
+    billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(), server)
     # The generated bases answer UNIMPLEMENTED; the stubs call them abstract.
-    billing_pb2_grpc.add_BillingServiceServicer_to_server(
-        BillingServicer(),  # type: ignore[abstract]
-        server,
-    )
     events_pb2_grpc.add_EventServiceServicer_to_server(
         events_pb2_grpc.EventServiceServicer(),  # type: ignore[abstract]
         server,

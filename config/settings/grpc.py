@@ -21,3 +21,6 @@ GRPC_HEALTH_CHECK_INTERVAL_SECONDS = 5.0
 # How long a caller's idempotency key answers with its first result; after that the
 # key is forgotten (beat purges it daily) and may be used again.
 IDEMPOTENCY_KEY_RETENTION = datetime.timedelta(hours=24)
+# Where Stripe's 3-D Secure sends the payer back after StartSubscription: the
+# frontend's page, which then calls Complete3ds (docs/grpc.md).
+GRPC_3DS_RETURN_URL = environment.GRPC_3DS_RETURN_URL

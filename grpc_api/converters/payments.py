@@ -8,7 +8,13 @@ from collections.abc import Iterable
 from billing.models import Payer
 from grpc_api.converters.values import enum_value, timestamp
 from grpc_api.generated.billing.v1 import billing_pb2
-from payments.models import Payment, PaymentKind, PaymentMethod, PaymentStatus
+from payments.models import (
+    CardSetup,
+    Payment,
+    PaymentKind,
+    PaymentMethod,
+    PaymentStatus,
+)
 
 # Kinds whose `pays` is the caller's own reference (`order:<uuid>`); the others pay
 # an invoice of ours.
@@ -48,8 +54,11 @@ def unseen_payer_message(payer_id: uuid.UUID) -> billing_pb2.Payer:
     return billing_pb2.Payer(id=str(payer_id))
 
 
-def three_ds_message(payment: Payment) -> billing_pb2.ThreeDsChallenge | None:
-    """The 3-D Secure step of a payment waiting for it; None otherwise."""
+def three_ds_message(
+    payment: Payment | CardSetup,
+) -> billing_pb2.ThreeDsChallenge | None:
+    """The 3-D Secure step of a payment (or a trial's card check, which names the
+    same state alike) waiting for it; None otherwise."""
     action = payment.action
     if payment.status != PaymentStatus.REQUIRES_ACTION or not action:
         return None

@@ -51,12 +51,14 @@ from subscriptions.services._subscription_settlement import (
     settle_subscription_card_setup,
     settle_subscription_payment,
 )
+from subscriptions.services._three_ds_steps import CompletedStep, complete_3ds_step
 
 __all__ = [
     "INCOMPLETE_EXPIRES_AFTER",
     "RENEWAL_ACTOR",
     "AlreadySubscribed",
     "Cancellation",
+    "CompletedStep",
     "DunningPolicy",
     "DuplicatePlan",
     "InvalidPlan",
@@ -80,6 +82,7 @@ __all__ = [
     "change_payment_method",
     "change_plan",
     "change_plan_price",
+    "complete_3ds_step",
     "complete_subscription_3ds",
     "create_plan",
     "migrate_subscribers_to_current_price",

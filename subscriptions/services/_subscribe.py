@@ -15,9 +15,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from billing import outbox
 from billing.errors import Conflict, DomainError, NotFound
 from billing.models import BillingReason, Invoice
+from billing.services import KeyTaken, RequestKey, replay_of
 from payments.models import CardSetup, Payment, PaymentKind
 from payments.selectors import (
     card_setup_for,
@@ -27,6 +30,7 @@ from payments.selectors import (
 from payments.services import (
     NoUsablePaymentMethod,
     charge_saved_card,
+    check_card_payload,
     complete_3ds,
     complete_card_setup_3ds,
     start_card_payment,
@@ -41,8 +45,10 @@ from subscriptions.services._charge_outcomes import (
 )
 from subscriptions.services._plans import active_plan
 from subscriptions.services._subscription_opening import (
+    AlreadySubscribed,
     card_check_purpose,
     open_subscription,
+    subscription_of_result,
     verification_amount,
 )
 
@@ -77,12 +83,18 @@ class StartedSubscription:
     card_setup: CardSetup | None = None
 
     @property
-    def action(self) -> dict[str, Any] | None:
-        """The 3-D Secure challenge to show the payer, while there is one."""
+    def pending_step(self) -> Payment | CardSetup | None:
+        """The payment or card check waiting for the payer's 3-D Secure step."""
         for step in (self.payment, self.card_setup):
             if step is not None and step.status == "REQUIRES_ACTION" and step.action:
-                return dict(step.action)
+                return step
         return None
+
+    @property
+    def action(self) -> dict[str, Any] | None:
+        """The 3-D Secure challenge to show the payer, while there is one."""
+        step = self.pending_step
+        return dict(step.action) if step is not None and step.action else None
 
 
 def subscribe(
@@ -98,20 +110,33 @@ def subscribe(
     ip_address: str | None = None,
     return_url: str | None = None,
     cardholder_name: str | None = None,
+    card_gateway: str | None = None,
+    request_key: RequestKey | None = None,
 ) -> StartedSubscription:
     """Subscribe a payer to a plan with a card just entered or one saved before.
 
     `card_payload` is the CloudPayments cryptogram or the Stripe PaymentMethod id
-    from the gateway's widget. A plan's trial (unless `with_trial` is False) needs
-    no payment, only a verified card: a new card is checked without charging it,
-    a saved one was checked when it was saved.
+    from the gateway's widget; `card_gateway`, when the caller knows it, names the
+    gateway whose widget made it. A plan's trial (unless `with_trial` is False)
+    needs no payment, only a verified card: a new card is checked without charging
+    it, a saved one was checked when it was saved.
 
+    With a caller's `request_key`, a request seen before is answered with the
+    subscription it opened, as it stands now (with its 3-D Secure step while one
+    is waiting), and nothing is done again.
+
+    :raises DuplicateRequest: when `request_key` was used for another request.
     :raises InvalidSubscriptionRequest: unless exactly one card is given.
+    :raises CardPayloadRefused: for an entered card that is not of the plan's
+        gateway (nor of `card_gateway`), before anything is saved.
     :raises PlanNotFound, PlanInactive: for a plan not offered.
     :raises UnknownTimeZone: for a time zone that is not an IANA name.
     :raises NoUsablePaymentMethod: for a saved card that cannot be charged.
     :raises AlreadySubscribed: when the payer has a live subscription to the plan.
     """
+    replayed = _replay(request_key)
+    if replayed is not None:
+        return replayed
     if (card_payload is None) == (payment_method_id is None):
         raise InvalidSubscriptionRequest(
             "Give either a card just entered or a saved card.",
@@ -119,6 +144,14 @@ def subscribe(
         )
     plan = active_plan(plan_code)
     zone_named(time_zone)
+    if card_payload is not None:
+        # Refused here, before the subscription opens, not by the payment after it.
+        for gateway in dict.fromkeys((plan.gateway, card_gateway or plan.gateway)):
+            check_card_payload(
+                card_payload,
+                gateway=gateway,
+                sandbox=settings.CHECKOUT_SANDBOX_PAYLOADS,
+            )
     if payment_method_id is not None and not payment_method_is_usable_for(
         payment_method_id=payment_method_id, payer_id=payer_id, gateway=plan.gateway
     ):
@@ -126,14 +159,22 @@ def subscribe(
             "That card cannot be charged for this plan.",
             extra={"payment_method": str(payment_method_id)},
         )
-    subscription, invoice = open_subscription(
-        payer_id=payer_id,
-        plan=plan,
-        with_trial=with_trial,
-        time_zone=time_zone,
-        now=now,
-        actor=actor,
-    )
+    try:
+        subscription, invoice = open_subscription(
+            payer_id=payer_id,
+            plan=plan,
+            with_trial=with_trial,
+            time_zone=time_zone,
+            now=now,
+            actor=actor,
+            request_key=request_key,
+        )
+    except (KeyTaken, AlreadySubscribed):
+        # A concurrent request with the same key won: its subscription answers.
+        replayed = _replay(request_key)
+        if replayed is None:
+            raise
+        return replayed
     started = _pay_or_verify(
         subscription,
         plan,
@@ -279,6 +320,17 @@ def _applied(
     return StartedSubscription(
         subscription, started.invoice, started.payment, started.card_setup
     )
+
+
+def _replay(request_key: RequestKey | None) -> StartedSubscription | None:
+    """The subscription an earlier request with this key opened, or None."""
+    result = replay_of(request_key) if request_key is not None else None
+    if result is None:
+        return None
+    subscription = Subscription.objects.select_related("plan").get(
+        id=subscription_of_result(result)
+    )
+    return _pending_start(subscription)
 
 
 def _pending_start(subscription: Subscription) -> StartedSubscription:

@@ -18,7 +18,7 @@ from billing import outbox
 from billing.errors import Conflict
 from billing.models import BillingReason, Invoice
 from billing.money import Money
-from billing.services import ensure_payer, issue_invoice
+from billing.services import RequestKey, ensure_payer, issue_invoice, remember_request
 from subscriptions.models import LIVE_STATUSES, Plan, Subscription, SubscriptionStatus
 from subscriptions.periods import BillingCycle, Interval, Period, add_intervals
 from subscriptions.services._billing_periods import first_period, zone_named
@@ -27,6 +27,8 @@ from subscriptions.services._subscription_history import record_subscription_eve
 
 # Stripe's choice too: a first payment not completed within a day is given up.
 INCOMPLETE_EXPIRES_AFTER: Final = dt.timedelta(hours=23)
+# How a stored idempotency key names the subscription its request opened.
+_RESULT_PREFIX: Final = "subscription:"
 
 
 class AlreadySubscribed(Conflict):
@@ -44,16 +46,19 @@ def open_subscription(
     now: dt.datetime,
     actor: str,
     expires_at: dt.datetime | None = None,
+    request_key: RequestKey | None = None,
 ) -> tuple[Subscription, Invoice | None]:
     """Save the payer's INCOMPLETE subscription to an offered plan and, without a
     trial, its first invoice, in one transaction.
 
     It waits for its first payment (or its trial's card check) until `expires_at`,
     by default `INCOMPLETE_EXPIRES_AFTER` from now, when the renewal run expires
-    it unless a payment for it is still in flight.
+    it unless a payment for it is still in flight. A caller's `request_key` is
+    stored in the same transaction, with the subscription as its result.
 
     :raises UnknownTimeZone: for a time zone that is not an IANA name.
     :raises AlreadySubscribed: when the payer has a live subscription to the plan.
+    :raises KeyTaken: when a concurrent request stored `request_key` first.
     """
     zone_named(time_zone)
     ensure_payer(payer_id=payer_id)
@@ -86,6 +91,10 @@ def open_subscription(
                 created_at=now,
                 updated_at=now,
             )
+            if request_key is not None:
+                remember_request(
+                    request_key, result=subscription_result(subscription), now=now
+                )
             record_subscription_event(
                 subscription, "subscription.created", at=now, extra={"actor": actor}
             )
@@ -123,3 +132,13 @@ def verification_amount(currency: str) -> Money:
 def card_check_purpose(subscription: Subscription) -> str:
     """What a trial's card check is for (`CardSetup.purpose`)."""
     return f"subscription:{subscription.id}"
+
+
+def subscription_result(subscription: Subscription) -> str:
+    """How a stored idempotency key names the subscription its request opened."""
+    return f"{_RESULT_PREFIX}{subscription.id}"
+
+
+def subscription_of_result(result: str) -> uuid.UUID:
+    """The subscription a stored idempotency key's `result` names."""
+    return uuid.UUID(result.removeprefix(_RESULT_PREFIX))
