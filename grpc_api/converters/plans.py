@@ -1,21 +1,10 @@
-"""Domain objects to proto messages and back (STYLE 3.9).
-
-Enums map by name: the domain's `"month"` or `"stripe"` becomes `INTERVAL_MONTH` or
-`GATEWAY_STRIPE`; a value the contract does not name becomes the `_UNSPECIFIED` zero.
-"""
+"""Plans as proto messages."""
 
 from __future__ import annotations
 
-from google.protobuf.descriptor import EnumDescriptor
-
+from grpc_api.converters.values import enum_value
 from grpc_api.generated.billing.v1 import billing_pb2
 from subscriptions.models import Plan
-
-
-def enum_value(enum: EnumDescriptor, prefix: str, value: str) -> int:
-    """`value` as a member of `enum` named `<prefix>_<VALUE>`, or 0 when none is."""
-    member = enum.values_by_name.get(f"{prefix}_{value.upper()}")
-    return member.number if member is not None else 0
 
 
 def plan_message(plan: Plan) -> billing_pb2.Plan:
