@@ -186,3 +186,9 @@ GRPC_PORT = env.int("GRPC_PORT", default=50051)
 GRPC_MAX_WORKERS = env.int("GRPC_MAX_WORKERS", default=16)
 GRPC_MAX_CONCURRENT_STREAMS = env.int("GRPC_MAX_CONCURRENT_STREAMS", default=100)
 GRPC_MAX_MESSAGE_BYTES = env.int("GRPC_MAX_MESSAGE_BYTES", default=4 * 1024 * 1024)
+# The event stream (`EventService.Subscribe`): events read from the outbox per query,
+# how often a stream polls on SQLite (PostgreSQL wakes it by NOTIFY), and how often
+# it re-reads anyway when no wake-up comes.
+GRPC_EVENTS_BATCH_SIZE = env.int("GRPC_EVENTS_BATCH_SIZE", default=500)
+GRPC_EVENTS_POLL_SECONDS = env.float("GRPC_EVENTS_POLL_SECONDS", default=0.2)
+GRPC_EVENTS_REPOLL_SECONDS = env.float("GRPC_EVENTS_REPOLL_SECONDS", default=5.0)
