@@ -1,6 +1,13 @@
 """Use cases of the billing core (STYLE 3.2): payers, audit, invoices, the ledger."""
 
 from billing.services._audit import record_status_change
+from billing.services._client_requests import (
+    KeyTaken,
+    RequestKey,
+    purge_client_requests,
+    remember_request,
+    replay_of,
+)
 from billing.services._invoice_drafts import InvoiceDraft, LineDraft
 from billing.services._invoice_issuing import (
     NegativeInvoiceTotal,
@@ -20,10 +27,12 @@ from billing.services._payers import ensure_payer, set_stripe_customer
 __all__ = [
     "InvoiceDraft",
     "InvoiceNotFound",
+    "KeyTaken",
     "Leg",
     "LineDraft",
     "NegativeInvoiceTotal",
     "Posting",
+    "RequestKey",
     "UnbalancedPosting",
     "ensure_payer",
     "invoice_payload",
@@ -31,8 +40,11 @@ __all__ = [
     "issue_invoices",
     "mark_invoice_uncollectible",
     "post_to_ledger",
+    "purge_client_requests",
     "record_invoice_payment",
     "record_status_change",
+    "remember_request",
+    "replay_of",
     "set_stripe_customer",
     "void_invoice",
 ]

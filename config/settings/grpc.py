@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from config import env as environment
 
 GRPC_PORT = environment.GRPC_PORT
@@ -24,3 +26,6 @@ GRPC_EVENTS_POLL_SECONDS = environment.GRPC_EVENTS_POLL_SECONDS
 # How often a waiting stream re-reads on PostgreSQL with no notification: the net
 # under a lost wake-up.
 GRPC_EVENTS_REPOLL_SECONDS = environment.GRPC_EVENTS_REPOLL_SECONDS
+# How long a caller's idempotency key answers with its first result; after that the
+# key is forgotten (beat purges it daily) and may be used again.
+IDEMPOTENCY_KEY_RETENTION = datetime.timedelta(hours=24)
