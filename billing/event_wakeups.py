@@ -1,7 +1,7 @@
 """Waking this process's event streams when new events commit.
 
 On PostgreSQL every insert into the outbox queues `NOTIFY billing_events` (migration
-`billing.0004_event_notify`), delivered at commit. One listener thread per process
+`billing.0005_event_notify`), delivered at commit. One listener thread per process
 holds one dedicated connection that LISTENs and, on each notification, wakes every
 waiting stream: a thousand open streams cost one database connection, not a
 thousand. When that connection drops the thread reconnects, and wakes every stream

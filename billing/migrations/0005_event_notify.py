@@ -34,7 +34,7 @@ def drop_event_notify_trigger(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0003_invoice_paid_in_full"),
+        ("billing", "0004_client_requests"),
     ]
 
     operations = [
