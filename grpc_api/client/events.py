@@ -93,6 +93,8 @@ class EventConsumer:
         # Re-entrant: `stop()` may run in a signal handler on the thread in `run()`.
         self._lock = threading.RLock()
         self._call: Any = None
+        # Whether the current connection has delivered an event.
+        self._progressed = False
 
     def run(self) -> None:
         """Consume until `stop()`.
@@ -105,9 +107,9 @@ class EventConsumer:
         with open_channel(self.target, options=self._channel_options) as channel:
             stub = events_pb2_grpc.EventServiceStub(channel)
             while not self._stopping.is_set():
+                self._progressed = False
                 try:
-                    if self._consume(stub):
-                        failures = 0
+                    self._consume(stub)
                 except grpc.RpcError as error:
                     if self._stopping.is_set():
                         break
@@ -115,8 +117,10 @@ class EventConsumer:
                     if code not in RETRYABLE_CODES:
                         raise
                     logger.info("Event stream ended with %s; reconnecting", code.name)
+                # A stream that delivered anything was a success: its end (a
+                # server restart, say) starts the backoff over.
+                failures = 0 if self._progressed else failures + 1
                 self._stopping.wait(self._delay(failures))
-                failures += 1
 
     def stop(self) -> None:
         """Make `run()` return after the event in hand (if any) is handled and saved."""
@@ -125,8 +129,8 @@ class EventConsumer:
             if self._call is not None:
                 self._call.cancel()
 
-    def _consume(self, stub: events_pb2_grpc.EventServiceStub) -> bool:
-        """Handle events until the stream ends; True when at least one came."""
+    def _consume(self, stub: events_pb2_grpc.EventServiceStub) -> None:
+        """Handle events until the stream ends, noting whether any came."""
         request = events_pb2.SubscribeRequest(
             after_cursor=self._store.load(), types=self.types, consumer=self.consumer
         )
@@ -135,22 +139,21 @@ class EventConsumer:
             self._call = call
         if self._stopping.is_set():
             call.cancel()
-        received = False
         try:
             for response in call:
-                received = True
                 with self._atomic():
                     self._handler(response.event)
                     self._store.save(response.event.cursor)
+                self._progressed = True
                 if self._stopping.is_set():
                     call.cancel()
                     break
         finally:
             with self._lock:
                 self._call = None
-        return received
 
     def _delay(self, failures: int) -> float:
+        """How long to wait after `failures` connections in a row delivered nothing."""
         ceiling = min(self._max_backoff_seconds, self._backoff_seconds * 2**failures)
         # "Equal jitter": never less than half the ceiling, so a fleet of consumers
         # spreads out without any of them hammering a recovering server.
