@@ -83,18 +83,23 @@ class TestReplay:
     ) -> None:
         """Events on both sides of each batch boundary arrive once each, in order."""
         settings.GRPC_EVENTS_BATCH_SIZE = 4
-        record_events(10)
-        record_events(5, type="invoice.paid")
+        for _ in range(5):
+            record_events(2, type="payment.succeeded")
+            record_events(1, type="invoice.paid")
+            record_events(1, type="payment.failed")
+        two = ("invoice.paid", "payment.succeeded")
 
         with (
             serving() as server,
             grpc.insecure_channel(f"127.0.0.1:{server.port}") as opened,
         ):
-            every = take(subscribe(opened), 15)
+            every = take(subscribe(opened), 20)
             paid = take(subscribe(opened, types=("invoice.paid",)), 5)
+            either = take(subscribe(opened, types=two), 15)
 
         assert [event.cursor for event in every] == outbox_cursors()
         assert [event.cursor for event in paid] == outbox_cursors("invoice.paid")
+        assert [event.cursor for event in either] == outbox_cursors(*two)
 
 
 class TestBadInput:
