@@ -267,6 +267,37 @@ def outbox_reads() -> Iterator[list[str]]:
     connection_created.disconnect(install)
 
 
+@pytest.mark.postgres
+class TestIdleStreams:
+    def test_hold_no_database_connection_while_waiting(
+        self, channel: grpc.Channel, server: GrpcServer
+    ) -> None:
+        """Streams waiting for events hold no connection of their own: a thousand
+        idle consumers cost the database nothing but the one listener."""
+        record_events(1)
+        wait_until(lambda: server.wakeups.backend_pid, message="listener connected")
+        before = _database_sessions()
+        calls = [subscribe(channel) for _ in range(5)]
+        for call in calls:
+            take(call, 1)
+
+        wait_until(
+            lambda: _database_sessions() <= before,
+            message="the waiting streams closed their connections",
+        )
+
+        assert server.events.open_streams == 5
+
+
+def _database_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
 class TestSlowConsumer:
     def test_server_reads_no_further_than_the_client_takes(
         self, settings: Settings, outbox_reads: list[str]
