@@ -132,6 +132,12 @@ def caller() -> Principal:
     return _caller.get()
 
 
+def caller_actor() -> str:
+    """The caller as the audit trail names it: `user:<uuid>` or `service:<name>`."""
+    principal = caller()
+    return f"{principal.kind}:{principal.subject}"
+
+
 def parse_uuid(value: str, field: str) -> uuid.UUID:
     """`value` as a UUID.
 

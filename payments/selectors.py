@@ -54,6 +54,12 @@ class PayerCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class PayerCards:
+    payer: Payer
+    payment_methods: list[PaymentMethod]
+
+
+@dataclass(frozen=True, slots=True)
 class PayerOverview:
     payer: Payer
     payment_methods: list[PaymentMethod]
@@ -102,6 +108,22 @@ def payment_method_list(*, payer_id: uuid.UUID) -> QuerySet[PaymentMethod]:
     )
 
 
+def payer_with_usable_cards(*, payer_id: uuid.UUID) -> PayerCards | None:
+    """The payer and the saved cards that can still be charged, default first,
+    without their tokens; None for a payer billing has never seen."""
+    usable = payment_method_list(payer_id=payer_id).filter(
+        status=PaymentMethodStatus.USABLE
+    )
+    payer = (
+        Payer.objects.prefetch_related(Prefetch("payment_methods", queryset=usable))
+        .filter(id=payer_id)
+        .first()
+    )
+    if payer is None:
+        return None
+    return PayerCards(payer, list(payer.payment_methods.all()))
+
+
 def payment_list(*, filters: PaymentFilters | None = None) -> QuerySet[Payment]:
     """Payments matching `filters`, newest first."""
     filters = filters or PaymentFilters()
@@ -121,6 +143,47 @@ def payment_list(*, filters: PaymentFilters | None = None) -> QuerySet[Payment]:
     if filters.search:
         payments = payments.filter(_search(filters.search))
     return payments.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPosition:
+    """A place in a payer's payments, newest first: a payment's (created_at, id)."""
+
+    created_at: dt.datetime
+    payment_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPage:
+    payments: list[Payment]
+    # Where the next page starts (after its last payment); None on the last page.
+    next_after: PaymentPosition | None
+
+
+def payer_payment_page(
+    *, payer_id: uuid.UUID, after: PaymentPosition | None, size: int
+) -> PaymentPage:
+    """Up to `size` of the payer's payments after `after`, newest first.
+
+    A keyset page on (created_at, id): payments made while a client pages through
+    neither shift a page nor repeat one. The 3-D Secure step (`action`) is read,
+    unlike in other lists: it is what the payer must do next.
+    """
+    payments = Payment.objects.filter(payer_id=payer_id).defer("cryptogram")
+    if after is not None:
+        payments = payments.filter(
+            Q(created_at__lt=after.created_at)
+            | Q(created_at=after.created_at, id__lt=after.payment_id)
+        )
+    rows = list(payments.order_by("-created_at", "-id")[: size + 1])
+    page = rows[:size]
+    if len(rows) <= size:
+        return PaymentPage(payments=page, next_after=None)
+    last = page[-1]
+    return PaymentPage(
+        payments=page,
+        next_after=PaymentPosition(created_at=last.created_at, payment_id=last.id),
+    )
 
 
 def payment_get(*, payment_id: uuid.UUID) -> Payment | None:

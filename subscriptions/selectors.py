@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
+from billing.models import Invoice
 from subscriptions.models import LIVE_STATUSES, Plan, Subscription, SubscriptionStatus
 
 
@@ -70,6 +71,38 @@ def subscription_get(*, subscription_id: uuid.UUID) -> Subscription | None:
         .defer("payment_method__token", "payment_method__token_digest")
         .filter(id=subscription_id)
         .first()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionWithLatestInvoice:
+    subscription: Subscription
+    # The status of the subscription's newest invoice; None before the first.
+    latest_invoice_status: str | None
+
+
+def subscription_with_latest_invoice(
+    *, subscription_id: uuid.UUID, payer_id: uuid.UUID | None = None
+) -> SubscriptionWithLatestInvoice | None:
+    """One subscription with its plan, price and the status of its newest invoice,
+    in one query; with `payer_id`, None for another payer's subscription."""
+    latest = (
+        Invoice.objects.filter(subscription_id=OuterRef("id"))
+        .order_by("-created_at", "-id")
+        .values("status")[:1]
+    )
+    subscriptions = (
+        Subscription.objects.select_related("plan", "price")
+        .annotate(latest_invoice_status=Subquery(latest))
+        .filter(id=subscription_id)
+    )
+    if payer_id is not None:
+        subscriptions = subscriptions.filter(payer_id=payer_id)
+    subscription = subscriptions.first()
+    if subscription is None:
+        return None
+    return SubscriptionWithLatestInvoice(
+        subscription, subscription.latest_invoice_status
     )
 
 

@@ -4,6 +4,7 @@ from billing.services._audit import record_status_change
 from billing.services._client_requests import (
     KeyTaken,
     RequestKey,
+    forget_request,
     purge_client_requests,
     remember_request,
     replay_of,
@@ -35,6 +36,7 @@ __all__ = [
     "RequestKey",
     "UnbalancedPosting",
     "ensure_payer",
+    "forget_request",
     "invoice_payload",
     "issue_invoice",
     "issue_invoices",

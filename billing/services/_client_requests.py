@@ -78,6 +78,18 @@ def remember_request(request: RequestKey, *, result: str, now: dt.datetime) -> N
         raise KeyTaken(request.key) from None
 
 
+def forget_request(request: RequestKey, *, result: str) -> None:
+    """Release the key when it still names `result`, so the next request acts anew.
+
+    For a result that never reached anyone (the gateway was unreachable, nothing
+    was done): a repeat of the request under the key must not be answered with it.
+    A key a concurrent request has meanwhile bound to another result is kept.
+    """
+    ClientRequest.objects.filter(
+        client=request.client, key=request.key, result=result
+    ).delete()
+
+
 def purge_client_requests(*, older_than: dt.datetime) -> int:
     """Forget keys stored before `older_than`; how many went."""
     deleted, _ = ClientRequest.objects.filter(created_at__lt=older_than).delete()

@@ -43,6 +43,11 @@ def payer_message(
     )
 
 
+def unseen_payer_message(payer_id: uuid.UUID) -> billing_pb2.Payer:
+    """A payer billing has not met yet: no cards, `created_at` unset."""
+    return billing_pb2.Payer(id=str(payer_id))
+
+
 def three_ds_message(payment: Payment) -> billing_pb2.ThreeDsChallenge | None:
     """The 3-D Secure step of a payment waiting for it; None otherwise."""
     action = payment.action

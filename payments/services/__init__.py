@@ -42,6 +42,16 @@ from payments.services._janitor import (
 )
 from payments.services._lookup import PaymentNotFound, get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
+from payments.services._one_off_payments import (
+    RESERVED_REFERENCE_KINDS,
+    InvalidOneOffPayment,
+    RefundFailed,
+    capture_one_off,
+    check_client_reference,
+    refund_one_off,
+    take_one_off,
+    void_one_off,
+)
 from payments.services._payment_outcomes import GatewayAnswer, gateway_reference_of
 from payments.services._payment_outcomes import (
     apply_payment_answer as apply_gateway_answer,
@@ -91,6 +101,7 @@ __all__ = [
     "CHECKOUT_SESSION_SETTLES_WITHIN",
     "CHECKOUT_SESSION_TTL",
     "CRYPTOGRAM_TTL",
+    "RESERVED_REFERENCE_KINDS",
     "AmountNotPositive",
     "CaptureExceedsAuthorization",
     "CardMissing",
@@ -110,6 +121,7 @@ __all__ = [
     "InvalidCardAttempt",
     "InvalidCardSetup",
     "InvalidCheckoutSession",
+    "InvalidOneOffPayment",
     "InvalidWebhookSignature",
     "MalformedWebhook",
     "NoUsablePaymentMethod",
@@ -117,15 +129,18 @@ __all__ = [
     "PaymentNotFound",
     "ReceivedEvent",
     "RefundExceedsCaptured",
+    "RefundFailed",
     "RefundNotYetRecorded",
     "SavedCardCharge",
     "ThreeDsMismatch",
     "answer_cloudpayments_check",
     "apply_gateway_answer",
+    "capture_one_off",
     "capture_payment",
     "charge_prepared_payment",
     "charge_saved_card",
     "check_card_payload",
+    "check_client_reference",
     "complete_3ds",
     "complete_card_setup_3ds",
     "create_checkout_session",
@@ -142,6 +157,7 @@ __all__ = [
     "prepare_saved_card_payments",
     "process_gateway_event",
     "receive_gateway_event",
+    "refund_one_off",
     "refund_payment",
     "settle_unknown_payment",
     "settle_unknown_payments",
@@ -151,5 +167,7 @@ __all__ = [
     "start_card_setup",
     "sync_checkout_session",
     "sync_checkout_session_card_setup",
+    "take_one_off",
+    "void_one_off",
     "void_payment",
 ]

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from billing.errors import Conflict
 from billing.models import Payer
 from billing.money import Money
-from billing.services import ensure_payer
+from billing.services import RequestKey, ensure_payer, remember_request
 from payments.gateways.base import (
     ChargeRequest,
     EnteredCard,
@@ -131,14 +131,18 @@ def charge_saved_card(
     merchant_initiated: bool = True,
     scheduled: bool = False,
     attempt: int = 1,
+    request: RequestKey | None = None,
 ) -> Payment:
     """Charge the payer's default (or the given) saved card, off-session by default.
 
     A hard decline (expired, lost, stolen card) marks the card unusable and emits
     `payment_method.expired`, so the payer is asked for a new card instead of retried.
+    A caller's `request` key is stored with the payment's row, in its transaction.
 
     :raises NoUsablePaymentMethod: when the payer has no usable saved card.
     :raises PaymentInProgress: when `pays` already has a live payment.
+    :raises KeyTaken: when a concurrent request stored the same key first; nothing
+        was saved or sent.
     :raises GatewayNotConfigured, AmountNotPositive: before anything is saved, for a
         card of a gateway that is no longer configured or an amount that is not
         positive.
@@ -159,6 +163,7 @@ def charge_saved_card(
         now=now,
         payment_method_id=method.id,
         attempt=attempt,
+        request=request,
     )
     payment.payment_method = method
     answer = charge_prepared_payment(
@@ -303,10 +308,16 @@ def _create_payment(
     cryptogram: str | None = None,
     payment_method_id: uuid.UUID | None = None,
     attempt: int = 1,
+    request: RequestKey | None = None,
 ) -> Payment:
     payment_id = uuid.uuid4()
     try:
         with transaction.atomic():
+            if request is not None:
+                # The key before the row: a concurrent request with the same key
+                # then meets this one at the key (KeyTaken, answered with this
+                # payment), not at `pays` (PaymentInProgress).
+                remember_request(request, result=f"payment:{payment_id}", now=now)
             return Payment.objects.create(
                 id=payment_id,
                 payer=payer,

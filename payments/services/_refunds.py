@@ -13,7 +13,13 @@ from billing.errors import Conflict, InvalidStatusTransition
 from billing.events import record_event
 from billing.models import LedgerAccount
 from billing.money import Money
-from billing.services import Posting, post_to_ledger, record_status_change
+from billing.services import (
+    Posting,
+    RequestKey,
+    post_to_ledger,
+    record_status_change,
+    remember_request,
+)
 from payments.gateways import get_gateway
 from payments.gateways.base import Declined, GatewayError, OutcomeUnknown
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -37,13 +43,17 @@ def refund_payment(
     now: dt.datetime,
     amount: Money | None = None,
     note: str = "",
+    request: RequestKey | None = None,
 ) -> Refund:
     """Refund a succeeded payment, in full (the default) or in part.
 
     The amount is reserved under the payment's row lock before the gateway is called,
-    so concurrent refunds can never add up to more than was captured.
+    so concurrent refunds can never add up to more than was captured. A caller's
+    `request` key is stored in the transaction that reserves the refund.
 
     :raises PaymentNotFound, InvalidStatusTransition, RefundExceedsCaptured:
+    :raises KeyTaken: when a concurrent request stored the same key first; nothing
+        was reserved or sent.
     """
     refund = _reserve_refund(
         payment_id=payment_id,
@@ -52,6 +62,7 @@ def refund_payment(
         note=note,
         requested_by=requested_by,
         now=now,
+        request=request,
     )
     payment = refund.payment
     adapter = get_gateway(payment.gateway)
@@ -77,10 +88,17 @@ def _reserve_refund(
     note: str,
     requested_by: str,
     now: dt.datetime,
+    request: RequestKey | None,
 ) -> Refund:
     get_payment(payment_id)
+    refund_id = uuid.uuid4()
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(id=payment_id)
+        if request is not None:
+            # First under the lock: a concurrent request with the same key, which
+            # waited for it, meets this one at the key, not at the remaining amount.
+            # A refusal below rolls the key back with the rest.
+            remember_request(request, result=f"refund:{refund_id}", now=now)
         if payment.status != PaymentStatus.SUCCEEDED:
             raise InvalidStatusTransition(
                 f"Only succeeded payments are refunded; this one is {payment.status}.",
@@ -102,7 +120,6 @@ def _reserve_refund(
             raise RefundExceedsCaptured(
                 extra={"remaining_minor": remaining, "requested_minor": requested}
             )
-        refund_id = uuid.uuid4()
         return Refund.objects.create(
             id=refund_id,
             payment=payment,

@@ -57,6 +57,7 @@ def cancel_subscription(
     at_period_end: bool,
     refund_unused: bool = False,
     reason: str = "",
+    payer_id: uuid.UUID | None = None,
 ) -> Cancellation:
     """Cancel now, or at the end of the current period (undo with `undo_cancellation`).
 
@@ -66,12 +67,15 @@ def cancel_subscription(
     microsecond, rounded half-even to the minor unit. The cancellation stands even
     if a refund cannot be made (it is logged; the refund can be made by hand).
 
+    With `payer_id`, only that payer's subscription is canceled; another's is not
+    found.
+
     :raises SubscriptionNotFound, RenewalInProgress:
     :raises InvalidStatusTransition: for an ended subscription, or a cancellation
         at period end of one that is not active or trialing.
     """
     with outbox.atomic():
-        subscription = locked_subscription(subscription_id, now=now)
+        subscription = locked_subscription(subscription_id, now=now, payer_id=payer_id)
         if at_period_end:
             _schedule_cancellation(subscription, now=now, actor=actor, reason=reason)
             return Cancellation(subscription)
@@ -97,15 +101,21 @@ def cancel_subscription(
 
 
 def undo_cancellation(
-    *, subscription_id: uuid.UUID, now: dt.datetime, actor: str
+    *,
+    subscription_id: uuid.UUID,
+    now: dt.datetime,
+    actor: str,
+    payer_id: uuid.UUID | None = None,
 ) -> Subscription:
     """Keep a subscription whose cancellation at period end is still to come.
+
+    With `payer_id`, only that payer's subscription; another's is not found.
 
     :raises SubscriptionNotFound, RenewalInProgress:
     :raises InvalidStatusTransition: when no cancellation is pending.
     """
     with outbox.atomic():
-        subscription = locked_subscription(subscription_id, now=now)
+        subscription = locked_subscription(subscription_id, now=now, payer_id=payer_id)
         if subscription.cancel_at is None or not subscription.is_live:
             raise InvalidStatusTransition(
                 "The subscription has no cancellation to undo.",

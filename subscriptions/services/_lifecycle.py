@@ -202,18 +202,26 @@ def _retry_soon(subscription: Subscription, *, now: dt.datetime) -> None:
 
 
 def locked_subscription(
-    subscription_id: uuid.UUID, *, now: dt.datetime
+    subscription_id: uuid.UUID,
+    *,
+    now: dt.datetime,
+    payer_id: uuid.UUID | None = None,
 ) -> Subscription:
     """The subscription, locked; refused while a renewal of it is being charged.
 
+    With `payer_id`, another payer's subscription is not found, exactly like one
+    that does not exist: an end user's request cannot probe other payers' ids.
+
     :raises SubscriptionNotFound, RenewalInProgress:
     """
-    subscription = (
+    subscriptions = (
         Subscription.objects.select_for_update(of=("self",))
         .select_related("plan")
         .filter(id=subscription_id)
-        .first()
     )
+    if payer_id is not None:
+        subscriptions = subscriptions.filter(payer_id=payer_id)
+    subscription = subscriptions.first()
     if subscription is None:
         raise SubscriptionNotFound(extra={"subscription": str(subscription_id)})
     leased = subscription.due_at is not None and subscription.due_at > now

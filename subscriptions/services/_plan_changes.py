@@ -106,9 +106,16 @@ class PlanChange:
 
 
 def change_plan(
-    *, subscription_id: uuid.UUID, plan_code: str, now: dt.datetime, actor: str
+    *,
+    subscription_id: uuid.UUID,
+    plan_code: str,
+    now: dt.datetime,
+    actor: str,
+    payer_id: uuid.UUID | None = None,
 ) -> PlanChange:
     """Move a subscription to another plan (see the module for when and for how much).
+
+    With `payer_id`, only that payer's subscription; another's is not found.
 
     :raises SubscriptionNotFound, RenewalInProgress, PlanNotFound, PlanInactive:
     :raises PlanChangeNotAllowed: unless active or trialing, or for a plan on
@@ -120,7 +127,7 @@ def change_plan(
     """
     plan = active_plan(plan_code)
     with outbox.atomic():
-        subscription = locked_subscription(subscription_id, now=now)
+        subscription = locked_subscription(subscription_id, now=now, payer_id=payer_id)
         price = plan.current_price
         assert price is not None
         if plan.id == subscription.plan_id and price.id == subscription.price_id:

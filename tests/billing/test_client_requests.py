@@ -12,6 +12,7 @@ from billing.models import ClientRequest
 from billing.services import (
     KeyTaken,
     RequestKey,
+    forget_request,
     purge_client_requests,
     remember_request,
     replay_of,
@@ -77,6 +78,23 @@ class TestRememberRequest:
         assert list(ClientRequest.objects.values_list("result", flat=True)) == [
             "payment:1"
         ]
+
+
+class TestForgetRequest:
+    def test_frees_the_key_still_naming_the_result(self) -> None:
+        remember_request(KEY, result="payment:1", now=NOW)
+
+        forget_request(KEY, result="payment:1")
+
+        assert replay_of(KEY) is None
+
+    def test_keeps_the_key_once_it_names_another_result(self) -> None:
+        """A concurrent retry already bound the key anew: that binding stays."""
+        remember_request(KEY, result="payment:2", now=NOW)
+
+        forget_request(KEY, result="payment:1")
+
+        assert replay_of(KEY) == "payment:2"
 
 
 class TestPurge:

@@ -7,10 +7,8 @@ import json
 import logging
 import uuid
 
-import google.rpc.error_details_pb2 as error_details_pb2
 import grpc
 import pytest
-from grpc_status import rpc_status
 from pytest_django.fixtures import Settings
 
 from billing.errors import DomainError
@@ -20,6 +18,7 @@ from grpc_api.generated.billing.v1 import billing_pb2, billing_pb2_grpc, events_
 from grpc_api.servicers import _plans as plan_rpcs
 from grpc_api.statuses import ERROR_STATUSES, status_code_of
 from tests.grpc_api.probes import health_status
+from tests.grpc_api.statuses import error_reason
 from tests.grpc_api.tokens import (
     Metadata,
     bearer,
@@ -47,17 +46,6 @@ def _list_plans(channel: grpc.Channel, metadata: Metadata | None) -> grpc.RpcErr
     return raised.value
 
 
-def _reason(error: grpc.RpcError) -> str:
-    """The domain code in the status details (google.rpc.ErrorInfo.reason)."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    (detail,) = status.details
-    info = error_details_pb2.ErrorInfo()
-    detail.Unpack(info)
-    assert info.domain == "billing"
-    return info.reason
-
-
 def _unsigned(claims: dict[str, object]) -> str:
     def segment(part: dict[str, object]) -> str:
         raw = json.dumps(part).encode()
@@ -83,7 +71,7 @@ class TestRefusedTokens:
         error = _list_plans(channel, metadata)
 
         assert error.code() == grpc.StatusCode.UNAUTHENTICATED
-        assert _reason(error) == "unauthenticated"
+        assert error_reason(error) == "unauthenticated"
 
     def test_an_expired_token_is_unauthenticated(self, channel: grpc.Channel) -> None:
         token = user_token(uuid.uuid4(), exp=1_000_000_000)
@@ -172,7 +160,7 @@ class TestAccessTable:
             )
 
         assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        assert _reason(raised.value) == "permission_denied"
+        assert error_reason(raised.value) == "permission_denied"
 
     def test_a_service_token_without_the_scope_is_denied(
         self, channel: grpc.Channel
@@ -207,6 +195,6 @@ class TestErrorStatuses:
 
         assert error.code() == grpc.StatusCode.INTERNAL
         assert error.details() == "An unexpected error occurred."
-        assert _reason(error) == "internal_error"
+        assert error_reason(error) == "internal_error"
         assert "secret internals" in caplog.text
         assert "Traceback" not in str(error.trailing_metadata())
