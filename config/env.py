@@ -192,3 +192,9 @@ GRPC_MAX_MESSAGE_BYTES = env.int("GRPC_MAX_MESSAGE_BYTES", default=4 * 1024 * 10
 GRPC_3DS_RETURN_URL = env.str(
     "GRPC_3DS_RETURN_URL", default="http://localhost:3000/billing/3ds-return"
 )
+# The event stream (`EventService.Subscribe`): events read from the outbox per query,
+# how often a stream polls on SQLite (PostgreSQL wakes it by NOTIFY), and how often
+# it re-reads anyway when no wake-up comes.
+GRPC_EVENTS_BATCH_SIZE = env.int("GRPC_EVENTS_BATCH_SIZE", default=500)
+GRPC_EVENTS_POLL_SECONDS = env.float("GRPC_EVENTS_POLL_SECONDS", default=0.2)
+GRPC_EVENTS_REPOLL_SECONDS = env.float("GRPC_EVENTS_REPOLL_SECONDS", default=5.0)

@@ -6,14 +6,16 @@ UNIMPLEMENTED; reflection already lists the whole contract.
 
 from __future__ import annotations
 
+import threading
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from django.conf import settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from billing.event_wakeups import EventWakeups
 from grpc_api.generated.auth.v1 import auth_pb2, auth_pb2_grpc
 from grpc_api.generated.billing.v1 import (
     billing_pb2,
@@ -28,6 +30,7 @@ from grpc_api.interceptors import (
     ErrorInterceptor,
 )
 from grpc_api.servicers.billing import BillingServicer
+from grpc_api.servicers.events import EventServicer
 
 # The services this server answers, by full name (as clients and reflection see them).
 SERVICE_NAMES: tuple[str, ...] = (
@@ -43,18 +46,30 @@ class GrpcServer:
 
     server: grpc.Server
     health: DatabaseHealthServicer
+    events: EventServicer
+    wakeups: EventWakeups
     port: int
+    # Set by `stop()`: every event stream ends with UNAVAILABLE at once.
+    shutdown: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         self.health.start()
+        self.wakeups.start()
         self.server.start()
 
     def stop(self, grace: float | None = None) -> None:
-        """Refuse new calls, let calls in flight finish for `grace` seconds, end."""
+        """Refuse new calls, let calls in flight finish for `grace` seconds, end.
+
+        Event streams never finish on their own: they end at once with UNAVAILABLE,
+        which tells their clients to reconnect (elsewhere) with their last cursor.
+        """
         self.health.stop()
+        self.shutdown.set()
+        self.wakeups.wake_all()
         if grace is None:
             grace = settings.GRPC_SHUTDOWN_GRACE_SECONDS
         self.server.stop(grace).wait()
+        self.wakeups.stop()
 
 
 def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
@@ -76,11 +91,18 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
         ],
     )
     billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingServicer(), server)
-    # The generated bases answer UNIMPLEMENTED; the stubs call them abstract.
-    events_pb2_grpc.add_EventServiceServicer_to_server(
-        events_pb2_grpc.EventServiceServicer(),  # type: ignore[abstract]
-        server,
+    shutdown = threading.Event()
+    wakeups = EventWakeups()
+    events = EventServicer(
+        wakeups=wakeups,
+        shutdown=shutdown,
+        batch_size=settings.GRPC_EVENTS_BATCH_SIZE,
+        idle_seconds=settings.GRPC_EVENTS_REPOLL_SECONDS
+        if wakeups.listens
+        else settings.GRPC_EVENTS_POLL_SECONDS,
     )
+    events_pb2_grpc.add_EventServiceServicer_to_server(events, server)
+    # The generated base answers UNIMPLEMENTED; the stubs call it abstract.
     auth_pb2_grpc.add_AuthServiceServicer_to_server(
         auth_pb2_grpc.AuthServiceServicer(),  # type: ignore[abstract]
         server,
@@ -96,4 +118,11 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
     bound = server.add_insecure_port(
         f"{host}:{settings.GRPC_PORT if port is None else port}"
     )
-    return GrpcServer(server=server, health=health_servicer, port=bound)
+    return GrpcServer(
+        server=server,
+        health=health_servicer,
+        events=events,
+        wakeups=wakeups,
+        port=bound,
+        shutdown=shutdown,
+    )

@@ -1,5 +1,6 @@
-"""Reads of the billing core (STYLE 3.2): invoices and the ledger, never writes."""
+"""Reads of the billing core (STYLE 3.2): invoices, the ledger and the events outbox."""
 
+from billing.selectors._events import event_batch_after
 from billing.selectors._invoices import (
     InvoiceFilters,
     audit_trail,
@@ -32,6 +33,7 @@ __all__ = [
     "amount_text",
     "audit_trail",
     "check_ledger",
+    "event_batch_after",
     "invoice_amounts_due",
     "invoice_get",
     "invoice_ledger_entries",

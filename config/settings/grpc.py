@@ -18,6 +18,14 @@ GRPC_MAX_MESSAGE_BYTES = environment.GRPC_MAX_MESSAGE_BYTES
 GRPC_SHUTDOWN_GRACE_SECONDS = 10.0
 # How often the health service asks the database whether it answers.
 GRPC_HEALTH_CHECK_INTERVAL_SECONDS = 5.0
+# Events read from the outbox per query by a stream: a stream holds at most one
+# batch in memory, however slowly its consumer reads.
+GRPC_EVENTS_BATCH_SIZE = environment.GRPC_EVENTS_BATCH_SIZE
+# How often a waiting stream re-reads the outbox on SQLite, which has no NOTIFY.
+GRPC_EVENTS_POLL_SECONDS = environment.GRPC_EVENTS_POLL_SECONDS
+# How often a waiting stream re-reads on PostgreSQL with no notification: the net
+# under a lost wake-up.
+GRPC_EVENTS_REPOLL_SECONDS = environment.GRPC_EVENTS_REPOLL_SECONDS
 # How long a caller's idempotency key answers with its first result; after that the
 # key is forgotten (beat purges it daily) and may be used again.
 IDEMPOTENCY_KEY_RETENTION = datetime.timedelta(hours=24)
