@@ -6,8 +6,12 @@ Enums map by name: the domain's `"month"` or `"stripe"` becomes `INTERVAL_MONTH`
 
 from __future__ import annotations
 
+import uuid
+
 from google.protobuf.descriptor import EnumDescriptor
 
+from accounts.selectors import UserContact
+from grpc_api.generated.auth.v1 import auth_pb2
 from grpc_api.generated.billing.v1 import billing_pb2
 from subscriptions.models import Plan
 
@@ -36,4 +40,18 @@ def plan_message(plan: Plan) -> billing_pb2.Plan:
         gateway=billing_pb2.Gateway.ValueType(
             enum_value(billing_pb2.Gateway.DESCRIPTOR, "GATEWAY", plan.gateway)
         ),
+    )
+
+
+def parsed_uuid(text: str) -> uuid.UUID | None:
+    """`text` as a UUID in its canonical or compact form; None when it is not one."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+def user_message(contact: UserContact) -> auth_pb2.GetUserResponse:
+    return auth_pb2.GetUserResponse(
+        email=contact.email, name=contact.name, locale=contact.locale
     )

@@ -23,6 +23,7 @@ from grpc_api.generated.billing.v1 import (
 )
 from grpc_api.health import DatabaseHealthServicer
 from grpc_api.interceptors import AccessLogInterceptor
+from grpc_api.servicers.auth import AuthServicer
 from grpc_api.servicers.billing import BillingServicer
 
 # The services this server answers, by full name (as clients and reflection see them).
@@ -76,10 +77,7 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
         events_pb2_grpc.EventServiceServicer(),  # type: ignore[abstract]
         server,
     )
-    auth_pb2_grpc.add_AuthServiceServicer_to_server(
-        auth_pb2_grpc.AuthServiceServicer(),  # type: ignore[abstract]
-        server,
-    )
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(), server)
     health_servicer = DatabaseHealthServicer(
         list(SERVICE_NAMES), interval=settings.GRPC_HEALTH_CHECK_INTERVAL_SECONDS
     )

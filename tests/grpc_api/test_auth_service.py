@@ -1,0 +1,58 @@
+"""AuthService.GetUser over a real channel to a real server."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+
+from grpc_api.generated.auth.v1 import auth_pb2, auth_pb2_grpc
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _get_user(channel: grpc.Channel, user_id: str) -> auth_pb2.GetUserResponse:
+    stub = auth_pb2_grpc.AuthServiceStub(channel)
+    return stub.GetUser(auth_pb2.GetUserRequest(uuid=user_id), timeout=10)
+
+
+class TestGetUser:
+    def test_answers_the_users_email_name_and_locale(
+        self, channel: grpc.Channel
+    ) -> None:
+        user = UserFactory(email="ann@example.com", name="Ann", locale="ru")
+
+        response = _get_user(channel, str(user.id))
+
+        assert (response.email, response.name, response.locale) == (
+            "ann@example.com",
+            "Ann",
+            "ru",
+        )
+
+    def test_is_not_found_for_an_unknown_user(self, channel: grpc.Channel) -> None:
+        UserFactory()
+
+        with pytest.raises(grpc.RpcError) as raised:
+            _get_user(channel, str(uuid.uuid4()))
+
+        assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+
+    def test_is_not_found_for_a_deactivated_user(self, channel: grpc.Channel) -> None:
+        user = UserFactory(is_active=False)
+
+        with pytest.raises(grpc.RpcError) as raised:
+            _get_user(channel, str(user.id))
+
+        assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+
+    @pytest.mark.parametrize("malformed", ["", "not-a-uuid", "123"])
+    def test_refuses_a_malformed_uuid(
+        self, channel: grpc.Channel, malformed: str
+    ) -> None:
+        with pytest.raises(grpc.RpcError) as raised:
+            _get_user(channel, malformed)
+
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
