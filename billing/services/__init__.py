@@ -15,14 +15,25 @@ from billing.services._invoice_settling import (
     void_invoice,
 )
 from billing.services._ledger import Leg, Posting, UnbalancedPosting, post_to_ledger
+from billing.services._payer_notices import (
+    RETRYABLE_NOTICE_ERRORS,
+    MailServerUnavailable,
+    NoticeAttachment,
+    NoticeMessage,
+    send_payer_notice,
+)
 from billing.services._payers import ensure_payer, set_stripe_customer
 
 __all__ = [
+    "RETRYABLE_NOTICE_ERRORS",
     "InvoiceDraft",
     "InvoiceNotFound",
     "Leg",
     "LineDraft",
+    "MailServerUnavailable",
     "NegativeInvoiceTotal",
+    "NoticeAttachment",
+    "NoticeMessage",
     "Posting",
     "UnbalancedPosting",
     "ensure_payer",
@@ -33,6 +44,7 @@ __all__ = [
     "post_to_ledger",
     "record_invoice_payment",
     "record_status_change",
+    "send_payer_notice",
     "set_stripe_customer",
     "void_invoice",
 ]
