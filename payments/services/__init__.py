@@ -42,6 +42,10 @@ from payments.services._janitor import (
 )
 from payments.services._lookup import PaymentNotFound, get_payment
 from payments.services._methods import NoUsablePaymentMethod, default_payment_method
+from payments.services._payment_notices import (
+    send_card_expired_notice,
+    send_payment_receipt,
+)
 from payments.services._payment_outcomes import GatewayAnswer, gateway_reference_of
 from payments.services._payment_outcomes import (
     apply_payment_answer as apply_gateway_answer,
@@ -143,6 +147,8 @@ __all__ = [
     "process_gateway_event",
     "receive_gateway_event",
     "refund_payment",
+    "send_card_expired_notice",
+    "send_payment_receipt",
     "settle_unknown_payment",
     "settle_unknown_payments",
     "settle_unknown_refund",
