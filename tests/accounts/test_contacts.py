@@ -18,13 +18,13 @@ class TestUserLocale:
     def test_defaults_to_the_site_language(self, settings: Settings) -> None:
         settings.LANGUAGE_CODE = "ru"
 
-        user = UserFactory()
+        user = UserFactory.create()
 
         assert user.locale == "ru"
 
     @pytest.mark.parametrize("tag", ["ru", "en-GB", "sr-Latn-RS", "de-CH-1996"])
     def test_accepts_a_language_tag(self, tag: str) -> None:
-        user = UserFactory(locale=tag)
+        user = UserFactory.create(locale=tag)
 
         user.full_clean()
 
@@ -40,7 +40,7 @@ class TestUserLocale:
 
 class TestUserContact:
     def test_answers_the_email_name_and_locale(self) -> None:
-        user = UserFactory(email="ann@example.com", name="Ann", locale="en-GB")
+        user = UserFactory.create(email="ann@example.com", name="Ann", locale="en-GB")
 
         contact = user_contact(user_id=user.id)
 
@@ -49,12 +49,12 @@ class TestUserContact:
         )
 
     def test_answers_none_for_an_unknown_user(self) -> None:
-        UserFactory()
+        UserFactory.create()
 
         assert user_contact(user_id=uuid.uuid4()) is None
 
     def test_answers_none_for_a_deactivated_user(self) -> None:
         """A user who left gets no more mail."""
-        user = UserFactory(is_active=False)
+        user = UserFactory.create(is_active=False)
 
         assert user_contact(user_id=user.id) is None

@@ -22,7 +22,7 @@ class TestGetUser:
     def test_answers_the_users_email_name_and_locale(
         self, channel: grpc.Channel
     ) -> None:
-        user = UserFactory(email="ann@example.com", name="Ann", locale="ru")
+        user = UserFactory.create(email="ann@example.com", name="Ann", locale="ru")
 
         response = _get_user(channel, str(user.id))
 
@@ -33,7 +33,7 @@ class TestGetUser:
         )
 
     def test_is_not_found_for_an_unknown_user(self, channel: grpc.Channel) -> None:
-        UserFactory()
+        UserFactory.create()
 
         with pytest.raises(grpc.RpcError) as raised:
             _get_user(channel, str(uuid.uuid4()))
@@ -41,7 +41,7 @@ class TestGetUser:
         assert raised.value.code() == grpc.StatusCode.NOT_FOUND
 
     def test_is_not_found_for_a_deactivated_user(self, channel: grpc.Channel) -> None:
-        user = UserFactory(is_active=False)
+        user = UserFactory.create(is_active=False)
 
         with pytest.raises(grpc.RpcError) as raised:
             _get_user(channel, str(user.id))
