@@ -13,7 +13,13 @@ import inspect
 from collections.abc import Mapping
 from typing import ClassVar
 
-__all__ = ["Conflict", "DomainError", "InvalidStatusTransition", "NotFound"]
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "DuplicateRequest",
+    "InvalidStatusTransition",
+    "NotFound",
+]
 
 
 class DomainError(Exception):
@@ -66,3 +72,9 @@ class InvalidStatusTransition(Conflict):
     """The object cannot move to the requested status from its current one."""
 
     code = "invalid_status_transition"
+
+
+class DuplicateRequest(Conflict):
+    """This idempotency key was already used for a different request."""
+
+    code = "duplicate_request"

@@ -22,7 +22,11 @@ from grpc_api.generated.billing.v1 import (
     events_pb2_grpc,
 )
 from grpc_api.health import DatabaseHealthServicer
-from grpc_api.interceptors import AccessLogInterceptor
+from grpc_api.interceptors import (
+    AccessLogInterceptor,
+    AuthenticationInterceptor,
+    ErrorInterceptor,
+)
 from grpc_api.servicers.auth import AuthServicer
 from grpc_api.servicers.billing import BillingServicer
 
@@ -61,7 +65,11 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
         futures.ThreadPoolExecutor(
             max_workers=settings.GRPC_MAX_WORKERS, thread_name_prefix="grpc"
         ),
-        interceptors=[AccessLogInterceptor()],
+        interceptors=[
+            AccessLogInterceptor(),
+            AuthenticationInterceptor(),
+            ErrorInterceptor(),
+        ],
         options=[
             ("grpc.max_concurrent_streams", settings.GRPC_MAX_CONCURRENT_STREAMS),
             ("grpc.max_receive_message_length", max_message),

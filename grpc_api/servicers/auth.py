@@ -1,23 +1,32 @@
-"""`auth.v1.AuthService`, served for `accounts`: who a user is, to write to them."""
+"""`auth.v1.AuthService`, served for `accounts`: who a user is, to write to them.
+
+Only service tokens with the `auth.users.read` scope may call it (`grpc_api.auth`).
+"""
 
 from __future__ import annotations
 
 import grpc
 
 from accounts.selectors import user_contact
-from grpc_api.converters import parsed_uuid, user_message
+from billing.errors import NotFound
+from grpc_api.auth import parse_uuid
+from grpc_api.converters.users import user_message
 from grpc_api.generated.auth.v1 import auth_pb2, auth_pb2_grpc
+
+
+class UserNotFound(NotFound):
+    """No such user."""
+
+    code = "user_not_found"
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     def GetUser(
         self, request: auth_pb2.GetUserRequest, context: grpc.ServicerContext
     ) -> auth_pb2.GetUserResponse:
-        user_id = parsed_uuid(request.uuid)
-        if user_id is None:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "uuid is not a UUID")
-        contact = user_contact(user_id=user_id)
+        """:raises UserNotFound: for an unknown user and a deactivated one alike,
+        who gets no more mail."""
+        contact = user_contact(user_id=parse_uuid(request.uuid, "uuid"))
         if contact is None:
-            # Deactivated users answer the same: they get no more mail.
-            context.abort(grpc.StatusCode.NOT_FOUND, "no such user")
+            raise UserNotFound()
         return user_message(contact)

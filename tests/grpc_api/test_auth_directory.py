@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import uuid
 
+import grpc
 import pytest
 from pytest_django.fixtures import Settings
 
+from accounts.service_tokens import issue_service_token
 from billing.directory import DirectoryUnavailable, PayerContact, payer_directory
 from grpc_api.clients import AuthServiceDirectory
 from grpc_api.server import GrpcServer
@@ -16,8 +19,18 @@ from tests.accounts.factories import UserFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _directory(server: GrpcServer) -> AuthServiceDirectory:
-    return AuthServiceDirectory(target=f"127.0.0.1:{server.port}", timeout=5)
+def _token(*scopes: str) -> str:
+    return issue_service_token(
+        name="billing", scopes=scopes, days=1, now=dt.datetime.now(tz=dt.UTC)
+    )
+
+
+def _directory(server: GrpcServer, token: str | None = None) -> AuthServiceDirectory:
+    return AuthServiceDirectory(
+        target=f"127.0.0.1:{server.port}",
+        token=_token("auth.users.read") if token is None else token,
+        timeout=5,
+    )
 
 
 def _closed_port() -> int:
@@ -43,6 +56,25 @@ class TestAuthServiceDirectory:
         user = UserFactory.create(is_active=False)
 
         assert _directory(server).contact(user.id) is None
+
+    @pytest.mark.parametrize(
+        ("token", "code"),
+        [
+            ("", grpc.StatusCode.UNAUTHENTICATED),
+            ("not-a-jwt", grpc.StatusCode.UNAUTHENTICATED),
+            (_token("billing.read"), grpc.StatusCode.PERMISSION_DENIED),
+        ],
+    )
+    def test_a_refused_token_is_an_error_not_an_outage(
+        self, server: GrpcServer, token: str, code: grpc.StatusCode
+    ) -> None:
+        """Waiting mends no token: the task fails rather than retrying."""
+        user = UserFactory.create()
+
+        with pytest.raises(grpc.RpcError) as raised:
+            _directory(server, token).contact(user.id)
+
+        assert raised.value.code() == code
 
     def test_an_unreachable_service_is_a_retryable_outage(self) -> None:
         directory = AuthServiceDirectory(

@@ -9,13 +9,22 @@ import pytest
 
 from grpc_api.generated.auth.v1 import auth_pb2, auth_pb2_grpc
 from tests.accounts.factories import UserFactory
+from tests.grpc_api.tokens import Metadata, service_metadata, user_metadata
+
+READER = service_metadata("auth.users.read")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _get_user(channel: grpc.Channel, user_id: str) -> auth_pb2.GetUserResponse:
+def _get_user(
+    channel: grpc.Channel, user_id: str, metadata: Metadata | None = None
+) -> auth_pb2.GetUserResponse:
     stub = auth_pb2_grpc.AuthServiceStub(channel)
-    return stub.GetUser(auth_pb2.GetUserRequest(uuid=user_id), timeout=10)
+    return stub.GetUser(
+        auth_pb2.GetUserRequest(uuid=user_id),
+        metadata=READER if metadata is None else metadata,
+        timeout=10,
+    )
 
 
 class TestGetUser:
@@ -56,3 +65,34 @@ class TestGetUser:
             _get_user(channel, malformed)
 
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+class TestGetUserAccess:
+    def test_refuses_a_call_without_a_token(self, channel: grpc.Channel) -> None:
+        user = UserFactory.create()
+
+        with pytest.raises(grpc.RpcError) as raised:
+            _get_user(channel, str(user.id), metadata=())
+
+        assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    def test_refuses_an_end_user_even_about_themselves(
+        self, channel: grpc.Channel
+    ) -> None:
+        user = UserFactory.create()
+
+        with pytest.raises(grpc.RpcError) as raised:
+            _get_user(channel, str(user.id), metadata=user_metadata(user.id))
+
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    def test_refuses_a_service_without_the_users_scope(
+        self, channel: grpc.Channel
+    ) -> None:
+        user = UserFactory.create()
+        billing_reader = service_metadata("billing.read", "billing.events.read")
+
+        with pytest.raises(grpc.RpcError) as raised:
+            _get_user(channel, str(user.id), metadata=billing_reader)
+
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -8,6 +8,7 @@ import pytest
 from billing.money import Money
 from grpc_api.generated.billing.v1 import billing_pb2, billing_pb2_grpc
 from subscriptions.models import Plan
+from tests.grpc_api.tokens import service_metadata
 from tests.subscriptions.factories import make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,7 +31,9 @@ class TestListPlans:
         Plan.objects.filter(pk=retired.pk).update(is_active=False)
 
         response = billing_pb2_grpc.BillingServiceStub(channel).ListPlans(
-            billing_pb2.ListPlansRequest(), timeout=10
+            billing_pb2.ListPlansRequest(),
+            metadata=service_metadata("billing.read"),
+            timeout=10,
         )
 
         assert [plan.code for plan in response.plans] == [
@@ -53,7 +56,9 @@ class TestListPlans:
         make_plan(code="on-the-fake-gateway", gateway="fake")
 
         response = billing_pb2_grpc.BillingServiceStub(channel).ListPlans(
-            billing_pb2.ListPlansRequest(), timeout=10
+            billing_pb2.ListPlansRequest(),
+            metadata=service_metadata("billing.read"),
+            timeout=10,
         )
 
         (plan,) = response.plans
