@@ -8,7 +8,7 @@ import uuid
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from billing.services import RETRYABLE_NOTICE_ERRORS
+from billing.services import NOTICE_TASK_RETRIES
 
 
 def _now() -> dt.datetime:
@@ -116,17 +116,11 @@ def retry_gateway_events() -> int:
     return len(record_ids)
 
 
-# A mail waits for the directory or the mail server to come back: five retries,
-# backing off exponentially with jitter (about a minute in all, at most ten minutes
-# between two).
+# A mail waits for the directory or the mail server to come back (five retries).
 @shared_task(
     name="payments.send_payment_receipt",
     acks_late=True,
-    autoretry_for=RETRYABLE_NOTICE_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
+    **NOTICE_TASK_RETRIES,
 )
 def send_payment_receipt(*, payment_id: str, **kwargs: object) -> str | None:
     """Mail the receipt of a succeeded payment (once per payment)."""
@@ -139,11 +133,7 @@ def send_payment_receipt(*, payment_id: str, **kwargs: object) -> str | None:
 @shared_task(
     name="payments.send_card_expired_notice",
     acks_late=True,
-    autoretry_for=RETRYABLE_NOTICE_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
+    **NOTICE_TASK_RETRIES,
 )
 def send_card_expired_notice(*, payment_method_id: str, **kwargs: object) -> str | None:
     """Ask the payer to replace a card that can no longer pay (once per card)."""

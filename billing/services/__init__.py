@@ -16,6 +16,7 @@ from billing.services._invoice_settling import (
 )
 from billing.services._ledger import Leg, Posting, UnbalancedPosting, post_to_ledger
 from billing.services._payer_notices import (
+    NOTICE_TASK_RETRIES,
     RETRYABLE_NOTICE_ERRORS,
     MailServerUnavailable,
     NoticeAttachment,
@@ -25,6 +26,7 @@ from billing.services._payer_notices import (
 from billing.services._payers import ensure_payer, set_stripe_customer
 
 __all__ = [
+    "NOTICE_TASK_RETRIES",
     "RETRYABLE_NOTICE_ERRORS",
     "InvoiceDraft",
     "InvoiceNotFound",

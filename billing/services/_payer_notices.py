@@ -13,7 +13,7 @@ import smtplib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -36,6 +36,26 @@ class MailServerUnavailable(DomainError):
 
 # What a task retries with backoff; any other failure is not made better by waiting.
 RETRYABLE_NOTICE_ERRORS: Final = (DirectoryUnavailable, MailServerUnavailable)
+
+
+class NoticeTaskRetries(TypedDict):
+    autoretry_for: tuple[type[Exception], ...]
+    retry_backoff: bool
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
+
+# How a task that sends a notice retries (`@shared_task(**NOTICE_TASK_RETRIES)`):
+# only the retryable errors, five times, backing off exponentially with jitter
+# (about a minute in all, at most ten minutes between two).
+NOTICE_TASK_RETRIES: Final = NoticeTaskRetries(
+    autoretry_for=RETRYABLE_NOTICE_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
 # SMTP failures of the connection rather than of the message: a 5xx answer about a
 # recipient or the content would be answered the same way on every retry.
 _TRANSIENT_SMTP_ERRORS: Final = (

@@ -38,6 +38,8 @@ CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "payments"},
     # A renewal run keeps a worker busy for up to its time budget: its own queue, so
     # that payments' short tasks never wait behind it.
+    # A mail is quick: it never waits behind a renewal run.
+    "subscriptions.send_dunning_reminder": {"queue": "billing"},
     "subscriptions.*": {"queue": "renewals"},
     "billing.echo": {"queue": "default"},
     "billing.*": {"queue": "billing"},
