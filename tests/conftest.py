@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.gateways",
     "tests.fixtures.journey_sandbox",
     "tests.fixtures.sandbox",
+    "tests.fixtures.smtp",
     "tests.fixtures.webhooks",
 ]
 
