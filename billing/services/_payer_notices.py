@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import select_template
+from django.utils import translation
 
 from billing.directory import DirectoryUnavailable, PayerContact, payer_directory
 from billing.errors import DomainError
@@ -184,4 +185,8 @@ def _render(
     if language in _TRANSLATED_LANGUAGES:
         stem, dot, extension = f"{template}{suffix}".rpartition(".")
         names.insert(0, f"{stem}.{language}{dot}{extension}")
-    return select_template(names).render(dict(context))
+    else:
+        language = "en"
+    # Dates and numbers that the template formats follow its language.
+    with translation.override(language):
+        return select_template(names).render(dict(context))

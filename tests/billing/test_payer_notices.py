@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import uuid
 
@@ -77,3 +78,53 @@ class TestSendPayerNotice:
             _send(payer_id)
 
         assert PayerNotice.objects.get().status == NoticeStatus.PENDING
+
+    @pytest.mark.parametrize(
+        ("locale", "greeting"),
+        [("ru", "Здравствуйте"), ("ru-RU", "Здравствуйте"), ("de-CH", "Hello")],
+    )
+    def test_writes_russian_to_a_russian_locale_and_english_to_the_rest(
+        self,
+        payer_directory: type[InMemoryPayerDirectory],
+        locale: str,
+        greeting: str,
+    ) -> None:
+        payer_id = uuid.uuid4()
+        payer_directory.add(payer_id, email="ann@example.com", locale=locale)
+
+        _send(payer_id)
+
+        (message,) = mail.outbox
+        assert message.body.startswith(greeting)
+        assert "Visa •••• 4242" in message.subject
+
+
+class TestDunningReminderInRussian:
+    def test_names_the_retry_day_in_russian(
+        self, payer_directory: type[InMemoryPayerDirectory]
+    ) -> None:
+        """Dates follow the template's language (genitive month names)."""
+        payer_id = uuid.uuid4()
+        payer_directory.add(payer_id, email="ann@example.com", name="Аня", locale="ru")
+        message = NoticeMessage(
+            template="subscriptions/email/dunning",
+            context={
+                "plan": "Кино",
+                "amount": "599.00 RUB",
+                "invoice_number": "INV-00000001",
+                "needs_new_card": False,
+                "next_retry_at": dt.datetime(2026, 2, 3, 9, 0, tzinfo=dt.UTC),
+            },
+        )
+
+        send_payer_notice(
+            kind=NoticeKind.DUNNING,
+            object_key="payment:1",
+            payer_id=payer_id,
+            compose=lambda: message,
+            now=NOW,
+        )
+
+        (sent,) = mail.outbox
+        assert sent.subject.endswith("«Кино»: попробуем снова 3 февраля 2026")
+        assert sent.body.startswith("Здравствуйте, Аня!")
