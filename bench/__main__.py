@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("sandbox_throughput", "webhook_intake", "renewals")
+BENCHMARKS = (
+    "sandbox_throughput",
+    "webhook_intake",
+    "renewals",
+    "grpc_unary",
+    "event_stream",
+)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 
 HEARTBEAT_CACHE_KEY = "billing:heartbeat"
@@ -22,3 +23,12 @@ def heartbeat() -> str:
 def echo(*, value: str) -> str:
     """Return `value`; a round trip through the broker and a worker proves both work."""
     return value
+
+
+@shared_task(name="billing.purge_client_requests")
+def purge_client_requests() -> int:
+    """Forget idempotency keys past their retention (`IDEMPOTENCY_KEY_RETENTION`)."""
+    from billing.services import purge_client_requests as purge
+
+    now = dt.datetime.now(dt.UTC)
+    return purge(older_than=now - settings.IDEMPOTENCY_KEY_RETENTION)

@@ -1,5 +1,6 @@
 """Billing: payers, invoices, the ledger, the events outbox and the audit trail."""
 
+from billing.models._client_requests import ClientRequest
 from billing.models._history import AppendOnlyError, BillingEvent, StatusChange
 from billing.models._invoices import (
     ALLOWED_INVOICE_TRANSITIONS,
@@ -24,6 +25,7 @@ __all__ = [
     "AppendOnlyError",
     "BillingEvent",
     "BillingReason",
+    "ClientRequest",
     "Invoice",
     "InvoiceLine",
     "InvoiceLineKind",

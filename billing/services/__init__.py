@@ -1,6 +1,13 @@
 """Use cases of the billing core (STYLE 3.2): payers, audit, invoices, the ledger."""
 
 from billing.services._audit import record_status_change
+from billing.services._client_requests import (
+    KeyTaken,
+    RequestKey,
+    purge_client_requests,
+    remember_request,
+    replay_of,
+)
 from billing.services._invoice_drafts import InvoiceDraft, LineDraft
 from billing.services._invoice_issuing import (
     NegativeInvoiceTotal,
@@ -30,6 +37,7 @@ __all__ = [
     "RETRYABLE_NOTICE_ERRORS",
     "InvoiceDraft",
     "InvoiceNotFound",
+    "KeyTaken",
     "Leg",
     "LineDraft",
     "MailServerUnavailable",
@@ -37,6 +45,7 @@ __all__ = [
     "NoticeAttachment",
     "NoticeMessage",
     "Posting",
+    "RequestKey",
     "UnbalancedPosting",
     "ensure_payer",
     "invoice_payload",
@@ -44,8 +53,11 @@ __all__ = [
     "issue_invoices",
     "mark_invoice_uncollectible",
     "post_to_ledger",
+    "purge_client_requests",
     "record_invoice_payment",
     "record_status_change",
+    "remember_request",
+    "replay_of",
     "send_payer_notice",
     "set_stripe_customer",
     "void_invoice",

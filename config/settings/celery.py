@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 from config import env as environment
@@ -58,6 +59,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "billing.heartbeat": {
         "task": "billing.heartbeat",
         "schedule": 60.0,
+        "options": {"queue": "billing"},
+    },
+    # Daily at 03:17 (https://crontab.guru/#17_3_*_*_*): idempotency keys live 24 h.
+    "billing.purge_client_requests": {
+        "task": "billing.purge_client_requests",
+        "schedule": crontab(hour=3, minute=17),
         "options": {"queue": "billing"},
     },
     # Every minute (https://crontab.guru/#*_*_*_*_*): unknown outcomes fall due at

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from config import env as environment
 
 GRPC_PORT = environment.GRPC_PORT
@@ -16,3 +18,6 @@ GRPC_MAX_MESSAGE_BYTES = environment.GRPC_MAX_MESSAGE_BYTES
 GRPC_SHUTDOWN_GRACE_SECONDS = 10.0
 # How often the health service asks the database whether it answers.
 GRPC_HEALTH_CHECK_INTERVAL_SECONDS = 5.0
+# How long a caller's idempotency key answers with its first result; after that the
+# key is forgotten (beat purges it daily) and may be used again.
+IDEMPOTENCY_KEY_RETENTION = datetime.timedelta(hours=24)

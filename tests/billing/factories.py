@@ -19,6 +19,7 @@ from django.db import transaction
 from billing.models import (
     BillingEvent,
     BillingReason,
+    ClientRequest,
     Invoice,
     InvoiceLine,
     InvoiceLineKind,
@@ -197,6 +198,20 @@ class StatusChangeFactory(factory.django.DjangoModelFactory[StatusChange]):
     to_status = "PAID"
     actor = ACTOR
     at = NOW
+
+
+class ClientRequestFactory(factory.django.DjangoModelFactory[ClientRequest]):
+    """A caller's idempotency key as `billing.services.remember_request` stores it."""
+
+    class Meta:
+        model = ClientRequest
+
+    client = "service:shop"
+    key = factory.Sequence(lambda n: f"order-{n}")
+    operation = "charge_payment"
+    fingerprint = factory.Sequence(lambda n: f"{n:064x}")
+    result = factory.LazyFunction(lambda: f"payment:{uuid.uuid4()}")
+    created_at = NOW
 
 
 def line(amount: Money, description: str = "Monthly") -> LineDraft:

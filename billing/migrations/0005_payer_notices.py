@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_invoice_paid_in_full'),
+        ('billing', '0004_client_requests'),
     ]
 
     operations = [

@@ -1,0 +1,169 @@
+"""The gRPC benchmarks' services: a database of their own, the server in its own
+process as deployed, bearer tokens, and the server's memory over the run."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import jwt
+
+from bench.services import BENCHMARK_SETTINGS, ROOT, free_port, running
+from kit.tokens import SERVICE_TOKEN_TYPE, USER_TOKEN_TYPE
+
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+DATABASE = "billing_bench_grpc"
+# Signs the benchmark's tokens; the server verifies them with it.
+SIGNING_KEY = secrets.token_urlsafe(48)
+
+
+def missing_service() -> str | None:
+    """Why the benchmark cannot run here (it needs PostgreSQL), or None."""
+    import psycopg
+
+    try:
+        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return f"needs PostgreSQL at {POSTGRES} (BENCH_POSTGRES_URL): {exc}"
+    return None
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def environment(var_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": BENCHMARK_SETTINGS,
+        "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
+        "JWT_SIGNING_KEY": SIGNING_KEY,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "REDIS_URL": "",
+        "SENTRY_DSN": "",
+        "VAR_DIR": str(var_dir / "var"),
+        "LOG_LEVEL": "WARNING",
+        # The benchmark settings refuse gateways off loopback; none is called here.
+        "CLOUDPAYMENTS_API_URL": "http://127.0.0.1:9/",
+        "STRIPE_API_BASE": "http://127.0.0.1:9",
+    }
+
+
+def data(command: str, *args: str, env: dict[str, str]) -> object:
+    """`python -m bench.grpc_data <command> <args>` on the benchmark's database: its
+    JSON answer (a process of its own, so Django is set up on that database)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.grpc_data", command, *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(finished.stdout)
+
+
+def user_token(user_id: str) -> str:
+    return _token(sub=user_id, token_type=USER_TOKEN_TYPE)
+
+
+def service_token(*scopes: str) -> str:
+    return _token(
+        sub="service:bench", token_type=SERVICE_TOKEN_TYPE, scope=list(scopes)
+    )
+
+
+def _token(**claims: object) -> str:
+    now = dt.datetime.now(dt.UTC)
+    body = {
+        **claims,
+        "jti": uuid.uuid4().hex,
+        "iat": int(now.timestamp()),
+        "exp": int((now + dt.timedelta(hours=2)).timestamp()),
+    }
+    return jwt.encode(body, SIGNING_KEY, algorithm="HS256")
+
+
+@dataclass
+class MemorySamples:
+    """The server's resident memory (MiB), sampled every half second."""
+
+    pid: int
+    samples: list[float] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.samples.append(rss_mib(self.pid))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def describe(self) -> str:
+        if len(self.samples) < 4:
+            return "too short to sample"
+        tenth = len(self.samples) // 10
+        early, late = self.samples[tenth], self.samples[-tenth - 1]
+        return (
+            f"{early:.0f} MiB at 10 % of the run, {late:.0f} MiB at 90 %, "
+            f"peak {max(self.samples):.0f} MiB"
+        )
+
+
+def rss_mib(pid: int) -> float:
+    """A process's resident memory now (Linux VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextlib.contextmanager
+def grpc_server(
+    env: dict[str, str], log: Path, *, workers: int
+) -> Iterator[tuple[str, MemorySamples]]:
+    """`manage.py grpc_server` in its own process; its address and memory samples."""
+    port = free_port()
+    server_env = {**env, "GRPC_MAX_WORKERS": str(workers)}
+    argv = [sys.executable, "manage.py", "grpc_server", "--port", str(port)]
+    with running(argv, server_env, log) as process:
+        target = f"127.0.0.1:{port}"
+        _wait_until_ready(target)
+        memory = MemorySamples(process.pid)
+        sampler = threading.Thread(target=memory.run, daemon=True)
+        sampler.start()
+        try:
+            yield target, memory
+        finally:
+            memory.stop()
+
+
+def _wait_until_ready(target: str, *, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    with grpc.insecure_channel(target) as channel:
+        grpc.channel_ready_future(channel).result(
+            timeout=max(deadline - time.monotonic(), 1)
+        )
