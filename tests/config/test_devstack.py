@@ -114,6 +114,14 @@ class TestDevstack:
                 interval=0.1,
                 message=f"worker and beat did not start (the stack's output: {log})",
             )
+            # The demo payers' first payments earn receipts: the worker asks the
+            # stack's AuthService with the token devstack issued, and prints them.
+            wait_until(
+                lambda: "Subject: Receipt:" in log.read_text(),
+                timeout=90,
+                interval=0.2,
+                message=f"no receipt was printed (the stack's output: {log})",
+            )
             children = _descendants(stack.pid)
             alive_before_stop = [pid for pid in children if _alive(pid)]
 
