@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import (
     AbstractBaseUser,
     BaseUserManager,
     PermissionsMixin,
 )
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+# A BCP 47 language tag as services write it: a language, then optional subtags
+# (script, region, variant) of letters and digits: `ru`, `en-GB`, `sr-Latn-RS`.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def validate_locale(value: str) -> None:
+    """Refuse what is not a BCP 47 language tag.
+
+    :raises ValidationError: when `value` is not one.
+    """
+    if not _LANGUAGE_TAG.fullmatch(value):
+        raise ValidationError(
+            "%(value)s is not a BCP 47 language tag such as ru or en-GB.",
+            code="invalid_locale",
+            params={"value": value},
+        )
+
+
+def default_locale() -> str:
+    """The site's language (`LANGUAGE_CODE`), read when a user is created."""
+    return str(settings.LANGUAGE_CODE)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -41,6 +66,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True)
+    # The language other services write to the user in (billing's e-mails).
+    locale = models.CharField(
+        max_length=35, default=default_locale, validators=[validate_locale]
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

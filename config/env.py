@@ -32,6 +32,7 @@ DEVELOPMENT_DEFAULTS: Final[Mapping[str, str]] = {
     "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
     "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
     "CHECKOUT_REDIRECT_ALLOWED_HOSTS": "localhost,127.0.0.1",
+    "DEFAULT_FROM_EMAIL": "billing@localhost",
 }
 LOCAL_SETTINGS_MODULE: Final = "config.settings.local"
 
@@ -198,3 +199,23 @@ GRPC_3DS_RETURN_URL = env.str(
 GRPC_EVENTS_BATCH_SIZE = env.int("GRPC_EVENTS_BATCH_SIZE", default=500)
 GRPC_EVENTS_POLL_SECONDS = env.float("GRPC_EVENTS_POLL_SECONDS", default=0.2)
 GRPC_EVENTS_REPOLL_SECONDS = env.float("GRPC_EVENTS_REPOLL_SECONDS", default=5.0)
+
+# E-mail to payers (receipts, dunning reminders, expired cards; docs/notifications.md).
+# Unset EMAIL_HOST: the console backend, which prints each mail (`make run` shows
+# them); set, SMTP through it. Production requires it.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT_SECONDS = env.float("EMAIL_TIMEOUT_SECONDS", default=10.0)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default=DEVELOPMENT_DEFAULTS["DEFAULT_FROM_EMAIL"]
+)
+# The auth service's AuthService (where billing asks for a payer's e-mail): its
+# address, how long one question may take, and a service token with the
+# `auth.users.read` scope (`issue_service_token`). Unset, `make run` issues one
+# itself; production requires it.
+AUTH_GRPC_TARGET = env.str("AUTH_GRPC_TARGET", default="127.0.0.1:50051")
+AUTH_GRPC_TOKEN = env.str("AUTH_GRPC_TOKEN", default="")
+AUTH_GRPC_TIMEOUT_SECONDS = env.float("AUTH_GRPC_TIMEOUT_SECONDS", default=2.0)

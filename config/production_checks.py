@@ -122,6 +122,13 @@ def _shop_hosts(name: str, value: str) -> Iterator[str]:
         yield f"{name} must list the shop's hosts, with no '*' and no empty entry"
 
 
+def _mail_address(name: str, value: str) -> Iterator[str]:
+    """Mail goes out from a real domain that the payer can answer."""
+    _, at, domain = value.rpartition("<")[2].rstrip(">").partition("@")
+    if not at or "." not in domain:
+        yield f"{name} must be an e-mail address of the service's own domain"
+
+
 def _server_database(name: str, value: str) -> Iterator[str]:
     try:
         engine = environ.Env.db_url_config(value)["ENGINE"]
@@ -157,6 +164,9 @@ RULES: Final[dict[str, Rule]] = {
     "DATABASE_URL": _server_database,
     "CELERY_BROKER_URL": _networked_broker,
     "CHECKOUT_REDIRECT_ALLOWED_HOSTS": _shop_hosts,
+    "EMAIL_HOST": _secret,
+    "DEFAULT_FROM_EMAIL": _mail_address,
+    "AUTH_GRPC_TOKEN": _secret,
 }
 # Checked only when set: unset, production loads the gateways' own scripts and
 # verifies tokens with the signing key alone.

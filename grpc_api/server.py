@@ -29,6 +29,7 @@ from grpc_api.interceptors import (
     AuthenticationInterceptor,
     ErrorInterceptor,
 )
+from grpc_api.servicers.auth import AuthServicer
 from grpc_api.servicers.billing import BillingServicer
 from grpc_api.servicers.events import EventServicer
 
@@ -102,11 +103,7 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
         else settings.GRPC_EVENTS_POLL_SECONDS,
     )
     events_pb2_grpc.add_EventServiceServicer_to_server(events, server)
-    # The generated base answers UNIMPLEMENTED; the stubs call it abstract.
-    auth_pb2_grpc.add_AuthServiceServicer_to_server(
-        auth_pb2_grpc.AuthServiceServicer(),  # type: ignore[abstract]
-        server,
-    )
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(), server)
     health_servicer = DatabaseHealthServicer(
         list(SERVICE_NAMES), interval=settings.GRPC_HEALTH_CHECK_INTERVAL_SECONDS
     )

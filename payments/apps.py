@@ -8,14 +8,17 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from payments.receivers import (
+            enqueue_card_expired_notice,
             enqueue_checkout_card_setup_sync,
             enqueue_checkout_session_sync,
+            enqueue_payment_receipt,
             grant_staff_view_permissions,
             request_gateway_event_drain,
         )
         from payments.signals import (
             card_setup_status_changed,
             gateway_events_stored,
+            payment_method_expired,
             payment_status_changed,
         )
 
@@ -31,4 +34,11 @@ class PaymentsConfig(AppConfig):
         gateway_events_stored.connect(
             request_gateway_event_drain,
             dispatch_uid="payments.request_gateway_event_drain",
+        )
+        payment_status_changed.connect(
+            enqueue_payment_receipt, dispatch_uid="payments.enqueue_payment_receipt"
+        )
+        payment_method_expired.connect(
+            enqueue_card_expired_notice,
+            dispatch_uid="payments.enqueue_card_expired_notice",
         )

@@ -100,6 +100,34 @@ def _sync_checkout_setup(setup_id: uuid.UUID) -> None:
     sync_checkout_session_card_setup.delay(setup_id=str(setup_id))
 
 
+def enqueue_payment_receipt(
+    sender: type, *, payment_id: uuid.UUID, to_status: str = "", **kwargs: Any
+) -> None:
+    """Every payment that succeeds (captured at once or later) earns a receipt."""
+    if to_status != PaymentStatus.SUCCEEDED:
+        return
+    transaction.on_commit(lambda: _send_receipt(payment_id), robust=True)
+
+
+def enqueue_card_expired_notice(
+    sender: type, *, payment_method_id: uuid.UUID, **kwargs: Any
+) -> None:
+    """A card the gateway refused for good: ask the payer for another."""
+    transaction.on_commit(lambda: _send_card_expired(payment_method_id), robust=True)
+
+
+def _send_receipt(payment_id: uuid.UUID) -> None:
+    from payments.tasks import send_payment_receipt
+
+    send_payment_receipt.delay(payment_id=str(payment_id))
+
+
+def _send_card_expired(payment_method_id: uuid.UUID) -> None:
+    from payments.tasks import send_card_expired_notice
+
+    send_card_expired_notice.delay(payment_method_id=str(payment_method_id))
+
+
 def request_gateway_event_drain(sender: type, **kwargs: Any) -> None:
     """Once stored gateway events have committed, have a drain process them.
 

@@ -19,3 +19,8 @@ card_setup_status_changed = Signal()
 # Sent after a transaction that stored a new (or resent) gateway event commits, with
 # no arguments; the receiver asks for a drain that processes what is stored.
 gateway_events_stored = Signal()
+
+# Sent after the transaction commits, with payment_method_id and reason (the
+# gateway's decline code), when a saved card becomes unusable for good (expired,
+# lost, stolen): the payer must enter another.
+payment_method_expired = Signal()

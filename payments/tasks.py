@@ -8,6 +8,8 @@ import uuid
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from billing.services import NOTICE_TASK_RETRIES
+
 
 def _now() -> dt.datetime:
     from billing.clock import billing_now
@@ -112,3 +114,30 @@ def retry_gateway_events() -> int:
     for record_id in record_ids:
         process_gateway_event.delay(record_id=record_id)
     return len(record_ids)
+
+
+# A mail waits for the directory or the mail server to come back (five retries).
+@shared_task(
+    name="payments.send_payment_receipt",
+    acks_late=True,
+    **NOTICE_TASK_RETRIES,
+)
+def send_payment_receipt(*, payment_id: str, **kwargs: object) -> str | None:
+    """Mail the receipt of a succeeded payment (once per payment)."""
+    from payments.services import send_payment_receipt as send
+
+    notice = send(payment_id=uuid.UUID(payment_id), now=_now())
+    return notice.status if notice is not None else None
+
+
+@shared_task(
+    name="payments.send_card_expired_notice",
+    acks_late=True,
+    **NOTICE_TASK_RETRIES,
+)
+def send_card_expired_notice(*, payment_method_id: str, **kwargs: object) -> str | None:
+    """Ask the payer to replace a card that can no longer pay (once per card)."""
+    from payments.services import send_card_expired_notice as send
+
+    notice = send(payment_method_id=uuid.UUID(payment_method_id), now=_now())
+    return notice.status if notice is not None else None

@@ -77,6 +77,37 @@ def enqueue_subscription_card_setup(
     transaction.on_commit(lambda: _settle_setup(setup_id), robust=True)
 
 
+def enqueue_dunning_reminder(
+    sender: type,
+    *,
+    subscription_id: uuid.UUID,
+    invoice_id: int,
+    payment_id: uuid.UUID | None,
+    attempt: int,
+    **kwargs: Any,
+) -> None:
+    """Every failed renewal charge earns the payer a reminder (in a task)."""
+    transaction.on_commit(
+        lambda: _remind(subscription_id, invoice_id, payment_id, attempt), robust=True
+    )
+
+
+def _remind(
+    subscription_id: uuid.UUID,
+    invoice_id: int,
+    payment_id: uuid.UUID | None,
+    attempt: int,
+) -> None:
+    from subscriptions.tasks import send_dunning_reminder
+
+    send_dunning_reminder.delay(
+        subscription_id=str(subscription_id),
+        invoice_id=invoice_id,
+        payment_id=str(payment_id) if payment_id else None,
+        attempt=attempt,
+    )
+
+
 def _settle_payment(payment_id: uuid.UUID) -> None:
     from subscriptions.tasks import settle_subscription_payment
 

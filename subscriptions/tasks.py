@@ -10,6 +10,8 @@ from celery import shared_task
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
+from billing.services import NOTICE_TASK_RETRIES
+
 logger = logging.getLogger(__name__)
 
 
@@ -84,3 +86,29 @@ def settle_subscription_card_setup(*, setup_id: str, **kwargs: object) -> str | 
     from subscriptions.services import settle_subscription_card_setup as settle
 
     return settle(setup_id=uuid.UUID(setup_id), now=_now(), actor="system:payments")
+
+
+@shared_task(
+    name="subscriptions.send_dunning_reminder",
+    acks_late=True,
+    **NOTICE_TASK_RETRIES,
+)
+def send_dunning_reminder(
+    *,
+    subscription_id: str,
+    invoice_id: int,
+    payment_id: str | None,
+    attempt: int,
+    **kwargs: object,
+) -> str | None:
+    """Remind the payer of a failed renewal (once per failed charge)."""
+    from subscriptions.services import send_dunning_reminder as send
+
+    notice = send(
+        subscription_id=uuid.UUID(subscription_id),
+        invoice_id=invoice_id,
+        payment_id=uuid.UUID(payment_id) if payment_id else None,
+        attempt=attempt,
+        now=_now(),
+    )
+    return notice.status if notice is not None else None

@@ -9,9 +9,11 @@ from tests.services import PROBLEMS, database_is_postgres, services_required
 # Fixtures more than one test package uses, kept in plain modules: a test module
 # imports helpers, never a conftest.
 pytest_plugins = [
+    "tests.fixtures.directory",
     "tests.fixtures.gateways",
     "tests.fixtures.journey_sandbox",
     "tests.fixtures.sandbox",
+    "tests.fixtures.smtp",
     "tests.fixtures.webhooks",
 ]
 

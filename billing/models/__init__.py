@@ -13,6 +13,7 @@ from billing.models._invoices import (
     InvoiceStatus,
 )
 from billing.models._ledger import DEBIT_NORMAL_ACCOUNTS, LedgerAccount, LedgerEntry
+from billing.models._notices import NoticeKind, NoticeStatus, PayerNotice
 from billing.models._payers import Payer
 from billing.models._status import CURRENCY_FORMAT, StatusMachine
 
@@ -32,7 +33,10 @@ __all__ = [
     "InvoiceStatus",
     "LedgerAccount",
     "LedgerEntry",
+    "NoticeKind",
+    "NoticeStatus",
     "Payer",
+    "PayerNotice",
     "StatusChange",
     "StatusMachine",
 ]

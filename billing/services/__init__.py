@@ -23,15 +23,28 @@ from billing.services._invoice_settling import (
     void_invoice,
 )
 from billing.services._ledger import Leg, Posting, UnbalancedPosting, post_to_ledger
+from billing.services._payer_notices import (
+    NOTICE_TASK_RETRIES,
+    RETRYABLE_NOTICE_ERRORS,
+    MailServerUnavailable,
+    NoticeAttachment,
+    NoticeMessage,
+    send_payer_notice,
+)
 from billing.services._payers import ensure_payer, set_stripe_customer
 
 __all__ = [
+    "NOTICE_TASK_RETRIES",
+    "RETRYABLE_NOTICE_ERRORS",
     "InvoiceDraft",
     "InvoiceNotFound",
     "KeyTaken",
     "Leg",
     "LineDraft",
+    "MailServerUnavailable",
     "NegativeInvoiceTotal",
+    "NoticeAttachment",
+    "NoticeMessage",
     "Posting",
     "RequestKey",
     "UnbalancedPosting",
@@ -47,6 +60,7 @@ __all__ = [
     "record_status_change",
     "remember_request",
     "replay_of",
+    "send_payer_notice",
     "set_stripe_customer",
     "void_invoice",
 ]

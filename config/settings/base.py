@@ -190,6 +190,7 @@ LOGGING: dict[str, Any] = {
 from config.settings.auth import *  # noqa: E402, F403
 from config.settings.celery import *  # noqa: E402, F403
 from config.settings.grpc import *  # noqa: E402, F403
+from config.settings.notifications import *  # noqa: E402, F403
 from config.settings.payments import *  # noqa: E402, F403
 from config.settings.sentry import *  # noqa: E402, F403
 from config.settings.subscriptions import *  # noqa: E402, F403

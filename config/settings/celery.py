@@ -36,6 +36,11 @@ CELERY_TASK_ROUTES = {
     "payments.process_gateway_event": {"queue": "webhooks"},
     "payments.drain_gateway_events": {"queue": "webhooks"},
     "payments.retry_gateway_events": {"queue": "webhooks"},
+    # Payers' mails wait on the auth service and the mail server: on billing's
+    # quiet queue they never hold up a gateway call or wait behind a renewal run.
+    "payments.send_payment_receipt": {"queue": "billing"},
+    "payments.send_card_expired_notice": {"queue": "billing"},
+    "subscriptions.send_dunning_reminder": {"queue": "billing"},
     "payments.*": {"queue": "payments"},
     # A renewal run keeps a worker busy for up to its time budget: its own queue, so
     # that payments' short tasks never wait behind it.

@@ -30,6 +30,10 @@ WEBHOOK_DRAIN_DELAY_SECONDS = 0.0
 BILLING_TEST_CLOCK_ENABLED = True
 # The shops of the tests live under the reserved `.example` domain.
 CHECKOUT_REDIRECT_ALLOWED_HOSTS = [".example", "localhost", "127.0.0.1", "testserver"]
+# Mails land in `django.core.mail.outbox`; contacts come from the in-memory
+# directory (tests/billing/notices.py), except where a test wires the gRPC client.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+BILLING_PAYER_DIRECTORY = "billing.directory.InMemoryPayerDirectory"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the renewal run's threads write through connections of

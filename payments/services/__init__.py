@@ -52,6 +52,10 @@ from payments.services._one_off_payments import (
     take_one_off,
     void_one_off,
 )
+from payments.services._payment_notices import (
+    send_card_expired_notice,
+    send_payment_receipt,
+)
 from payments.services._payment_outcomes import GatewayAnswer, gateway_reference_of
 from payments.services._payment_outcomes import (
     apply_payment_answer as apply_gateway_answer,
@@ -159,6 +163,8 @@ __all__ = [
     "receive_gateway_event",
     "refund_one_off",
     "refund_payment",
+    "send_card_expired_notice",
+    "send_payment_receipt",
     "settle_unknown_payment",
     "settle_unknown_payments",
     "settle_unknown_refund",

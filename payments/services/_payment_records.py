@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
+
 from billing.events import record_event
 from billing.models import LedgerAccount
 from billing.services import Posting, post_to_ledger, record_invoice_payment
 from payments.models import Payment, PaymentMethod, PaymentStatus
+from payments.signals import payment_method_expired
 
 
 def payment_event_type(previous: str, status: str) -> str:
@@ -52,7 +55,7 @@ def book_capture(payment: Payment, *, at: dt.datetime, actor: str) -> None:
     if not payment.captured_minor:
         return
     reference = f"payment:{payment.id}"
-    invoice_id = _invoice_id(payment.pays)
+    invoice_id = invoice_id_paid_by(payment.pays)
     if invoice_id is not None:
         record_invoice_payment(
             invoice_id=invoice_id,
@@ -80,7 +83,7 @@ def book_capture(payment: Payment, *, at: dt.datetime, actor: str) -> None:
     )
 
 
-def _invoice_id(pays: str) -> int | None:
+def invoice_id_paid_by(pays: str) -> int | None:
     """The invoice id in `invoice:<id>`, the reference invoices are paid under."""
     prefix, _, number = pays.partition(":")
     return int(number) if prefix == "invoice" and number.isdigit() else None
@@ -101,4 +104,10 @@ def record_method_expired(
             "last4": method.last4,
             "reason": reason,
         },
+    )
+    method_id = method.id
+    transaction.on_commit(
+        lambda: payment_method_expired.send(
+            sender=PaymentMethod, payment_method_id=method_id, reason=reason
+        )
     )

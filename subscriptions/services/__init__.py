@@ -7,6 +7,7 @@ from subscriptions.services._cancellation import (
     undo_cancellation,
 )
 from subscriptions.services._charge_outcomes import DunningPolicy, Outcome
+from subscriptions.services._dunning_notices import send_dunning_reminder
 from subscriptions.services._lifecycle import (
     RenewalInProgress,
     change_payment_method,
@@ -91,6 +92,7 @@ __all__ = [
     "renew_due_subscriptions",
     "resume_subscription",
     "retry_past_due_now",
+    "send_dunning_reminder",
     "set_plan_active",
     "settle_subscription_card_setup",
     "settle_subscription_payment",

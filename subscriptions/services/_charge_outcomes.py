@@ -32,6 +32,7 @@ from payments.models import CardSetup, CardSetupStatus, Payment, PaymentStatus
 from payments.selectors import payment_method_is_usable
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services._billing_periods import next_look_at
+from subscriptions.services._dunning_notices import announce_failed_renewal
 from subscriptions.services._subscription_history import (
     move_subscription,
     record_subscription_event,
@@ -358,6 +359,7 @@ def _failed(
             "failure_code": payment.failure_code if payment else "no_usable_card",
         },
     )
+    announce_failed_renewal(subscription, invoice, payment)
 
 
 def _enter_period(subscription: Subscription, invoice: Invoice) -> None:

@@ -26,7 +26,9 @@ from billing.models import (
     InvoiceNumberSequence,
     LedgerAccount,
     LedgerEntry,
+    NoticeKind,
     Payer,
+    PayerNotice,
     StatusChange,
 )
 from billing.money import Money
@@ -211,6 +213,18 @@ class ClientRequestFactory(factory.django.DjangoModelFactory[ClientRequest]):
     operation = "charge_payment"
     fingerprint = factory.Sequence(lambda n: f"{n:064x}")
     result = factory.LazyFunction(lambda: f"payment:{uuid.uuid4()}")
+    created_at = NOW
+
+
+class PayerNoticeFactory(factory.django.DjangoModelFactory[PayerNotice]):
+    """A receipt waiting to be sent, as the payment's task first records it."""
+
+    class Meta:
+        model = PayerNotice
+
+    kind = NoticeKind.RECEIPT
+    object_key = factory.LazyFunction(lambda: f"payment:{uuid.uuid4()}")
+    payer_id = factory.LazyFunction(uuid.uuid4)
     created_at = NOW
 
 

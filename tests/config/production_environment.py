@@ -31,6 +31,9 @@ GOOD_PRODUCTION_VALUES: Final = {
     "DATABASE_URL": "postgres://billing:throw-away@database.invalid:5432/billing",
     "CELERY_BROKER_URL": "amqp://billing:throw-away@broker.invalid:5672//",
     "CHECKOUT_REDIRECT_ALLOWED_HOSTS": "shop.example,.cinema.example",
+    "EMAIL_HOST": "smtp.invalid",
+    "DEFAULT_FROM_EMAIL": "Billing <billing@shop.example>",
+    "AUTH_GRPC_TOKEN": "throw-away-service-token-for-the-production-checks",
 }
 PRODUCTION_SETTINGS: Final = "config.settings.production"
 

@@ -16,6 +16,10 @@ from config.celery import app
         ("payments.settle_unknown_payments", "payments"),
         ("payments.expire_stale_payments", "payments"),
         ("billing.heartbeat", "billing"),
+        ("payments.send_payment_receipt", "billing"),
+        ("payments.send_card_expired_notice", "billing"),
+        ("subscriptions.send_dunning_reminder", "billing"),
+        ("subscriptions.run_renewals", "renewals"),
         ("billing.echo", "default"),
     ],
 )

@@ -10,6 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from pytest_django.fixtures import Settings
 
+from accounts.models import User
+from accounts.selectors import user_contact
 from billing.models import Invoice, InvoiceStatus
 from config.management.commands.load_demo_subscriptions import DEMO_SUBSCRIBERS
 from gateway_sandbox.app import Sandbox
@@ -71,6 +73,14 @@ class TestLoadDemoSubscriptions:
         assert captured["USD"]["captured_minor"] == 999
         assert f"{DECLINING}  cinema-monthly  •••• 1111  ACTIVE" in demo
         assert "The books balance." in check_ledger()
+
+    def test_makes_each_demo_payer_a_member_who_cannot_sign_in(self, demo: str) -> None:
+        """The AuthService knows where to send a demo payer's mails."""
+        members = User.objects.filter(id__in=[s.payer_id for s in DEMO_SUBSCRIBERS])
+
+        assert members.count() == len(DEMO_SUBSCRIBERS)
+        assert all(user_contact(user_id=member.id) for member in members)
+        assert not any(member.has_usable_password() for member in members)
 
     def test_running_twice_subscribes_nobody_again(self, demo: str) -> None:
         out = io.StringIO()

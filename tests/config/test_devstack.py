@@ -11,9 +11,12 @@ import sys
 from pathlib import Path
 
 import grpc
+import pytest
 import requests
 from grpc_health.v1 import health_pb2
 
+from config.management.commands.devstack import Command
+from kit.tokens import PrincipalKind, verify_access_token
 from tests.grpc_api.probes import health_status
 from tests.polling import wait_until
 
@@ -111,6 +114,14 @@ class TestDevstack:
                 interval=0.1,
                 message=f"worker and beat did not start (the stack's output: {log})",
             )
+            # The demo payers' first payments earn receipts: the worker asks the
+            # stack's AuthService with the token devstack issued, and prints them.
+            wait_until(
+                lambda: "Subject: Receipt:" in log.read_text(),
+                timeout=90,
+                interval=0.2,
+                message=f"no receipt was printed (the stack's output: {log})",
+            )
             children = _descendants(stack.pid)
             alive_before_stop = [pid for pid in children if _alive(pid)]
 
@@ -136,3 +147,30 @@ class TestDevstack:
         assert "cinema-monthly  •••• 3055  ACTIVE" in output, output
         assert "billing_clock advance 30d" in output
         assert [pid for pid in children if _alive(pid)] == []
+
+
+class TestChildEnvironment:
+    def test_gives_the_worker_a_token_for_the_stacks_own_auth_service(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Receipts and reminders find the payer's address with no setup."""
+        monkeypatch.delenv("AUTH_GRPC_TOKEN", raising=False)
+        monkeypatch.delenv("AUTH_GRPC_TARGET", raising=False)
+
+        environment = Command()._child_environment("127.0.0.1:50999")
+
+        principal = verify_access_token(environment["AUTH_GRPC_TOKEN"])
+        assert principal.kind is PrincipalKind.SERVICE
+        assert principal.scopes == {"auth.users.read"}
+        assert environment["AUTH_GRPC_TARGET"] == "127.0.0.1:50999"
+
+    def test_keeps_a_token_and_target_the_developer_set(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("AUTH_GRPC_TOKEN", "my-own-token")
+        monkeypatch.setenv("AUTH_GRPC_TARGET", "auth.local:50051")
+
+        environment = Command()._child_environment("127.0.0.1:50999")
+
+        assert environment["AUTH_GRPC_TOKEN"] == "my-own-token"
+        assert environment["AUTH_GRPC_TARGET"] == "auth.local:50051"

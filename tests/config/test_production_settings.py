@@ -39,6 +39,9 @@ REQUIRED = {
     "DATABASE_URL",
     "CELERY_BROKER_URL",
     "CHECKOUT_REDIRECT_ALLOWED_HOSTS",
+    "EMAIL_HOST",
+    "DEFAULT_FROM_EMAIL",
+    "AUTH_GRPC_TOKEN",
 }
 GATEWAY_URLS = ["CLOUDPAYMENTS_API_URL", "STRIPE_API_BASE"]
 # A refused value per variable and rule, beyond unset, empty and the default.
@@ -54,6 +57,8 @@ UNSAFE_VALUES = [
     ("CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL", "http://widget.cloudpayments.ru/bundles/checkout"),
     ("STRIPE_JS_URL", "http://127.0.0.1:8100/__sandbox/stripe/v3.js"),
     ("DJANGO_SECRET_KEY", "short-but-not-empty"),
+    ("DEFAULT_FROM_EMAIL", "billing"),
+    ("DEFAULT_FROM_EMAIL", "Billing <billing@mailhost>"),
     ("TOKEN_ENCRYPTION_KEYS", "not-a-fernet-key"),
     ("JWT_SIGNING_KEY", "a-key-shorter-than-its-hash"),
     ("JWT_VERIFYING_KEYS", f"retired-key,{DEVELOPMENT_DEFAULTS['JWT_SIGNING_KEY']}"),

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.service_tokens import issue_service_token
 from billing.clock import billing_now
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class Command(BaseCommand):
         children = self._children(
             options["web_port"], options["sandbox_port"], grpc_address
         )
-        processes = {child.name: self._spawn(child) for child in children}
+        environment = self._child_environment(grpc_address)
+        processes = {child.name: self._spawn(child, environment) for child in children}
         banner = "\n".join(
             [
                 "",
@@ -94,6 +96,7 @@ class Command(BaseCommand):
                 f"  API docs:         {web}/api/docs/",
                 f"  Health:           {web}/healthz  {web}/readyz",
                 f"  gRPC:             {grpc_address} (health, reflection)",
+                "  Payers' e-mails:  printed by the worker (docs/notifications.md)",
                 f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
                 f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
                 "  Staff sign in with the demo credentials above.",
@@ -187,12 +190,30 @@ class Command(BaseCommand):
             ),
         ]
 
-    def _spawn(self, child: Child) -> subprocess.Popen[bytes]:
+    def _child_environment(self, grpc_address: str) -> dict[str, str]:
+        """This process's environment, with the worker pointed at the stack's own
+        AuthService: a token the stack issues itself (a day long, scope
+        `auth.users.read`) unless AUTH_GRPC_TOKEN is set, and the gRPC server's
+        address unless AUTH_GRPC_TARGET is."""
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        environment.setdefault("AUTH_GRPC_TARGET", grpc_address)
+        if not environment.get("AUTH_GRPC_TOKEN"):
+            environment["AUTH_GRPC_TOKEN"] = issue_service_token(
+                name="billing-devstack",
+                scopes=["auth.users.read"],
+                days=1,
+                now=dt.datetime.now(dt.UTC),
+            )
+        return environment
+
+    def _spawn(
+        self, child: Child, environment: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             child.argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=environment,
             # Own process group: the terminal's Ctrl-C reaches us, and we stop children.
             start_new_session=True,
         )

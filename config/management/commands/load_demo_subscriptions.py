@@ -6,6 +6,10 @@ PaymentMethod id) and subscribes to a demo plan through the real adapters and SD
 `billing_clock advance 30d` then shows renewals, a trial ending, and a card that
 fails every renewal going through dunning to cancellation. A payer who already has a
 subscription to their plan, in whatever status, is skipped.
+
+Each demo payer is also a member in `accounts` under the payer's UUID, so that the
+AuthService knows where to send their receipts and reminders (printed by the
+worker under `make run`, docs/notifications.md).
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from typing import Any, Final
 
 import requests
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import User
 from billing.clock import billing_now
 from billing.errors import DomainError
 from config.management.commands.load_demo_data import DEMO_ACTOR, ensure_demo_plans
@@ -91,6 +97,7 @@ class Command(BaseCommand):
         plans = {plan.code: plan for plan in ensure_demo_plans(now=billing_now())}
         self.stdout.write("Demo subscriptions (payer / plan / card / status):")
         for subscriber in DEMO_SUBSCRIBERS:
+            _ensure_member(subscriber.payer_id)
             plan = plans[subscriber.plan_code]
             status = self._subscribed(subscriber, plan.gateway, sandbox)
             card = f"•••• {subscriber.card_number[-4:]}"
@@ -132,6 +139,18 @@ class Command(BaseCommand):
         except DomainError as exc:
             return f"not subscribed: {exc.code}"
         return str(started.subscription.status)
+
+
+def _ensure_member(payer_id: uuid.UUID) -> None:
+    """The payer as a member who cannot sign in: `demo-payer-11@example.com`."""
+    User.objects.get_or_create(
+        id=payer_id,
+        defaults={
+            "email": f"demo-payer-{str(payer_id)[-2:]}@example.com",
+            "name": "Demo payer",
+            "password": make_password(None),
+        },
+    )
 
 
 def entered_card(sandbox_url: str, gateway: str, number: str) -> str:
