@@ -3,7 +3,7 @@
 Billing keeps no name and no e-mail (`billing.models.Payer`); when it writes to a
 payer it asks this port at send time. `payer_directory()` builds the implementation
 that the `BILLING_PAYER_DIRECTORY` setting names by dotted path: the auth service's
-gRPC client in every environment (`grpc_api.clients.AuthServiceDirectory`), an
+gRPC client in every environment (`grpc_api.payer_directory.AuthServiceDirectory`), an
 in-memory one (`InMemoryPayerDirectory`) in unit tests. The domain imports no
 transport code: an implementation is only ever named in settings.
 """

@@ -22,7 +22,7 @@ DEFAULT_FROM_EMAIL = environment.DEFAULT_FROM_EMAIL
 
 # Where billing asks for a payer's e-mail, name and locale (a dotted path to a
 # `billing.directory.PayerDirectory` class built with no arguments).
-BILLING_PAYER_DIRECTORY = "grpc_api.clients.AuthServiceDirectory"
+BILLING_PAYER_DIRECTORY = "grpc_api.payer_directory.AuthServiceDirectory"
 AUTH_GRPC_TARGET = environment.AUTH_GRPC_TARGET
 AUTH_GRPC_TOKEN = environment.AUTH_GRPC_TOKEN
 AUTH_GRPC_TIMEOUT_SECONDS = environment.AUTH_GRPC_TIMEOUT_SECONDS

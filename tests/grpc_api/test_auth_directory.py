@@ -12,7 +12,7 @@ from pytest_django.fixtures import Settings
 
 from accounts.service_tokens import issue_service_token
 from billing.directory import DirectoryUnavailable, PayerContact, payer_directory
-from grpc_api.clients import AuthServiceDirectory
+from grpc_api.payer_directory import AuthServiceDirectory
 from grpc_api.server import GrpcServer
 from tests.accounts.factories import UserFactory
 
@@ -85,7 +85,9 @@ class TestAuthServiceDirectory:
             directory.contact(uuid.uuid4())
 
     def test_is_built_from_the_settings(self, settings: Settings) -> None:
-        settings.BILLING_PAYER_DIRECTORY = "grpc_api.clients.AuthServiceDirectory"
+        settings.BILLING_PAYER_DIRECTORY = (
+            "grpc_api.payer_directory.AuthServiceDirectory"
+        )
         settings.AUTH_GRPC_TARGET = "auth.invalid:50051"
         settings.AUTH_GRPC_TOKEN = "a-service-token"
 

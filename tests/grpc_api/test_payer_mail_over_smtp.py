@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def wired(settings: Settings, server: GrpcServer, smtp_server: SmtpServer) -> None:
     """Production's wiring: the gRPC directory and the SMTP backend, on loopback."""
-    settings.BILLING_PAYER_DIRECTORY = "grpc_api.clients.AuthServiceDirectory"
+    settings.BILLING_PAYER_DIRECTORY = "grpc_api.payer_directory.AuthServiceDirectory"
     settings.AUTH_GRPC_TARGET = f"127.0.0.1:{server.port}"
     settings.AUTH_GRPC_TOKEN = issue_service_token(
         name="billing",
