@@ -6,12 +6,14 @@ UNIMPLEMENTED; reflection already lists the whole contract.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
 
 import grpc
 from django.conf import settings
+from django.db import connections
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -46,12 +48,16 @@ class GrpcServer:
     """A built server bound to its port; `start()` serves, `stop()` drains."""
 
     server: grpc.Server
+    pool: futures.ThreadPoolExecutor
+    pool_size: int
     health: DatabaseHealthServicer
     events: EventServicer
     wakeups: EventWakeups
     port: int
     # Set by `stop()`: every event stream ends with UNAVAILABLE at once.
     shutdown: threading.Event = field(default_factory=threading.Event)
+    # Stopping twice is harmless: the second time finds the pool closed.
+    pool_closed: bool = False
 
     def start(self) -> None:
         self.health.start()
@@ -71,15 +77,37 @@ class GrpcServer:
             grace = settings.GRPC_SHUTDOWN_GRACE_SECONDS
         self.server.stop(grace).wait()
         self.wakeups.stop()
+        if not self.pool_closed:
+            self.pool_closed = True
+            close_pool_connections(self.pool, size=self.pool_size)
+
+
+def close_pool_connections(pool: futures.ThreadPoolExecutor, *, size: int) -> None:
+    """Close the database connections that the pool's threads hold, and the pool.
+
+    Each serving thread keeps its own connection open between calls (CONN_MAX_AGE);
+    only that thread may close it. One task per thread, held at a barrier until
+    all have started (so that no thread takes two), closes each.
+    """
+    everyone_started = threading.Barrier(size)
+
+    def close_own_connections() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            everyone_started.wait(timeout=5)
+        connections.close_all()
+
+    for task in [pool.submit(close_own_connections) for _ in range(size)]:
+        task.result()
+    pool.shutdown(wait=True)
 
 
 def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
     """The server on `host:port` (port 0: a free one, see `GrpcServer.port`)."""
     max_message = settings.GRPC_MAX_MESSAGE_BYTES
+    pool_size = settings.GRPC_MAX_WORKERS
+    pool = futures.ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="grpc")
     server = grpc.server(
-        futures.ThreadPoolExecutor(
-            max_workers=settings.GRPC_MAX_WORKERS, thread_name_prefix="grpc"
-        ),
+        pool,
         interceptors=[
             AccessLogInterceptor(),
             AuthenticationInterceptor(),
@@ -117,6 +145,8 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
     )
     return GrpcServer(
         server=server,
+        pool=pool,
+        pool_size=pool_size,
         health=health_servicer,
         events=events,
         wakeups=wakeups,
