@@ -55,7 +55,11 @@ def running_worker(
         stdout=output,
         stderr=subprocess.STDOUT if output is not None else None,
     )
-    client = Celery("test-client", broker=RABBITMQ_URL, backend="rpc://")
+    # Not the current app: the project's tasks (`shared_task`) would then resolve
+    # to this one, which knows none of them, in every later test of the process.
+    client = Celery(
+        "test-client", broker=RABBITMQ_URL, backend="rpc://", set_as_current=False
+    )
     client.conf.task_default_queue = queue
     try:
         _wait_until_consuming(client, worker)
