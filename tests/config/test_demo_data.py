@@ -34,7 +34,7 @@ class TestLoadDemoData:
 
         call_command("load_demo_data", stdout=io.StringIO())
 
-        assert User.objects.filter(email__endswith="@example.com").count() == 3
+        assert User.objects.filter(email__endswith="@example.com").count() == 4
         assert User.objects.get(email="support@example.com").name == "Sam Support"
 
     def test_with_a_web_address_opens_a_checkout_page_per_gateway(self) -> None:

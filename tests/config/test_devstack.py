@@ -17,6 +17,7 @@ from grpc_health.v1 import health_pb2
 
 from config.management.commands.devstack import Command
 from kit.tokens import PrincipalKind, verify_access_token
+from tests.config.readme_examples import frontend_example
 from tests.grpc_api.probes import health_status
 from tests.polling import wait_until
 
@@ -122,6 +123,20 @@ class TestDevstack:
                 interval=0.2,
                 message=f"no receipt was printed (the stack's output: {log})",
             )
+            # README's frontend example, as a new user would run it.
+            example = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    frontend_example(
+                        web=web, sandbox=sandbox, grpc=f"127.0.0.1:{grpc_port}"
+                    ),
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             children = _descendants(stack.pid)
             alive_before_stop = [pid for pid in children if _alive(pid)]
 
@@ -136,6 +151,10 @@ class TestDevstack:
         assert api.status_code == 403 and api.json()["code"] == "not_authenticated"
         assert card_page.status_code == 200 and "<form" in card_page.text
         assert grpc_health == health_pb2.HealthCheckResponse.SERVING
+        assert example.stdout.split() == [
+            "SUBSCRIPTION_STATUS_ACTIVE",
+            "SUBSCRIPTION_STATUS_CANCELED",
+        ], example.stderr
         assert len(children) >= 5
         assert set(alive_before_stop) == children
         assert "exited; stopping the rest" not in output, output

@@ -27,7 +27,7 @@ from subscriptions.services import DuplicatePlan, create_plan
 
 
 @dataclass(frozen=True)
-class DemoStaff:
+class DemoUser:
     email: str
     password: str
     name: str
@@ -76,14 +76,17 @@ DEMO_PLANS = (
 DEMO_ACTOR = "system:demo"
 
 DEMO_STAFF = (
-    DemoStaff(
+    DemoUser(
         "admin@example.com", "admin-demo-2026", "Ada Admin", None, is_superuser=True
     ),
-    DemoStaff(
+    DemoUser(
         "accounting@example.com", "accounting-demo-2026", "Alex Accountant", ACCOUNTING
     ),
-    DemoStaff("support@example.com", "support-demo-2026", "Sam Support", SUPPORT),
+    DemoUser("support@example.com", "support-demo-2026", "Sam Support", SUPPORT),
 )
+# An end user, not staff: signs in for API tokens, with which the frontend's calls
+# over gRPC act on this user's own payer (README's example).
+DEMO_MEMBER = DemoUser("member@example.com", "member-demo-2026", "Max Member", None)
 
 
 class Command(BaseCommand):
@@ -105,10 +108,15 @@ class Command(BaseCommand):
         with transaction.atomic():
             for staff in DEMO_STAFF:
                 self._ensure(staff)
+            self._ensure(DEMO_MEMBER, is_staff=False)
         self.stdout.write("Demo staff (e-mail / password / role):")
         for staff in DEMO_STAFF:
             role = "superuser" if staff.is_superuser else staff.role
             self.stdout.write(f"  {staff.email:<26} {staff.password:<22} {role}")
+        member = DEMO_MEMBER
+        self.stdout.write(
+            f"  {member.email:<26} {member.password:<22} member (API tokens, gRPC)"
+        )
         self.stdout.write("Demo plans (code / name / price / gateway):")
         for plan in ensure_demo_plans(now=billing_now()):
             price = plan.current_price.amount.format() if plan.current_price else "-"
@@ -143,12 +151,12 @@ class Command(BaseCommand):
             page = f"{web_url}/checkout/{session.id}/"
             self.stdout.write(f"  {gateway:<14} {amount.format():>14}  {page}")
 
-    def _ensure(self, staff: DemoStaff) -> None:
+    def _ensure(self, staff: DemoUser, *, is_staff: bool = True) -> None:
         user, _ = User.objects.get_or_create(
             email=staff.email, defaults={"name": staff.name}
         )
         user.name = staff.name
-        user.is_staff = True
+        user.is_staff = is_staff
         user.is_superuser = staff.is_superuser
         user.is_active = True
         # Resetting the password each run keeps the printed credentials true.
