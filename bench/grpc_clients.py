@@ -40,7 +40,9 @@ def unary(
 
     def client(index: int) -> None:
         pick = random.Random(index)
-        with grpc.insecure_channel(target) as channel:
+        # A connection of its own: channels to one target share one by default.
+        own_connection = [("grpc.use_local_subchannel_pool", 1)]
+        with grpc.insecure_channel(target, options=own_connection) as channel:
             stub = billing_pb2_grpc.BillingServiceStub(channel)
             grpc.channel_ready_future(channel).result(timeout=30)
             start.wait()

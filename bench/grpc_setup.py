@@ -27,6 +27,7 @@ POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5
 DATABASE = "billing_bench_grpc"
 # Signs the benchmark's tokens; the server verifies them with it.
 SIGNING_KEY = secrets.token_urlsafe(48)
+PROCESSES = int(os.environ.get("BENCH_GRPC_PROCESSES", "1"))
 
 
 def missing_service() -> str | None:
@@ -149,7 +150,10 @@ def grpc_server(
     port = free_port()
     server_env = {**env, "GRPC_MAX_WORKERS": str(workers)}
     argv = [sys.executable, "manage.py", "grpc_server", "--port", str(port)]
-    with running(argv, server_env, log) as process:
+    with contextlib.ExitStack() as stack:
+        process = stack.enter_context(running(argv, server_env, log))
+        for extra in range(1, PROCESSES):
+            stack.enter_context(running(argv, server_env, log.with_suffix(f".{extra}")))
         target = f"127.0.0.1:{port}"
         _wait_until_ready(target)
         memory = MemorySamples(process.pid)
