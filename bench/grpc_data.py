@@ -2,7 +2,7 @@
 
 Run as a process of its own with the benchmark's environment (`python -m
 bench.grpc_data seed-subscriptions N`, `seed-events N`, `write-events RATE
-SECONDS`), so that Django is set up on that database whatever the calling process
+COUNT`), so that Django is set up on that database whatever the calling process
 set up before. Each command prints its answer as JSON.
 """
 
@@ -88,8 +88,8 @@ def seed_events(count: int) -> int:
     return int(BillingEvent.objects.order_by("-cursor").values_list("cursor")[0][0])
 
 
-def write_events(rate: float, seconds: float) -> int:
-    """Events at `rate` a second for `seconds`, each in a transaction of its own as
+def write_events(rate: float, count: int) -> int:
+    """`count` events at `rate` a second, each in a transaction of its own as
     billing writes them, stamped with the wall-clock time just before the commit."""
     from django.db import transaction
 
@@ -98,7 +98,7 @@ def write_events(rate: float, seconds: float) -> int:
     interval = 1 / rate
     started = time.monotonic()
     written = 0
-    while time.monotonic() - started < seconds:
+    while written < count:
         with transaction.atomic():
             record_event(
                 type=EVENT_TYPE,
@@ -128,7 +128,7 @@ def main() -> None:
     elif command == "seed-events":
         answer = seed_events(int(args[0]))
     elif command == "write-events":
-        answer = write_events(float(args[0]), float(args[1]))
+        answer = write_events(float(args[0]), int(args[1]))
     else:
         raise SystemExit(f"unknown command {command}")
     print(json.dumps(answer))
