@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ShopRole, User
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.api_documentation import documented_operations
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +227,16 @@ class TestPromoteApi:
         response = _client(admin).post(f"{MEMBERS}{segment}/promote/")
 
         _assert_error(response, status, code)
+
+
+class TestSchema:
+    def test_documents_every_shop_operation(self) -> None:
+        operations = {
+            "shop_members_sign_up",
+            "shop_members_list",
+            "shop_members_me",
+            "shop_members_resign",
+            "shop_members_promote",
+        }
+
+        assert operations <= documented_operations()
