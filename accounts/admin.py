@@ -7,18 +7,18 @@ from accounts.models import User
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "name", "is_staff", "is_active", "date_joined")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    list_display = ("email", "name", "role", "is_staff", "is_active", "date_joined")
+    list_filter = ("role", "is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "name", "id")
-    readonly_fields = ("id", "date_joined", "last_login")
+    readonly_fields = ("id", "date_joined", "last_login", "resigned_at")
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Profile", {"fields": ("name",)}),
         (
             "Permissions",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups")},
+            {"fields": ("role", "is_active", "is_staff", "is_superuser", "groups")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "resigned_at")}),
     )
     add_fieldsets = (
         (

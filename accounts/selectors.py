@@ -1,9 +1,12 @@
-"""Reads of the accounts app for other services: who a user is and how to write."""
+"""Reads of the accounts app: who a user is and how to write, and the shop's
+members."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
@@ -31,3 +34,16 @@ def user_contact(*, user_id: uuid.UUID) -> UserContact | None:
     if user is None:
         return None
     return UserContact(email=user.email, name=user.name, locale=user.locale)
+
+
+def list_members(
+    *, role: str | None = None, search: str | None = None
+) -> QuerySet[User]:
+    """The shop's active members, the earliest joined first; only those in `role`
+    when given, and only those whose e-mail or name contains `search` (any case)."""
+    members = User.objects.filter(is_active=True)
+    if role:
+        members = members.filter(role=role)
+    if search:
+        members = members.filter(Q(email__icontains=search) | Q(name__icontains=search))
+    return members.order_by("date_joined", "id")

@@ -12,12 +12,12 @@ from typing import Any
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from billing.errors import DomainError
 from kit.api.errors import (
     error_response,
     framework_error_response,
     internal_error_response,
 )
+from kit.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -127,16 +127,22 @@ class ApiFuzzer:
     """Calls the operations of `schema` as the holder of `token`.
 
     `chosen` holds values worth sending, by parameter or field name: a case may
-    have its value of such a name replaced by one of them.
+    have its value of such a name replaced by one of them. `scheme` is how the
+    token is sent (`Token` for staff, `Bearer` for the shop's JWTs); `tag`, when
+    given, limits the run to the operations under that tag.
     """
 
     schema: BaseSchema
     token: str
     chosen: Mapping[str, Sequence[Any]]
+    scheme: str = "Token"
+    tag: str | None = None
     report: FuzzReport = field(default_factory=FuzzReport)
 
     def run(self, *, examples: int = FUZZ_EXAMPLES, fuzz_seed: int = FUZZ_SEED) -> None:
         for operation in operations(self.schema):
+            if self.tag is not None and self.tag not in (operation.tags or ()):
+                continue
             for case in self.schema.iter_coverage_cases(
                 operation,
                 generation_modes=list(MODES),
@@ -179,7 +185,7 @@ class ApiFuzzer:
         call_generated()
 
     def call(self, case: Any) -> None:
-        credentials = {"Authorization": f"Token {self.token}"}
+        credentials = {"Authorization": f"{self.scheme} {self.token}"}
         # The schema's other way in is the session cookie: a generated one would be
         # no session, and would stand for the credentials in the auth check.
         if case.cookies and SESSION_COOKIE in case.cookies:

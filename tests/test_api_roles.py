@@ -51,6 +51,12 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     # credentials.
     ("auth-token", "POST"): EVERYONE,
     ("auth-token-refresh", "POST"): EVERYONE,
+    # The shop's members (JWT bearer; the shop's roles, not billing's): anyone
+    # signs up; a member's own resign needs a member's JWT, which no caller
+    # here holds, as does promoting (a shop admin's).
+    ("shop-members", "POST"): EVERYONE,
+    ("shop-member-resign", "POST"): frozenset(),
+    ("shop-member-promote", "POST"): frozenset(),
 }
 
 # Inputs that move money when set: (URL name, method, field) → who may set them,

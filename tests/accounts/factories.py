@@ -6,12 +6,15 @@ from typing import Any
 
 import factory
 
-from accounts.models import User
+from accounts.models import ShopRole, User
+
+PASSWORD = "correct horse battery staple"
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
     """A member who can sign in; `UserFactory(staff=True)` for staff,
-    `UserFactory(superuser=True)` for a superuser."""
+    `UserFactory(superuser=True)` for a superuser, `UserFactory(shop_admin=True)`
+    for an admin of the shop."""
 
     class Meta:
         model = User
@@ -19,9 +22,10 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     class Params:
         staff = factory.Trait(is_staff=True)
         superuser = factory.Trait(is_staff=True, is_superuser=True)
+        shop_admin = factory.Trait(role=ShopRole.ADMIN)
 
     email = factory.Sequence(lambda n: f"person-{n}@example.com")
-    password = "correct horse battery staple"
+    password = PASSWORD
 
     @classmethod
     def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from accounts.models import User
+from accounts.models import ShopRole, User
 from subscriptions.models import Plan, PlanPrice
 
 pytestmark = pytest.mark.django_db
@@ -28,13 +28,26 @@ class TestLoadDemoData:
         assert "support-demo-2026" in out.getvalue()
         assert support.check_password("support-demo-2026")
 
+    def test_creates_a_shop_admin_and_keeps_the_member_a_member(self) -> None:
+        """The shop's roles are the users' own, apart from the staff roles."""
+        out = io.StringIO()
+
+        call_command("load_demo_data", stdout=out)
+
+        shop_admin = User.objects.get(email="shop-admin@example.com")
+        member = User.objects.get(email="member@example.com")
+        assert shop_admin.role == ShopRole.ADMIN and not shop_admin.is_staff
+        assert shop_admin.check_password("shop-admin-demo-2026")
+        assert "shop-admin-demo-2026" in out.getvalue()
+        assert member.role == ShopRole.MEMBER
+
     def test_running_twice_changes_nothing(self) -> None:
         call_command("load_demo_data", stdout=io.StringIO())
         User.objects.filter(email="support@example.com").update(name="Changed")
 
         call_command("load_demo_data", stdout=io.StringIO())
 
-        assert User.objects.filter(email__endswith="@example.com").count() == 4
+        assert User.objects.filter(email__endswith="@example.com").count() == 5
         assert User.objects.get(email="support@example.com").name == "Sam Support"
 
     def test_with_a_web_address_opens_a_checkout_page_per_gateway(self) -> None:

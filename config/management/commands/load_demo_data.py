@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import ShopRole, User
 from accounts.roles import ACCOUNTING, SUPPORT
 from billing.clock import billing_now
 from billing.money import Money
@@ -33,6 +33,7 @@ class DemoUser:
     name: str
     role: str | None
     is_superuser: bool = False
+    shop_role: ShopRole = ShopRole.MEMBER
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ DEMO_STAFF = (
 # An end user, not staff: signs in for API tokens, with which the frontend's calls
 # over gRPC act on this user's own payer (README's example).
 DEMO_MEMBER = DemoUser("member@example.com", "member-demo-2026", "Max Member", None)
+# The snack shop's admin: runs the shop through its API, no billing staff access.
+DEMO_SHOP_ADMIN = DemoUser(
+    "shop-admin@example.com",
+    "shop-admin-demo-2026",
+    "Sasha Shop",
+    None,
+    shop_role=ShopRole.ADMIN,
+)
 
 
 class Command(BaseCommand):
@@ -109,6 +118,7 @@ class Command(BaseCommand):
             for staff in DEMO_STAFF:
                 self._ensure(staff)
             self._ensure(DEMO_MEMBER, is_staff=False)
+            self._ensure(DEMO_SHOP_ADMIN, is_staff=False)
         self.stdout.write("Demo staff (e-mail / password / role):")
         for staff in DEMO_STAFF:
             role = "superuser" if staff.is_superuser else staff.role
@@ -116,6 +126,10 @@ class Command(BaseCommand):
         member = DEMO_MEMBER
         self.stdout.write(
             f"  {member.email:<26} {member.password:<22} member (API tokens, gRPC)"
+        )
+        admin = DEMO_SHOP_ADMIN
+        self.stdout.write(
+            f"  {admin.email:<26} {admin.password:<22} shop admin (no staff access)"
         )
         self.stdout.write("Demo plans (code / name / price / gateway):")
         for plan in ensure_demo_plans(now=billing_now()):
@@ -158,7 +172,9 @@ class Command(BaseCommand):
         user.name = staff.name
         user.is_staff = is_staff
         user.is_superuser = staff.is_superuser
+        user.role = staff.shop_role
         user.is_active = True
+        user.resigned_at = None
         # Resetting the password each run keeps the printed credentials true.
         user.set_password(staff.password)
         user.save()
