@@ -18,6 +18,7 @@ from kit.api.errors import (
     framework_error_response,
     internal_error_response,
 )
+from snacks.errors import ShopError
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 def handle_api_exception(exc: Exception, context: dict[str, Any]) -> Response:
     """Map anticipated errors to 4xx and everything else to a logged 500."""
     set_rollback()
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError | ShopError):
         return error_response(
             exc.code, exc.message, exc.extra, status_code=exc.http_status
         )

@@ -34,6 +34,8 @@ CALLERS: Final = (ANONYMOUS, MEMBER, TOKEN, SUPPORT, ACCOUNTING, SUPERUSER)
 STAFF: Final = frozenset({SUPPORT, ACCOUNTING, SUPERUSER})
 MONEY: Final = frozenset({ACCOUNTING, SUPERUSER})
 EVERYONE: Final = frozenset(CALLERS)
+SIGNED_IN: Final = EVERYONE - {ANONYMOUS}
+SHOP_ADMINS: Final = STAFF
 
 # Every write operation of the API: (URL name, method) → who may call it.
 WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
@@ -51,6 +53,12 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     # credentials.
     ("auth-token", "POST"): EVERYONE,
     ("auth-token-refresh", "POST"): EVERYONE,
+    # The snack shop: shop admins (staff until users carry a role) manage the
+    # shelf; any signed-in user reacts.
+    ("shop-api:snack-list", "POST"): SHOP_ADMINS,
+    ("shop-api:snack-detail", "PATCH"): SHOP_ADMINS,
+    ("shop-api:snack-retire", "POST"): SHOP_ADMINS,
+    ("shop-api:snack-reaction", "POST"): SIGNED_IN,
 }
 
 # Inputs that move money when set: (URL name, method, field) → who may set them,
