@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -29,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include("subscriptions.api.urls")),
     path("api/v1/", include("billing.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/shop/", include("snacks.api.urls")),
     path("webhooks/", include("payments.api.webhook_urls")),
     path("checkout/", include("payments.api.checkout_urls")),
     # DRF's `rest_framework.urls`, with the sign-in form guarded as the admin's.
@@ -44,6 +47,10 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# Uploaded snack pictures, on a developer's machine only (`static` serves nothing
+# unless DEBUG); production's web server serves MEDIA_ROOT.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "kit.api.errors.json_bad_request"
 handler404 = "kit.api.errors.json_not_found"

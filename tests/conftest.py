@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import LazySettings
 
-from tests.services import PROBLEMS, database_is_postgres, services_required
+from tests.services import (
+    PROBLEMS,
+    REDIS_URL,
+    database_is_postgres,
+    services_required,
+)
 
 # Fixtures more than one test package uses, kept in plain modules: a test module
 # imports helpers, never a conftest.
@@ -44,3 +50,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     problem = item.stash.get(_MISSING_SERVICE, None)
     if problem is not None:
         pytest.fail(f"REQUIRE_SERVICES=1, but this test {problem}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _reactions_in_the_test_redis(settings: LazySettings) -> None:
+    """The shop counts reactions in the test Redis, never in the one of REDIS_URL."""
+    settings.SNACKS_REDIS_URL = REDIS_URL

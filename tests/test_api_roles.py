@@ -34,6 +34,11 @@ CALLERS: Final = (ANONYMOUS, MEMBER, TOKEN, SUPPORT, ACCOUNTING, SUPERUSER)
 STAFF: Final = frozenset({SUPPORT, ACCOUNTING, SUPERUSER})
 MONEY: Final = frozenset({ACCOUNTING, SUPERUSER})
 EVERYONE: Final = frozenset(CALLERS)
+SIGNED_IN: Final = EVERYONE - {ANONYMOUS}
+# Shop admins hold `accounts`' shop role; no caller of this table does (billing's
+# staff roles give no shop rights), so their operations are tested with one in
+# tests/snacks/.
+SHOP_ADMINS: Final[frozenset[str]] = frozenset()
 
 # Every write operation of the API: (URL name, method) → who may call it.
 WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
@@ -57,6 +62,11 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("shop-members", "POST"): EVERYONE,
     ("shop-member-resign", "POST"): frozenset(),
     ("shop-member-promote", "POST"): frozenset(),
+    # The snack shop: shop admins manage the shelf; any signed-in user reacts.
+    ("shop-api:snack-list", "POST"): SHOP_ADMINS,
+    ("shop-api:snack-detail", "PATCH"): SHOP_ADMINS,
+    ("shop-api:snack-retire", "POST"): SHOP_ADMINS,
+    ("shop-api:snack-reaction", "POST"): SIGNED_IN,
 }
 
 # Inputs that move money when set: (URL name, method, field) → who may set them,

@@ -15,12 +15,14 @@ from django.db import models
 from tests.accounts import factories as accounts_factories
 from tests.billing import factories as billing_factories
 from tests.payments import factories as payments_factories
+from tests.snacks import factories as snacks_factories
 from tests.subscriptions import factories as subscriptions_factories
 
 FACTORY_MODULES: dict[str, ModuleType] = {
     "accounts": accounts_factories,
     "billing": billing_factories,
     "payments": payments_factories,
+    "snacks": snacks_factories,
     "subscriptions": subscriptions_factories,
 }
 

@@ -107,6 +107,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploads (snack pictures); `make run` serves them, production's web server does.
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
 
 if environment.REDIS_URL:
     CACHES = {
@@ -163,6 +166,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Support and service API of the billing service.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for the like/hate choice wherever the shop's API uses it.
+    "ENUM_NAME_OVERRIDES": {"ReactionKindEnum": "snacks.models.ReactionKind"},
 }
 
 LOGGING: dict[str, Any] = {
@@ -193,4 +198,5 @@ from config.settings.grpc import *  # noqa: E402, F403
 from config.settings.notifications import *  # noqa: E402, F403
 from config.settings.payments import *  # noqa: E402, F403
 from config.settings.sentry import *  # noqa: E402, F403
+from config.settings.snacks import *  # noqa: E402, F403
 from config.settings.subscriptions import *  # noqa: E402, F403

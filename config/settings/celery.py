@@ -46,10 +46,18 @@ CELERY_TASK_ROUTES = {
     # that payments' short tasks never wait behind it.
     "subscriptions.*": {"queue": "renewals"},
     "billing.echo": {"queue": "default"},
+    "snacks.*": {"queue": "default"},
     "billing.*": {"queue": "billing"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Every 2 seconds by default (too often for a crontab): reactions toggled in
+    # Redis reach the database; a run with nothing pending reads one Redis key.
+    "snacks.persist_reactions": {
+        "task": "snacks.persist_reactions",
+        "schedule": environment.REACTIONS_PERSIST_SECONDS,
+        "options": {"queue": "default", "expires": 60},
+    },
     # Every minute (https://crontab.guru/#*_*_*_*_*): one renewal run per gateway
     # bills, retries and cancels whatever fell due; a run still busy from the
     # previous minute makes the new one a no-op.

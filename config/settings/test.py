@@ -42,3 +42,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"billing-test-{os.getpid()}.sqlite3")
     }
+# Uploaded pictures go to a folder of this run, never under var/.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"billing-test-media-{os.getpid()}"

@@ -28,6 +28,7 @@ from tests.payments.factories import (
     pay_by_card,
     pay_into_3ds_challenge,
 )
+from tests.snacks.factories import SnackFactory
 from tests.subscriptions import scenarios
 from tests.subscriptions.factories import make_plan, subscribe_with_card
 
@@ -102,6 +103,10 @@ def chosen_values(fake_gateway: FakeGateway) -> Mapping[str, Sequence[Any]]:
     payments = Payment.objects.order_by("created_at", "kind", "status")
     invoices = Invoice.objects.order_by("pk")
     subscription_ids = [str(subscription.id) for subscription in subscriptions]
+    snack_ids = [
+        str(SnackFactory.create(name="Twix").id),
+        str(SnackFactory.create(name="Mars", retired_at=NOW).id),
+    ]
     return {
         "payer_id": payers,
         "payer": payers,
@@ -111,6 +116,8 @@ def chosen_values(fake_gateway: FakeGateway) -> Mapping[str, Sequence[Any]]:
         "invoice_id": list(invoices.values_list("pk", flat=True)),
         "session_id": [str(session.id) for session in sessions],
         "plan": [plan.code, trial_plan.code],
+        "snack_id": snack_ids,
+        "kind": ["like", "hate"],
         "currency": ["RUB", "USD"],
         # A folder of the zone database is no zone.
         "time_zone": ["Europe/Moscow", "Europe"],

@@ -1,0 +1,26 @@
+"""The shop's API, mounted at /api/v1/shop/."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from snacks.api.views import (
+    SnackDetailApi,
+    SnackListApi,
+    SnackReactionApi,
+    SnackRetireApi,
+)
+
+app_name = "shop-api"
+
+# Ids are plain segments: the views answer a malformed one with a 400.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("snacks/", SnackListApi.as_view(), name="snack-list"),
+    path("snacks/<str:snack_id>/", SnackDetailApi.as_view(), name="snack-detail"),
+    path(
+        "snacks/<str:snack_id>/retire/", SnackRetireApi.as_view(), name="snack-retire"
+    ),
+    path(
+        "snacks/<str:snack_id>/reaction/",
+        SnackReactionApi.as_view(),
+        name="snack-reaction",
+    ),
+]

@@ -1,0 +1,43 @@
+"""Anticipated errors of the snack shop, in the API's one error shape.
+
+They build on the kit's `DomainError`, as billing's do, so that
+`config/exception_handler.py` renders them alike.
+"""
+
+from __future__ import annotations
+
+from kit.errors import DomainError
+
+
+class ShopError(DomainError):
+    """The shop cannot do what was asked."""
+
+    code = "shop_error"
+
+
+class SnackNotFound(ShopError):
+    """No snack has this id."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class SnackRetired(ShopError):
+    """The snack is retired: nobody can react to it or change it any more."""
+
+    code = "snack_retired"
+    http_status = 409
+
+
+class InvalidSnack(ShopError):
+    """The snack is not valid; see extra.fields."""
+
+    code = "validation_error"
+    http_status = 400
+
+
+class ReactionsUnavailable(ShopError):
+    """Reactions cannot be counted right now; try again shortly."""
+
+    code = "reactions_unavailable"
+    http_status = 503

@@ -1,0 +1,45 @@
+"""Snacks and reactions as the shop makes them."""
+
+from __future__ import annotations
+
+import io
+
+import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from snacks.models import Reaction, ReactionKind, Snack
+from tests.accounts.factories import UserFactory
+
+
+def png(
+    *, size: tuple[int, int] = (4, 4), name: str = "snack.png"
+) -> SimpleUploadedFile:
+    """A small, real PNG upload."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+class SnackFactory(factory.django.DjangoModelFactory[Snack]):
+    class Meta:
+        model = Snack
+
+    name = factory.Sequence(lambda n: f"Snack {n}")
+    url = "https://snacks.example/bar"
+    description = "Crunchy."
+    amount_minor = 12_900
+    currency = "RUB"
+
+
+class ReactionFactory(factory.django.DjangoModelFactory[Reaction]):
+    """A persisted reaction (the persist task writes these from Redis)."""
+
+    class Meta:
+        model = Reaction
+
+    user = factory.SubFactory(UserFactory)
+    snack = factory.SubFactory(SnackFactory)
+    kind = ReactionKind.LIKE
+    updated_at = factory.LazyFunction(timezone.now)
