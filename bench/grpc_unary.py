@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from bench.grpc_setup import (
+    PROCESSES,
     data,
     drop_database,
     environment,
@@ -54,7 +55,8 @@ def main() -> None:
         )
         print(
             f"  set-up:       {SUBSCRIPTIONS} subscriptions, {CONCURRENCY} clients "
-            f"for {SECONDS:.0f} s, server pool of {WORKERS} threads"
+            f"for {SECONDS:.0f} s, {PROCESSES} server process(es) of {WORKERS} "
+            "threads on one port"
         )
         with grpc_server(env, var_dir / "grpc.log", workers=WORKERS) as (
             target,
