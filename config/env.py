@@ -93,6 +93,18 @@ SNACKS_REDIS_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
 # How often beat writes the reactions toggled in Redis to the database; toggles of
 # the last interval are what a Redis that loses its data can lose (docs/shop.md).
 REACTIONS_PERSIST_SECONDS = env.float("REACTIONS_PERSIST_SECONDS", default=2.0)
+# The shop calls billing over gRPC with a service token (scopes
+# billing.payments.write and billing.events.read: `issue_service_token`).
+SHOP_BILLING_GRPC_TARGET = env.str(
+    "SHOP_BILLING_GRPC_TARGET", default="127.0.0.1:50051"
+)
+SHOP_BILLING_TOKEN = env.str("SHOP_BILLING_TOKEN", default="")
+SHOP_BILLING_TIMEOUT_SECONDS = env.float("SHOP_BILLING_TIMEOUT_SECONDS", default=10.0)
+# Where billing's checkout page sends a member back to after paying an order's
+# hold; `{order_id}` is filled in.
+SHOP_CHECKOUT_RETURN_URL = env.str(
+    "SHOP_CHECKOUT_RETURN_URL", default="http://127.0.0.1:8000/shop/orders/{order_id}/"
+)
 
 CLOUDPAYMENTS_PUBLIC_ID = env.str(
     "CLOUDPAYMENTS_PUBLIC_ID", default=DEVELOPMENT_DEFAULTS["CLOUDPAYMENTS_PUBLIC_ID"]

@@ -41,3 +41,23 @@ class ReactionsUnavailable(ShopError):
 
     code = "reactions_unavailable"
     http_status = 503
+
+
+class InvalidOrderTransition(ShopError):
+    """The order's flow does not allow this move."""
+
+    code = "invalid_status_transition"
+    http_status = 409
+
+    def __init__(self, current: str, wanted: str, *, order_id: object) -> None:
+        super().__init__(
+            f"An order cannot go from {current.lower()} to {wanted.lower()}.",
+            extra={"order": str(order_id), "from": current, "to": wanted},
+        )
+
+
+class OrderNotFound(ShopError):
+    """No order has this id, or it is another member's."""
+
+    code = "not_found"
+    http_status = 404

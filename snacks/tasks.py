@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 
@@ -13,3 +13,8 @@ def persist_reactions(**kwargs: object) -> int:
     from snacks.services import persist_reactions as persist
 
     return persist(now=timezone.now())
+
+
+# The order work's tasks by `OrderTaskKind`: `snacks.services.start_order_work`
+# sends them under their `OrderTask`'s id.
+ORDER_TASKS: dict[str, Task] = {}

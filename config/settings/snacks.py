@@ -1,4 +1,4 @@
-"""The snack shop: where reactions are counted."""
+"""The snack shop: where reactions are counted, and how it reaches billing."""
 
 from __future__ import annotations
 
@@ -7,3 +7,10 @@ from config import env as environment
 # Reactions are counted in Redis sets (snacks/reaction_sets.py) and persisted by
 # the `snacks.persist_reactions` beat task every REACTIONS_PERSIST_SECONDS.
 SNACKS_REDIS_URL = environment.SNACKS_REDIS_URL
+
+# The port the order flow asks billing through (snacks/billing_calls.py).
+SHOP_BILLING_CALLS = "snacks.billing_grpc.GrpcBillingCalls"
+SHOP_BILLING_GRPC_TARGET = environment.SHOP_BILLING_GRPC_TARGET
+SHOP_BILLING_TOKEN = environment.SHOP_BILLING_TOKEN
+SHOP_BILLING_TIMEOUT_SECONDS = environment.SHOP_BILLING_TIMEOUT_SECONDS
+SHOP_CHECKOUT_RETURN_URL = environment.SHOP_CHECKOUT_RETURN_URL

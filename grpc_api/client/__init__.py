@@ -7,6 +7,7 @@ from grpc_api.client.billing import (
 )
 from grpc_api.client.channel import bearer_metadata, open_channel
 from grpc_api.client.cursors import CursorStore, FileCursorStore
+from grpc_api.client.errors import error_info, error_reason
 from grpc_api.client.events import EventConsumer, event_payload
 from grpc_api.client.reflection import describe_service, list_services
 
@@ -19,6 +20,8 @@ __all__ = [
     "bearer_metadata",
     "connect_billing",
     "describe_service",
+    "error_info",
+    "error_reason",
     "event_payload",
     "list_services",
     "open_channel",

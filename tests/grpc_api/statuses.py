@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import google.rpc.error_details_pb2 as error_details_pb2
 import grpc
-from grpc_status import rpc_status
+
+from grpc_api.client import errors
 
 
 def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo:
     """The google.rpc.ErrorInfo in the status details of a failed call."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    (detail,) = status.details
-    info = error_details_pb2.ErrorInfo()
-    detail.Unpack(info)
-    assert info.domain == "billing"
+    info = errors.error_info(error)
+    assert info is not None
     return info
 
 

@@ -1,0 +1,30 @@
+"""The snack shop's rows: the shelf and reactions, orders, and what the shop keeps of
+billing's event stream."""
+
+from snacks.models._billing_events import BillingEventCursor
+from snacks.models._orders import (
+    ALLOWED_ORDER_TRANSITIONS,
+    OPEN_ORDER_STATUSES,
+    HoldStatus,
+    Order,
+    OrderStatus,
+    OrderTask,
+    OrderTaskKind,
+    Purchase,
+)
+from snacks.models._snacks import Reaction, ReactionKind, Snack
+
+__all__ = [
+    "ALLOWED_ORDER_TRANSITIONS",
+    "OPEN_ORDER_STATUSES",
+    "BillingEventCursor",
+    "HoldStatus",
+    "Order",
+    "OrderStatus",
+    "OrderTask",
+    "OrderTaskKind",
+    "Purchase",
+    "Reaction",
+    "ReactionKind",
+    "Snack",
+]
