@@ -41,3 +41,13 @@ CURRENCY_CODE: Final = re.compile(r"[A-Z]{3}")
 def is_active_currency(code: object) -> bool:
     """Whether `code` is an active ISO 4217 code, written in uppercase."""
     return isinstance(code, str) and code in ISO_4217_EXPONENTS
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """`1250, "EUR"` as `12.50 EUR`, with the currency's own minor digits; exact
+    (integer arithmetic, never a float)."""
+    exponent = ISO_4217_EXPONENTS.get(currency, 2)
+    sign = "-" if amount_minor < 0 else ""
+    whole, minor = divmod(abs(amount_minor), 10**exponent)
+    digits = f"{whole}.{minor:0{exponent}d}" if exponent else str(whole)
+    return f"{sign}{digits} {currency}"

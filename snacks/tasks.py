@@ -1,9 +1,20 @@
-"""Celery entry points of the snack shop."""
+"""Celery entry points of the snack shop: persisting reactions, and the order work.
+
+Each order task runs the work of one `OrderTask` (its `task_id` is the Celery
+task's id, so the task-status endpoint finds its state) and reports its step as
+PROGRESS meta while it runs.
+"""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from celery import Task, shared_task
 from django.utils import timezone
+
+from snacks.billing_calls import BillingUnavailable
+from snacks.models import OrderTaskKind
 
 
 @shared_task(name="snacks.persist_reactions", acks_late=True)
@@ -15,6 +26,76 @@ def persist_reactions(**kwargs: object) -> int:
     return persist(now=timezone.now())
 
 
+# Billing calls that could not reach billing retry with back-off: nothing was done,
+# and the idempotency key makes a retry after a lost reply harmless.
+_BILLING_RETRIES: dict[str, Any] = {
+    "autoretry_for": (BillingUnavailable,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 12,
+}
+
+
+def _task_id(task: Task) -> uuid.UUID:
+    return uuid.UUID(str(task.request.id))
+
+
+def _progress(task: Task, step: str) -> None:
+    if task.request.id and not task.request.is_eager:
+        task.update_state(state="PROGRESS", meta={"step": step})
+
+
+@shared_task(
+    name="snacks.orders.capture_hold", bind=True, acks_late=True, **_BILLING_RETRIES
+)
+def capture_hold(self: Task, *, order_id: str, subject: str) -> bool:
+    from snacks.services import capture_order_hold
+
+    _progress(self, "capturing the hold")
+    return capture_order_hold(task_id=_task_id(self), now=timezone.now())
+
+
+@shared_task(
+    name="snacks.orders.void_hold", bind=True, acks_late=True, **_BILLING_RETRIES
+)
+def void_hold(self: Task, *, order_id: str, subject: str) -> bool:
+    from snacks.services import void_order_hold
+
+    _progress(self, "releasing the hold")
+    return void_order_hold(task_id=_task_id(self), now=timezone.now())
+
+
+@shared_task(name="snacks.orders.confirmation_email", bind=True, acks_late=True)
+def confirmation_email(self: Task, *, order_id: str, subject: str) -> bool:
+    from snacks.services import send_order_confirmation
+
+    _progress(self, "sending the confirmation")
+    return send_order_confirmation(task_id=_task_id(self), now=timezone.now())
+
+
+@shared_task(name="snacks.orders.invoice_pdf", bind=True, acks_late=True)
+def invoice_pdf(self: Task, *, order_id: str, subject: str) -> bool:
+    from snacks.services import make_order_invoice
+
+    _progress(self, "rendering the invoice")
+    return make_order_invoice(task_id=_task_id(self), now=timezone.now())
+
+
+@shared_task(name="snacks.orders.shipping_notice", bind=True, acks_late=True)
+def shipping_notice(self: Task, *, order_id: str, subject: str) -> bool:
+    from snacks.services import send_shipping_notice
+
+    _progress(self, "sending the shipping notice")
+    return send_shipping_notice(task_id=_task_id(self), now=timezone.now())
+
+
 # The order work's tasks by `OrderTaskKind`: `snacks.services.start_order_work`
 # sends them under their `OrderTask`'s id.
-ORDER_TASKS: dict[str, Task] = {}
+ORDER_TASKS: dict[str, Task] = {
+    OrderTaskKind.CAPTURE_HOLD: capture_hold,
+    OrderTaskKind.VOID_HOLD: void_hold,
+    OrderTaskKind.CONFIRMATION_EMAIL: confirmation_email,
+    OrderTaskKind.INVOICE_PDF: invoice_pdf,
+    OrderTaskKind.SHIPPING_NOTICE: shipping_notice,
+}

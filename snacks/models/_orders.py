@@ -231,6 +231,9 @@ class OrderTask(models.Model):
     subject = models.CharField(max_length=64, blank=True)
     task_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField()
+    # Set when the work is done, so that a task run again (a redelivered message,
+    # a retry) finds it done and does nothing.
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

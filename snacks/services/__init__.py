@@ -1,5 +1,17 @@
 """Use cases of the snack shop: the shelf (admins), reactions (members) and orders."""
 
+from snacks.services._billing_events import (
+    SHOP_EVENT_TYPES,
+    BillingEventCursors,
+    apply_billing_event,
+)
+from snacks.services._order_fulfilment import (
+    capture_order_hold,
+    make_order_invoice,
+    send_order_confirmation,
+    send_shipping_notice,
+    void_order_hold,
+)
 from snacks.services._order_holds import request_hold
 from snacks.services._order_work import start_order_work
 from snacks.services._reactions import (
@@ -18,14 +30,22 @@ from snacks.services._snacks import (
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "SHOP_EVENT_TYPES",
+    "BillingEventCursors",
     "ReactionResult",
+    "apply_billing_event",
+    "capture_order_hold",
     "create_snack",
     "ensure_reaction_sets",
+    "make_order_invoice",
     "persist_reactions",
     "rebuild_reaction_sets",
     "request_hold",
     "retire_snack",
+    "send_order_confirmation",
+    "send_shipping_notice",
     "start_order_work",
     "toggle_reaction",
     "update_snack",
+    "void_order_hold",
 ]
