@@ -167,6 +167,8 @@ RULES: Final[dict[str, Rule]] = {
     "EMAIL_HOST": _secret,
     "DEFAULT_FROM_EMAIL": _mail_address,
     "AUTH_GRPC_TOKEN": _secret,
+    "SHOP_BILLING_TOKEN": _secret,
+    "SHOP_CHECKOUT_RETURN_URL": _https_url,
 }
 # Checked only when set: unset, production loads the gateways' own scripts and
 # verifies tokens with the signing key alone.

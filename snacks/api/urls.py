@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from snacks.api.order_work import OrderInvoiceApi, TaskStatusApi
 from snacks.api.views import (
     SnackDetailApi,
     SnackListApi,
@@ -23,4 +24,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         SnackReactionApi.as_view(),
         name="snack-reaction",
     ),
+    path(
+        "orders/<str:order_id>/invoice.pdf",
+        OrderInvoiceApi.as_view(),
+        name="order-invoice",
+    ),
+    path("tasks/<str:task_id>/", TaskStatusApi.as_view(), name="task-status"),
 ]

@@ -34,6 +34,8 @@ GOOD_PRODUCTION_VALUES: Final = {
     "EMAIL_HOST": "smtp.invalid",
     "DEFAULT_FROM_EMAIL": "Billing <billing@shop.example>",
     "AUTH_GRPC_TOKEN": "throw-away-service-token-for-the-production-checks",
+    "SHOP_BILLING_TOKEN": "throw-away-shop-token-for-the-production-checks",
+    "SHOP_CHECKOUT_RETURN_URL": "https://shop.example/orders/{order_id}/",
 }
 PRODUCTION_SETTINGS: Final = "config.settings.production"
 

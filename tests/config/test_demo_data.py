@@ -63,6 +63,31 @@ class TestLoadDemoData:
             assert f"http://127.0.0.1:8000/checkout/{session.id}/" in out.getvalue()
 
 
+class TestDemoSnacks:
+    def test_puts_snacks_on_the_shelf_and_prints_them(self) -> None:
+        from snacks.models import Snack
+
+        out = io.StringIO()
+
+        call_command("load_demo_data", stdout=out)
+
+        pretzels = Snack.objects.get(name="Salted pretzels")
+        assert (pretzels.amount_minor, pretzels.currency) == (250, "EUR")
+        assert "Salted pretzels" in out.getvalue() and "2.50 EUR" in out.getvalue()
+
+    def test_running_twice_keeps_one_of_each_and_the_admins_changes(self) -> None:
+        from snacks.models import Snack
+
+        call_command("load_demo_data", stdout=io.StringIO())
+        Snack.objects.filter(name="Gummy bears").update(amount_minor=199)
+
+        call_command("load_demo_data", stdout=io.StringIO())
+
+        assert Snack.objects.filter(name="Gummy bears").count() == 1
+        assert Snack.objects.get(name="Gummy bears").amount_minor == 199
+        assert Snack.objects.count() == 5
+
+
 class TestDemoPlans:
     def test_offers_the_cinema_plans(self) -> None:
         out = io.StringIO()

@@ -183,13 +183,31 @@ class TestChildEnvironment:
         assert principal.scopes == {"auth.users.read"}
         assert environment["AUTH_GRPC_TARGET"] == "127.0.0.1:50999"
 
+    def test_gives_the_shop_a_token_for_billing_with_only_its_scopes(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The shop holds, captures and voids payments and follows the events."""
+        monkeypatch.delenv("SHOP_BILLING_TOKEN", raising=False)
+        monkeypatch.delenv("SHOP_BILLING_GRPC_TARGET", raising=False)
+
+        environment = Command()._child_environment("127.0.0.1:50999")
+
+        principal = verify_access_token(environment["SHOP_BILLING_TOKEN"])
+        assert principal.kind is PrincipalKind.SERVICE
+        assert principal.scopes == {"billing.payments.write", "billing.events.read"}
+        assert environment["SHOP_BILLING_GRPC_TARGET"] == "127.0.0.1:50999"
+
     def test_keeps_a_token_and_target_the_developer_set(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("AUTH_GRPC_TOKEN", "my-own-token")
         monkeypatch.setenv("AUTH_GRPC_TARGET", "auth.local:50051")
+        monkeypatch.setenv("SHOP_BILLING_TOKEN", "shop-token")
+        monkeypatch.setenv("SHOP_BILLING_GRPC_TARGET", "billing.local:50051")
 
         environment = Command()._child_environment("127.0.0.1:50999")
 
         assert environment["AUTH_GRPC_TOKEN"] == "my-own-token"
         assert environment["AUTH_GRPC_TARGET"] == "auth.local:50051"
+        assert environment["SHOP_BILLING_TOKEN"] == "shop-token"
+        assert environment["SHOP_BILLING_GRPC_TARGET"] == "billing.local:50051"

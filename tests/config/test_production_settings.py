@@ -42,12 +42,14 @@ REQUIRED = {
     "EMAIL_HOST",
     "DEFAULT_FROM_EMAIL",
     "AUTH_GRPC_TOKEN",
+    "SHOP_BILLING_TOKEN",
+    "SHOP_CHECKOUT_RETURN_URL",
 }
-GATEWAY_URLS = ["CLOUDPAYMENTS_API_URL", "STRIPE_API_BASE"]
+HTTPS_URLS = ["CLOUDPAYMENTS_API_URL", "STRIPE_API_BASE", "SHOP_CHECKOUT_RETURN_URL"]
 # A refused value per variable and rule, beyond unset, empty and the default.
 UNSAFE_VALUES = [
     *((name, GOOD_PRODUCTION_VALUES[name].replace("https://", "http://"))
-      for name in GATEWAY_URLS),
+      for name in HTTPS_URLS),
     ("CLOUDPAYMENTS_API_URL", "api.cloudpayments.ru/"),
     ("DATABASE_URL", "sqlite:////var/lib/billing/db.sqlite3"),
     ("CELERY_BROKER_URL", "filesystem://localhost//"),

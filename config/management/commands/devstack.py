@@ -164,6 +164,8 @@ class Command(BaseCommand):
                     str(settings.VAR_DIR / "sandbox-state.json"),
                 ],
             ),
+            # The shop learns its orders' payments from billing's event stream.
+            Child("consumer", [python, manage, "consume_billing_events"]),
             Child(
                 "worker",
                 [
@@ -191,19 +193,33 @@ class Command(BaseCommand):
         ]
 
     def _child_environment(self, grpc_address: str) -> dict[str, str]:
-        """This process's environment, with the worker pointed at the stack's own
-        AuthService: a token the stack issues itself (a day long, scope
-        `auth.users.read`) unless AUTH_GRPC_TOKEN is set, and the gRPC server's
-        address unless AUTH_GRPC_TARGET is."""
+        """This process's environment, with billing's worker pointed at the stack's
+        own AuthService and the shop at billing: each with a token the stack issues
+        itself (a day long, only the scopes it needs) unless AUTH_GRPC_TOKEN or
+        SHOP_BILLING_TOKEN is set, and the gRPC server's address unless
+        AUTH_GRPC_TARGET or SHOP_BILLING_GRPC_TARGET is."""
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        environment.setdefault("AUTH_GRPC_TARGET", grpc_address)
-        if not environment.get("AUTH_GRPC_TOKEN"):
-            environment["AUTH_GRPC_TOKEN"] = issue_service_token(
-                name="billing-devstack",
-                scopes=["auth.users.read"],
-                days=1,
-                now=dt.datetime.now(dt.UTC),
-            )
+        # (token variable, target variable, token name, its scopes)
+        clients = [
+            (
+                "AUTH_GRPC_TOKEN",
+                "AUTH_GRPC_TARGET",
+                "billing-devstack",
+                ["auth.users.read"],
+            ),
+            (
+                "SHOP_BILLING_TOKEN",
+                "SHOP_BILLING_GRPC_TARGET",
+                "shop-devstack",
+                ["billing.payments.write", "billing.events.read"],
+            ),
+        ]
+        for token, target, name, scopes in clients:
+            environment.setdefault(target, grpc_address)
+            if not environment.get(token):
+                environment[token] = issue_service_token(
+                    name=name, scopes=scopes, days=1, now=dt.datetime.now(dt.UTC)
+                )
         return environment
 
     def _spawn(

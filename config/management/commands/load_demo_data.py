@@ -21,7 +21,11 @@ from accounts.models import ShopRole, User
 from accounts.roles import ACCOUNTING, SUPPORT
 from billing.clock import billing_now
 from billing.money import Money
+from kit.currencies import format_minor
 from payments.services import create_checkout_session
+from snacks.errors import InvalidSnack
+from snacks.models import Snack
+from snacks.services import create_snack
 from subscriptions.models import Plan
 from subscriptions.services import DuplicatePlan, create_plan
 
@@ -75,6 +79,14 @@ DEMO_PLANS = (
     DemoPlan("cinema-usd", "Cinema (USD)", Money(999, "USD"), "month", "stripe"),
 )
 DEMO_ACTOR = "system:demo"
+# The shop's demo shelf: (name, price in euro cents, description).
+DEMO_SNACKS = (
+    ("Salted pretzels", 250, "Crunchy, salty, good with coffee."),
+    ("Dark chocolate bar", 320, "70 % cocoa."),
+    ("Gummy bears", 180, "A bag of fruit gums."),
+    ("Rice crackers", 210, "Light and crisp."),
+    ("Trail mix", 390, "Nuts, raisins and chocolate drops."),
+)
 
 DEMO_STAFF = (
     DemoUser(
@@ -140,6 +152,10 @@ class Command(BaseCommand):
                 f"  {plan.code:<15} {plan.name:<15} {price:>13} {per:<10} "
                 f"{plan.gateway}{trial}"
             )
+        self.stdout.write("Demo snacks (name / price):")
+        for snack in ensure_demo_snacks():
+            price = format_minor(snack.amount_minor, snack.currency)
+            self.stdout.write(f"  {snack.name:<26} {price:>12}")
         if options["web_url"]:
             self._open_checkouts(options["web_url"].rstrip("/"))
 
@@ -180,6 +196,24 @@ class Command(BaseCommand):
         user.save()
         if staff.role is not None:
             user.groups.add(Group.objects.get(name=staff.role))
+
+
+def ensure_demo_snacks() -> list[Snack]:
+    """The demo shelf, created where a snack's name is not taken yet."""
+    snacks = []
+    for name, amount_minor, description in DEMO_SNACKS:
+        snack = Snack.objects.filter(name__iexact=name).first()
+        if snack is None:
+            with contextlib.suppress(InvalidSnack):
+                snack = create_snack(
+                    name=name,
+                    amount_minor=amount_minor,
+                    currency="EUR",
+                    description=description,
+                )
+        if snack is not None:
+            snacks.append(snack)
+    return snacks
 
 
 def ensure_demo_plans(*, now: dt.datetime) -> list[Plan]:
