@@ -7,6 +7,7 @@ PROGRESS meta while it runs.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -26,6 +27,18 @@ def persist_reactions(**kwargs: object) -> int:
     return persist(now=timezone.now())
 
 
+@shared_task(name="snacks.resend_lost_order_work", acks_late=True)
+def resend_lost_order_work(**kwargs: object) -> int:
+    """Send the order work again whose message never reached a worker (beat)."""
+    from snacks.services import resend_lost_work
+
+    return resend_lost_work(
+        now=timezone.now(), older_than=dt.timedelta(minutes=_LOST_AFTER_MINUTES)
+    )
+
+
+# Work no worker took for this long is taken for lost: far beyond a busy queue.
+_LOST_AFTER_MINUTES = 10
 # Billing calls that could not reach billing retry with back-off: nothing was done,
 # and the idempotency key makes a retry after a lost reply harmless.
 _BILLING_RETRIES: dict[str, Any] = {

@@ -51,6 +51,12 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Order work whose message was lost (the broker was down at the commit).
+    "snacks.resend_lost_order_work": {
+        "task": "snacks.resend_lost_order_work",
+        "schedule": crontab(minute="*/5"),
+        "options": {"queue": "default", "expires": 240},
+    },
     # Every 2 seconds by default (too often for a crontab): reactions toggled in
     # Redis reach the database; a run with nothing pending reads one Redis key.
     "snacks.persist_reactions": {

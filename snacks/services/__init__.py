@@ -13,7 +13,7 @@ from snacks.services._order_fulfilment import (
     void_order_hold,
 )
 from snacks.services._order_holds import request_hold
-from snacks.services._order_work import start_order_work
+from snacks.services._order_work import resend_lost_work, start_order_work
 from snacks.services._reactions import (
     ReactionResult,
     ensure_reaction_sets,
@@ -41,6 +41,7 @@ __all__ = [
     "persist_reactions",
     "rebuild_reaction_sets",
     "request_hold",
+    "resend_lost_work",
     "retire_snack",
     "send_order_confirmation",
     "send_shipping_notice",

@@ -69,7 +69,7 @@ def send_shipping_notice(*, task_id: uuid.UUID, now: dt.datetime) -> bool:
 
 def make_order_invoice(*, task_id: uuid.UUID, now: dt.datetime) -> bool:
     """Render the captured order's invoice PDF and keep it for the member."""
-    work = _open_work(task_id)
+    work = open_work(task_id)
     if work is None:
         return False
     order = work.order
@@ -79,7 +79,7 @@ def make_order_invoice(*, task_id: uuid.UUID, now: dt.datetime) -> bool:
             f"order-{order.id}.pdf", ContentFile(document), save=False
         )
         Order.objects.filter(id=order.id).update(invoice_pdf=order.invoice_pdf.name)
-        _finish(work, now=now)
+        finish_work(work, now=now)
     return True
 
 
@@ -89,7 +89,7 @@ def _call_billing(
     now: dt.datetime,
     call: Callable[..., None],
 ) -> bool:
-    work = _open_work(task_id)
+    work = open_work(task_id)
     if work is None:
         return False
     payment_id = uuid.UUID(work.subject)
@@ -100,13 +100,13 @@ def _call_billing(
             "snacks.order_work.refused",
             extra={"order": str(work.order_id), "kind": work.kind},
         )
-        _flag(work.order, f"Billing refused the {work.kind}: {refused.message}")
-    _finish(work, now=now)
+        flag_order(work.order, f"Billing refused the {work.kind}: {refused.message}")
+    finish_work(work, now=now)
     return True
 
 
 def _send_mail(task_id: uuid.UUID, template: str, *, now: dt.datetime) -> bool:
-    work = _open_work(task_id)
+    work = open_work(task_id)
     if work is None:
         return False
     order = work.order
@@ -125,11 +125,11 @@ def _send_mail(task_id: uuid.UUID, template: str, *, now: dt.datetime) -> bool:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[member.email],
     ).send()
-    _finish(work, now=now)
+    finish_work(work, now=now)
     return True
 
 
-def _open_work(task_id: uuid.UUID) -> OrderTask | None:
+def open_work(task_id: uuid.UUID) -> OrderTask | None:
     """The work of `task_id`, or None when it is finished already."""
     work = OrderTask.objects.select_related("order", "order__member").filter(
         task_id=task_id
@@ -140,13 +140,13 @@ def _open_work(task_id: uuid.UUID) -> OrderTask | None:
     return None if found.finished_at is not None else found
 
 
-def _finish(work: OrderTask, *, now: dt.datetime) -> None:
+def finish_work(work: OrderTask, *, now: dt.datetime) -> None:
     OrderTask.objects.filter(id=work.id, finished_at__isnull=True).update(
         finished_at=now
     )
 
 
-def _flag(order: Order, reason: str) -> None:
+def flag_order(order: Order, reason: str) -> None:
     Order.objects.filter(id=order.id).update(needs_attention=reason)
 
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django_celery_results.models import TaskResult
 
 from snacks.models import Order, OrderTask
+
+# Work resent per run of the sweep; the rest waits for the next run.
+_RESEND_BATCH = 500
 
 
 def start_order_work(
@@ -43,3 +47,23 @@ def _send(work: OrderTask) -> None:
         kwargs={"order_id": str(work.order_id), "subject": work.subject},
         task_id=str(work.task_id),
     )
+
+
+def resend_lost_work(*, now: dt.datetime, older_than: dt.timedelta) -> int:
+    """Send again the unfinished work that no worker has taken for `older_than`
+    (its message was lost: the broker was down when the change committed); how
+    many. Run again, a task finds its work finished and does nothing."""
+    stale = list(
+        OrderTask.objects.filter(
+            finished_at__isnull=True, created_at__lt=now - older_than
+        ).order_by("created_at")[:_RESEND_BATCH]
+    )
+    taken = set(
+        TaskResult.objects.filter(
+            task_id__in=[str(work.task_id) for work in stale]
+        ).values_list("task_id", flat=True)
+    )
+    lost = [work for work in stale if str(work.task_id) not in taken]
+    for work in lost:
+        _send(work)
+    return len(lost)
