@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from snacks.billing_calls import (
+    BillingRefused,
     BillingUnavailable,
     Hold,
     HoldAnswer,
@@ -44,7 +45,8 @@ def request_hold(order_id: uuid.UUID, *, now: dt.datetime) -> Order:
     is safe.
 
     :raises OrderNotFound:
-    :raises BillingRefused: when billing refuses the hold (the reason in extra).
+    :raises BillingRefused: when billing refuses the hold (the reason in extra);
+        the order's hold is then FAILED with the message.
     """
     order, attempt = _claim_attempt(order_id, now=now)
     if attempt is None:
@@ -71,6 +73,15 @@ def request_hold(order_id: uuid.UUID, *, now: dt.datetime) -> Order:
         logger.warning("snacks.hold.unavailable", extra={"order": str(order.id)})
         _record(order.id, attempt, hold_status=HoldStatus.NONE, now=now)
         return Order.objects.get(id=order.id)
+    except BillingRefused as refused:
+        _record(
+            order.id,
+            attempt,
+            hold_status=HoldStatus.FAILED,
+            now=now,
+            failure=refused.message,
+        )
+        raise
     _record_answer(order.id, attempt, answer, now=now)
     return Order.objects.get(id=order.id)
 
@@ -133,8 +144,11 @@ def _record(
     now: dt.datetime,
     payment_id: uuid.UUID | None = None,
     checkout_url: str = "",
+    failure: str = "",
 ) -> None:
     changes: dict[str, object] = {"updated_at": now}
+    if failure:
+        changes["hold_failure"] = failure
     if hold_status is not None:
         changes["hold_status"] = hold_status
     if checkout_url:

@@ -9,6 +9,7 @@ import redis
 from django.conf import LazySettings
 
 from tests.services import REDIS_URL
+from tests.snacks.fakes import BILLING, FakeBilling
 
 
 @pytest.fixture
@@ -20,3 +21,12 @@ def reaction_redis(settings: LazySettings) -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def billing(settings: LazySettings) -> Iterator[FakeBilling]:
+    """The shop asks a stand-in billing (tests/snacks/fakes.py), reset per test."""
+    settings.SHOP_BILLING_CALLS = "tests.snacks.fakes.FakeBillingCalls"
+    BILLING.reset()
+    yield BILLING
+    BILLING.reset()

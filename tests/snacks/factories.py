@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from snacks.models import Reaction, ReactionKind, Snack
+from snacks.models import Order, Purchase, Reaction, ReactionKind, Snack
 from tests.accounts.factories import UserFactory
 
 
@@ -43,3 +43,27 @@ class ReactionFactory(factory.django.DjangoModelFactory[Reaction]):
     snack = factory.SubFactory(SnackFactory)
     kind = ReactionKind.LIKE
     updated_at = factory.LazyFunction(timezone.now)
+
+
+class OrderFactory(factory.django.DjangoModelFactory[Order]):
+    """An order row as it stands; for the flow's own rules place it through the
+    services instead."""
+
+    class Meta:
+        model = Order
+
+    member = factory.SubFactory(UserFactory)
+    amount_minor = 25_800
+    currency = "RUB"
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyFunction(timezone.now)
+
+
+class PurchaseFactory(factory.django.DjangoModelFactory[Purchase]):
+    class Meta:
+        model = Purchase
+
+    order = factory.SubFactory(OrderFactory)
+    snack = factory.SubFactory(SnackFactory)
+    quantity = 2
+    price_minor = factory.LazyAttribute(lambda purchase: purchase.snack.amount_minor)
