@@ -96,6 +96,8 @@ class Command(BaseCommand):
                 f"  API docs:         {web}/api/docs/",
                 f"  Health:           {web}/healthz  {web}/readyz",
                 f"  gRPC:             {grpc_address} (health, reflection)",
+                f"  Snack shop API:   {web}/api/v1/shop/ (README: The snack shop)",
+                "  Shop consumer:    applies billing's events to the shop's orders",
                 "  Payers' e-mails:  printed by the worker (docs/notifications.md)",
                 f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
                 f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
