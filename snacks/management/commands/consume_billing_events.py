@@ -8,7 +8,9 @@ twice. SIGTERM and SIGINT stop it after the event in hand.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -20,6 +22,16 @@ from django.utils import timezone
 from grpc_api.client import EventConsumer, event_payload
 from grpc_api.generated.billing.v1 import events_pb2
 from snacks.services import SHOP_EVENT_TYPES, BillingEventCursors, apply_billing_event
+
+
+@contextlib.contextmanager
+def _fresh_transaction() -> Iterator[None]:
+    """The transaction an event and its cursor commit in. A long-lived process:
+    a connection the database closed meanwhile is dropped first (never inside the
+    transaction)."""
+    close_old_connections()
+    with transaction.atomic():
+        yield
 
 
 class Command(BaseCommand):
@@ -46,7 +58,7 @@ class Command(BaseCommand):
             types=SHOP_EVENT_TYPES,
             handler=self._apply,
             store=cursors,
-            atomic=transaction.atomic,
+            atomic=_fresh_transaction,
         )
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -63,8 +75,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Stopped after cursor {cursors.load()}")
 
     def _apply(self, event: events_pb2.Event) -> None:
-        # A long-lived process: drop a connection the database closed meanwhile.
-        close_old_connections()
         order = apply_billing_event(
             event.type, event_payload(event), now=timezone.now()
         )
