@@ -33,6 +33,7 @@ DEVELOPMENT_DEFAULTS: Final[Mapping[str, str]] = {
     "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
     "CHECKOUT_REDIRECT_ALLOWED_HOSTS": "localhost,127.0.0.1",
     "DEFAULT_FROM_EMAIL": "billing@localhost",
+    "SHOP_SHIPPING_API_KEY": "ship_test_sandbox",
 }
 LOCAL_SETTINGS_MODULE: Final = "config.settings.local"
 
@@ -104,6 +105,22 @@ SHOP_BILLING_TIMEOUT_SECONDS = env.float("SHOP_BILLING_TIMEOUT_SECONDS", default
 # hold; `{order_id}` is filled in.
 SHOP_CHECKOUT_RETURN_URL = env.str(
     "SHOP_CHECKOUT_RETURN_URL", default="http://127.0.0.1:8000/shop/orders/{order_id}/"
+)
+# The shipping partner the shop registers its shipped orders with (its API base and
+# key; the sandbox's by default), how long one call may take, and how a registration
+# is retried: at most MAX_ATTEMPTS calls, with exponential back-off and full jitter
+# between them (BASE, doubled each time, never above CAP).
+SHOP_SHIPPING_URL = env.str("SHOP_SHIPPING_URL", default=f"{SANDBOX_URL}/shipping/v1")
+SHOP_SHIPPING_API_KEY = env.str(
+    "SHOP_SHIPPING_API_KEY", default=DEVELOPMENT_DEFAULTS["SHOP_SHIPPING_API_KEY"]
+)
+SHOP_SHIPPING_TIMEOUT_SECONDS = env.float("SHOP_SHIPPING_TIMEOUT_SECONDS", default=10.0)
+SHOP_SHIPPING_MAX_ATTEMPTS = env.int("SHOP_SHIPPING_MAX_ATTEMPTS", default=6)
+SHOP_SHIPPING_RETRY_BASE_SECONDS = env.float(
+    "SHOP_SHIPPING_RETRY_BASE_SECONDS", default=5.0
+)
+SHOP_SHIPPING_RETRY_CAP_SECONDS = env.float(
+    "SHOP_SHIPPING_RETRY_CAP_SECONDS", default=300.0
 )
 
 CLOUDPAYMENTS_PUBLIC_ID = env.str(

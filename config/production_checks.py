@@ -169,6 +169,8 @@ RULES: Final[dict[str, Rule]] = {
     "AUTH_GRPC_TOKEN": _secret,
     "SHOP_BILLING_TOKEN": _secret,
     "SHOP_CHECKOUT_RETURN_URL": _https_url,
+    "SHOP_SHIPPING_URL": _https_url,
+    "SHOP_SHIPPING_API_KEY": _secret,
 }
 # Checked only when set: unset, production loads the gateways' own scripts and
 # verifies tokens with the signing key alone.

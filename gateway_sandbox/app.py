@@ -10,7 +10,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -22,6 +22,9 @@ from gateway_sandbox.gateway import SimulatedGateway
 from gateway_sandbox.ledger import Ledger
 from gateway_sandbox.snapshots import JsonObject, Record, StateFile, UnreadableState
 
+if TYPE_CHECKING:
+    from gateway_sandbox.shipping import SimulatedShippingPartner
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,7 +32,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass(slots=True)
 class SandboxConfig:
-    """Credentials the sandbox accepts and where it sends notifications."""
+    """Credentials the sandbox accepts, where it sends notifications, its knobs."""
 
     # Well-known sandbox credentials, matching the service's development defaults.
     cloudpayments_public_id: str = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_PUBLIC_ID"]
@@ -37,6 +40,7 @@ class SandboxConfig:
     stripe_secret_key: str = SANDBOX_CREDENTIALS["STRIPE_SECRET_KEY"]
     stripe_publishable_key: str = SANDBOX_CREDENTIALS["STRIPE_PUBLISHABLE_KEY"]
     stripe_webhook_secret: str = SANDBOX_CREDENTIALS["STRIPE_WEBHOOK_SECRET"]
+    shipping_api_key: str = SANDBOX_CREDENTIALS["SHOP_SHIPPING_API_KEY"]
     # Base address of the service's CloudPayments notification endpoints; each type is
     # posted to `<base><type>/`, e.g. `.../webhooks/cloudpayments/pay/`.
     cloudpayments_notification_url: str | None = None
@@ -46,6 +50,8 @@ class SandboxConfig:
     # cannot send it, so the sandbox is lenient unless asked to be strict.
     strict_initiator_code: bool = False
     faults: dict[str, Any] = field(default_factory=dict)
+    # The shipping partner's own knobs (`gateway_sandbox.shipping.faults`).
+    shipping_faults: dict[str, Any] = field(default_factory=dict)
     # Loaded at start when it exists, saved every few seconds when the state changed
     # and at shutdown; None keeps the state in memory only (see snapshots.py).
     state_file: Path | None = None
@@ -55,6 +61,9 @@ class Sandbox:
     """The shared state of one sandbox server."""
 
     def __init__(self, config: SandboxConfig) -> None:
+        # Imported here: its controls share `controls.py`, which imports this module.
+        from gateway_sandbox.shipping import SimulatedShippingPartner
+
         self.config = config
         self.clock = SandboxClock()
         self.faults = FaultSettings()
@@ -62,6 +71,12 @@ class Sandbox:
         self.ledger = Ledger()
         self.outbox = Outbox(self.clock, self.faults)
         self.gateways: list[SimulatedGateway] = []
+        # Not a gateway: no money, no notifications, and knobs of its own.
+        self.shipping: SimulatedShippingPartner = SimulatedShippingPartner(
+            clock=self.clock,
+            api_key=config.shipping_api_key,
+            start_faults=config.shipping_faults,
+        )
         # Requests answered with HTTP 429, per gateway: a client that keeps to the
         # limits expects none.
         self.rate_limited: collections.Counter[str] = collections.Counter()
@@ -76,7 +91,8 @@ class Sandbox:
         return next((g for g in self.gateways if g.owns(path)), None)
 
     def reset(self) -> None:
-        """Forget every payment, token, notification and fault; restart the clock.
+        """Forget every payment, token, notification, shipment and fault; restart the
+        clock.
 
         The state file is rewritten at once, so that a restart cannot bring the
         forgotten state back.
@@ -92,6 +108,7 @@ class Sandbox:
         self.rate_limited.clear()
         for gateway in self.gateways:
             gateway.reset()
+        self.shipping.reset()
 
     def snapshot(self) -> JsonObject:
         """The state a restart must not lose, as JSON (snapshots.py)."""
@@ -100,6 +117,7 @@ class Sandbox:
             "ledger": self.ledger.snapshot(),
             "gateways": {gateway.name: gateway.snapshot() for gateway in self.gateways},
             "outbox": self.outbox.snapshot(),
+            "shipping": self.shipping.snapshot(),
         }
 
     def restore(self, state: Record) -> None:
@@ -118,6 +136,9 @@ class Sandbox:
                     gateway.restore(saved.record(gateway.name))
             # After the gateways: a delivery gets its signer from its gateway.
             self.outbox.restore(state.records("outbox"), self._delivery_hooks)
+            # Files written before the shipping partner existed have none.
+            if "shipping" in state.names():
+                self.shipping.restore(state.record("shipping"))
         except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
             self._forget()
             raise UnreadableState(
@@ -233,6 +254,7 @@ def build_app(
     app.add_routes(scripts.routes())
     for gateway in sandbox.gateways:
         app.add_routes(gateway.routes())
+    app.add_routes(sandbox.shipping.routes())
     app.cleanup_ctx.append(_background_work)
     return app
 

@@ -21,6 +21,8 @@ SANDBOX_CREDENTIALS: Final[Mapping[str, str]] = {
     "STRIPE_SECRET_KEY": "sk_test_sandbox",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
     "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
+    # The shipping partner's API key (the snack shop's SHOP_SHIPPING_API_KEY).
+    "SHOP_SHIPPING_API_KEY": "ship_test_sandbox",
 }
 # Live-mode Stripe keys: secret, restricted and publishable.
 LIVE_STRIPE_PREFIXES: Final = ("sk_live_", "rk_live_", "pk_live_")

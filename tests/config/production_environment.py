@@ -36,6 +36,8 @@ GOOD_PRODUCTION_VALUES: Final = {
     "AUTH_GRPC_TOKEN": "throw-away-service-token-for-the-production-checks",
     "SHOP_BILLING_TOKEN": "throw-away-shop-token-for-the-production-checks",
     "SHOP_CHECKOUT_RETURN_URL": "https://shop.example/orders/{order_id}/",
+    "SHOP_SHIPPING_URL": "https://shipping-partner.invalid/v1",
+    "SHOP_SHIPPING_API_KEY": "throw-away-shipping-key-for-the-production-checks",
 }
 PRODUCTION_SETTINGS: Final = "config.settings.production"
 

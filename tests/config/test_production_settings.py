@@ -44,8 +44,15 @@ REQUIRED = {
     "AUTH_GRPC_TOKEN",
     "SHOP_BILLING_TOKEN",
     "SHOP_CHECKOUT_RETURN_URL",
+    "SHOP_SHIPPING_URL",
+    "SHOP_SHIPPING_API_KEY",
 }
-HTTPS_URLS = ["CLOUDPAYMENTS_API_URL", "STRIPE_API_BASE", "SHOP_CHECKOUT_RETURN_URL"]
+HTTPS_URLS = [
+    "CLOUDPAYMENTS_API_URL",
+    "STRIPE_API_BASE",
+    "SHOP_CHECKOUT_RETURN_URL",
+    "SHOP_SHIPPING_URL",
+]
 # A refused value per variable and rule, beyond unset, empty and the default.
 UNSAFE_VALUES = [
     *((name, GOOD_PRODUCTION_VALUES[name].replace("https://", "http://"))
@@ -58,6 +65,7 @@ UNSAFE_VALUES = [
     ("CHECKOUT_REDIRECT_ALLOWED_HOSTS", "shop.example,"),
     ("CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL", "http://widget.cloudpayments.ru/bundles/checkout"),
     ("STRIPE_JS_URL", "http://127.0.0.1:8100/__sandbox/stripe/v3.js"),
+    ("SHOP_SHIPPING_URL", "http://127.0.0.1:8100/shipping/v1"),
     ("DJANGO_SECRET_KEY", "short-but-not-empty"),
     ("DEFAULT_FROM_EMAIL", "billing"),
     ("DEFAULT_FROM_EMAIL", "Billing <billing@mailhost>"),
@@ -254,12 +262,18 @@ class TestProductionSettings:
         assert "System check identified no issues" in result.stdout
 
 
-def _benchmark_environment(tmp_path: Path, stripe_api_base: str) -> dict[str, str]:
+def _benchmark_environment(
+    tmp_path: Path, stripe_api_base: str, **changes: str
+) -> dict[str, str]:
     return production_environment(
         tmp_path,
-        DJANGO_SETTINGS_MODULE="config.settings.benchmark",
-        CLOUDPAYMENTS_API_URL="http://127.0.0.1:8100/",
-        STRIPE_API_BASE=stripe_api_base,
+        **{
+            "DJANGO_SETTINGS_MODULE": "config.settings.benchmark",
+            "CLOUDPAYMENTS_API_URL": "http://127.0.0.1:8100/",
+            "STRIPE_API_BASE": stripe_api_base,
+            "SHOP_SHIPPING_URL": "http://127.0.0.1:8100/shipping/v1",
+            **changes,
+        },
     )
 
 
@@ -278,6 +292,21 @@ class TestBenchmarkSettings:
 
         assert result.returncode != 0
         assert "STRIPE_API_BASE must point at a sandbox on loopback" in result.stderr
+
+    def test_refuse_a_shipping_partner_off_loopback(self, tmp_path: Path) -> None:
+        """Nor register a parcel with a real partner."""
+        environment = _benchmark_environment(
+            tmp_path,
+            "http://127.0.0.1:8100",
+            SHOP_SHIPPING_URL="https://partner.example/v1",
+        )
+
+        result = import_settings(environment)
+
+        assert result.returncode != 0
+        assert "SHOP_SHIPPING_URL must point at a sandbox on loopback" in (
+            result.stderr
+        )
 
 
 class TestDemoData:

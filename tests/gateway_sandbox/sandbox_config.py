@@ -10,4 +10,5 @@ SANDBOX_CONFIG = SandboxConfig(
     stripe_secret_key="sk_test_conformance",
     stripe_publishable_key="pk_test_conformance",
     stripe_webhook_secret="whsec_conformance",
+    shipping_api_key="ship_test_conformance",
 )

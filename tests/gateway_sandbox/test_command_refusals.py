@@ -24,6 +24,7 @@ FOREIGN_CREDENTIALS = [
     ("STRIPE_SECRET_KEY", "sk_test_another-account-test-key"),
     ("STRIPE_PUBLISHABLE_KEY", "pk_test_another-account-test-key"),
     ("STRIPE_WEBHOOK_SECRET", "whsec_production-endpoint-secret"),
+    ("SHOP_SHIPPING_API_KEY", "a-shipping-partners-production-key"),
 ]
 LIVE_STRIPE_KEYS = [
     ("STRIPE_SECRET_KEY", "sk_live_not-a-real-live-key"),

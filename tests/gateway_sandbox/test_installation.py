@@ -74,7 +74,13 @@ class TestInstallation:
         )
 
         assert result.returncode == 0, result.stderr
-        for option in ("--port", "--notify-url", "--state-file", "--latency-ms"):
+        for option in (
+            "--port",
+            "--notify-url",
+            "--state-file",
+            "--latency-ms",
+            "--shipping-failure-rate",
+        ):
             assert option in result.stdout
 
     def test_benchmarks_run_the_sandbox_beside_a_production_like_service(

@@ -17,14 +17,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gateway_sandbox.app import SandboxConfig
 from gateway_sandbox.credentials import SANDBOX_CREDENTIALS, foreign_credentials
-from gateway_sandbox.faults import FaultSettings, InvalidFaultSetting
+from gateway_sandbox.faults import FaultSettings, InvalidFaultSetting, Knobs
 from gateway_sandbox.server import serve_forever
+from gateway_sandbox.shipping.faults import ShippingFaults
 
 
 class Command(BaseCommand):
     help = (
         "Run the gateway sandbox: CloudPayments and Stripe wire protocols, test cards, "
-        "signed notifications, fault knobs and a ledger, on one local HTTP port."
+        "signed notifications, fault knobs and a ledger, and the snack shop's "
+        "shipping partner, on one local HTTP port."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,27 +57,15 @@ class Command(BaseCommand):
             "empty. POST /__sandbox/reset empties it too. Without it, state lives "
             "in memory only.",
         )
-        for field, default in FaultSettings().as_json().items():
-            parser.add_argument(
-                f"--{field.replace('_', '-')}",
-                dest=f"fault_{field}",
-                type=json.loads,
-                default=None,
-                metavar=type(default).__name__.upper(),
-                help=f"fault knob (default {json.dumps(default)})",
-            )
+        _add_knobs(parser, FaultSettings(), prefix="", what="fault knob")
+        _add_knobs(
+            parser, ShippingFaults(), prefix="shipping_", what="shipping partner knob"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_unsafe_settings()
-        faults = {
-            name.removeprefix("fault_"): value
-            for name, value in options.items()
-            if name.startswith("fault_") and value is not None
-        }
-        try:
-            FaultSettings().update(faults)
-        except InvalidFaultSetting as exc:
-            raise CommandError(str(exc)) from exc
+        faults = _given_knobs(options, FaultSettings(), prefix="")
+        shipping_faults = _given_knobs(options, ShippingFaults(), prefix="shipping_")
         notify_url = options["notify_url"].rstrip("/")
         config = SandboxConfig(
             cloudpayments_notification_url=(
@@ -84,6 +74,7 @@ class Command(BaseCommand):
             stripe_webhook_url=f"{notify_url}/stripe/" if notify_url else None,
             strict_initiator_code=options["strict_initiator_code"],
             faults=faults,
+            shipping_faults=shipping_faults,
             state_file=options["state_file"],
         )
 
@@ -92,6 +83,11 @@ class Command(BaseCommand):
                 f"Gateway sandbox on {url}  (card page {url}/__sandbox/checkout, "
                 f"controls {url}/__sandbox/faults, ledger {url}/__sandbox/ledger)"
             )
+            self.stdout.write(
+                f"Shipping partner on {url}/shipping/v1  (controls "
+                f"{url}/__sandbox/shipping/faults, shipments "
+                f"{url}/__sandbox/shipping/shipments)"
+            )
             if config.state_file is not None:
                 self.stdout.write(f"Sandbox state kept in {config.state_file}")
             self.stdout.flush()
@@ -99,6 +95,40 @@ class Command(BaseCommand):
         serve_forever(
             config, host=options["host"], port=options["port"], on_ready=announce
         )
+
+
+def _add_knobs(parser: CommandParser, knobs: Knobs, *, prefix: str, what: str) -> None:
+    """An option per knob, `--<prefix><knob>`, taking a JSON value."""
+    for field, default in knobs.as_json().items():
+        option = f"{prefix}{field}"
+        parser.add_argument(
+            f"--{option.replace('_', '-')}",
+            dest=f"knob_{option}",
+            type=json.loads,
+            default=None,
+            metavar="NUMBER" if default is None else type(default).__name__.upper(),
+            help=f"{what} (default {json.dumps(default)})",
+        )
+
+
+def _given_knobs(
+    options: dict[str, Any], knobs: Knobs, *, prefix: str
+) -> dict[str, Any]:
+    """The knobs given as options, checked all together.
+
+    :raises CommandError: for a value the knobs refuse.
+    """
+    given = {
+        field: options[f"knob_{prefix}{field}"]
+        for field in knobs.as_json()
+        if options.get(f"knob_{prefix}{field}") is not None
+    }
+    try:
+        knobs.update(given)
+    except InvalidFaultSetting as exc:
+        # "shipping failure_rate is …": the knob's name as a person reads it.
+        raise CommandError(f"{prefix.replace('_', ' ')}{exc}") from exc
+    return given
 
 
 def refuse_unsafe_settings() -> None:
