@@ -8,14 +8,17 @@ PROGRESS meta while it runs.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from snacks.billing_calls import BillingUnavailable
 from snacks.models import OrderTaskKind
+from snacks.shipping import ShippingUnavailable, retry_delay
 
 
 @shared_task(name="snacks.persist_reactions", acks_late=True)
@@ -48,6 +51,10 @@ _BILLING_RETRIES: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 12,
 }
+
+
+# Jitter spreads the retries of many orders (SystemRandom: nothing to seed).
+_jitter = random.SystemRandom()
 
 
 def _task_id(task: Task) -> uuid.UUID:
@@ -103,6 +110,40 @@ def shipping_notice(self: Task, *, order_id: str, subject: str) -> bool:
     return send_shipping_notice(task_id=_task_id(self), now=timezone.now())
 
 
+# Attempts are counted here (SHOP_SHIPPING_MAX_ATTEMPTS), not by Celery's limit.
+@shared_task(
+    name="snacks.orders.shipping_registration",
+    bind=True,
+    acks_late=True,
+    max_retries=None,
+)
+def shipping_registration(self: Task, *, order_id: str, subject: str) -> bool:
+    """Register the shipped order with the partner: retried with exponential
+    back-off and full jitter, at most SHOP_SHIPPING_MAX_ATTEMPTS attempts, then the
+    order is flagged for an admin (and the task fails, saying so)."""
+    from snacks.services import give_up_shipment, register_order_shipment
+
+    attempt = self.request.retries + 1
+    _progress(self, f"registering with the shipping partner (attempt {attempt})")
+    try:
+        return register_order_shipment(task_id=_task_id(self), now=timezone.now())
+    except ShippingUnavailable as unavailable:
+        if attempt >= settings.SHOP_SHIPPING_MAX_ATTEMPTS:
+            give_up_shipment(
+                task_id=_task_id(self), attempts=attempt, now=timezone.now()
+            )
+            raise
+        raise self.retry(
+            exc=unavailable,
+            countdown=retry_delay(
+                attempt,
+                base=settings.SHOP_SHIPPING_RETRY_BASE_SECONDS,
+                cap=settings.SHOP_SHIPPING_RETRY_CAP_SECONDS,
+                rng=_jitter,
+            ),
+        ) from unavailable
+
+
 # The order work's tasks by `OrderTaskKind`: `snacks.services.start_order_work`
 # sends them under their `OrderTask`'s id.
 ORDER_TASKS: dict[str, Task] = {
@@ -110,5 +151,6 @@ ORDER_TASKS: dict[str, Task] = {
     OrderTaskKind.VOID_HOLD: void_hold,
     OrderTaskKind.CONFIRMATION_EMAIL: confirmation_email,
     OrderTaskKind.INVOICE_PDF: invoice_pdf,
+    OrderTaskKind.SHIPPING_REGISTRATION: shipping_registration,
     OrderTaskKind.SHIPPING_NOTICE: shipping_notice,
 }

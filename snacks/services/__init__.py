@@ -13,6 +13,10 @@ from snacks.services._order_fulfilment import (
     void_order_hold,
 )
 from snacks.services._order_holds import request_hold
+from snacks.services._order_shipping import (
+    give_up_shipment,
+    register_order_shipment,
+)
 from snacks.services._order_work import resend_lost_work, start_order_work
 from snacks.services._reactions import (
     ReactionResult,
@@ -37,9 +41,11 @@ __all__ = [
     "capture_order_hold",
     "create_snack",
     "ensure_reaction_sets",
+    "give_up_shipment",
     "make_order_invoice",
     "persist_reactions",
     "rebuild_reaction_sets",
+    "register_order_shipment",
     "request_hold",
     "resend_lost_work",
     "retire_snack",

@@ -30,3 +30,15 @@ def billing(settings: LazySettings) -> Iterator[FakeBilling]:
     BILLING.reset()
     yield BILLING
     BILLING.reset()
+
+
+@pytest.fixture
+def eager_retries() -> Iterator[None]:
+    """Eager tasks that retry, as a worker would (at once): Celery re-runs a retried
+    eager task only when its failures do not propagate to the caller."""
+    from config.celery import app
+
+    propagates = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = propagates

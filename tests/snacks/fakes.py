@@ -30,6 +30,7 @@ class FakeBilling:
     checkouts: list[Hold] = field(default_factory=list)
     captures: list[tuple[uuid.UUID, str]] = field(default_factory=list)
     voids: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    calls: int = 0
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -69,6 +70,7 @@ class FakeBillingCalls:
         BILLING.voids.append((payment_id, idempotency_key))
 
     def _check(self) -> None:
+        BILLING.calls += 1
         if BILLING.unavailable:
             raise BillingUnavailable("Billing is down.")
         if BILLING.refuse_with:
