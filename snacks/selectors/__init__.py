@@ -1,5 +1,11 @@
-"""Reads of the snack shop: the shelf and reactions."""
+"""Reads of the snack shop: the shelf and reactions, and orders."""
 
+from snacks.selectors._orders import (
+    month_bounds,
+    order_get,
+    order_list,
+    visible_orders,
+)
 from snacks.selectors._snacks import (
     SnackReactions,
     ranked_snacks,
@@ -9,7 +15,11 @@ from snacks.selectors._snacks import (
 
 __all__ = [
     "SnackReactions",
+    "month_bounds",
+    "order_get",
+    "order_list",
     "ranked_snacks",
     "snack_get",
     "snack_reactions",
+    "visible_orders",
 ]

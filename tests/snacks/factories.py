@@ -1,4 +1,4 @@
-"""Snacks and reactions as the shop makes them."""
+"""Snacks, reactions, orders and purchases as the shop makes them."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class ReactionFactory(factory.django.DjangoModelFactory[Reaction]):
 
 class OrderFactory(factory.django.DjangoModelFactory[Order]):
     """An order row as it stands; for the flow's own rules place it through the
-    services instead."""
+    services instead (tests/snacks/order_scenarios.py)."""
 
     class Meta:
         model = Order
