@@ -105,3 +105,10 @@ class HoldNotAuthorized(ShopError):
 
     code = "hold_not_authorized"
     http_status = 409
+
+
+class InvalidStatisticsQuery(ShopError):
+    """The statistics cannot be given for this range; see extra.fields."""
+
+    code = "validation_error"
+    http_status = 400

@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from snacks.api.order_work import OrderInvoiceApi, TaskStatusApi
+from snacks.api.statistics import StatisticsApi
 from snacks.api.views import (
     SnackDetailApi,
     SnackListApi,
@@ -30,4 +31,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="order-invoice",
     ),
     path("tasks/<str:task_id>/", TaskStatusApi.as_view(), name="task-status"),
+    path("statistics/", StatisticsApi.as_view(), name="statistics"),
 ]

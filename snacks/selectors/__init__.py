@@ -1,4 +1,4 @@
-"""Reads of the snack shop: the shelf and reactions, and orders."""
+"""Reads of the snack shop: the shelf and reactions, orders, and statistics."""
 
 from snacks.selectors._orders import (
     month_bounds,
@@ -12,12 +12,32 @@ from snacks.selectors._snacks import (
     snack_get,
     snack_reactions,
 )
+from snacks.selectors._statistics import (
+    EARLIEST,
+    LATEST,
+    MAX_PERIODS,
+    CurrencyAmount,
+    Grain,
+    OrderStatistics,
+    PeriodStatistics,
+    SnackQuantity,
+    order_statistics,
+)
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_PERIODS",
+    "CurrencyAmount",
+    "Grain",
+    "OrderStatistics",
+    "PeriodStatistics",
+    "SnackQuantity",
     "SnackReactions",
     "month_bounds",
     "order_get",
     "order_list",
+    "order_statistics",
     "ranked_snacks",
     "snack_get",
     "snack_reactions",
