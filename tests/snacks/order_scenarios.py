@@ -16,6 +16,18 @@ from tests.snacks.fakes import BILLING
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
 NEXT_WEEK = TODAY + dt.timedelta(days=7)
+# The operations of the order API, in the schema.
+ORDER_OPERATIONS = frozenset(
+    {
+        "shop_orders_list",
+        "shop_orders_create",
+        "shop_orders_retrieve",
+        "shop_orders_update",
+        "shop_orders_move",
+        "shop_orders_hold",
+        "shop_statistics",
+    }
+)
 # The moves that lead to each status, from CREATED.
 PATHS: dict[str, tuple[str, ...]] = {
     OrderStatus.CREATED: (),
