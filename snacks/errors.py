@@ -61,3 +61,54 @@ class OrderNotFound(ShopError):
 
     code = "not_found"
     http_status = 404
+
+
+class InvalidOrder(ShopError):
+    """The order is not valid; see extra.fields."""
+
+    code = "validation_error"
+    http_status = 400
+
+
+class SnackAlreadyOrdered(ShopError):
+    """A snack is in an open order of the member already: it cannot be ordered
+    again until that order is completed or canceled."""
+
+    code = "snack_already_ordered"
+    http_status = 409
+
+
+class OrderNotEditable(ShopError):
+    """The order can be changed only while it is created."""
+
+    code = "order_not_editable"
+    http_status = 409
+
+
+class OrderMoveForbidden(ShopError):
+    """Only an admin of the shop may move the order so."""
+
+    code = "permission_denied"
+    http_status = 403
+
+
+class SnacksHated(ShopError):
+    """Snacks of the order have more hates than likes: it cannot be approved or
+    ordered."""
+
+    code = "snacks_hated"
+    http_status = 409
+
+
+class HoldNotAuthorized(ShopError):
+    """The hold on the member's card is not authorized yet."""
+
+    code = "hold_not_authorized"
+    http_status = 409
+
+
+class InvalidStatisticsQuery(ShopError):
+    """The statistics cannot be given for this range; see extra.fields."""
+
+    code = "validation_error"
+    http_status = 400

@@ -129,7 +129,8 @@ class ApiFuzzer:
     `chosen` holds values worth sending, by parameter or field name: a case may
     have its value of such a name replaced by one of them. `scheme` is how the
     token is sent (`Token` for staff, `Bearer` for the shop's JWTs); `tag`, when
-    given, limits the run to the operations under that tag.
+    given, limits the run to the operations under that tag, and `operation_ids`
+    to those operations.
     """
 
     schema: BaseSchema
@@ -137,11 +138,16 @@ class ApiFuzzer:
     chosen: Mapping[str, Sequence[Any]]
     scheme: str = "Token"
     tag: str | None = None
+    operation_ids: frozenset[str] = frozenset()
     report: FuzzReport = field(default_factory=FuzzReport)
 
     def run(self, *, examples: int = FUZZ_EXAMPLES, fuzz_seed: int = FUZZ_SEED) -> None:
         for operation in operations(self.schema):
             if self.tag is not None and self.tag not in (operation.tags or ()):
+                continue
+            if self.operation_ids and (
+                operation.definition.raw.get("operationId") not in self.operation_ids
+            ):
                 continue
             for case in self.schema.iter_coverage_cases(
                 operation,

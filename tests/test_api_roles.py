@@ -67,6 +67,13 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("shop-api:snack-detail", "PATCH"): SHOP_ADMINS,
     ("shop-api:snack-retire", "POST"): SHOP_ADMINS,
     ("shop-api:snack-reaction", "POST"): SIGNED_IN,
+    # Orders: any signed-in user places, changes and moves their own orders and
+    # asks for their hold. Which moves a member may make (only canceling) is the
+    # order flow's rule, checked per target status (tests/snacks/test_order_flow.py).
+    ("shop-api:order-list", "POST"): SIGNED_IN,
+    ("shop-api:order-detail", "PATCH"): SIGNED_IN,
+    ("shop-api:order-status", "POST"): SIGNED_IN,
+    ("shop-api:order-hold", "POST"): SIGNED_IN,
 }
 
 # Inputs that move money when set: (URL name, method, field) → who may set them,

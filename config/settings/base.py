@@ -166,8 +166,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Support and service API of the billing service.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # One name for the like/hate choice wherever the shop's API uses it.
-    "ENUM_NAME_OVERRIDES": {"ReactionKindEnum": "snacks.models.ReactionKind"},
+    # One name for a choice of the shop wherever its API uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "ReactionKindEnum": "snacks.models.ReactionKind",
+        "OrderStatusEnum": "snacks.models.OrderStatus",
+    },
 }
 
 LOGGING: dict[str, Any] = {

@@ -3,6 +3,13 @@
 from django.urls import URLPattern, URLResolver, path
 
 from snacks.api.order_work import OrderInvoiceApi, TaskStatusApi
+from snacks.api.orders import (
+    OrderDetailApi,
+    OrderHoldApi,
+    OrderListApi,
+    OrderStatusApi,
+)
+from snacks.api.statistics import StatisticsApi
 from snacks.api.views import (
     SnackDetailApi,
     SnackListApi,
@@ -30,4 +37,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="order-invoice",
     ),
     path("tasks/<str:task_id>/", TaskStatusApi.as_view(), name="task-status"),
+    path("orders/", OrderListApi.as_view(), name="order-list"),
+    path("orders/<str:order_id>/", OrderDetailApi.as_view(), name="order-detail"),
+    path(
+        "orders/<str:order_id>/status/", OrderStatusApi.as_view(), name="order-status"
+    ),
+    path("orders/<str:order_id>/hold/", OrderHoldApi.as_view(), name="order-hold"),
+    path("statistics/", StatisticsApi.as_view(), name="statistics"),
 ]

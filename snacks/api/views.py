@@ -13,19 +13,15 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.views import APIView
 
 from kit.api.errors import error_responses
 from kit.api.pagination import ListPagination
-from kit.api.parsers import JSONParser
 from kit.api.paths import path_parameter, path_uuid
 from snacks import selectors, services
-from snacks.api.permissions import SHOP_AUTHENTICATION, IsShopAdmin, IsShopMember
+from snacks.api.base import TAGS, ShopApi
 from snacks.api.serializers import (
     ReactionInput,
     ReactionOutput,
@@ -34,7 +30,6 @@ from snacks.api.serializers import (
 )
 from snacks.models import Snack
 
-TAGS = ["shop"]
 RANKING = (
     "Snacks on sale, best liked first: by the share of likes among reactions "
     "(7 likes / 3 hates, 70 %, ranks above 60 / 40, 60 %); equal shares rank the "
@@ -46,17 +41,6 @@ RANKING = (
 )
 
 
-class _ShopApi(APIView):
-    authentication_classes = SHOP_AUTHENTICATION
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-    admin_methods: frozenset[str] = frozenset()
-
-    def get_permissions(self) -> list[BasePermission]:
-        if self.request.method in self.admin_methods:
-            return [IsShopAdmin()]
-        return [IsShopMember()]
-
-
 def _output(request: Request, snacks: list[Snack]) -> dict[str, Any]:
     return {
         "request": request,
@@ -66,7 +50,7 @@ def _output(request: Request, snacks: list[Snack]) -> dict[str, Any]:
     }
 
 
-class SnackListApi(_ShopApi):
+class SnackListApi(ShopApi):
     """The shelf (members), and a new snack on it (admins)."""
 
     admin_methods = frozenset({"POST"})
@@ -109,7 +93,7 @@ class SnackListApi(_ShopApi):
         )
 
 
-class SnackDetailApi(_ShopApi):
+class SnackDetailApi(ShopApi):
     """One snack (members), and a change to it (admins)."""
 
     admin_methods = frozenset({"PATCH"})
@@ -146,7 +130,7 @@ class SnackDetailApi(_ShopApi):
         return Response(SnackOutput(snack, context=_output(request, [snack])).data)
 
 
-class SnackRetireApi(_ShopApi):
+class SnackRetireApi(ShopApi):
     """Take a snack off the shelf (admins)."""
 
     admin_methods = frozenset({"POST"})
@@ -170,7 +154,7 @@ class SnackRetireApi(_ShopApi):
         return Response(SnackOutput(snack, context=_output(request, [snack])).data)
 
 
-class SnackReactionApi(_ShopApi):
+class SnackReactionApi(ShopApi):
     """Like or hate a snack (members)."""
 
     @extend_schema(

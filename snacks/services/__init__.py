@@ -13,11 +13,18 @@ from snacks.services._order_fulfilment import (
     void_order_hold,
 )
 from snacks.services._order_holds import request_hold
+from snacks.services._order_moves import cancel_order_for_failed_hold, move_order
 from snacks.services._order_shipping import (
     give_up_shipment,
     register_order_shipment,
 )
 from snacks.services._order_work import resend_lost_work, start_order_work
+from snacks.services._orders import (
+    MAX_PURCHASES,
+    MAX_QUANTITY,
+    edit_order,
+    place_order,
+)
 from snacks.services._reactions import (
     ReactionResult,
     ensure_reaction_sets,
@@ -34,16 +41,22 @@ from snacks.services._snacks import (
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "MAX_PURCHASES",
+    "MAX_QUANTITY",
     "SHOP_EVENT_TYPES",
     "BillingEventCursors",
     "ReactionResult",
     "apply_billing_event",
+    "cancel_order_for_failed_hold",
     "capture_order_hold",
     "create_snack",
+    "edit_order",
     "ensure_reaction_sets",
     "give_up_shipment",
     "make_order_invoice",
+    "move_order",
     "persist_reactions",
+    "place_order",
     "rebuild_reaction_sets",
     "register_order_shipment",
     "request_hold",

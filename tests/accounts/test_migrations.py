@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+from tests.migration_steps import migrated_back_to
 
 BEFORE = [("accounts", "0003_user_locale")]
 AFTER = [("accounts", "0004_shop_roles_and_resign")]
@@ -16,12 +17,7 @@ AFTER = [("accounts", "0004_shop_roles_and_resign")]
 @pytest.fixture
 def executor() -> Iterator[MigrationExecutor]:
     """The accounts app at the migration before; the latest state again after."""
-    migrating = MigrationExecutor(connection)
-    migrating.migrate(BEFORE)
-    yield MigrationExecutor(connection)
-    latest = MigrationExecutor(connection)
-    latest.loader.build_graph()
-    latest.migrate(latest.loader.graph.leaf_nodes())
+    yield from migrated_back_to(BEFORE)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,4 +1,4 @@
-"""Snacks and reactions as the shop makes them."""
+"""Snacks, reactions, orders and purchases as the shop makes them."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class ReactionFactory(factory.django.DjangoModelFactory[Reaction]):
 
 class OrderFactory(factory.django.DjangoModelFactory[Order]):
     """An order row as it stands; for the flow's own rules place it through the
-    services instead."""
+    services instead (tests/snacks/order_scenarios.py)."""
 
     class Meta:
         model = Order
@@ -67,3 +67,4 @@ class PurchaseFactory(factory.django.DjangoModelFactory[Purchase]):
     snack = factory.SubFactory(SnackFactory)
     quantity = 2
     price_minor = factory.LazyAttribute(lambda purchase: purchase.snack.amount_minor)
+    placed_at = factory.LazyAttribute(lambda purchase: purchase.order.created_at)

@@ -27,6 +27,7 @@ class FakeBilling:
     unavailable: bool = False
     refuse_with: str = ""
     holds: dict[str, HoldAnswer] = field(default_factory=dict)
+    authorizations: list[Hold] = field(default_factory=list)
     checkouts: list[Hold] = field(default_factory=list)
     captures: list[tuple[uuid.UUID, str]] = field(default_factory=list)
     voids: list[tuple[uuid.UUID, str]] = field(default_factory=list)
@@ -35,6 +36,10 @@ class FakeBilling:
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
 
+    def give_card(self, payer_id: uuid.UUID) -> None:
+        """The payer has a saved card: holds are authorized on it."""
+        self.payers_with_cards.add(payer_id)
+
 
 BILLING = FakeBilling()
 
@@ -42,6 +47,7 @@ BILLING = FakeBilling()
 class FakeBillingCalls:
     def authorize(self, hold: Hold) -> HoldAnswer:
         self._check()
+        BILLING.authorizations.append(hold)
         if hold.payer_id not in BILLING.payers_with_cards:
             raise NoSavedCard("No saved card.", extra={"reason": "no_card"})
         # Like billing: the same key answers the first result.

@@ -1,4 +1,4 @@
-"""Reads of the snack shop: the ranked shelf, one snack, and reaction counts."""
+"""Reads of the shelf: the ranked snacks, one snack, and reaction counts."""
 
 from __future__ import annotations
 

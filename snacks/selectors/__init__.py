@@ -1,0 +1,45 @@
+"""Reads of the snack shop: the shelf and reactions, orders, and statistics."""
+
+from snacks.selectors._orders import (
+    month_bounds,
+    order_get,
+    order_list,
+    visible_orders,
+)
+from snacks.selectors._snacks import (
+    SnackReactions,
+    ranked_snacks,
+    snack_get,
+    snack_reactions,
+)
+from snacks.selectors._statistics import (
+    EARLIEST,
+    LATEST,
+    MAX_PERIODS,
+    CurrencyAmount,
+    Grain,
+    OrderStatistics,
+    PeriodStatistics,
+    SnackQuantity,
+    order_statistics,
+)
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_PERIODS",
+    "CurrencyAmount",
+    "Grain",
+    "OrderStatistics",
+    "PeriodStatistics",
+    "SnackQuantity",
+    "SnackReactions",
+    "month_bounds",
+    "order_get",
+    "order_list",
+    "order_statistics",
+    "ranked_snacks",
+    "snack_get",
+    "snack_reactions",
+    "visible_orders",
+]
