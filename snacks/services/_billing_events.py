@@ -24,6 +24,7 @@ from snacks.models import (
     OrderTask,
     OrderTaskKind,
 )
+from snacks.services._order_moves import cancel_order_for_failed_hold
 from snacks.services._order_work import start_order_work
 
 logger = logging.getLogger(__name__)
@@ -83,11 +84,14 @@ def apply_billing_event(
         return None
     order = Order.objects.select_for_update().filter(id=order_id).first()
     payment_id = _uuid(payload.get("payment_id"))
-    if order is None or payment_id is None or not _is_its_hold(order, payment_id):
+    if order is None or payment_id is None:
         logger.info(
             "snacks.billing_event.ignored",
             extra={"event_type": event_type, "order": str(order_id)},
         )
+        return None
+    if not _is_its_hold(order, payment_id):
+        _release_stray_hold(order, payment_id, hold_status, now=now)
         return None
     if order.hold_status in _FINAL_HOLDS or order.hold_status == hold_status:
         return None
@@ -99,16 +103,21 @@ def apply_billing_event(
     order.save(
         update_fields=["payment_id", "hold_status", "hold_failure", "updated_at"]
     )
-    if work := _WORK_OF_HOLD.get(hold_status):
+    if order.status == OrderStatus.CANCELED and hold_status == HoldStatus.AUTHORIZED:
+        # Paid on the checkout page after the order was canceled: let it go.
+        start_order_work(
+            order, OrderTaskKind.VOID_HOLD, now=now, subject=str(payment_id)
+        )
+    elif work := _WORK_OF_HOLD.get(hold_status):
         start_order_work(order, work, now=now)
     if hold_status == HoldStatus.FAILED:
-        _cancel_for_failed_hold(order, now=now)
-    return order
+        _after_failed_hold(order, now=now)
+    return Order.objects.get(id=order.id)
 
 
 def _is_its_hold(order: Order, payment_id: uuid.UUID) -> bool:
     """Whether the payment holds the order: its own, or the first news of a hold
-    asked for and not yet named (the checkout page's) — never one an edit voided."""
+    asked for and not yet named (the checkout page's) - never one an edit voided."""
     if order.payment_id is not None:
         return order.payment_id == payment_id
     replaced = OrderTask.objects.filter(
@@ -120,16 +129,29 @@ def _is_its_hold(order: Order, payment_id: uuid.UUID) -> bool:
     )
 
 
-def _cancel_for_failed_hold(order: Order, *, now: dt.datetime) -> None:
+def _release_stray_hold(
+    order: Order, payment_id: uuid.UUID, hold_status: str, *, now: dt.datetime
+) -> None:
+    """A hold on the order's reference that is not the order's (a checkout page
+    paid after an edit replaced its hold) is voided, once; other news of it is
+    ignored."""
+    logger.info(
+        "snacks.billing_event.stray_hold",
+        extra={"order": str(order.id), "payment": str(payment_id)},
+    )
+    if hold_status == HoldStatus.AUTHORIZED:
+        start_order_work(
+            order, OrderTaskKind.VOID_HOLD, now=now, subject=str(payment_id)
+        )
+
+
+def _after_failed_hold(order: Order, *, now: dt.datetime) -> None:
     """A declined hold cancels an order that was not ordered yet, with the reason;
     an ordered one (its capture failed) waits for an admin."""
-    if not order.can_transition_to(OrderStatus.CANCELED):
+    reason = f"The card was not authorized: {order.hold_failure}"
+    if not cancel_order_for_failed_hold(order_id=order.id, reason=reason, now=now):
         order.needs_attention = f"The payment failed: {order.hold_failure}"
         order.save(update_fields=["needs_attention"])
-        return
-    order.transition_to(OrderStatus.CANCELED, at=now)
-    order.cancel_reason = f"The card was not authorized: {order.hold_failure}"
-    order.save(update_fields=["status", "canceled_at", "cancel_reason", "updated_at"])
 
 
 def _order_of(reference: object) -> uuid.UUID | None:

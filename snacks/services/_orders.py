@@ -112,7 +112,8 @@ def edit_order(
     the caller asks for one again once this has committed.
 
     :raises OrderNotFound: no such order, or another member's (for a member).
-    :raises OrderNotEditable: when the order is no longer created.
+    :raises OrderNotEditable: when the order is no longer created, or its hold
+        waits for the member on billing's checkout page.
     :raises InvalidOrder, SnackRetired, SnackAlreadyOrdered: as `place_order`.
     """
     wanted = _merged(purchases)
@@ -125,6 +126,13 @@ def edit_order(
                 "The order can be changed only while it is created; it is "
                 f"{order.status.lower()}.",
                 extra={"order": str(order.id), "status": order.status},
+            )
+        if order.hold_status == HoldStatus.REQUIRES_ACTION and order.payment_id is None:
+            # Billing's page would hold the old amount: one page per order.
+            raise OrderNotEditable(
+                "The order's checkout page is waiting for the card: pay there, or "
+                "cancel the order and place a new one.",
+                extra={"order": str(order.id), "hold_status": order.hold_status},
             )
         ordered_at = {
             purchase.snack_id: purchase.price_minor

@@ -122,6 +122,12 @@ class TestADeclinedHold:
         assert order.hold_status == HoldStatus.FAILED
         assert "Insufficient funds" in order.cancel_reason
         assert order.canceled_at == NOW
+        (move,) = order.status_changes.all()
+        assert (move.to_status, move.actor_id, move.actor_label) == (
+            OrderStatus.CANCELED,
+            None,
+            "billing",
+        )
 
     def test_flags_an_ordered_order_whose_capture_failed(self) -> None:
         payment_id = uuid.uuid4()
@@ -132,6 +138,35 @@ class TestADeclinedHold:
         order.refresh_from_db()
         assert order.status == OrderStatus.ORDERED
         assert order.needs_attention.startswith("The payment failed")
+
+
+class TestHoldsThatCameTooLate:
+    def test_a_hold_paid_after_the_order_was_canceled_is_voided(self) -> None:
+        """The member paid the checkout page after canceling the order."""
+        order = OrderFactory.create(
+            status=OrderStatus.CANCELED, hold_status=HoldStatus.REQUIRES_ACTION
+        )
+        payment_id = uuid.uuid4()
+
+        apply_billing_event("payment.authorized", _payload(order, payment_id), now=NOW)
+
+        void = OrderTask.objects.get(order=order, kind=OrderTaskKind.VOID_HOLD)
+        assert void.subject == str(payment_id)
+        assert _work(order) == [OrderTaskKind.VOID_HOLD]
+
+    def test_a_stray_hold_on_the_orders_reference_is_voided_once(self) -> None:
+        order = OrderFactory.create(
+            hold_status=HoldStatus.AUTHORIZED, payment_id=uuid.uuid4()
+        )
+        stray = uuid.uuid4()
+
+        for _ in range(2):
+            apply_billing_event("payment.authorized", _payload(order, stray), now=NOW)
+
+        voids = OrderTask.objects.filter(order=order, kind=OrderTaskKind.VOID_HOLD)
+        assert list(voids.values_list("subject", flat=True)) == [str(stray)]
+        order.refresh_from_db()
+        assert order.hold_status == HoldStatus.AUTHORIZED
 
 
 class TestNewsNotAboutTheHold:

@@ -328,23 +328,24 @@ class TestEditOrderHold:
             order=order, kind=OrderTaskKind.VOID_HOLD, subject=str(payment_id)
         ).exists()
 
-    def test_a_checkout_page_without_a_payment_is_dropped_without_a_void(
+    def test_refused_while_the_checkout_page_waits_for_the_card(
         self, billing: FakeBilling
     ) -> None:
+        """Billing's page would hold the old amount: pay it or cancel the order."""
         order = placed()
         asked = request_hold(order.id, now=NOW)
         assert asked.hold_status == HoldStatus.REQUIRES_ACTION
-        assert asked.checkout_url
 
-        edited = edit_order(
-            order_id=order.id,
-            actor=order.member,
-            purchases=[(order.purchases.get().snack_id, 2)],
-            now=NOW,
-        )
+        with pytest.raises(OrderNotEditable, match="checkout page"):
+            edit_order(
+                order_id=order.id,
+                actor=order.member,
+                purchases=[(order.purchases.get().snack_id, 2)],
+                now=NOW,
+            )
 
-        assert (edited.hold_status, edited.checkout_url) == (HoldStatus.NONE, "")
-        assert not OrderTask.objects.filter(order=order).exists()
+        asked.refresh_from_db()
+        assert asked.checkout_url and asked.purchases.get().quantity == 1
 
     def test_the_same_amount_keeps_the_hold(self) -> None:
         first, second = SnackFactory.create_batch(2, amount_minor=100)
