@@ -89,7 +89,20 @@ class TestLoadDemoSubscriptions:
 
         assert Subscription.objects.count() == len(DEMO_SUBSCRIBERS)
         assert Invoice.objects.count() == 4  # the trial has none yet
-        assert out.getvalue().count("(was there)") == len(DEMO_SUBSCRIBERS)
+        # Each subscription, and the demo member's card.
+        assert out.getvalue().count("(was there)") == len(DEMO_SUBSCRIBERS) + 1
+
+    def test_saves_a_card_for_the_demo_member_so_orders_are_held_at_once(
+        self, demo: str
+    ) -> None:
+        from payments.models import PaymentMethod, PaymentMethodStatus
+
+        member = User.objects.get(email="member@example.com")
+        (card,) = PaymentMethod.objects.filter(payer_id=member.id)
+
+        assert card.status == PaymentMethodStatus.USABLE and card.is_default
+        assert card.gateway == "cloudpayments"
+        assert "Demo member's card: member@example.com •••• 3055" in demo
 
     def test_refuses_clearly_when_the_sandbox_does_not_answer(
         self, settings: Settings

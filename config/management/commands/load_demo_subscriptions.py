@@ -26,13 +26,22 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import User
 from billing.clock import billing_now
 from billing.errors import DomainError
-from config.management.commands.load_demo_data import DEMO_ACTOR, ensure_demo_plans
+from billing.money import Money
+from config.management.commands.load_demo_data import (
+    DEMO_ACTOR,
+    DEMO_MEMBER,
+    ensure_demo_plans,
+)
+from payments.selectors import default_payment_methods
+from payments.services import start_card_setup
 from subscriptions.models import Subscription
 from subscriptions.services import subscribe
 
 SANDBOX_TIMEOUT_SECONDS: Final = 5
 # Any expiry in the future works with the sandbox's test cards (GATEWAYS.md A5).
 CARD_EXPIRY: Final = "1230"
+# The demo member's card: a CloudPayments test card that needs no 3-D Secure.
+DEMO_MEMBER_CARD: Final = "4000000000003055"
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,30 @@ class Command(BaseCommand):
                 f"  {subscriber.payer_id}  {plan.code:<15} {card}  {status:<22} "
                 f"{subscriber.story}"
             )
+        self.stdout.write(f"Demo member's card: {self._member_card(sandbox)}")
+
+    def _member_card(self, sandbox: str) -> str:
+        """Save a card for the demo member, so that their snack orders are held
+        at once (a new member pays the first order on billing's checkout page)."""
+        member = User.objects.filter(email=DEMO_MEMBER.email).first()
+        if member is None:
+            return "no demo member (run load_demo_data)"
+        if default_payment_methods(payer_ids=[member.id], gateway="cloudpayments"):
+            return f"{DEMO_MEMBER.email} has one saved (was there)"
+        try:
+            payload = entered_card(sandbox, "cloudpayments", DEMO_MEMBER_CARD)
+            setup = start_card_setup(
+                payer_id=member.id,
+                gateway="cloudpayments",
+                card_payload=payload,
+                verification_amount=Money(100, "EUR"),
+                now=billing_now(),
+                actor=DEMO_ACTOR,
+                cardholder_name="MAX MEMBER",
+            )
+        except (requests.RequestException, DomainError) as exc:
+            return f"not saved: {exc}"
+        return f"{DEMO_MEMBER.email} •••• {DEMO_MEMBER_CARD[-4:]} {setup.status}"
 
     def _subscribed(
         self, subscriber: DemoSubscriber, gateway: str, sandbox: str
