@@ -36,6 +36,7 @@ GOOD_PRODUCTION_VALUES: Final = {
     "AUTH_GRPC_TOKEN": "throw-away-service-token-for-the-production-checks",
     "SHOP_BILLING_TOKEN": "throw-away-shop-token-for-the-production-checks",
     "SHOP_CHECKOUT_RETURN_URL": "https://shop.example/orders/{order_id}/",
+    "CHECKOUT_BASE_URL": "https://billing.example",
 }
 PRODUCTION_SETTINGS: Final = "config.settings.production"
 

@@ -44,8 +44,14 @@ REQUIRED = {
     "AUTH_GRPC_TOKEN",
     "SHOP_BILLING_TOKEN",
     "SHOP_CHECKOUT_RETURN_URL",
+    "CHECKOUT_BASE_URL",
 }
-HTTPS_URLS = ["CLOUDPAYMENTS_API_URL", "STRIPE_API_BASE", "SHOP_CHECKOUT_RETURN_URL"]
+HTTPS_URLS = [
+    "CLOUDPAYMENTS_API_URL",
+    "STRIPE_API_BASE",
+    "SHOP_CHECKOUT_RETURN_URL",
+    "CHECKOUT_BASE_URL",
+]
 # A refused value per variable and rule, beyond unset, empty and the default.
 UNSAFE_VALUES = [
     *((name, GOOD_PRODUCTION_VALUES[name].replace("https://", "http://"))
@@ -58,6 +64,7 @@ UNSAFE_VALUES = [
     ("CHECKOUT_REDIRECT_ALLOWED_HOSTS", "shop.example,"),
     ("CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL", "http://widget.cloudpayments.ru/bundles/checkout"),
     ("STRIPE_JS_URL", "http://127.0.0.1:8100/__sandbox/stripe/v3.js"),
+    ("DEFAULT_PAYMENT_GATEWAY", "fake"),
     ("DJANGO_SECRET_KEY", "short-but-not-empty"),
     ("DEFAULT_FROM_EMAIL", "billing"),
     ("DEFAULT_FROM_EMAIL", "Billing <billing@mailhost>"),
