@@ -33,6 +33,13 @@ UNAVAILABLE: Final[dict[str, tuple[str, str, int]]] = {
         "shop for a new one if needed.",
         410,
     ),
+    # What the page pays was paid or held another way meanwhile.
+    "paid_elsewhere": (
+        "Payment not possible",
+        "This is already paid, or being paid, another way: there is nothing to pay "
+        "here.",
+        409,
+    ),
 }
 
 

@@ -1,16 +1,17 @@
 """Hosted checkout pages: the card form, the payment, 3-D Secure, the way back.
 
-`/checkout/<id>/` says what is bought (an amount, or a card check that charges
-nothing) and loads the gateway's own browser script from the settings: CloudPayments'
-checkout script turns the card fields into a cryptogram (`cp.Checkout`,
-`createPaymentCryptogram`), Stripe.js's card element into a PaymentMethod
-(`createPaymentMethod`). The page posts only that payload to `/checkout/<id>/pay`,
-which refuses anything else (`card_payloads`) and confirms the payment on the
-server. A declined card shows the page again for another card. A card that needs
-3-D Secure leaves for the issuer's page (CloudPayments: a form POSTed to the ACS;
-Stripe: its redirect) and comes back to `/checkout/<id>/3ds`, which only the
-browser that posted the card may use (`checkout_security`). The payer ends on the
-session's success or failure URL.
+`/checkout/<id>/` says what is bought (an amount, an amount held on the card and
+not charged, or a card check that charges nothing) and loads the gateway's own
+browser script from the settings: CloudPayments' checkout script turns the card
+fields into a cryptogram (`cp.Checkout`, `createPaymentCryptogram`), Stripe.js's
+card element into a PaymentMethod (`createPaymentMethod`). The page posts only
+that payload to `/checkout/<id>/pay`, which refuses anything else
+(`card_payloads`) and confirms the payment on the server. A declined card shows
+the page again for another card. A card that needs 3-D Secure leaves for the
+issuer's page (CloudPayments: a form POSTed to the ACS; Stripe: its redirect) and
+comes back to `/checkout/<id>/3ds`, which only the browser that posted the card
+may use (`checkout_security`). The payer ends on the session's success or failure
+URL.
 
 Card payloads and 3-D Secure answers are never logged, and Django's error reports
 are told to mask them.
@@ -58,6 +59,7 @@ from payments.services import (
     CheckoutSessionExpired,
     CheckoutSessionNotFound,
     CheckoutSessionUsed,
+    PaymentInProgress,
     ThreeDsMismatch,
     check_card_payload,
     finish_checkout_after_3ds,
@@ -140,6 +142,8 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
         return unavailable_page(request, "expired")
     except CheckoutSessionUsed:
         return unavailable_page(request, "used")
+    except PaymentInProgress:
+        return unavailable_page(request, "paid_elsewhere")
     response = _outcome(request, session)
     bind_browser(response, request, session.id)
     return response
@@ -203,10 +207,12 @@ def _card_form(
 ) -> HttpResponse:
     """The page with the gateway's card form (and why the last card was refused)."""
     is_card_check = session.mode == CheckoutSessionMode.CARD_SETUP
+    is_hold = session.mode == CheckoutSessionMode.AUTHORIZE
     script_url = gateway_script_url(session.gateway)
     config: dict[str, Any] = {
         "gateway": session.gateway if script_url else None,
         "cardCheck": is_card_check,
+        "hold": is_hold,
     }
     if session.gateway == "cloudpayments":
         config["publicId"] = settings.CLOUDPAYMENTS_PUBLIC_ID
@@ -219,6 +225,7 @@ def _card_form(
             "session": session,
             "amount": session.amount.format(),
             "is_card_check": is_card_check,
+            "is_hold": is_hold,
             "script_url": script_url,
             "checkout_config": config,
             "refusal": refusal,
@@ -270,6 +277,7 @@ def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
         {
             "session": session,
             "is_card_check": session.mode == CheckoutSessionMode.CARD_SETUP,
+            "is_hold": session.mode == CheckoutSessionMode.AUTHORIZE,
         },
         status=202,
     )
