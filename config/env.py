@@ -153,6 +153,11 @@ STRIPE_JS_URL = env.str(
 GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
 # Where the sandbox posts its notifications and webhooks: this service's own address.
 SERVICE_URL = env.str("SERVICE_URL", default="http://127.0.0.1:8000")
+# The address payers reach this service's web pages at, for the links to hosted
+# checkout pages that an answer without an HTTP request gives (gRPC).
+CHECKOUT_BASE_URL = env.str("CHECKOUT_BASE_URL", default=SERVICE_URL)
+# The gateway of a checkout page opened without one (CreateCheckoutSession).
+DEFAULT_PAYMENT_GATEWAY = env.str("DEFAULT_PAYMENT_GATEWAY", default="cloudpayments")
 
 # Fernet keys, newest first; older keys only decrypt, so keys rotate without downtime.
 TOKEN_ENCRYPTION_KEYS = env.list(

@@ -27,6 +27,8 @@ SECRET_KEY_MIN_DISTINCT: Final = 5
 JWT_KEY_MIN_LENGTH: Final = 32
 # Transports that keep messages in one process or on one machine's disk.
 LOCAL_BROKER_SCHEMES: Final = frozenset({"memory", "filesystem"})
+# The gateways production configures (`config.settings.production`).
+LIVE_GATEWAYS: Final = frozenset({"cloudpayments", "stripe"})
 
 Rule = Callable[[str, str], Iterator[str]]
 
@@ -115,6 +117,12 @@ def _https_url(name: str, value: str) -> Iterator[str]:
         yield f"{name} must be an https:// URL"
 
 
+def _live_gateway(name: str, value: str) -> Iterator[str]:
+    """Production moves money through a real gateway only."""
+    if value not in LIVE_GATEWAYS:
+        yield f"{name} must be one of {', '.join(sorted(LIVE_GATEWAYS))}"
+
+
 def _shop_hosts(name: str, value: str) -> Iterator[str]:
     """Payers are sent back only to the shop's own hosts, never to any host."""
     hosts = [host.strip() for host in value.split(",")]
@@ -171,11 +179,14 @@ RULES: Final[dict[str, Rule]] = {
     "SHOP_CHECKOUT_RETURN_URL": _https_url,
     "SHOP_SHIPPING_URL": _https_url,
     "SHOP_SHIPPING_API_KEY": _secret,
+    "CHECKOUT_BASE_URL": _https_url,
 }
-# Checked only when set: unset, production loads the gateways' own scripts and
-# verifies tokens with the signing key alone.
+# Checked only when set: unset, production loads the gateways' own scripts,
+# verifies tokens with the signing key alone and opens checkout pages on
+# CloudPayments.
 OPTIONAL_RULES: Final[dict[str, Rule]] = {
     "CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL": _https_url,
     "STRIPE_JS_URL": _https_url,
     "JWT_VERIFYING_KEYS": _retired_jwt_keys,
+    "DEFAULT_PAYMENT_GATEWAY": _live_gateway,
 }

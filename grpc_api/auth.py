@@ -56,6 +56,8 @@ ACCESS: Final[dict[str, Access]] = {
     f"{_BILLING}CapturePayment": _MOVE_MONEY,
     f"{_BILLING}VoidPayment": _MOVE_MONEY,
     f"{_BILLING}ChargePayment": _MOVE_MONEY,
+    # A page that holds an order's amount on a card the payer enters there.
+    f"{_BILLING}CreateCheckoutSession": _MOVE_MONEY,
     f"{_BILLING}RefundPayment": Access("billing.payments.refund"),
     "/billing.v1.EventService/Subscribe": Access("billing.events.read"),
     "/auth.v1.AuthService/GetUser": Access("auth.users.read"),

@@ -29,6 +29,7 @@ from payments.services import (
     CardPayloadRefused,
     GatewayUnavailable,
     InvalidCardAttempt,
+    InvalidCheckoutSession,
 )
 from subscriptions.services import InvalidSubscriptionRequest
 
@@ -50,6 +51,7 @@ ERROR_STATUSES: Final[tuple[tuple[type[DomainError], grpc.StatusCode], ...]] = (
     (CurrencyMismatch, grpc.StatusCode.INVALID_ARGUMENT),
     (InvalidCardAttempt, grpc.StatusCode.INVALID_ARGUMENT),
     (CardPayloadRefused, grpc.StatusCode.INVALID_ARGUMENT),
+    (InvalidCheckoutSession, grpc.StatusCode.INVALID_ARGUMENT),
     (InvalidSubscriptionRequest, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (Conflict, grpc.StatusCode.FAILED_PRECONDITION),

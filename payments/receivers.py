@@ -27,6 +27,9 @@ _SETTLED_PAYMENT_STATUSES = frozenset(
     }
 )
 _FINAL_SETUP_STATUSES = frozenset({CardSetupStatus.SUCCEEDED, CardSetupStatus.FAILED})
+# The kinds of payment a checkout opened for something makes: a payment (PAYMENT)
+# or a hold (AUTHORIZE).
+_CHECKOUT_PAYMENT_KINDS = frozenset({PaymentKind.INITIAL, PaymentKind.ORDER})
 
 
 def grant_staff_view_permissions(sender: AppConfig, **kwargs: Any) -> None:
@@ -57,12 +60,12 @@ def enqueue_checkout_session_sync(
     """When a checkout's payment moves, have its session follow (in a task).
 
     A checkout pays itself (`checkout:<id>`) or what it was opened for, such as a
-    subscription's first invoice, always with a card just entered: a renewal's
-    payment (RECURRING) or a shop order's never comes from a checkout, and is not
-    given a task.
+    subscription's first invoice (INITIAL) or a shop order's hold (ORDER), always
+    with a card just entered: a renewal's payment (RECURRING) or a one-off charge
+    of a saved card never comes from a checkout, and is not given a task.
     """
     own = pays.startswith("checkout:")
-    opened_for = bool(pays) and kind == PaymentKind.INITIAL
+    opened_for = bool(pays) and kind in _CHECKOUT_PAYMENT_KINDS
     if not own and not (opened_for and to_status in _SETTLED_PAYMENT_STATUSES):
         return
     # The signal is sent once the payment's transaction has committed, so this runs

@@ -1,16 +1,17 @@
 """Hosted checkout pages: the card form, the payment, 3-D Secure, the way back.
 
-`/checkout/<id>/` says what is bought (an amount, or a card check that charges
-nothing) and loads the gateway's own browser script from the settings: CloudPayments'
-checkout script turns the card fields into a cryptogram (`cp.Checkout`,
-`createPaymentCryptogram`), Stripe.js's card element into a PaymentMethod
-(`createPaymentMethod`). The page posts only that payload to `/checkout/<id>/pay`,
-which refuses anything else (`card_payloads`) and confirms the payment on the
-server. A declined card shows the page again for another card. A card that needs
-3-D Secure leaves for the issuer's page (CloudPayments: a form POSTed to the ACS;
-Stripe: its redirect) and comes back to `/checkout/<id>/3ds`, which only the
-browser that posted the card may use (`checkout_security`). The payer ends on the
-session's success or failure URL.
+`/checkout/<id>/` says what is bought (an amount, an amount held on the card and
+not charged, or a card check that charges nothing) and loads the gateway's own
+browser script from the settings: CloudPayments' checkout script turns the card
+fields into a cryptogram (`cp.Checkout`, `createPaymentCryptogram`), Stripe.js's
+card element into a PaymentMethod (`createPaymentMethod`). The page posts only
+that payload to `/checkout/<id>/pay`, which refuses anything else
+(`card_payloads`) and confirms the payment on the server. A declined card shows
+the page again for another card. A card that needs 3-D Secure leaves for the
+issuer's page (CloudPayments: a form POSTed to the ACS; Stripe: its redirect) and
+comes back to `/checkout/<id>/3ds`, which only the browser that posted the card
+may use (`checkout_security`). The payer ends on the session's success or failure
+URL.
 
 Card payloads and 3-D Secure answers are never logged, and Django's error reports
 are told to mask them.
@@ -25,7 +26,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
@@ -36,12 +36,15 @@ from billing.clock import billing_now
 from kit.api.errors import error_body
 from kit.redirects import is_allowed_redirect
 from payments import selectors
+from payments.api.checkout_rendering import (
+    problem_page,
+    render_page,
+    unavailable_page,
+)
 from payments.api.checkout_security import (
     bind_browser,
-    content_security_policy,
     gateway_script_url,
     is_bound_browser,
-    new_nonce,
 )
 from payments.models import (
     CardSetupStatus,
@@ -56,6 +59,7 @@ from payments.services import (
     CheckoutSessionExpired,
     CheckoutSessionNotFound,
     CheckoutSessionUsed,
+    PaymentInProgress,
     ThreeDsMismatch,
     check_card_payload,
     finish_checkout_after_3ds,
@@ -81,11 +85,11 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
     """The payment page: what is bought (or the card check) and the card form."""
     session = _session(session_id)
     if session is None:
-        return _not_found(request)
+        return unavailable_page(request, "not_found")
     if session.is_expired_at(billing_now()):
-        return _expired(request)
+        return unavailable_page(request, "expired")
     if session.status != CheckoutSessionStatus.OPEN or session.is_claimed:
-        return _used(request)
+        return unavailable_page(request, "used")
     return _card_form(request, session)
 
 
@@ -97,7 +101,7 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
     any form post."""
     parsed = _parse_id(session_id)
     if parsed is None:
-        return _not_found(request)
+        return unavailable_page(request, "not_found")
     payload = next(
         (
             value.strip()
@@ -107,10 +111,10 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
         "",
     )
     if not payload or len(payload) > MAX_CARD_PAYLOAD_LENGTH:
-        return _problem(request, "The card details did not arrive.", status=400)
+        return problem_page(request, "The card details did not arrive.", status=400)
     session = selectors.checkout_session_get(session_id=parsed)
     if session is None:
-        return _not_found(request)
+        return unavailable_page(request, "not_found")
     # Checked here too (the payment checks it) so a refusal never claims the session.
     try:
         check_card_payload(
@@ -133,11 +137,13 @@ def checkout_pay(request: HttpRequest, session_id: str) -> HttpResponse:
             now=billing_now(),
         )
     except CheckoutSessionNotFound:
-        return _not_found(request)
+        return unavailable_page(request, "not_found")
     except CheckoutSessionExpired:
-        return _expired(request)
+        return unavailable_page(request, "expired")
     except CheckoutSessionUsed:
-        return _used(request)
+        return unavailable_page(request, "used")
+    except PaymentInProgress:
+        return unavailable_page(request, "paid_elsewhere")
     response = _outcome(request, session)
     bind_browser(response, request, session.id)
     return response
@@ -152,7 +158,7 @@ def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
     `payment_intent` (or `setup_intent` for a card check)."""
     session = _session(session_id)
     if session is None:
-        return _not_found(request)
+        return unavailable_page(request, "not_found")
     answer = request.POST if request.method == "POST" else request.GET
     if not is_bound_browser(request, session.id):
         if request.method == "POST" and answer.get(RESUBMITTED_FIELD) != "1":
@@ -163,12 +169,12 @@ def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
                 (name, answer[name]) for name in ACS_ANSWER_FIELDS if name in answer
             ]
             fields.append((RESUBMITTED_FIELD, "1"))
-            return _render(
+            return render_page(
                 request,
                 "payments/checkout/resubmit.html",
                 {"action": request.path, "fields": fields},
             )
-        return _problem(
+        return problem_page(
             request,
             "This payment was started in another browser. Finish it there, or "
             "ask the shop for a new payment link.",
@@ -179,7 +185,7 @@ def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
         "",
     )
     if not reference:
-        return _problem(request, "The bank's answer did not arrive.", status=400)
+        return problem_page(request, "The bank's answer did not arrive.", status=400)
     try:
         session = finish_checkout_after_3ds(
             session_id=session.id,
@@ -188,9 +194,9 @@ def checkout_three_ds(request: HttpRequest, session_id: str) -> HttpResponse:
             now=billing_now(),
         )
     except CheckoutSessionNotFound:
-        return _not_found(request)
+        return unavailable_page(request, "not_found")
     except (ThreeDsMismatch, CheckoutNotAwaiting3ds):
-        return _problem(
+        return problem_page(
             request, "This answer is not for this checkout's payment.", status=400
         )
     return _outcome(request, session)
@@ -201,22 +207,25 @@ def _card_form(
 ) -> HttpResponse:
     """The page with the gateway's card form (and why the last card was refused)."""
     is_card_check = session.mode == CheckoutSessionMode.CARD_SETUP
+    is_hold = session.mode == CheckoutSessionMode.AUTHORIZE
     script_url = gateway_script_url(session.gateway)
     config: dict[str, Any] = {
         "gateway": session.gateway if script_url else None,
         "cardCheck": is_card_check,
+        "hold": is_hold,
     }
     if session.gateway == "cloudpayments":
         config["publicId"] = settings.CLOUDPAYMENTS_PUBLIC_ID
     elif session.gateway == "stripe":
         config["publishableKey"] = settings.STRIPE_PUBLISHABLE_KEY
-    return _render(
+    return render_page(
         request,
         "payments/checkout/page.html",
         {
             "session": session,
             "amount": session.amount.format(),
             "is_card_check": is_card_check,
+            "is_hold": is_hold,
             "script_url": script_url,
             "checkout_config": config,
             "refusal": refusal,
@@ -262,12 +271,13 @@ def _outcome(request: HttpRequest, session: CheckoutSession) -> HttpResponse:
     logger.info(
         "payments.checkout_session.pending", extra={"checkout_session": str(session.id)}
     )
-    return _render(
+    return render_page(
         request,
         "payments/checkout/processing.html",
         {
             "session": session,
             "is_card_check": session.mode == CheckoutSessionMode.CARD_SETUP,
+            "is_hold": session.mode == CheckoutSessionMode.AUTHORIZE,
         },
         status=202,
     )
@@ -290,7 +300,7 @@ def _three_ds(
     term_url = _three_ds_return_url(request, session.id)
     fields = [(str(name), str(value)) for name, value in form_fields.items()]
     fields.append(("TermUrl", term_url))
-    return _render(
+    return render_page(
         request,
         "payments/checkout/three_ds.html",
         {"challenge_url": url, "fields": fields},
@@ -302,29 +312,14 @@ def _three_ds_return_url(request: HttpRequest, session_id: uuid.UUID) -> str:
     return request.build_absolute_uri(reverse("checkout:three-ds", args=[session_id]))
 
 
-def _render(
-    request: HttpRequest,
-    template: str,
-    context: dict[str, Any],
-    *,
-    gateway: str | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    """A checkout page under its Content-Security-Policy."""
-    nonce = new_nonce()
-    response = render(request, template, {**context, "csp_nonce": nonce}, status=status)
-    response["Content-Security-Policy"] = content_security_policy(
-        nonce=nonce, gateway=gateway
-    )
-    return response
-
-
 def _back_to_shop(request: HttpRequest, url: str) -> HttpResponse:
     """Redirect to the shop's URL if its host is still allowed (the session was
     checked when opened; settings may have changed since)."""
     if not is_allowed_redirect(url, settings.CHECKOUT_REDIRECT_ALLOWED_HOSTS):
         logger.warning("payments.checkout_session.redirect_refused")
-        return _problem(request, "The address to return to is not allowed.", status=400)
+        return problem_page(
+            request, "The address to return to is not allowed.", status=400
+        )
     return HttpResponseRedirect(url)
 
 
@@ -351,50 +346,3 @@ def _parse_id(session_id: str) -> uuid.UUID | None:
 def _session(session_id: str) -> CheckoutSession | None:
     parsed = _parse_id(session_id)
     return None if parsed is None else selectors.checkout_session_get(session_id=parsed)
-
-
-def _problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return _render(
-        request,
-        "payments/checkout/unavailable.html",
-        {"title": "Payment not possible", "message": message},
-        status=status,
-    )
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return _render(
-        request,
-        "payments/checkout/unavailable.html",
-        {
-            "title": "Checkout not found",
-            "message": "This payment link is not valid. Check the address or ask "
-            "the shop for a new link.",
-        },
-        status=404,
-    )
-
-
-def _expired(request: HttpRequest) -> HttpResponse:
-    return _render(
-        request,
-        "payments/checkout/unavailable.html",
-        {
-            "title": "Checkout expired",
-            "message": "This payment link has expired. Ask the shop for a new one.",
-        },
-        status=410,
-    )
-
-
-def _used(request: HttpRequest) -> HttpResponse:
-    return _render(
-        request,
-        "payments/checkout/unavailable.html",
-        {
-            "title": "Checkout already used",
-            "message": "This payment link has already been used; it cannot pay "
-            "again. Ask the shop for a new one if needed.",
-        },
-        status=410,
-    )

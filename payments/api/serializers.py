@@ -117,20 +117,23 @@ class CheckoutSessionOutput(serializers.Serializer[Any]):
     url = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
     mode = serializers.CharField(
-        help_text="PAYMENT: the amount is charged. CARD_SETUP: nothing is charged; "
-        "the card is verified and saved."
+        help_text="PAYMENT: the amount is charged. AUTHORIZE: the amount is held on "
+        "the card, not charged, for its caller to capture or void. CARD_SETUP: "
+        "nothing is charged; the card is verified and saved."
     )
     payer_id = serializers.UUIDField()
     gateway = serializers.CharField()
     currency = serializers.CharField()
     amount_minor = serializers.IntegerField(
-        help_text="PAYMENT: the amount charged. CARD_SETUP: the amount authorized "
-        "and voided at once to verify the card (CloudPayments), never captured."
+        help_text="PAYMENT: the amount charged. AUTHORIZE: the amount held. "
+        "CARD_SETUP: the amount authorized and voided at once to verify the card "
+        "(CloudPayments), never captured."
     )
     amount = serializers.CharField(source="amount.format")
     description = serializers.CharField()
     pays = serializers.CharField(
-        help_text="What the payment pays, e.g. `invoice:42`; empty: the session."
+        help_text="What the payment pays, e.g. `invoice:42`, or what the hold is "
+        "for, e.g. `order:<uuid>`; empty: the session."
     )
     setup_purpose = serializers.CharField(
         help_text="What the card is verified for, e.g. `subscription:<uuid>`."

@@ -3,6 +3,7 @@
 from payments.models._card_attempts import CardAttempt
 from payments.models._checkout_sessions import (
     FINAL_CHECKOUT_STATUSES,
+    PAYMENT_MODES,
     CheckoutSession,
     CheckoutSessionMode,
     CheckoutSessionStatus,
@@ -27,6 +28,7 @@ __all__ = [
     "CARD_SETUP_TRANSITIONS",
     "FINAL_CHECKOUT_STATUSES",
     "LIVE_STATUSES",
+    "PAYMENT_MODES",
     "CardAttempt",
     "CardSetup",
     "CardSetupStatus",

@@ -27,6 +27,13 @@ class CheckoutSessionMode(models.TextChoices):
     PAYMENT = "PAYMENT", "Payment (charge the amount)"
     # Verify and save the card without taking money, as a subscription's trial needs.
     CARD_SETUP = "CARD_SETUP", "Card check (nothing is charged)"
+    # Hold the amount on the card (captured or voided later by the caller, such as
+    # the shop for an order) and save the card.
+    AUTHORIZE = "AUTHORIZE", "Hold (the amount is held, not charged)"
+
+
+# The modes whose page makes a payment (the others verify a card).
+PAYMENT_MODES = (CheckoutSessionMode.PAYMENT, CheckoutSessionMode.AUTHORIZE)
 
 
 FINAL_CHECKOUT_STATUSES = (
@@ -38,7 +45,8 @@ FINAL_CHECKOUT_STATUSES = (
 
 class CheckoutSession(models.Model):
     """A page at `/checkout/<id>/` where a payer enters a card, once: to pay one
-    amount (PAYMENT) or to have the card verified and saved (CARD_SETUP)."""
+    amount (PAYMENT), to have it held (AUTHORIZE) or to have the card verified and
+    saved (CARD_SETUP)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     payer = models.ForeignKey(
@@ -49,15 +57,17 @@ class CheckoutSession(models.Model):
         choices=CheckoutSessionMode.choices,
         default=CheckoutSessionMode.PAYMENT,
     )
-    # PAYMENT: the amount charged. CARD_SETUP: the amount CloudPayments authorizes
-    # and voids at once to prove the card (Stripe ignores it); never captured.
+    # PAYMENT: the amount charged. AUTHORIZE: the amount held, for its caller to
+    # capture or void. CARD_SETUP: the amount CloudPayments authorizes and voids at
+    # once to prove the card (Stripe ignores it); never captured.
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     # What the page says is bought, such as a plan's name and price per period.
     description = models.CharField(max_length=200, blank=True)
-    # PAYMENT only: what the session's payment pays (`Payment.pays`, such as
+    # PAYMENT: what the session's payment pays (`Payment.pays`, such as
     # "invoice:<id>", so that billing marks that invoice paid); empty: the session
-    # itself, "checkout:<id>".
+    # itself, "checkout:<id>". AUTHORIZE: the caller's reference of what the hold is
+    # for (such as "order:<uuid>"), always set.
     pays = models.CharField(max_length=80, blank=True)
     # CARD_SETUP only: what the card is verified for (`CardSetup.purpose`, such as
     # "subscription:<uuid>"); empty: the session itself, "checkout:<id>".
@@ -113,6 +123,14 @@ class CheckoutSession(models.Model):
                     setup_purpose="",
                     card_setup__isnull=True,
                 )
+                | (
+                    models.Q(
+                        mode=CheckoutSessionMode.AUTHORIZE,
+                        setup_purpose="",
+                        card_setup__isnull=True,
+                    )
+                    & ~models.Q(pays="")
+                )
                 | models.Q(
                     mode=CheckoutSessionMode.CARD_SETUP,
                     pays="",
@@ -129,8 +147,19 @@ class CheckoutSession(models.Model):
             # One page per paid object (an invoice, say): its payment is found by it.
             models.UniqueConstraint(
                 fields=["pays"],
-                condition=~models.Q(pays=""),
+                condition=~models.Q(pays="")
+                & ~models.Q(mode=CheckoutSessionMode.AUTHORIZE),
                 name="checkout_session_pays_once",
+            ),
+            # A caller's reference has one open hold page at a time; once it expired
+            # or failed, the caller may open another for the same reference.
+            models.UniqueConstraint(
+                fields=["pays"],
+                condition=models.Q(
+                    mode=CheckoutSessionMode.AUTHORIZE,
+                    status=CheckoutSessionStatus.OPEN,
+                ),
+                name="checkout_session_hold_open_once",
             ),
             models.UniqueConstraint(
                 fields=["setup_purpose"],
@@ -154,7 +183,8 @@ class CheckoutSession(models.Model):
 
     @property
     def attempt(self) -> Payment | CardSetup | None:
-        """The payment (PAYMENT) or the card setup (CARD_SETUP) the session made."""
+        """The payment (PAYMENT, AUTHORIZE) or the card setup (CARD_SETUP) the
+        session made."""
         if self.mode == CheckoutSessionMode.CARD_SETUP:
             return self.card_setup
         return self.payment

@@ -22,6 +22,7 @@ from payments.services._checkout_sessions import (
     CHECKOUT_SESSION_SETTLES_WITHIN,
     CHECKOUT_SESSION_TTL,
     CheckoutNotAwaiting3ds,
+    CheckoutReferenceTaken,
     CheckoutSessionExpired,
     CheckoutSessionNotFound,
     CheckoutSessionUsed,
@@ -35,6 +36,7 @@ from payments.services._checkout_sync import (
     sync_checkout_session,
     sync_checkout_session_card_setup,
 )
+from payments.services._client_checkouts import open_hold_checkout
 from payments.services._janitor import (
     expire_stale_payments,
     settle_unknown_payment,
@@ -114,6 +116,7 @@ __all__ = [
     "CardSetupNotFound",
     "CheckAnswer",
     "CheckoutNotAwaiting3ds",
+    "CheckoutReferenceTaken",
     "CheckoutSessionExpired",
     "CheckoutSessionNotFound",
     "CheckoutSessionUsed",
@@ -157,6 +160,7 @@ __all__ = [
     "gateway_events_to_retry",
     "gateway_reference_of",
     "get_payment",
+    "open_hold_checkout",
     "pay_checkout_session",
     "prepare_saved_card_payments",
     "process_gateway_event",

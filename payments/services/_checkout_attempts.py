@@ -5,12 +5,12 @@ reaches the gateway, so a double-submitted form, a replayed request or a second
 tab can never charge or verify twice; the payments' own constraints also keep
 either to one live payment.
 
-A session follows its payment or card setup: COMPLETED once the money is taken or
-the card is saved, FAILED when they fail, OPEN while 3-D Secure or an unknown
-outcome is pending. A card refused as it is entered gives a session that pays
-for itself back for another card, up to `REFUSED_CARDS_PER_SESSION` refusals. A
-later settlement reaches it through `sync_checkout_session` and
-`sync_checkout_session_card_setup` (`_checkout_sync`).
+A session follows its payment or card setup: COMPLETED once the money is taken (or,
+for a hold, held) or the card is saved, FAILED when they fail, OPEN while 3-D
+Secure or an unknown outcome is pending. A card refused as it is entered gives a
+session that pays for itself back for another card, up to
+`REFUSED_CARDS_PER_SESSION` refusals. A later settlement reaches it through
+`sync_checkout_session` and `sync_checkout_session_card_setup` (`_checkout_sync`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,11 @@ from payments.models import (
     PaymentKind,
     PaymentStatus,
 )
-from payments.services._charges import complete_3ds, start_card_payment
+from payments.services._charges import (
+    PaymentInProgress,
+    complete_3ds,
+    start_card_payment,
+)
 from payments.services._checkout_sessions import (
     CheckoutNotAwaiting3ds,
     ThreeDsMismatch,
@@ -75,7 +79,7 @@ def pay_checkout_session(
     return_url: str,
     now: dt.datetime,
 ) -> CheckoutSession:
-    """Claim the session and charge (or verify) the card entered on the page.
+    """Claim the session and charge (hold, or verify) the card entered on the page.
 
     `return_url` is where 3-D Secure sends the payer back (the session's 3-DS page).
     The returned session holds its payment or card setup: COMPLETED or FAILED when
@@ -83,6 +87,8 @@ def pay_checkout_session(
     outcome is pending.
 
     :raises CheckoutSessionNotFound, CheckoutSessionExpired, CheckoutSessionUsed:
+    :raises PaymentInProgress: when what the session pays already has a live
+        payment of its own; the session is given back, unused.
     """
     session = claim_session(session_id, now=now)
     attempt: Payment | CardSetup
@@ -100,6 +106,8 @@ def pay_checkout_session(
                 return_url=return_url,
             )
         else:
+            # A hold is an order's: authorized now, captured or voided by its caller.
+            hold = session.mode == CheckoutSessionMode.AUTHORIZE
             attempt = start_card_payment(
                 payer_id=session.payer_id,
                 gateway=session.gateway,
@@ -108,11 +116,17 @@ def pay_checkout_session(
                 now=now,
                 actor=session_actor(session),
                 pays=pays_of(session),
-                kind=PaymentKind.INITIAL,
+                kind=PaymentKind.ORDER if hold else PaymentKind.INITIAL,
                 description=session.description,
+                capture=not hold,
                 ip_address=ip_address,
                 return_url=return_url,
             )
+    except PaymentInProgress:
+        # What the session pays is paid (or held) already, not by this page: no
+        # row was written, and the other payment is not the session's to link.
+        _release(session)
+        raise
     except Exception:
         _release_unless_started(session)
         raise
@@ -256,6 +270,16 @@ def _may_try_another_card(
     return refused < REFUSED_CARDS_PER_SESSION
 
 
+def _release(session: CheckoutSession) -> None:
+    """Give the session back: this claim wrote no payment or card setup."""
+    CheckoutSession.objects.filter(
+        id=session.id,
+        payment__isnull=True,
+        card_setup__isnull=True,
+        claimed_at=session.claimed_at,
+    ).update(claimed_at=None)
+
+
 def _release_unless_started(session: CheckoutSession) -> None:
     """Give the session back when the attempt failed before any row was written."""
     attempt = latest_attempt(session)
@@ -263,7 +287,7 @@ def _release_unless_started(session: CheckoutSession) -> None:
         id=session.id, payment__isnull=True, card_setup__isnull=True
     )
     if attempt is None:
-        unlinked.filter(claimed_at=session.claimed_at).update(claimed_at=None)
+        _release(session)
     elif isinstance(attempt, CardSetup):
         unlinked.update(card_setup=attempt)
     else:

@@ -1,11 +1,17 @@
 """Hosted checkout: a session that one payer uses once, through the card widget.
 
-A session either pays an amount (PAYMENT) or verifies and saves the card without
-charging it (CARD_SETUP, as a subscription's trial needs). Its payment pays
-`checkout:<session id>`, or what the session was opened for (`pays`, such as
-`invoice:<id>`); its card setup is for `checkout:<session id>` or the session's
-`setup_purpose`. This module opens, claims and expires sessions; paying one is
-`_checkout_attempts`, following an attempt settled later is `_checkout_sync`.
+A session either pays an amount (PAYMENT), holds it on the card for its caller to
+capture or void later (AUTHORIZE, as a shop order needs), or verifies and saves the
+card without charging it (CARD_SETUP, as a subscription's trial needs). Its payment
+pays `checkout:<session id>`, or what the session was opened for (`pays`, such as
+`invoice:<id>`, or a caller's `order:<uuid>` for a hold); its card setup is for
+`checkout:<session id>` or the session's `setup_purpose`. This module opens, claims
+and expires sessions; paying one is `_checkout_attempts`, following an attempt
+settled later is `_checkout_sync`.
+
+A PAYMENT page is the only one ever opened for what it pays. A hold's reference has
+at most one OPEN page and at most one live payment: a page that expired unused or
+failed may be followed by another for the same reference.
 """
 
 from __future__ import annotations
@@ -19,16 +25,27 @@ from django.db import IntegrityError, transaction
 
 from billing.errors import Conflict, DomainError, NotFound
 from billing.money import Money
-from billing.services import ensure_payer, record_status_change
+from billing.services import (
+    RequestKey,
+    ensure_payer,
+    record_status_change,
+    remember_request,
+)
 from kit.redirects import is_allowed_redirect
 from payments.models import (
+    LIVE_STATUSES,
     CardSetup,
     CheckoutSession,
     CheckoutSessionMode,
     CheckoutSessionStatus,
     Payment,
 )
+from payments.services._charges import PaymentInProgress
 from payments.services._janitor import ABANDONED_CHALLENGE_AFTER
+from payments.services._one_off_payments import (
+    MAX_DESCRIPTION_LENGTH,
+    check_client_reference,
+)
 from payments.services._pipeline import CRYPTOGRAM_TTL
 from payments.services._setups import ABANDONED_AFTER
 
@@ -46,6 +63,8 @@ CLAIM_IN_FLIGHT = CRYPTOGRAM_TTL
 CHECKOUT_SESSION_SETTLES_WITHIN = CLAIM_IN_FLIGHT + max(
     ABANDONED_CHALLENGE_AFTER, ABANDONED_AFTER
 )
+# As long as `CheckoutSession.success_url` and `failure_url` may be.
+MAX_URL_LENGTH = 2000
 
 
 class CheckoutSessionNotFound(NotFound):
@@ -86,6 +105,12 @@ class InvalidCheckoutSession(DomainError):
     code = "invalid_checkout_session"
 
 
+class CheckoutReferenceTaken(Conflict):
+    """Another checkout session is open for this already."""
+
+    code = "checkout_reference_taken"
+
+
 def create_checkout_session(
     *,
     payer_id: uuid.UUID,
@@ -100,18 +125,28 @@ def create_checkout_session(
     mode: str = CheckoutSessionMode.PAYMENT,
     pays: str = "",
     setup_purpose: str = "",
+    request: RequestKey | None = None,
 ) -> CheckoutSession:
     """Open a checkout session for the payer to pay `amount` through `gateway`.
 
-    In CARD_SETUP mode nothing is charged: the card is verified (`amount` is what
-    CloudPayments authorizes and voids at once) and saved. `pays` is what the
-    payment pays and `setup_purpose` what the card is verified for, each in its
-    own mode; empty, the session itself.
+    In AUTHORIZE mode the amount is held, not taken, for `pays` (a caller's
+    reference such as `order:<uuid>`, required); the card is saved as for a
+    payment. In CARD_SETUP mode nothing is charged: the card is verified (`amount`
+    is what CloudPayments authorizes and voids at once) and saved. `pays` is what
+    the payment pays and `setup_purpose` what the card is verified for, each in its
+    own mode; empty, the session itself. A `request` key is stored with the
+    session, in its transaction.
 
     :raises InvalidCheckoutSession: for a non-positive amount or expiry, a gateway
         that is not configured, a success/failure URL that is not http(s) on a
         host of `CHECKOUT_REDIRECT_ALLOWED_HOSTS` (named in `extra.fields`), a
-        reference of the other mode, or one that another session has already.
+        description too long, or a reference of the other mode.
+    :raises InvalidOneOffPayment: for a hold's reference that is not a caller's
+        `<kind>:<id>` (`check_client_reference`).
+    :raises CheckoutReferenceTaken: when another session has the reference (an
+        open one, for a hold).
+    :raises PaymentInProgress: when a hold's reference has a live payment.
+    :raises KeyTaken: when a concurrent request stored the same key first.
     """
     _check_new_session(
         amount=amount,
@@ -121,11 +156,18 @@ def create_checkout_session(
         mode=mode,
         pays=pays,
         setup_purpose=setup_purpose,
+        description=description,
     )
+    if mode == CheckoutSessionMode.AUTHORIZE:
+        _make_way_for_hold(pays, now=now)
     payer = ensure_payer(payer_id=payer_id)
+    session_id = uuid.uuid4()
     try:
         with transaction.atomic():
+            if request is not None:
+                remember_request(request, result=f"checkout:{session_id}", now=now)
             session = CheckoutSession.objects.create(
+                id=session_id,
                 payer=payer,
                 mode=mode,
                 amount_minor=amount.amount_minor,
@@ -141,9 +183,8 @@ def create_checkout_session(
                 expires_at=now + expires_in,
             )
     except IntegrityError as exc:
-        raise InvalidCheckoutSession(
-            "Another checkout session is open for this already.",
-            extra={"pays": pays, "setup_purpose": setup_purpose},
+        raise CheckoutReferenceTaken(
+            extra={"pays": pays, "setup_purpose": setup_purpose}
         ) from exc
     logger.info(
         "payments.checkout_session.created",
@@ -195,7 +236,29 @@ def latest_attempt(session: CheckoutSession) -> Payment | CardSetup | None:
             .order_by("created_at")
             .last()
         )
-    return Payment.objects.filter(pays=pays_of(session)).order_by("created_at").last()
+    payments = Payment.objects.filter(pays=pays_of(session))
+    if session.mode == CheckoutSessionMode.AUTHORIZE:
+        # A caller's reference may have had payments before its page: older holds
+        # voided, or pages that expired or failed.
+        payments = payments.filter(created_at__gte=session.created_at)
+    return payments.order_by("created_at").last()
+
+
+def _make_way_for_hold(reference: str, *, now: dt.datetime) -> None:
+    """Refuse a hold page for a reference already held; expire its open page if
+    that page is past its expiry unused, so that a new one may take its place.
+
+    :raises PaymentInProgress: when the reference has a live payment.
+    """
+    if Payment.objects.filter(pays=reference, status__in=LIVE_STATUSES).exists():
+        raise PaymentInProgress(extra={"pays": reference})
+    stale = CheckoutSession.objects.filter(
+        mode=CheckoutSessionMode.AUTHORIZE,
+        pays=reference,
+        status=CheckoutSessionStatus.OPEN,
+    ).first()
+    if stale is not None and stale.is_expired_at(now):
+        expire_session(stale, now=now)
 
 
 def _check_new_session(
@@ -207,6 +270,7 @@ def _check_new_session(
     mode: str,
     pays: str,
     setup_purpose: str,
+    description: str,
 ) -> None:
     if not amount.is_positive:
         raise InvalidCheckoutSession("The amount must be positive.")
@@ -218,7 +282,7 @@ def _check_new_session(
         raise InvalidCheckoutSession("A checkout session must expire in the future.")
     if mode not in CheckoutSessionMode.values:
         raise InvalidCheckoutSession(f"No checkout mode {mode!r}.")
-    if (mode == CheckoutSessionMode.PAYMENT and setup_purpose) or (
+    if (mode != CheckoutSessionMode.CARD_SETUP and setup_purpose) or (
         mode == CheckoutSessionMode.CARD_SETUP and pays
     ):
         raise InvalidCheckoutSession(
@@ -226,11 +290,21 @@ def _check_new_session(
             "card for something.",
             extra={"mode": mode},
         )
-    refused = {
-        name: ["Must be an http(s) URL on a host in CHECKOUT_REDIRECT_ALLOWED_HOSTS."]
-        for name, url in urls.items()
-        if not is_allowed_redirect(url, settings.CHECKOUT_REDIRECT_ALLOWED_HOSTS)
-    }
+    if mode == CheckoutSessionMode.AUTHORIZE:
+        check_client_reference(pays)
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidCheckoutSession(
+            f"The description is longer than {MAX_DESCRIPTION_LENGTH} characters.",
+            extra={"fields": {"description": ["Too long."]}},
+        )
+    refused: dict[str, list[str]] = {}
+    for name, url in urls.items():
+        if len(url) > MAX_URL_LENGTH:
+            refused[name] = [f"At most {MAX_URL_LENGTH} characters."]
+        elif not is_allowed_redirect(url, settings.CHECKOUT_REDIRECT_ALLOWED_HOSTS):
+            refused[name] = [
+                "Must be an http(s) URL on a host in CHECKOUT_REDIRECT_ALLOWED_HOSTS."
+            ]
     if refused:
         raise InvalidCheckoutSession(
             "Success and failure URLs must be http(s) addresses on an allowed host.",

@@ -2,7 +2,8 @@
 
 The janitor settles a payment whose answer was lost, a webhook reports one, an
 abandoned 3-D Secure step fails a card setup: `payments.receivers` then has the
-session follow in a task. Sessions nobody used expire.
+session follow in a task, a hold (AUTHORIZE) as a payment. Sessions nobody used
+expire.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.db.models import Q
+
 from payments.models import (
+    PAYMENT_MODES,
     CardSetup,
     CardSetupStatus,
     CheckoutSession,
@@ -66,7 +70,7 @@ def _follow(
     attempt: Payment | CardSetup, reference: str, *, mode: str, now: dt.datetime
 ) -> CheckoutSession | None:
     """Settle the session of `mode` for `reference` from its attempt, if it is its."""
-    session = _session_for(reference, mode=mode)
+    session = _session_for(reference, mode=mode, attempt_id=attempt.id)
     if session is None:
         return None
     linked = (
@@ -78,7 +82,21 @@ def _follow(
     # not its own.
     if linked not in (None, attempt.id):
         return None
+    if linked is None and not _made_on_page(session, attempt):
+        return None
     return settle_session(session.id, attempt, now=now)
+
+
+def _made_on_page(session: CheckoutSession, attempt: Payment | CardSetup) -> bool:
+    """Whether an attempt not linked yet may be the one the session's claim made.
+
+    A hold's reference is the caller's, who may hold it on a saved card too
+    (AuthorizePayment): only a payment made since the page was claimed is the
+    page's.
+    """
+    if session.mode != CheckoutSessionMode.AUTHORIZE:
+        return True
+    return session.claimed_at is not None and attempt.created_at >= session.claimed_at
 
 
 def expire_checkout_sessions(*, now: dt.datetime) -> int:
@@ -131,10 +149,18 @@ def expire_unused_checkout_session(
     return expire_session(session, now=now)
 
 
-def _session_for(reference: str, *, mode: str) -> CheckoutSession | None:
-    """The session whose payment pays, or whose card is verified for, `reference`."""
+def _session_for(
+    reference: str, *, mode: str, attempt_id: uuid.UUID | None = None
+) -> CheckoutSession | None:
+    """The session whose payment pays, or whose card is verified for, `reference`.
+
+    `mode` PAYMENT stands for both modes that make a payment (PAYMENT and
+    AUTHORIZE). A hold's reference may have had other pages before (expired or
+    failed): the one the attempt `attempt_id` is linked to, else the open one.
+    """
     if not reference:
         return None
+    modes = PAYMENT_MODES if mode in PAYMENT_MODES else (mode,)
     own = reference.removeprefix(_OWN_PREFIX)
     if own != reference:
         try:
@@ -142,10 +168,18 @@ def _session_for(reference: str, *, mode: str) -> CheckoutSession | None:
         except ValueError:
             return None
         found = CheckoutSession.objects.filter(
-            id=session_id, mode=mode, pays="", setup_purpose=""
+            id=session_id, mode__in=modes, pays="", setup_purpose=""
         )
     elif mode == CheckoutSessionMode.CARD_SETUP:
         found = CheckoutSession.objects.filter(mode=mode, setup_purpose=reference)
     else:
-        found = CheckoutSession.objects.filter(mode=mode, pays=reference)
+        found = CheckoutSession.objects.filter(mode__in=modes, pays=reference)
+        linked = found.filter(payment_id=attempt_id).first() if attempt_id else None
+        if linked is not None:
+            return linked
+        # A PAYMENT page is the only one for what it pays; of a hold's pages, only
+        # the open one may take a payment not linked yet.
+        found = found.filter(
+            Q(mode=CheckoutSessionMode.PAYMENT) | Q(status=CheckoutSessionStatus.OPEN)
+        )
     return found.first()

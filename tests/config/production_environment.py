@@ -38,6 +38,7 @@ GOOD_PRODUCTION_VALUES: Final = {
     "SHOP_CHECKOUT_RETURN_URL": "https://shop.example/orders/{order_id}/",
     "SHOP_SHIPPING_URL": "https://shipping-partner.invalid/v1",
     "SHOP_SHIPPING_API_KEY": "throw-away-shipping-key-for-the-production-checks",
+    "CHECKOUT_BASE_URL": "https://billing.example",
 }
 PRODUCTION_SETTINGS: Final = "config.settings.production"
 

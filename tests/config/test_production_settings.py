@@ -46,12 +46,14 @@ REQUIRED = {
     "SHOP_CHECKOUT_RETURN_URL",
     "SHOP_SHIPPING_URL",
     "SHOP_SHIPPING_API_KEY",
+    "CHECKOUT_BASE_URL",
 }
 HTTPS_URLS = [
     "CLOUDPAYMENTS_API_URL",
     "STRIPE_API_BASE",
     "SHOP_CHECKOUT_RETURN_URL",
     "SHOP_SHIPPING_URL",
+    "CHECKOUT_BASE_URL",
 ]
 # A refused value per variable and rule, beyond unset, empty and the default.
 UNSAFE_VALUES = [
@@ -66,6 +68,7 @@ UNSAFE_VALUES = [
     ("CLOUDPAYMENTS_CHECKOUT_SCRIPT_URL", "http://widget.cloudpayments.ru/bundles/checkout"),
     ("STRIPE_JS_URL", "http://127.0.0.1:8100/__sandbox/stripe/v3.js"),
     ("SHOP_SHIPPING_URL", "http://127.0.0.1:8100/shipping/v1"),
+    ("DEFAULT_PAYMENT_GATEWAY", "fake"),
     ("DJANGO_SECRET_KEY", "short-but-not-empty"),
     ("DEFAULT_FROM_EMAIL", "billing"),
     ("DEFAULT_FROM_EMAIL", "Billing <billing@mailhost>"),

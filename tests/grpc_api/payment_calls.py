@@ -66,6 +66,32 @@ def charge(
     return _take(rpc, billing_pb2.ChargePaymentRequest, payment, **options)
 
 
+def open_checkout(
+    channel: grpc.Channel,
+    payment: billing_pb2.OneOffPayment,
+    *,
+    key: str = "",
+    metadata: Metadata | None = None,
+    **fields: Any,
+) -> billing_pb2.CreateCheckoutSessionResponse:
+    """CreateCheckoutSession for a hold; `fields` change the request's others."""
+    request = billing_pb2.CreateCheckoutSessionRequest(
+        payment=payment,
+        mode=billing_pb2.CHECKOUT_MODE_AUTHORIZE,
+        success_url="https://shop.example/orders/1/",
+        failure_url="https://shop.example/orders/1/",
+        idempotency_key=key or uuid.uuid4().hex,
+    )
+    for name, value in fields.items():
+        setattr(request, name, value)
+    response: billing_pb2.CreateCheckoutSessionResponse = stub(
+        channel
+    ).CreateCheckoutSession(
+        request, metadata=metadata or service_metadata(WRITE), timeout=10
+    )
+    return response
+
+
 def _take(
     rpc: Any,
     request_type: Any,

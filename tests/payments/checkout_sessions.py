@@ -68,6 +68,18 @@ def open_paying(pays: str, *, created_at: dt.datetime | None = None) -> Checkout
     return open_session(description="Order 42", created_at=created_at, pays=pays)
 
 
+def open_hold(
+    reference: str = "order:42", *, created_at: dt.datetime | None = None
+) -> CheckoutSession:
+    """A session that holds 499 RUB for the caller's `reference` (AUTHORIZE)."""
+    return open_session(
+        description="Snacks: 3 items",
+        created_at=created_at,
+        mode=CheckoutSessionMode.AUTHORIZE,
+        pays=reference,
+    )
+
+
 def submit_card(
     client: Client, session: CheckoutSession, payload: str = "sbx1:card"
 ) -> Any:

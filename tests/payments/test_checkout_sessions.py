@@ -22,6 +22,7 @@ from payments.models import (
 )
 from payments.services import (
     CHECKOUT_SESSION_TTL,
+    CheckoutReferenceTaken,
     InvalidCheckoutSession,
     create_checkout_session,
 )
@@ -330,7 +331,7 @@ class TestCheckoutModes:
     def test_what_a_session_is_for_has_one_session(self, open_again: Any) -> None:
         open_again()
 
-        with pytest.raises(InvalidCheckoutSession):
+        with pytest.raises(CheckoutReferenceTaken):
             open_again()
 
         assert CheckoutSession.objects.count() == 1

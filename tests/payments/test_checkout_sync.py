@@ -224,18 +224,22 @@ class TestPayingSomethingElse:
             (PaymentKind.INITIAL, PaymentStatus.SUCCEEDED, 1),
             (PaymentKind.INITIAL, PaymentStatus.FAILED, 1),
             (PaymentKind.INITIAL, PaymentStatus.REQUIRES_ACTION, 0),
+            (PaymentKind.ORDER, PaymentStatus.AUTHORIZED, 1),
+            (PaymentKind.ORDER, PaymentStatus.FAILED, 1),
+            (PaymentKind.ORDER, PaymentStatus.REQUIRES_ACTION, 0),
             (PaymentKind.RECURRING, PaymentStatus.SUCCEEDED, 0),
             (PaymentKind.ONE_OFF, PaymentStatus.FAILED, 0),
         ],
     )
-    def test_only_first_payments_of_other_objects_are_enqueued_when_settled(
+    def test_only_checkout_kinds_of_payments_are_enqueued_when_settled(
         self,
         kind: str,
         to_status: str,
         enqueued: int,
         django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     ) -> None:
-        """A renewal's payment is never a checkout's: it gets no task."""
+        """A first payment or a hold may be a checkout's (PAYMENT, AUTHORIZE); a
+        renewal's or a one-off charge's never is: it gets no task."""
         with django_capture_on_commit_callbacks() as callbacks:
             enqueue_checkout_session_sync(
                 sender=Payment,
