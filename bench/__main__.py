@@ -11,6 +11,7 @@ BENCHMARKS = (
     "renewals",
     "grpc_unary",
     "event_stream",
+    "snack_ranking",
 )
 
 
