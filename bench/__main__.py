@@ -12,6 +12,7 @@ BENCHMARKS = (
     "grpc_unary",
     "event_stream",
     "snack_ranking",
+    "reaction_toggles",
 )
 
 
