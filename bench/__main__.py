@@ -11,6 +11,8 @@ BENCHMARKS = (
     "renewals",
     "grpc_unary",
     "event_stream",
+    "snack_ranking",
+    "reaction_toggles",
 )
 
 

@@ -25,10 +25,10 @@ from bench.grpc_setup import (
     grpc_server,
     missing_service,
     recreate_database,
-    service_token,
 )
 from bench.machine import describe_machine
 from bench.services import ROOT, manage
+from bench.tokens import service_token
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
 CONSUMERS = int(os.environ.get("BENCH_EVENT_CONSUMERS", "4"))

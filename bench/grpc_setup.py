@@ -1,76 +1,52 @@
 """The gRPC benchmarks' services: a database of their own, the server in its own
-process as deployed, bearer tokens, and the server's memory over the run."""
+process as deployed, bearer tokens (`bench.tokens`), and the server's memory over
+the run."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
-import secrets
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-import jwt
 
-from bench.services import BENCHMARK_SETTINGS, ROOT, free_port, running
-from kit.tokens import SERVICE_TOKEN_TYPE, USER_TOKEN_TYPE
+from bench import services
+from bench.services import (
+    ROOT,
+    free_port,
+    missing_postgres,
+    running,
+    service_environment,
+)
 
-POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 DATABASE = "billing_bench_grpc"
-# Signs the benchmark's tokens; the server verifies them with it.
-SIGNING_KEY = secrets.token_urlsafe(48)
 PROCESSES = int(os.environ.get("BENCH_GRPC_PROCESSES", "1"))
 
 
 def missing_service() -> str | None:
     """Why the benchmark cannot run here (it needs PostgreSQL), or None."""
-    import psycopg
-
-    try:
-        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
-    except psycopg.Error as exc:
-        return f"needs PostgreSQL at {POSTGRES} (BENCH_POSTGRES_URL): {exc}"
-    return None
+    return missing_postgres()
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
+    services.recreate_database(DATABASE)
 
 
 def drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    services.drop_database(DATABASE)
 
 
 def environment(var_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": BENCHMARK_SETTINGS,
-        "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
-        "JWT_SIGNING_KEY": SIGNING_KEY,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "REDIS_URL": "",
-        "SENTRY_DSN": "",
-        "VAR_DIR": str(var_dir / "var"),
-        "LOG_LEVEL": "WARNING",
-        # The benchmark settings refuse gateways off loopback; none is called here.
-        "CLOUDPAYMENTS_API_URL": "http://127.0.0.1:9/",
-        "STRIPE_API_BASE": "http://127.0.0.1:9",
-    }
+    return service_environment(
+        DATABASE, var_dir, CELERY_TASK_ALWAYS_EAGER="false", REDIS_URL=""
+    )
 
 
 def data(command: str, *args: str, env: dict[str, str]) -> object:
@@ -85,27 +61,6 @@ def data(command: str, *args: str, env: dict[str, str]) -> object:
         text=True,
     )
     return json.loads(finished.stdout)
-
-
-def user_token(user_id: str) -> str:
-    return _token(sub=user_id, token_type=USER_TOKEN_TYPE)
-
-
-def service_token(*scopes: str) -> str:
-    return _token(
-        sub="service:bench", token_type=SERVICE_TOKEN_TYPE, scope=list(scopes)
-    )
-
-
-def _token(**claims: object) -> str:
-    now = dt.datetime.now(dt.UTC)
-    body = {
-        **claims,
-        "jti": uuid.uuid4().hex,
-        "iat": int(now.timestamp()),
-        "exp": int((now + dt.timedelta(hours=2)).timestamp()),
-    }
-    return jwt.encode(body, SIGNING_KEY, algorithm="HS256")
 
 
 @dataclass

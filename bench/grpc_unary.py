@@ -22,10 +22,10 @@ from bench.grpc_setup import (
     grpc_server,
     missing_service,
     recreate_database,
-    user_token,
 )
 from bench.machine import describe_machine
 from bench.services import ROOT, manage
+from bench.tokens import user_token
 
 SUBSCRIPTIONS = int(os.environ.get("BENCH_GRPC_SUBSCRIPTIONS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_GRPC_CLIENTS", "16"))

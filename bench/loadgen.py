@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -42,10 +42,17 @@ class LoadGenerator:
         self, requests: Iterator[Request], on_reply: Callable[[Request, Reply], None]
     ) -> float:
         """Send every request; return the wall-clock seconds it took."""
+        return await self.run_streams([requests] * self._connections, on_reply)
+
+    async def run_streams(
+        self,
+        streams: Sequence[Iterator[Request]],
+        on_reply: Callable[[Request, Reply], None],
+    ) -> float:
+        """Send each stream's requests in order over a connection of its own, the
+        next one once the last is answered; return the wall-clock seconds it took."""
         started = time.perf_counter()
-        await asyncio.gather(
-            *(self._connection(requests, on_reply) for _ in range(self._connections))
-        )
+        await asyncio.gather(*(self._connection(s, on_reply) for s in streams))
         return time.perf_counter() - started
 
     async def _connection(

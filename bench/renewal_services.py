@@ -14,25 +14,22 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench import services
 from bench.renewal_data import API_SECRET, PUBLIC_ID
-from bench.services import BENCHMARK_SETTINGS
+from bench.services import BENCHMARK_SETTINGS, POSTGRES, missing_postgres
 
 IN_FLIGHT = 64
 SANDBOX_IN_FLIGHT = 80
-POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 RABBITMQ = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 DATABASE = "billing_bench_renewals"
 
 
 def missing_service() -> str | None:
     """Why the benchmark cannot run here (it needs PostgreSQL and RabbitMQ), or None."""
-    import psycopg
     from kombu import Connection
 
-    try:
-        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
-    except psycopg.Error as exc:
-        return f"needs PostgreSQL at {POSTGRES} (BENCH_POSTGRES_URL): {exc}"
+    if problem := missing_postgres():
+        return problem
     try:
         with Connection(RABBITMQ, connect_timeout=3) as connection:
             connection.ensure_connection(max_retries=1)
@@ -72,18 +69,11 @@ def private_vhost() -> Iterator[str]:
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
+    services.recreate_database(DATABASE)
 
 
 def drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    services.drop_database(DATABASE)
 
 
 class CommitCounter:

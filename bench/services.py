@@ -13,7 +13,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.tokens import SIGNING_KEY
+
 ROOT = Path(__file__).resolve().parents[1]
+# The PostgreSQL server where the benchmarks make their throw-away databases.
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 # The service's processes as deployed, with the gateways at the local sandbox, which
 # production settings refuse (plain HTTP, the sandbox's public credentials).
 BENCHMARK_SETTINGS = "config.settings.benchmark"
@@ -23,6 +27,73 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def missing_postgres() -> str | None:
+    """Why PostgreSQL cannot be used for a benchmark here, or None."""
+    import psycopg
+
+    try:
+        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return f"needs PostgreSQL at {POSTGRES} (BENCH_POSTGRES_URL): {exc}"
+    return None
+
+
+def recreate_database(name: str) -> None:
+    """An empty database `name` on `POSTGRES`, whatever an earlier run left there."""
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def gunicorn(
+    port: int, *, workers: int, threads: int, reuse_port: bool = False
+) -> list[str]:
+    """The web server's command line as the production image runs it (threads).
+
+    With `reuse_port` each worker listens on a socket of its own and the kernel
+    spreads new connections over them; otherwise the workers share one socket and
+    the first to wake takes whatever connections wait, so a client that opens its
+    keep-alive connections at once may find them all in one worker.
+    """
+    return [
+        *(sys.executable, "-m", "gunicorn", "config.wsgi"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+        *("--worker-class", "gthread", "--threads", str(threads)),
+        *("--log-level", "warning"),
+        *(["--reuse-port"] if reuse_port else []),
+    ]
+
+
+def service_environment(
+    database: str, var_dir: Path, **overrides: str
+) -> dict[str, str]:
+    """The environment of the service's own processes for a benchmark that calls no
+    gateway: benchmark settings on the database `database` of `POSTGRES`, bearer
+    tokens signed by the run's key (`bench.tokens`), `overrides` on top."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": BENCHMARK_SETTINGS,
+        "DATABASE_URL": f"{POSTGRES}/{database}",
+        "JWT_SIGNING_KEY": SIGNING_KEY,
+        "SENTRY_DSN": "",
+        "VAR_DIR": str(var_dir / "var"),
+        "LOG_LEVEL": "WARNING",
+        # The benchmark settings refuse gateways off loopback; none is called.
+        "CLOUDPAYMENTS_API_URL": "http://127.0.0.1:9/",
+        "STRIPE_API_BASE": "http://127.0.0.1:9",
+        **overrides,
+    }
 
 
 def sandbox_environment(service_env: dict[str, str]) -> dict[str, str]:
@@ -91,6 +162,16 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def child_pids(pid: int) -> list[int]:
+    """The ids of a process's live children (Linux)."""
+    children: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                children += [int(c) for c in (task / "children").read_text().split()]
+    return children
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process and its live descendants (Linux)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -99,15 +180,12 @@ def cpu_seconds(pid: int) -> float:
         current = pending.pop()
         try:
             stat = Path(f"/proc/{current}/stat").read_text()
-            tasks = list(Path(f"/proc/{current}/task").iterdir())
         except OSError:
             continue
         # Fields 14 and 15 (utime, stime) follow the parenthesised command name.
         fields = stat.rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / ticks
-        for task in tasks:
-            with contextlib.suppress(OSError):
-                pending.extend(int(c) for c in (task / "children").read_text().split())
+        pending.extend(child_pids(current))
     return total
 
 

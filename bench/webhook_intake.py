@@ -36,6 +36,7 @@ from bench.services import (
     cpu_seconds_of_command,
     cpu_seconds_since,
     free_port,
+    gunicorn,
     manage,
     peak_rss_mib,
     running,
@@ -262,22 +263,7 @@ def _measure(setup: Setup) -> None:
     bodies += random.choices(bodies, k=NOTIFICATIONS - unique)
     random.shuffle(bodies)
     port = free_port()
-    web = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WEB_WORKERS),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        WEB_THREADS,
-        "--log-level",
-        "warning",
-    ]
+    web = gunicorn(port, workers=WEB_WORKERS, threads=int(WEB_THREADS))
     if not setup.with_worker:
         worker = [sys.executable, "-c", "import time; time.sleep(600)"]
     else:

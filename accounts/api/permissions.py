@@ -12,12 +12,12 @@ from typing import Any
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from accounts.api.authentication import MemberJWTAuthentication
 from accounts.models import ShopRole, User
 
 # The views of the shop authenticate members by their JWT alone.
-SHOP_AUTHENTICATION = (JWTAuthentication,)
+SHOP_AUTHENTICATION = (MemberJWTAuthentication,)
 
 
 class IsShopMember(BasePermission):

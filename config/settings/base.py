@@ -114,7 +114,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 if environment.REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its Redis clients (`kit.cache`).
+            "BACKEND": "kit.cache.RedisCache",
             "LOCATION": environment.REDIS_URL,
         }
     }

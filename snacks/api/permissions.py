@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 from rest_framework.authentication import SessionAuthentication
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from accounts.api.authentication import MemberJWTAuthentication
 from accounts.api.permissions import IsShopAdmin, IsShopMember
 from kit.api.authentication import TokenAuthentication
 
 # Members present the access token of `accounts` (`Authorization: Bearer …`); the
 # browsable API's session and scripts' API tokens work as on the rest of the API.
-SHOP_AUTHENTICATION = [JWTAuthentication, SessionAuthentication, TokenAuthentication]
+SHOP_AUTHENTICATION = [
+    MemberJWTAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+]
 
 __all__ = ["SHOP_AUTHENTICATION", "IsShopAdmin", "IsShopMember"]

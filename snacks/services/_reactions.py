@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import itertools
 import uuid
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,7 @@ from typing import Final, TypeVar
 
 import redis
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -56,27 +57,56 @@ def toggle_reaction(
     :raises ReactionsUnavailable: when Redis does not answer.
     """
     kind = ReactionKind(kind).value
-    snack = Snack.objects.filter(id=snack_id).only("id", "retired_at").first()
-    if snack is None:
+    retired = _is_retired(snack_id)
+    if retired is None:
         raise SnackNotFound(extra={"snack_id": str(snack_id)})
-    if snack.is_retired:
+    if retired:
         raise SnackRetired()
     try:
-        answer = reaction_sets.toggle(snack_id=snack.id, user_id=user_id, kind=kind)
+        answer = reaction_sets.toggle(snack_id=snack_id, user_id=user_id, kind=kind)
         if answer is None:
             ensure_reaction_sets(now=now)
-            answer = reaction_sets.toggle(snack_id=snack.id, user_id=user_id, kind=kind)
+            answer = reaction_sets.toggle(snack_id=snack_id, user_id=user_id, kind=kind)
     except redis.RedisError as exc:
         raise ReactionsUnavailable() from exc
     if answer is None:
         raise ReactionsUnavailable()
     state, likes, hates = answer
     return ReactionResult(
-        snack_id=snack.id,
+        snack_id=snack_id,
         reaction=None if state == "none" else str(state),
         likes=int(likes),
         hates=int(hates),
     )
+
+
+def _is_retired(snack_id: uuid.UUID) -> bool | None:
+    """Whether the snack is retired; None when no snack has the id.
+
+    Every toggle asks this first, so it is one statement that the ORM writes once
+    and that is then sent with the id bound: building the query anew cost the web
+    more CPU than sending it and reading the row (docs/performance.md, "Reaction
+    toggles").
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _retired_at_statement(connection.vendor),
+            [Snack._meta.pk.get_db_prep_value(snack_id, connection)],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0] is not None
+
+
+@functools.cache
+def _retired_at_statement(vendor: str) -> str:
+    """`SELECT retired_at FROM snacks_snack WHERE id = %s` as the ORM writes it
+    for the database `vendor` (the key of the cache)."""
+    sql, _ = (
+        Snack.objects.filter(pk=uuid.UUID(int=0))
+        .values_list("retired_at")
+        .query.sql_with_params()
+    )
+    return str(sql)
 
 
 def persist_reactions(*, now: dt.datetime) -> int:

@@ -15,6 +15,7 @@ import pytest
 import redis
 from django.core.management import call_command
 from django.db import connections
+from pytest_django import DjangoAssertNumQueries
 
 from accounts.models import User
 from snacks import tasks
@@ -78,6 +79,16 @@ class TestToggleReaction:
             toggle_reaction(
                 user_id=uuid.uuid4(), snack_id=uuid.uuid4(), kind="like", now=NOW
             )
+
+    def test_asks_the_database_one_statement(
+        self, django_assert_num_queries: DjangoAssertNumQueries
+    ) -> None:
+        """Only whether the snack is on sale: the counts are in Redis."""
+        user, snack = UserFactory.create(), SnackFactory.create()
+        _toggle(user, snack, "like")
+
+        with django_assert_num_queries(1):
+            _toggle(user, snack, "hate")
 
     def test_keeps_the_counts_in_redis_sets(self, reaction_redis: redis.Redis) -> None:
         user, snack = UserFactory.create(), SnackFactory.create()
