@@ -13,6 +13,7 @@ BENCHMARKS = (
     "event_stream",
     "snack_ranking",
     "reaction_toggles",
+    "order_statistics",
 )
 
 
