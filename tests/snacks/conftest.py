@@ -8,6 +8,8 @@ import pytest
 import redis
 from django.conf import LazySettings
 
+from accounts.models import User
+from tests.accounts.factories import UserFactory
 from tests.services import REDIS_URL
 from tests.snacks.fakes import BILLING, FakeBilling
 
@@ -42,3 +44,15 @@ def eager_retries() -> Iterator[None]:
     app.conf.task_eager_propagates = False
     yield
     app.conf.task_eager_propagates = propagates
+
+
+@pytest.fixture
+def member() -> User:
+    """A shop member."""
+    return UserFactory.create()
+
+
+@pytest.fixture
+def admin() -> User:
+    """A shop admin."""
+    return UserFactory.create(shop_admin=True)

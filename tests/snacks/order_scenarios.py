@@ -92,3 +92,23 @@ def order_in(
             expected_arrival=NEXT_WEEK if step == OrderStatus.ORDERED else None,
         )
     return order
+
+
+def move_as(
+    order: Order,
+    to_status: str,
+    actor: User,
+    *,
+    now: dt.datetime = NOW,
+    arrival: dt.date | None = None,
+    reason: str = "",
+) -> Order:
+    """Move the order as `actor` does, through the one move service."""
+    return move_order(
+        order_id=order.id,
+        to_status=to_status,
+        actor=actor,
+        now=now,
+        expected_arrival=arrival,
+        reason=reason,
+    )

@@ -11,36 +11,27 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import User
 from snacks.images import MAX_IMAGE_BYTES
 from snacks.models import Snack
 from snacks.services import persist_reactions
 from tests.accounts.factories import UserFactory
 from tests.snacks.factories import SnackFactory, png
+from tests.snacks.order_api import shop_client
 
 pytestmark = pytest.mark.django_db
 
 SNACKS = "/api/v1/shop/snacks/"
 
 
-def _client(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token = RefreshToken.for_user(user).access_token
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
 @pytest.fixture
 def member() -> APIClient:
-    return _client(UserFactory.create())
+    return shop_client(UserFactory.create())
 
 
 @pytest.fixture
 def admin() -> APIClient:
-    return _client(UserFactory.create(shop_admin=True))
+    return shop_client(UserFactory.create(shop_admin=True))
 
 
 def _error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -81,7 +72,7 @@ class TestSnackList:
         assert response.json()["next"] is not None
 
     def test_refuses_anonymous_callers(self) -> None:
-        _error(_client(None).get(SNACKS), 401, "not_authenticated")
+        _error(shop_client(None).get(SNACKS), 401, "not_authenticated")
 
     def test_refuses_a_forged_token(self) -> None:
         client = APIClient()
@@ -298,7 +289,7 @@ class TestSnackReaction:
         snack = SnackFactory.create()
 
         _error(
-            _client(None).post(f"{SNACKS}{snack.id}/reaction/", {"kind": "like"}),
+            shop_client(None).post(f"{SNACKS}{snack.id}/reaction/", {"kind": "like"}),
             401,
             "not_authenticated",
         )

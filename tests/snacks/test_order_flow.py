@@ -8,11 +8,9 @@ import itertools
 import uuid
 
 import pytest
-from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import User
 from snacks.errors import (
-    HoldNotAuthorized,
     InvalidOrder,
     InvalidOrderTransition,
     OrderMoveForbidden,
@@ -21,22 +19,18 @@ from snacks.errors import (
 )
 from snacks.models import (
     ALLOWED_ORDER_TRANSITIONS,
-    HoldStatus,
     Order,
     OrderStatus,
     OrderStatusChange,
-    OrderTask,
-    OrderTaskKind,
 )
-from snacks.services import cancel_order_for_failed_hold, move_order, request_hold
+from snacks.services import move_order
 from tests.accounts.factories import UserFactory
 from tests.snacks.factories import SnackFactory
-from tests.snacks.fakes import FakeBilling
 from tests.snacks.order_scenarios import (
     NEXT_WEEK,
     NOW,
     TODAY,
-    authorize_hold,
+    move_as,
     order_in,
     placed,
 )
@@ -68,25 +62,6 @@ def admin() -> User:
     return UserFactory.create(shop_admin=True, email="boss@example.com")
 
 
-def _move(
-    order: Order,
-    to_status: str,
-    actor: User,
-    *,
-    now: dt.datetime = NOW,
-    arrival: dt.date | None = None,
-    reason: str = "",
-) -> Order:
-    return move_order(
-        order_id=order.id,
-        to_status=to_status,
-        actor=actor,
-        now=now,
-        expected_arrival=arrival,
-        reason=reason,
-    )
-
-
 def _fields(error: pytest.ExceptionInfo[InvalidOrder]) -> dict[str, object]:
     fields = error.value.extra["fields"]
     assert isinstance(fields, dict)
@@ -114,12 +89,12 @@ class TestTheFlow:
         assert len(ILLEGAL) == 30
 
     @pytest.mark.parametrize(("source", "target"), ALLOWED)
-    def test_an_admin_makes_every_allowed_move(
+    def test_an_admin_makes_every_allowedmove_as(
         self, admin: User, source: str, target: str
     ) -> None:
         order = order_in(source)
 
-        moved = _move(
+        moved = move_as(
             order,
             target,
             admin,
@@ -140,13 +115,13 @@ class TestTheFlow:
         assert (change.actor, change.actor_label) == (admin, "boss@example.com")
 
     @pytest.mark.parametrize(("source", "target"), ILLEGAL)
-    def test_refuses_every_other_move(
+    def test_refuses_every_othermove_as(
         self, admin: User, source: str, target: str
     ) -> None:
         order = order_in(source)
 
         with pytest.raises(InvalidOrderTransition) as error:
-            _move(order, target, admin, now=LATER, arrival=_arrival(target))
+            move_as(order, target, admin, now=LATER, arrival=_arrival(target))
 
         assert error.value.message == (
             f"An order cannot go from {source.lower()} to {target.lower()}."
@@ -160,7 +135,7 @@ class TestTheFlow:
 
     def test_refuses_a_status_that_does_not_exist(self, admin: User) -> None:
         with pytest.raises(InvalidOrder) as error:
-            _move(placed(), "LOST", admin)
+            move_as(placed(), "LOST", admin)
 
         assert "status" in _fields(error)
 
@@ -188,7 +163,7 @@ class TestWhoMoves:
         order = placed()
 
         with pytest.raises(OrderMoveForbidden) as error:
-            _move(order, target, order.member, arrival=_arrival(target))
+            move_as(order, target, order.member, arrival=_arrival(target))
 
         assert error.value.http_status == 403
         assert Order.objects.get(id=order.id).status == OrderStatus.CREATED
@@ -197,7 +172,7 @@ class TestWhoMoves:
     def test_a_member_cancels_their_own_order(self, source: str) -> None:
         order = order_in(source)
 
-        canceled = _move(
+        canceled = move_as(
             order,
             OrderStatus.CANCELED,
             order.member,
@@ -217,18 +192,18 @@ class TestWhoMoves:
         order = order_in(OrderStatus.ORDERED)
 
         with pytest.raises(InvalidOrderTransition):
-            _move(order, OrderStatus.CANCELED, order.member, now=LATER)
+            move_as(order, OrderStatus.CANCELED, order.member, now=LATER)
 
     def test_another_member_is_told_no_such_order(self) -> None:
         order = placed()
 
         with pytest.raises(OrderNotFound):
-            _move(order, OrderStatus.CANCELED, UserFactory.create())
+            move_as(order, OrderStatus.CANCELED, UserFactory.create())
 
     def test_an_admin_cancels_any_members_order(self, admin: User) -> None:
         order = placed()
 
-        canceled = _move(order, OrderStatus.CANCELED, admin, reason="Out of stock.")
+        canceled = move_as(order, OrderStatus.CANCELED, admin, reason="Out of stock.")
 
         assert canceled.cancel_reason == "Out of stock."
 
@@ -242,7 +217,7 @@ class TestHatedSnacks:
         order = placed(snacks=[hated, even])
 
         with pytest.raises(SnacksHated) as error:
-            _move(order, OrderStatus.APPROVED, admin)
+            move_as(order, OrderStatus.APPROVED, admin)
 
         assert "Liquorice" in error.value.message
         assert "Even" not in error.value.message
@@ -257,19 +232,19 @@ class TestHatedSnacks:
         snack.save()
 
         with pytest.raises(SnacksHated):
-            _move(order, OrderStatus.ORDERED, admin, arrival=NEXT_WEEK)
+            move_as(order, OrderStatus.ORDERED, admin, arrival=NEXT_WEEK)
 
     def test_as_many_likes_as_hates_may_be_approved(self, admin: User) -> None:
         order = placed(snacks=[SnackFactory.create(likes=3, hates=3)])
 
-        moved = _move(order, OrderStatus.APPROVED, admin)
+        moved = move_as(order, OrderStatus.APPROVED, admin)
 
         assert moved.status == OrderStatus.APPROVED
 
     def test_canceling_ignores_them(self, admin: User) -> None:
         order = placed(snacks=[SnackFactory.create(hates=5)])
 
-        moved = _move(order, OrderStatus.CANCELED, admin)
+        moved = move_as(order, OrderStatus.CANCELED, admin)
 
         assert moved.status == OrderStatus.CANCELED
 
@@ -278,7 +253,7 @@ class TestExpectedArrival:
     def _order(
         self, admin: User, order: Order, expected_arrival: dt.date | None = None
     ) -> Order:
-        return _move(order, OrderStatus.ORDERED, admin, arrival=expected_arrival)
+        return move_as(order, OrderStatus.ORDERED, admin, arrival=expected_arrival)
 
     def test_ordering_needs_it(self, admin: User) -> None:
         with pytest.raises(InvalidOrder) as error:
@@ -306,7 +281,7 @@ class TestExpectedArrival:
     def test_shipping_keeps_the_one_given_when_ordering(self, admin: User) -> None:
         order = order_in(OrderStatus.ORDERED)
 
-        moved = _move(order, OrderStatus.SHIPPING, admin)
+        moved = move_as(order, OrderStatus.SHIPPING, admin)
 
         assert moved.expected_arrival == NEXT_WEEK
 
@@ -314,7 +289,7 @@ class TestExpectedArrival:
         order = order_in(OrderStatus.ORDERED)
         later = NEXT_WEEK + dt.timedelta(days=3)
 
-        moved = _move(order, OrderStatus.SHIPPING, admin, arrival=later)
+        moved = move_as(order, OrderStatus.SHIPPING, admin, arrival=later)
 
         assert Order.objects.get(id=moved.id).expected_arrival == later
 
@@ -323,7 +298,7 @@ class TestExpectedArrival:
         weeks_later = NOW + dt.timedelta(days=14)
 
         with pytest.raises(InvalidOrder) as error:
-            _move(order, OrderStatus.SHIPPING, admin, now=weeks_later)
+            move_as(order, OrderStatus.SHIPPING, admin, now=weeks_later)
 
         assert "kept from ordering" in error.value.message
 
@@ -332,125 +307,6 @@ class TestExpectedArrival:
     )
     def test_other_moves_take_none(self, admin: User, target: str) -> None:
         with pytest.raises(InvalidOrder) as error:
-            _move(placed(), target, admin, arrival=NEXT_WEEK)
+            move_as(placed(), target, admin, arrival=NEXT_WEEK)
 
         assert "expected_arrival" in _fields(error)
-
-
-class TestHoldForOrdering:
-    @pytest.mark.parametrize("with_card", [False, True])
-    def test_ordering_needs_the_hold_authorized(
-        self, admin: User, with_card: bool, billing: FakeBilling
-    ) -> None:
-        order = placed(snacks=[SnackFactory.create()])
-        if with_card:
-            billing.give_card(order.member_id)
-        request_hold(order.id, now=NOW)
-        _move(order, OrderStatus.APPROVED, admin)
-
-        with pytest.raises(HoldNotAuthorized) as error:
-            _move(order, OrderStatus.ORDERED, admin, arrival=NEXT_WEEK)
-
-        assert error.value.message.startswith(
-            "The hold on the member's card is not authorized yet"
-        )
-        expected = HoldStatus.REQUESTED if with_card else HoldStatus.REQUIRES_ACTION
-        assert error.value.extra["hold_status"] == expected
-
-    def test_refuses_an_order_without_a_hold(self, admin: User) -> None:
-        order = order_in(OrderStatus.APPROVED)
-        Order.objects.filter(id=order.id).update(
-            hold_status=HoldStatus.NONE, payment_id=None
-        )
-
-        with pytest.raises(HoldNotAuthorized):
-            _move(order, OrderStatus.ORDERED, admin, arrival=NEXT_WEEK)
-
-
-class TestWorkOfAMove:
-    def _work(self, order: Order) -> list[tuple[str, str]]:
-        return sorted(
-            OrderTask.objects.filter(order=order)
-            .exclude(kind=OrderTaskKind.CONFIRMATION_EMAIL)
-            .values_list("kind", "subject")
-        )
-
-    def test_ordering_captures_the_hold(self) -> None:
-        order = order_in(OrderStatus.ORDERED)
-
-        assert self._work(order) == [
-            (OrderTaskKind.CAPTURE_HOLD, str(order.payment_id))
-        ]
-
-    def test_shipping_registers_the_parcel(self) -> None:
-        order = order_in(OrderStatus.SHIPPING)
-
-        assert (OrderTaskKind.SHIPPING_REGISTRATION, "") in self._work(order)
-
-    def test_canceling_voids_an_authorized_hold(self) -> None:
-        order = order_in(OrderStatus.APPROVED)
-
-        _move(order, OrderStatus.CANCELED, order.member)
-
-        assert self._work(order) == [(OrderTaskKind.VOID_HOLD, str(order.payment_id))]
-
-    def test_canceling_without_a_payment_voids_nothing(self) -> None:
-        order = placed()
-
-        _move(order, OrderStatus.CANCELED, order.member)
-
-        assert self._work(order) == []
-
-    def test_the_work_is_sent_once_the_move_commits(
-        self,
-        admin: User,
-        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
-    ) -> None:
-        order = authorize_hold(placed())
-        _move(order, OrderStatus.APPROVED, admin)
-
-        with django_capture_on_commit_callbacks() as callbacks:
-            _move(order, OrderStatus.CANCELED, admin)
-
-        assert len(callbacks) == 1
-
-
-class TestCancelForFailedHold:
-    @pytest.mark.parametrize("source", [OrderStatus.CREATED, OrderStatus.APPROVED])
-    def test_cancels_an_order_not_yet_ordered(self, source: str) -> None:
-        order = order_in(source)
-
-        done = cancel_order_for_failed_hold(
-            order_id=order.id, reason="The card was declined.", now=LATER
-        )
-
-        stored = Order.objects.get(id=order.id)
-        assert done
-        assert (stored.status, stored.cancel_reason, stored.canceled_at) == (
-            OrderStatus.CANCELED,
-            "The card was declined.",
-            LATER,
-        )
-        change = OrderStatusChange.objects.get(order=order, to_status="CANCELED")
-        assert (change.actor, change.actor_label) == (None, "billing")
-
-    @pytest.mark.parametrize(
-        "source",
-        [
-            OrderStatus.ORDERED,
-            OrderStatus.SHIPPING,
-            OrderStatus.COMPLETED,
-            OrderStatus.CANCELED,
-        ],
-    )
-    def test_leaves_an_order_that_moved_on(self, source: str) -> None:
-        order = order_in(source)
-
-        done = cancel_order_for_failed_hold(order_id=order.id, reason="x", now=LATER)
-
-        assert not done
-        assert Order.objects.get(id=order.id).status == source
-
-    def test_answers_not_found_for_an_unknown_order(self) -> None:
-        with pytest.raises(OrderNotFound):
-            cancel_order_for_failed_hold(order_id=uuid.uuid4(), reason="", now=NOW)

@@ -12,24 +12,16 @@ import pytest
 from django.core.files.base import ContentFile
 from django_celery_results.models import TaskResult
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import User
 from snacks.models import Order, OrderTask, OrderTaskKind
 from tests.accounts.factories import UserFactory
 from tests.snacks.factories import OrderFactory
+from tests.snacks.order_api import shop_client
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
 TASKS = "/api/v1/shop/tasks/"
-
-
-def _client(user: User) -> APIClient:
-    client = APIClient()
-    token = RefreshToken.for_user(user).access_token
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 def _work(order: Order, **fields: Any) -> OrderTask:
@@ -49,7 +41,7 @@ class TestTaskStatus:
         order = OrderFactory.create()
         work = _work(order)
 
-        response = _client(order.member).get(f"{TASKS}{work.task_id}/")
+        response = shop_client(order.member).get(f"{TASKS}{work.task_id}/")
 
         assert response.status_code == 200, response.content
         body = response.json()
@@ -67,7 +59,7 @@ class TestTaskStatus:
             result=json.dumps({"step": "registering (attempt 3)"}),
         )
 
-        body = _client(order.member).get(f"{TASKS}{work.task_id}/").json()
+        body = shop_client(order.member).get(f"{TASKS}{work.task_id}/").json()
 
         assert body["state"] == "PROGRESS"
         assert body["progress"] == {"step": "registering (attempt 3)"}
@@ -83,7 +75,7 @@ class TestTaskStatus:
             ),
         )
 
-        body = _client(order.member).get(f"{TASKS}{work.task_id}/").json()
+        body = shop_client(order.member).get(f"{TASKS}{work.task_id}/").json()
 
         assert body["state"] == "FAILURE" and "Partner down" in body["error"]
 
@@ -91,28 +83,28 @@ class TestTaskStatus:
         order = OrderFactory.create()
         work = _work(order, finished_at=NOW)
 
-        body = _client(order.member).get(f"{TASKS}{work.task_id}/").json()
+        body = shop_client(order.member).get(f"{TASKS}{work.task_id}/").json()
 
         assert body["state"] == "SUCCESS"
 
     def test_another_members_task_is_not_found(self) -> None:
         work = _work(OrderFactory.create())
 
-        response = _client(UserFactory.create()).get(f"{TASKS}{work.task_id}/")
+        response = shop_client(UserFactory.create()).get(f"{TASKS}{work.task_id}/")
 
         _error(response, 404, "not_found")
 
     def test_a_shop_admin_sees_any_task(self) -> None:
         work = _work(OrderFactory.create())
 
-        response = _client(UserFactory.create(shop_admin=True)).get(
+        response = shop_client(UserFactory.create(shop_admin=True)).get(
             f"{TASKS}{work.task_id}/"
         )
 
         assert response.status_code == 200
 
     def test_refuses_a_malformed_id_and_an_unknown_one(self) -> None:
-        client = _client(UserFactory.create())
+        client = shop_client(UserFactory.create())
 
         _error(client.get(f"{TASKS}not-a-uuid/"), 400, "validation_error")
         _error(client.get(f"{TASKS}{uuid.uuid4()}/"), 404, "not_found")
@@ -136,7 +128,7 @@ class TestInvoiceDownload:
     def test_the_member_downloads_their_invoice(self) -> None:
         order = self._invoiced()
 
-        response = _client(order.member).get(
+        response = shop_client(order.member).get(
             f"/api/v1/shop/orders/{order.id}/invoice.pdf"
         )
 
@@ -148,7 +140,7 @@ class TestInvoiceDownload:
     def test_another_member_gets_a_404(self) -> None:
         order = self._invoiced()
 
-        response = _client(UserFactory.create()).get(
+        response = shop_client(UserFactory.create()).get(
             f"/api/v1/shop/orders/{order.id}/invoice.pdf"
         )
 
@@ -157,7 +149,7 @@ class TestInvoiceDownload:
     def test_no_invoice_yet_is_a_404(self) -> None:
         order = OrderFactory.create()
 
-        response = _client(order.member).get(
+        response = shop_client(order.member).get(
             f"/api/v1/shop/orders/{order.id}/invoice.pdf"
         )
 
