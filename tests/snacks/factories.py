@@ -9,7 +9,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from snacks.models import Order, Purchase, Reaction, ReactionKind, Snack
+from snacks.models import (
+    BillingEventCursor,
+    Order,
+    OrderStatus,
+    OrderStatusChange,
+    OrderTask,
+    OrderTaskKind,
+    Purchase,
+    Reaction,
+    ReactionKind,
+    Snack,
+)
 from tests.accounts.factories import UserFactory
 
 
@@ -68,3 +79,39 @@ class PurchaseFactory(factory.django.DjangoModelFactory[Purchase]):
     quantity = 2
     price_minor = factory.LazyAttribute(lambda purchase: purchase.snack.amount_minor)
     placed_at = factory.LazyAttribute(lambda purchase: purchase.order.created_at)
+
+
+class OrderTaskFactory(factory.django.DjangoModelFactory[OrderTask]):
+    """A piece of an order's work, as `start_order_work` records it (not sent)."""
+
+    class Meta:
+        model = OrderTask
+
+    order = factory.SubFactory(OrderFactory)
+    kind = OrderTaskKind.CONFIRMATION_EMAIL
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class OrderStatusChangeFactory(factory.django.DjangoModelFactory[OrderStatusChange]):
+    """A move in an order's trail; for a real move use `move_order`."""
+
+    class Meta:
+        model = OrderStatusChange
+
+    order = factory.SubFactory(OrderFactory, status=OrderStatus.APPROVED)
+    from_status = OrderStatus.CREATED
+    to_status = OrderStatus.APPROVED
+    actor = factory.SubFactory(UserFactory, shop_admin=True)
+    actor_label = factory.LazyAttribute(lambda change: change.actor.email)
+    at = factory.LazyFunction(timezone.now)
+
+
+class BillingEventCursorFactory(factory.django.DjangoModelFactory[BillingEventCursor]):
+    """Where a consumer of billing's events stands."""
+
+    class Meta:
+        model = BillingEventCursor
+
+    consumer = factory.Sequence(lambda n: f"consumer-{n}")
+    cursor = 0
+    updated_at = factory.LazyFunction(timezone.now)
