@@ -15,8 +15,10 @@ from typing import Any
 
 from django_celery_results.models import TaskResult
 
+from accounts.models import User
 from snacks.errors import OrderNotFound
 from snacks.models import OrderTask
+from snacks.selectors import visible_orders
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,15 @@ class TaskNotFound(OrderNotFound):
     """No order work has this id, or it is another member's."""
 
 
-def order_task_status(task_id: uuid.UUID, *, member_id: uuid.UUID | None) -> TaskStatus:
-    """The status of the work `task_id`; `member_id` limits it to that member's
-    orders (None: any, for admins).
+def order_task_status(task_id: uuid.UUID, *, viewer: User) -> TaskStatus:
+    """The status of the work `task_id` of an order `viewer` may see.
 
-    :raises TaskNotFound:
+    :raises TaskNotFound: also for another member's order's work.
     """
-    work = OrderTask.objects.select_related("order").filter(task_id=task_id).first()
-    if work is None or (member_id is not None and work.order.member_id != member_id):
+    work = OrderTask.objects.filter(
+        task_id=task_id, order__in=visible_orders(viewer=viewer)
+    ).first()
+    if work is None:
         raise TaskNotFound(extra={"task": str(task_id)})
     result = TaskResult.objects.filter(task_id=str(task_id)).first()
     state = "PENDING" if result is None else result.status

@@ -3,8 +3,6 @@ the work makes. Members see their own orders' work, shop admins everyone's."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -13,12 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.permissions import signed_in_member
 from kit.api.errors import error_responses
 from kit.api.paths import path_parameter, path_uuid
 from snacks.api.permissions import SHOP_AUTHENTICATION, IsShopMember
 from snacks.errors import OrderNotFound
-from snacks.models import Order
 from snacks.order_invoice import CONTENT_TYPE
+from snacks.selectors import visible_orders
 from snacks.task_status import order_task_status
 
 TAGS = ["shop"]
@@ -37,13 +36,6 @@ class TaskStatusOutput(serializers.Serializer[object]):
     error = serializers.CharField(help_text="Why it failed or is retried, if so.")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
-
-
-def _viewer(request: Request) -> uuid.UUID | None:
-    """The member whose work the caller may see; None for a shop admin."""
-    if getattr(request.user, "is_shop_admin", False):
-        return None
-    return uuid.UUID(str(request.user.pk))
 
 
 class TaskStatusApi(APIView):
@@ -67,7 +59,7 @@ class TaskStatusApi(APIView):
     )
     def get(self, request: Request, task_id: str) -> Response:
         status = order_task_status(
-            path_uuid(task_id, "task_id"), member_id=_viewer(request)
+            path_uuid(task_id, "task_id"), viewer=signed_in_member(request)
         )
         return Response(TaskStatusOutput(status).data)
 
@@ -91,11 +83,12 @@ class OrderInvoiceApi(APIView):
     )
     def get(self, request: Request, order_id: str) -> FileResponse:
         parsed = path_uuid(order_id, "order_id")
-        orders = Order.objects.filter(id=parsed).exclude(invoice_pdf="")
-        viewer = _viewer(request)
-        if viewer is not None:
-            orders = orders.filter(member_id=viewer)
-        order = orders.first()
+        order = (
+            visible_orders(viewer=signed_in_member(request))
+            .filter(id=parsed)
+            .exclude(invoice_pdf="")
+            .first()
+        )
         if order is None:
             raise OrderNotFound(extra={"order": str(parsed)})
         return FileResponse(
