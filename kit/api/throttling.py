@@ -2,7 +2,11 @@
 
 The rates are `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` (`anon`, `user`, `login`),
 read when a request is checked rather than when DRF is imported, so that settings
-overridden at run time (tests) apply. A client is told when to come back in
+overridden at run time (tests) apply. Every API request passes the anonymous or
+the user throttle, so those two count requests per window, one round trip to
+Redis (`kit.cache.count_in_window`); sign-ins, rare and worth the exactness, keep
+DRF's history of each attempt, so that no window boundary lets twice the rate
+through. A client is told when to come back in
 `Retry-After`, in the API's one error shape; a browser at a sign-in form, which
 would show that JSON raw, gets the same message as a page.
 """
@@ -14,6 +18,7 @@ import math
 from collections.abc import Callable
 from typing import Any, cast
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.html import format_html
@@ -26,6 +31,7 @@ from rest_framework.throttling import (
 )
 
 from kit.api.errors import error_body
+from kit.cache import count_in_window
 
 
 def _current_rate(scope: str | None) -> str | None:
@@ -34,18 +40,36 @@ def _current_rate(scope: str | None) -> str | None:
     return None if rate is None else str(rate)
 
 
-class AnonThrottle(AnonRateThrottle):
+class _CountingThrottle(SimpleRateThrottle):
+    """DRF's rate throttle counting requests per window of the rate's period, the
+    window opened by its first request: at most the rate's number in a window."""
+
+    def get_rate(self) -> str | None:
+        return _current_rate(self.scope)
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        limit, seconds = self.parse_rate(self.rate)
+        assert limit is not None and seconds is not None  # a rate was given
+        # The cache itself, not DRF's proxy to it: its kind decides how to count.
+        cache = caches[DEFAULT_CACHE_ALIAS]
+        count, self._left = count_in_window(cache, self.key, seconds)
+        return count <= limit
+
+    def wait(self) -> float | None:
+        return self._left
+
+
+class AnonThrottle(_CountingThrottle, AnonRateThrottle):
     """Requests of clients that are not signed in, per IP address."""
 
-    def get_rate(self) -> str | None:
-        return _current_rate(self.scope)
 
-
-class UserThrottle(UserRateThrottle):
+class UserThrottle(_CountingThrottle, UserRateThrottle):
     """Requests of signed-in users (staff, scripts with a token), per user."""
-
-    def get_rate(self) -> str | None:
-        return _current_rate(self.scope)
 
 
 class LoginThrottle(SimpleRateThrottle):

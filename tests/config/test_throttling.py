@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.test import Client
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from tests.payments import staff
+from tests.services import REDIS_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +43,17 @@ def _assert_throttled(response: Any, code: str = "throttled") -> None:
     assert 1 <= int(response["Retry-After"]) <= 60
 
 
-@pytest.mark.usefixtures("two_a_minute")
+@pytest.fixture(params=["local memory", pytest.param("redis", marks=pytest.mark.redis)])
+def counting_cache(request: pytest.FixtureRequest, settings: Settings) -> None:
+    """The test settings' cache, or Redis as production counts in it (`kit.cache`:
+    one script a request)."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {"BACKEND": "kit.cache.RedisCache", "LOCATION": REDIS_URL}
+        }
+
+
+@pytest.mark.usefixtures("counting_cache", "two_a_minute")
 class TestApiThrottling:
     def test_an_anonymous_client_is_limited_per_address(self) -> None:
         client = APIClient()
@@ -64,6 +76,25 @@ class TestApiThrottling:
         assert answers == [200, 200]
         _assert_throttled(third)
         assert other.get("/api/v1/plans/").status_code == 200
+
+
+@pytest.mark.redis
+@pytest.mark.usefixtures("two_a_minute")
+def test_production_counts_a_users_requests_in_one_redis_key(
+    settings: Settings,
+) -> None:
+    settings.CACHES = {
+        "default": {"BACKEND": "kit.cache.RedisCache", "LOCATION": REDIS_URL}
+    }
+    user = staff.support()
+    client = APIClient()
+    client.force_authenticate(user)
+
+    for _ in range(3):
+        client.get("/api/v1/plans/")
+
+    counter = f":1:throttle_user_{user.pk}"
+    assert redis.Redis.from_url(REDIS_URL).get(counter) == b"3"
 
 
 @pytest.mark.usefixtures("two_a_minute")
