@@ -1,4 +1,5 @@
-"""Members' access tokens: the member they speak for, read as simplejwt reads it.
+"""Members' access tokens: verified once per process until they expire, and the
+member they speak for, read as simplejwt reads it.
 
 On PostgreSQL `MemberJWTAuthentication` reads the row with a statement written
 once; on SQLite simplejwt reads it. These run on both.
@@ -7,14 +8,15 @@ once; on SQLite simplejwt reads it. These run on both.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import pytest
 from pytest_django import DjangoAssertNumQueries
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.api.authentication import MemberJWTAuthentication
+from accounts.api.authentication import MemberJWTAuthentication, VerifiedTokens
 from accounts.models import User
 from tests.accounts.factories import UserFactory
 
@@ -73,3 +75,54 @@ class TestMemberJWTAuthentication:
             "detail": "User not found",
             "code": "user_not_found",
         }
+
+
+def _signed(token: AccessToken) -> bytes:
+    return str(token).encode()
+
+
+class TestVerifiedTokens:
+    """A process verifies a member's token once, and keeps it until it expires."""
+
+    def test_a_verified_token_is_answered_from_memory(self) -> None:
+        authentication = MemberJWTAuthentication()
+        authentication.verified = VerifiedTokens()
+        raw = _signed(_token_of(uuid.uuid4()))
+
+        first = authentication.get_validated_token(raw)
+
+        assert authentication.verified.get(raw) is first
+        assert authentication.get_validated_token(raw) is first
+
+    def test_a_token_that_expired_is_verified_again_and_refused(self) -> None:
+        authentication = MemberJWTAuthentication()
+        authentication.verified = VerifiedTokens()
+        token = _token_of(uuid.uuid4())
+        token.set_exp(lifetime=dt.timedelta(seconds=1))
+        raw = _signed(token)
+        authentication.get_validated_token(raw)
+        time.sleep(1.1)
+
+        with pytest.raises(InvalidToken):
+            authentication.get_validated_token(raw)
+        assert authentication.verified.get(raw) is None
+
+    def test_a_signature_verified_once_serves_no_other_claims(self) -> None:
+        authentication = MemberJWTAuthentication()
+        authentication.verified = VerifiedTokens()
+        raw = _signed(_token_of(uuid.uuid4()))
+        authentication.get_validated_token(raw)
+        header, _, signature = raw.split(b".")
+        others = _signed(_token_of(uuid.uuid4())).split(b".")[1]
+
+        with pytest.raises(InvalidToken):
+            authentication.get_validated_token(b".".join([header, others, signature]))
+
+    def test_keeps_at_most_its_limit(self) -> None:
+        verified = VerifiedTokens(limit=2)
+        tokens = [_token_of(uuid.uuid4()) for _ in range(3)]
+        for token in tokens:
+            verified.keep(_signed(token), token)
+
+        assert verified.get(_signed(tokens[0])) is None
+        assert verified.get(_signed(tokens[2])) is tokens[2]
