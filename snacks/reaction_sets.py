@@ -4,6 +4,10 @@ Keys (all in the database of `settings.SNACKS_REDIS_URL`):
 
 - `snack:<id>:likes`, `snack:<id>:hates` — the members who like / hate the snack;
   counts are their `SCARD`.
+- `snacks:on-sale` — ids of snacks known to be on sale. A toggle lands only on
+  those, so it asks the database nothing; a snack missing from it is looked up in
+  the database once and added while on sale, and retiring a snack takes it out
+  before the retirement commits.
 - `snacks:reactions:loaded` — the marker: the sets hold every persisted reaction.
   Without it (Redis restarted empty, or flushed) the sets are rebuilt from the
   database before anyone toggles again.
@@ -24,6 +28,7 @@ from typing import Any, Final
 import redis
 from django.conf import settings
 
+ON_SALE: Final = "snacks:on-sale"
 LOADED: Final = "snacks:reactions:loaded"
 DIRTY: Final = "snacks:reactions:dirty"
 PERSISTING: Final = "snacks:reactions:persisting"
@@ -31,10 +36,17 @@ REBUILD_LOCK: Final = "snacks:reactions:rebuild-lock"
 PERSIST_LOCK: Final = "snacks:reactions:persist-lock"
 SNACK_SET_PATTERN: Final = "snack:*:*s"
 
-# KEYS: marker, likes, hates, dirty. ARGV: member id, kind, dirty pair.
-# Answers {state, likes, hates}, or {"unloaded"} while the sets are missing.
+# What a toggle answers instead of {state, likes, hates}.
+UNLOADED: Final = "unloaded"
+NOT_KNOWN_ON_SALE: Final = "not-known-on-sale"
+
+# KEYS: marker, likes, hates, dirty, on sale. ARGV: member id, kind, dirty pair,
+# snack id.
 _TOGGLE: Final = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unloaded'} end
+if redis.call('SISMEMBER', KEYS[5], ARGV[4]) == 0 then
+  return {'not-known-on-sale'}
+end
 local mine, other = KEYS[2], KEYS[3]
 if ARGV[2] == 'hate' then mine, other = KEYS[3], KEYS[2] end
 local state
@@ -88,21 +100,33 @@ def split_pair(value: str) -> tuple[str, str]:
     return snack_id, user_id
 
 
-def toggle(*, snack_id: object, user_id: object, kind: str) -> list[Any] | None:
-    """Toggle `kind` for the member: [state, likes, hates], or None while the sets
-    are not loaded."""
+def toggle(*, snack_id: object, user_id: object, kind: str) -> list[Any]:
+    """Toggle `kind` for the member: [state, likes, hates]; [UNLOADED] while the
+    sets are not loaded, [NOT_KNOWN_ON_SALE] for a snack not in `ON_SALE`."""
     answer = connection().eval(
         _TOGGLE,
-        4,
+        5,
         LOADED,
         likes_key(snack_id),
         hates_key(snack_id),
         DIRTY,
+        ON_SALE,
         str(user_id),
         kind,
         pair(snack_id, user_id),
+        str(snack_id),
     )
-    return None if answer == ["unloaded"] else list(answer)
+    return list(answer)
+
+
+def know_on_sale(snack_ids: Iterable[object]) -> None:
+    members = [str(snack_id) for snack_id in snack_ids]
+    if members:
+        connection().sadd(ON_SALE, *members)
+
+
+def forget_on_sale(snack_id: object) -> None:
+    connection().srem(ON_SALE, str(snack_id))
 
 
 def is_loaded() -> bool:

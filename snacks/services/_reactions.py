@@ -12,15 +12,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import functools
 import itertools
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import redis
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -57,20 +56,10 @@ def toggle_reaction(
     :raises ReactionsUnavailable: when Redis does not answer.
     """
     kind = ReactionKind(kind).value
-    retired = _is_retired(snack_id)
-    if retired is None:
-        raise SnackNotFound(extra={"snack_id": str(snack_id)})
-    if retired:
-        raise SnackRetired()
     try:
-        answer = reaction_sets.toggle(snack_id=snack_id, user_id=user_id, kind=kind)
-        if answer is None:
-            ensure_reaction_sets(now=now)
-            answer = reaction_sets.toggle(snack_id=snack_id, user_id=user_id, kind=kind)
+        answer = _toggle_in_sets(snack_id=snack_id, user_id=user_id, kind=kind, now=now)
     except redis.RedisError as exc:
         raise ReactionsUnavailable() from exc
-    if answer is None:
-        raise ReactionsUnavailable()
     state, likes, hates = answer
     return ReactionResult(
         snack_id=snack_id,
@@ -80,33 +69,43 @@ def toggle_reaction(
     )
 
 
-def _is_retired(snack_id: uuid.UUID) -> bool | None:
-    """Whether the snack is retired; None when no snack has the id.
+def _toggle_in_sets(
+    *, snack_id: uuid.UUID, user_id: uuid.UUID, kind: str, now: dt.datetime
+) -> list[Any]:
+    """The toggle's [state, likes, hates], after loading the sets or making the
+    snack known on sale first when the toggle needs it."""
+    answer = reaction_sets.toggle(snack_id=snack_id, user_id=user_id, kind=kind)
+    if answer[0] == reaction_sets.UNLOADED:
+        ensure_reaction_sets(now=now)
+        answer = reaction_sets.toggle(snack_id=snack_id, user_id=user_id, kind=kind)
+    if answer[0] == reaction_sets.NOT_KNOWN_ON_SALE:
+        _know_on_sale(snack_id)
+        answer = reaction_sets.toggle(snack_id=snack_id, user_id=user_id, kind=kind)
+    if answer[0] in (reaction_sets.UNLOADED, reaction_sets.NOT_KNOWN_ON_SALE):
+        raise ReactionsUnavailable()
+    return answer
 
-    Every toggle asks this first, so it is one statement that the ORM writes once
-    and that is then sent with the id bound: building the query anew cost the web
-    more CPU than sending it and reading the row (docs/performance.md, "Reaction
-    toggles").
+
+def _know_on_sale(snack_id: uuid.UUID) -> None:
+    """Add the snack to the snacks known on sale, if it is.
+
+    The row stays locked until the set holds it, so a retirement (which takes the
+    snack out of the set under the same lock) cannot slip in between.
+
+    :raises SnackNotFound: when no snack has the id.
+    :raises SnackRetired: when the snack is retired.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _retired_at_statement(connection.vendor),
-            [Snack._meta.pk.get_db_prep_value(snack_id, connection)],
+    with transaction.atomic():
+        row = (
+            Snack.objects.select_for_update()
+            .filter(id=snack_id)
+            .values_list("retired_at", flat=True)
         )
-        row = cursor.fetchone()
-    return None if row is None else row[0] is not None
-
-
-@functools.cache
-def _retired_at_statement(vendor: str) -> str:
-    """`SELECT retired_at FROM snacks_snack WHERE id = %s` as the ORM writes it
-    for the database `vendor` (the key of the cache)."""
-    sql, _ = (
-        Snack.objects.filter(pk=uuid.UUID(int=0))
-        .values_list("retired_at")
-        .query.sql_with_params()
-    )
-    return str(sql)
+        if not row:
+            raise SnackNotFound(extra={"snack_id": str(snack_id)})
+        if row[0] is not None:
+            raise SnackRetired()
+        reaction_sets.know_on_sale([snack_id])
 
 
 def persist_reactions(*, now: dt.datetime) -> int:
@@ -188,8 +187,11 @@ def _rebuild(*, now: dt.datetime) -> int:
     client.delete(reaction_sets.LOADED)
     persist_reactions(now=now)
     stale = list(client.scan_iter(match=reaction_sets.SNACK_SET_PATTERN, count=1000))
-    for keys in _chunks(stale, REBUILD_BATCH_SIZE):
+    for keys in _chunks([*stale, reaction_sets.ON_SALE], REBUILD_BATCH_SIZE):
         client.delete(*keys)
+    on_sale = Snack.objects.filter(retired_at__isnull=True).values_list("id", flat=True)
+    for ids in _chunks(on_sale.iterator(chunk_size=REBUILD_BATCH_SIZE), 5000):
+        reaction_sets.know_on_sale(ids)
     loaded = 0
     rows = Reaction.objects.values_list("snack_id", "user_id", "kind").order_by()
     for batch in _chunks(rows.iterator(chunk_size=REBUILD_BATCH_SIZE), 5000):

@@ -7,11 +7,18 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
+import redis
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
-from snacks.errors import InvalidSnack, SnackNotFound, SnackRetired
+from snacks import reaction_sets
+from snacks.errors import (
+    InvalidSnack,
+    ReactionsUnavailable,
+    SnackNotFound,
+    SnackRetired,
+)
 from snacks.models import Snack
 
 EDITABLE_FIELDS: Final = frozenset(
@@ -71,13 +78,19 @@ def update_snack(*, snack_id: uuid.UUID, changes: Mapping[str, Any]) -> Snack:
 def retire_snack(*, snack_id: uuid.UUID, now: dt.datetime) -> Snack:
     """Take the snack off the shelf: it leaves the list and takes no reactions.
 
-    Retiring a retired snack changes nothing.
+    Retiring a retired snack changes nothing. Toggles land only on the snacks
+    Redis knows on sale, so the snack leaves those before the retirement commits.
 
     :raises SnackNotFound: when no snack has the id.
+    :raises ReactionsUnavailable: when Redis does not answer (nothing changes).
     """
     with transaction.atomic():
         snack = _locked(snack_id)
         if not snack.is_retired:
+            try:
+                reaction_sets.forget_on_sale(snack_id)
+            except redis.RedisError as exc:
+                raise ReactionsUnavailable() from exc
             snack.retired_at = now
             snack.save(update_fields=["retired_at", "updated_at"])
     return snack

@@ -21,8 +21,9 @@ from accounts.models import User
 from snacks import tasks
 from snacks.errors import SnackNotFound, SnackRetired
 from snacks.models import Reaction, Snack
+from snacks.reaction_sets import ON_SALE
 from snacks.selectors import snack_reactions
-from snacks.services import persist_reactions, toggle_reaction
+from snacks.services import persist_reactions, retire_snack, toggle_reaction
 from tests.accounts.factories import UserFactory
 from tests.snacks.factories import ReactionFactory, SnackFactory
 
@@ -80,15 +81,38 @@ class TestToggleReaction:
                 user_id=uuid.uuid4(), snack_id=uuid.uuid4(), kind="like", now=NOW
             )
 
-    def test_asks_the_database_one_statement(
+    def test_asks_the_database_nothing_once_redis_knows_the_snack(
         self, django_assert_num_queries: DjangoAssertNumQueries
     ) -> None:
-        """Only whether the snack is on sale: the counts are in Redis."""
+        """The counts and the snacks on sale are in Redis."""
         user, snack = UserFactory.create(), SnackFactory.create()
         _toggle(user, snack, "like")
 
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(0):
             _toggle(user, snack, "hate")
+
+    def test_learns_a_snack_on_sale_from_the_database_once(
+        self, reaction_redis: redis.Redis
+    ) -> None:
+        snack = SnackFactory.create()
+        assert not reaction_redis.sismember(ON_SALE, str(snack.id))
+
+        _toggle(UserFactory.create(), snack, "like")
+
+        assert reaction_redis.sismember(ON_SALE, str(snack.id))
+
+    def test_refuses_a_snack_retired_after_redis_knew_it(
+        self, reaction_redis: redis.Redis
+    ) -> None:
+        user, snack = UserFactory.create(), SnackFactory.create()
+        _toggle(user, snack, "like")
+
+        retire_snack(snack_id=snack.id, now=NOW)
+
+        assert not reaction_redis.sismember(ON_SALE, str(snack.id))
+        with pytest.raises(SnackRetired):
+            _toggle(user, snack, "like")
+        assert reaction_redis.smembers(f"snack:{snack.id}:likes") == {str(user.pk)}
 
     def test_keeps_the_counts_in_redis_sets(self, reaction_redis: redis.Redis) -> None:
         user, snack = UserFactory.create(), SnackFactory.create()
@@ -169,6 +193,17 @@ class TestAfterRedisLosesItsData:
 
         assert _toggle(newcomer, snack, "like") == ("like", 4, 1)
         assert _toggle(critic, snack, "hate") == (None, 4, 0)
+
+    def test_the_rebuild_knows_the_snacks_on_sale_again(
+        self, reaction_redis: redis.Redis
+    ) -> None:
+        on_sale = SnackFactory.create()
+        retired = SnackFactory.create(retired_at=NOW)
+        reaction_redis.sadd(ON_SALE, str(retired.id))
+
+        call_command("rebuild_reaction_sets", stdout=io.StringIO())
+
+        assert reaction_redis.smembers(ON_SALE) == {str(on_sale.id)}
 
     def test_the_lists_show_the_persisted_counts_until_then(
         self, reaction_redis: redis.Redis

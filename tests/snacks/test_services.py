@@ -7,9 +7,15 @@ import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pytest_django.fixtures import Settings
 
 from snacks import selectors
-from snacks.errors import InvalidSnack, SnackNotFound, SnackRetired
+from snacks.errors import (
+    InvalidSnack,
+    ReactionsUnavailable,
+    SnackNotFound,
+    SnackRetired,
+)
 from snacks.images import MAX_IMAGE_BYTES
 from snacks.services import create_snack, retire_snack, update_snack
 from tests.snacks.factories import SnackFactory, png
@@ -132,6 +138,18 @@ class TestRetireSnack:
 
         assert list(selectors.ranked_snacks()) == [kept]
         assert selectors.snack_get(snack_id=retired.id).retired_at == NOW
+
+    def test_is_refused_while_redis_cannot_forget_the_snack(
+        self, settings: Settings
+    ) -> None:
+        """Reactions land only on snacks Redis knows on sale: it must be told."""
+        snack = SnackFactory.create()
+        settings.SNACKS_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens
+
+        with pytest.raises(ReactionsUnavailable):
+            retire_snack(snack_id=snack.id, now=NOW)
+
+        assert selectors.snack_get(snack_id=snack.id).retired_at is None
 
     def test_retiring_again_keeps_the_first_date(self) -> None:
         snack = SnackFactory.create(retired_at=NOW)
