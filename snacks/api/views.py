@@ -141,11 +141,13 @@ class SnackRetireApi(ShopApi):
         summary="Retire a snack (admins)",
         description=(
             "The snack leaves the list and takes no more reactions; its reactions "
-            "are kept. Retiring it again changes nothing."
+            "are kept. Retiring it again changes nothing. 503 "
+            "`reactions_unavailable` while the reaction counts cannot be reached "
+            "(they must stop taking the snack's reactions first)."
         ),
         parameters=[path_parameter("snack_id")],
         request=None,
-        responses={200: SnackOutput, **error_responses(400, 401, 403, 404)},
+        responses={200: SnackOutput, **error_responses(400, 401, 403, 404, 503)},
     )
     def post(self, request: Request, snack_id: str) -> Response:
         snack = services.retire_snack(

@@ -310,6 +310,18 @@ class TestWithoutRedis:
             "reactions_unavailable",
         )
 
+    def test_retiring_answers_503_and_keeps_the_snack_on_sale(
+        self, admin: APIClient, settings: Any
+    ) -> None:
+        settings.SNACKS_REDIS_URL = "redis://127.0.0.1:1/0"
+        snack = SnackFactory.create()
+
+        _error(
+            admin.post(f"{SNACKS}{snack.id}/retire/"), 503, "reactions_unavailable"
+        )
+        snack.refresh_from_db()
+        assert snack.retired_at is None
+
     def test_the_list_shows_the_persisted_counts(
         self, member: APIClient, settings: Any
     ) -> None:
