@@ -316,9 +316,7 @@ class TestWithoutRedis:
         settings.SNACKS_REDIS_URL = "redis://127.0.0.1:1/0"
         snack = SnackFactory.create()
 
-        _error(
-            admin.post(f"{SNACKS}{snack.id}/retire/"), 503, "reactions_unavailable"
-        )
+        _error(admin.post(f"{SNACKS}{snack.id}/retire/"), 503, "reactions_unavailable")
         snack.refresh_from_db()
         assert snack.retired_at is None
 
