@@ -12,10 +12,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import itertools
 import uuid
-from collections.abc import Iterable, Iterator
-from typing import Any, Final, TypeVar
+from collections.abc import Iterator
+from typing import Any, Final
 
 import redis
 from django.contrib.auth import get_user_model
@@ -23,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from kit.batches import batched
 from snacks import reaction_sets
 from snacks.errors import ReactionsUnavailable, SnackNotFound, SnackRetired
 from snacks.models import Reaction, ReactionKind, Snack
@@ -32,8 +32,6 @@ REBUILD_BATCH_SIZE: Final = 5000
 # How long a toggle waits for another process's rebuild before answering 503.
 REBUILD_WAIT_SECONDS: Final = 30
 LOCK_TIMEOUT_SECONDS: Final = 300
-
-_T = TypeVar("_T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +126,7 @@ def persist_reactions(*, now: dt.datetime) -> int:
             raise ReactionsUnavailable("Another run is persisting reactions.")
         try:
             pairs = reaction_sets.take_dirty()
-            for batch in _chunks(pairs, PERSIST_BATCH_SIZE):
+            for batch in batched(pairs, PERSIST_BATCH_SIZE):
                 _write_batch(reaction_sets.states(batch), now=now)
                 reaction_sets.done_persisting(batch)
         finally:
@@ -187,14 +185,14 @@ def _rebuild(*, now: dt.datetime) -> int:
     client.delete(reaction_sets.LOADED)
     persist_reactions(now=now)
     stale = list(client.scan_iter(match=reaction_sets.SNACK_SET_PATTERN, count=1000))
-    for keys in _chunks([*stale, reaction_sets.ON_SALE], REBUILD_BATCH_SIZE):
+    for keys in batched([*stale, reaction_sets.ON_SALE], REBUILD_BATCH_SIZE):
         client.delete(*keys)
     on_sale = Snack.objects.filter(retired_at__isnull=True).values_list("id", flat=True)
-    for ids in _chunks(on_sale.iterator(chunk_size=REBUILD_BATCH_SIZE), 5000):
+    for ids in batched(on_sale.iterator(chunk_size=REBUILD_BATCH_SIZE), 5000):
         reaction_sets.know_on_sale(ids)
     loaded = 0
     rows = Reaction.objects.values_list("snack_id", "user_id", "kind").order_by()
-    for batch in _chunks(rows.iterator(chunk_size=REBUILD_BATCH_SIZE), 5000):
+    for batch in batched(rows.iterator(chunk_size=REBUILD_BATCH_SIZE), 5000):
         pipe = client.pipeline(transaction=False)
         for snack_id, user_id, kind in batch:
             key = (
@@ -274,9 +272,3 @@ def _ids(value: str) -> tuple[uuid.UUID, uuid.UUID] | None:
         return uuid.UUID(snack_id), uuid.UUID(user_id)
     except ValueError:
         return None
-
-
-def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
