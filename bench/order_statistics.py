@@ -1,7 +1,8 @@
 """Order statistics: a year by month over 1,000,000 purchases on PostgreSQL.
 
 A process of its own (`bench.statistics_probe`) writes a year of orders with four
-purchases each, then reads the statistics by month over that year as an admin does
+purchases each, counts them into the statistics' daily totals, then reads the
+statistics by month over that year as an admin does
 (`GET /api/v1/shop/statistics/?grain=month`) and the selector alone.
 """
 
@@ -39,6 +40,11 @@ def _report(figures: dict[str, Any]) -> None:
         f"  data:         {seeded['orders']} orders, {seeded['purchases']} purchases "
         f"of {SNACKS} snacks by {MEMBERS} members, loaded in "
         f"{seeded['seconds']:.1f} s"
+    )
+    print(
+        f"  totals:       {seeded['daily_totals']} daily order totals and "
+        f"{seeded['daily_sales']} daily snack sales, counted from the orders in "
+        f"{seeded['recount_seconds']:.1f} s (`rebuild_order_statistics`)"
     )
     for name in ("api", "selector"):
         timing = figures[name]

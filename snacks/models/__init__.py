@@ -14,12 +14,20 @@ from snacks.models._orders import (
     Purchase,
 )
 from snacks.models._snacks import Reaction, ReactionKind, Snack
+from snacks.models._statistics import (
+    DailyOrderTotal,
+    DailySnackSales,
+    MonthlySnackSales,
+)
 
 __all__ = [
     "ALLOWED_ORDER_TRANSITIONS",
     "OPEN_ORDER_STATUSES",
     "BillingEventCursor",
+    "DailyOrderTotal",
+    "DailySnackSales",
     "HoldStatus",
+    "MonthlySnackSales",
     "Order",
     "OrderStatus",
     "OrderStatusChange",

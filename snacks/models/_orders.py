@@ -187,10 +187,6 @@ class Purchase(models.Model):
     snack = models.ForeignKey(Snack, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     price_minor = models.BigIntegerField(validators=[MinValueValidator(1)])
-    # The order's `created_at`, copied when the purchase is written (it never
-    # changes): the statistics sum snacks by the day they were ordered from this
-    # table and its index alone, without joining a million purchases to orders.
-    placed_at = models.DateTimeField()
 
     class Meta:
         constraints = [
@@ -207,12 +203,6 @@ class Purchase(models.Model):
         ]
         indexes = [
             models.Index(fields=["snack", "order"]),
-            # Snack quantities by period (`snacks.selectors.order_statistics`): an
-            # index-only scan of the range.
-            models.Index(
-                fields=["placed_at", "snack", "quantity"],
-                name="snacks_purchase_statistics",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -1,15 +1,19 @@
 """The shop's statistics by year, month or day over a range of dates.
 
 An order counts in the period of the day it was placed (`created_at`, in the shop's
-time zone). Per period: orders by status (every status), the quantity of each
-snack and the amount per currency of the orders that were not canceled, and of
-those that reached ORDERED (their hold was or is being captured).
+time zone, `TIME_ZONE`). Per period: orders by status (every status), the quantity
+of each snack and the amount per currency of the orders that were not canceled,
+and of those that reached ORDERED (their hold was or is being captured).
 
-Everything is summed in the database, grouped by the truncated date, in four
-queries whatever the number of orders: orders by period, status and currency;
-purchases by period and snack from their own index (`placed_at`, no join); the
-same for canceled orders' purchases, found from the orders and taken off; the
-snacks' names. Python only lays the sums out by period.
+Everything is summed in the database from the orders' daily totals, which the
+order services keep in step with every change (`snacks.services._order_tallies`),
+grouped by period, in at most four queries whatever the number of orders: orders
+by period, status and currency (a row per day, status and currency); snack
+quantities of the months the range holds whole, from the monthly sales (a row per
+month and snack), and of the days of the months it cuts (or of every day, by
+day) from the daily ones; the snacks' names. A year by month reads about twelve
+thousand sales rows, not every purchase of the year.
+Python only lays the sums out by period.
 """
 
 from __future__ import annotations
@@ -21,12 +25,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn
 
-from django.db.models import Count, DateField, QuerySet, Sum
+from django.db.models import DateField, F, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from snacks.errors import InvalidStatisticsQuery
-from snacks.models import Order, OrderStatus, Purchase, Snack
+from snacks.models import (
+    DailyOrderTotal,
+    DailySnackSales,
+    MonthlySnackSales,
+    OrderStatus,
+    Snack,
+)
 
 
 class Grain(enum.StrEnum):
@@ -42,6 +52,7 @@ MAX_PERIODS: Final = {Grain.DAY: 366, Grain.MONTH: 120, Grain.YEAR: 100}
 # stay within what a datetime holds.
 EARLIEST: Final = dt.date(1900, 1, 1)
 LATEST: Final = dt.date(9998, 12, 31)
+ONE_DAY: Final = dt.timedelta(days=1)
 # Orders whose money was held and is still meant to be taken.
 _NOT_CANCELED: Final = frozenset(OrderStatus.values) - {OrderStatus.CANCELED}
 # Orders that reached ORDERED: the hold was (or is being) captured.
@@ -108,7 +119,7 @@ def order_statistics(
         grain=grain,
         starts=starts,
         ends=ends,
-        time_zone=timezone.get_current_timezone_name(),
+        time_zone=timezone.get_default_timezone_name(),
         periods=periods,
     )
 
@@ -166,28 +177,11 @@ def _following(grain: Grain, period: dt.date) -> dt.date:
     return period + dt.timedelta(days=1)
 
 
-def _placed_between(
-    rows: QuerySet[Any], placed: str, starts: dt.date, ends: dt.date
-) -> QuerySet[Any]:
-    """`rows` placed in the range (`placed` names when)."""
-    zone = timezone.get_current_timezone()
-    return rows.filter(
-        **{
-            f"{placed}__gte": dt.datetime.combine(starts, dt.time.min, tzinfo=zone),
-            f"{placed}__lt": dt.datetime.combine(
-                ends + dt.timedelta(days=1), dt.time.min, tzinfo=zone
-            ),
-        }
-    )
-
-
-def _period_of(placed: str, grain: Grain) -> Trunc:
-    return Trunc(
-        placed,
-        str(grain),
-        output_field=DateField(),
-        tzinfo=timezone.get_current_timezone(),
-    )
+def _period_of(column: str, grain: Grain) -> F | Trunc:
+    """The first day of the `grain` period that the date `column` falls in."""
+    if grain == Grain.DAY or (column == "month" and grain == Grain.MONTH):
+        return F(column)
+    return Trunc(column, str(grain), output_field=DateField())
 
 
 def _count_orders(
@@ -197,10 +191,11 @@ def _count_orders(
     by_period: dict[dt.date, PeriodStatistics],
 ) -> None:
     rows = (
-        _placed_between(Order.objects.all(), "created_at", starts, ends)
-        .annotate(period=_period_of("created_at", grain))
+        DailyOrderTotal.objects.filter(day__gte=starts, day__lte=ends)
+        .annotate(period=_period_of("day", grain))
         .values("period", "status", "currency")
-        .annotate(count=Count("id"), amount=Sum("amount_minor"))
+        .annotate(count=Sum("orders"), amount=Sum("amount_minor"))
+        .filter(count__gt=0)
         .order_by("period", "currency", "status")
     )
     amounts: dict[tuple[dt.date, str], CurrencyAmount] = {}
@@ -224,17 +219,19 @@ def _count_snacks(
     ends: dt.date,
     by_period: dict[dt.date, PeriodStatistics],
 ) -> None:
-    """Every purchase of the range from the purchases' own index, less those of
-    canceled orders (few, found from the orders): no join of all purchases."""
-    ordered = _quantities(Purchase.objects.all(), "placed_at", grain, starts, ends)
-    canceled = _quantities(
-        Purchase.objects.filter(order__status=OrderStatus.CANCELED),
-        "order__created_at",
-        grain,
-        starts,
-        ends,
-    )
-    kept = ordered - canceled
+    """The months the range holds whole from the monthly sales, the days of the
+    months it cuts (or every day, by day) from the daily ones."""
+    kept: Counter[tuple[dt.date, uuid.UUID]] = Counter()
+    daily = DailySnackSales.objects.filter(day__gte=starts, day__lte=ends)
+    whole = None if grain == Grain.DAY else _whole_months(starts, ends)
+    if whole is not None:
+        first, last = whole
+        after_last = _following(Grain.MONTH, last)
+        monthly = MonthlySnackSales.objects.filter(month__gte=first, month__lte=last)
+        kept.update(_sales(monthly, "month", grain))
+        daily = daily.exclude(day__gte=first, day__lt=after_last)
+    if whole is None or (starts, ends) != (whole[0], after_last - ONE_DAY):
+        kept.update(_sales(daily, "day", grain))
     names = dict(
         Snack.objects.filter(id__in={snack_id for _, snack_id in kept}).values_list(
             "id", "name"
@@ -242,6 +239,8 @@ def _count_snacks(
     )
     snacks: dict[dt.date, list[SnackQuantity]] = defaultdict(list)
     for (period, snack_id), quantity in kept.items():
+        if quantity <= 0:
+            continue
         snacks[period].append(
             SnackQuantity(snack_id=snack_id, name=names[snack_id], quantity=quantity)
         )
@@ -251,20 +250,25 @@ def _count_snacks(
         )
 
 
-def _quantities(
-    purchases: QuerySet[Purchase],
-    placed: str,
-    grain: Grain,
-    starts: dt.date,
-    ends: dt.date,
-) -> Counter[tuple[dt.date, uuid.UUID]]:
-    rows = (
-        _placed_between(purchases, placed, starts, ends)
-        .annotate(period=_period_of(placed, grain))
+def _sales(
+    rows: QuerySet[Any], column: str, grain: Grain
+) -> dict[tuple[dt.date, uuid.UUID], int]:
+    """Snack quantities of the sales `rows` by period (their date is `column`)."""
+    summed = (
+        rows.annotate(period=_period_of(column, grain))
         .values_list("period", "snack_id")
         .annotate(quantity=Sum("quantity"))
         .order_by()
     )
-    return Counter(
-        {(period, snack_id): quantity for period, snack_id, quantity in rows}
-    )
+    return {(period, snack_id): quantity for period, snack_id, quantity in summed}
+
+
+def _whole_months(starts: dt.date, ends: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and last month (first days) that the range holds whole."""
+    first = _first_day(Grain.MONTH, starts)
+    if first < starts:
+        first = _following(Grain.MONTH, first)
+    last = _first_day(Grain.MONTH, ends)
+    if _following(Grain.MONTH, last) - dt.timedelta(days=1) > ends:
+        last = _first_day(Grain.MONTH, last - dt.timedelta(days=1))
+    return (first, last) if first <= last else None

@@ -18,6 +18,7 @@ from snacks.services._order_shipping import (
     give_up_shipment,
     register_order_shipment,
 )
+from snacks.services._order_tallies import recount_order_statistics
 from snacks.services._order_work import resend_lost_work, start_order_work
 from snacks.services._orders import (
     MAX_PURCHASES,
@@ -58,6 +59,7 @@ __all__ = [
     "persist_reactions",
     "place_order",
     "rebuild_reaction_sets",
+    "recount_order_statistics",
     "register_order_shipment",
     "request_hold",
     "resend_lost_work",

@@ -35,6 +35,7 @@ from snacks.models import (
     Snack,
 )
 from snacks.selectors import visible_orders
+from snacks.services._order_tallies import record_tally_change, tally_of, tally_with
 from snacks.services._order_work import start_order_work
 from snacks.services._orders import LIVE_HOLDS
 
@@ -203,10 +204,12 @@ def _arrival(
 def _move(
     order: Order, to_status: str, *, now: dt.datetime, reason: str, actor: User | None
 ) -> None:
+    before = tally_of(order)
     previous = order.transition_to(to_status, at=now)
     if to_status == OrderStatus.CANCELED:
         order.cancel_reason = reason
     order.save()
+    record_tally_change(before, tally_with(order, before.quantities.items()))
     OrderStatusChange.objects.create(
         order=order,
         from_status=previous,

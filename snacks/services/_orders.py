@@ -39,6 +39,7 @@ from snacks.models import (
     Snack,
 )
 from snacks.selectors import visible_orders
+from snacks.services._order_tallies import record_tally_change, tally_of, tally_with
 from snacks.services._order_work import start_order_work
 
 # An office order, not a wholesale one: bounds that keep every sum in a BigInteger.
@@ -93,6 +94,7 @@ def place_order(
             updated_at=now,
         )
         _write_purchases(order, lines)
+        record_tally_change(None, tally_with(order, _quantities(lines)))
     return order
 
 
@@ -134,6 +136,7 @@ def edit_order(
                 "cancel the order and place a new one.",
                 extra={"order": str(order.id), "hold_status": order.hold_status},
             )
+        before = tally_of(order)
         ordered_at = {
             purchase.snack_id: purchase.price_minor
             for purchase in order.purchases.all()
@@ -165,6 +168,7 @@ def edit_order(
         )
         order.purchases.all().delete()
         _write_purchases(order, lines)
+        record_tally_change(before, tally_with(order, _quantities(lines)))
     return order
 
 
@@ -306,10 +310,13 @@ def _write_purchases(order: Order, lines: Iterable[_Line]) -> None:
             snack=line.snack,
             quantity=line.quantity,
             price_minor=line.price_minor,
-            placed_at=order.created_at,
         )
         for line in lines
     )
+
+
+def _quantities(lines: Iterable[_Line]) -> list[tuple[uuid.UUID, int]]:
+    return [(line.snack.id, line.quantity) for line in lines]
 
 
 def _names(snacks: Iterable[Snack]) -> str:

@@ -78,7 +78,6 @@ class PurchaseFactory(factory.django.DjangoModelFactory[Purchase]):
     snack = factory.SubFactory(SnackFactory)
     quantity = 2
     price_minor = factory.LazyAttribute(lambda purchase: purchase.snack.amount_minor)
-    placed_at = factory.LazyAttribute(lambda purchase: purchase.order.created_at)
 
 
 class OrderTaskFactory(factory.django.DjangoModelFactory[OrderTask]):
