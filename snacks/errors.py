@@ -63,6 +63,14 @@ class OrderNotFound(ShopError):
     http_status = 404
 
 
+class InvoiceNotMade(ShopError):
+    """The order has no invoice yet: it is made once the order's hold is
+    captured, and never for an order canceled before."""
+
+    code = "not_found"
+    http_status = 404
+
+
 class InvalidOrder(ShopError):
     """The order is not valid; see extra.fields."""
 

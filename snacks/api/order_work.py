@@ -15,7 +15,7 @@ from accounts.api.permissions import signed_in_member
 from kit.api.errors import error_responses
 from kit.api.paths import path_parameter, path_uuid
 from snacks.api.permissions import SHOP_AUTHENTICATION, IsShopMember
-from snacks.errors import OrderNotFound
+from snacks.errors import InvoiceNotMade, OrderNotFound
 from snacks.order_invoice import CONTENT_TYPE
 from snacks.selectors import visible_orders
 from snacks.task_status import order_task_status
@@ -84,13 +84,12 @@ class OrderInvoiceApi(APIView):
     def get(self, request: Request, order_id: str) -> FileResponse:
         parsed = path_uuid(order_id, "order_id")
         order = (
-            visible_orders(viewer=signed_in_member(request))
-            .filter(id=parsed)
-            .exclude(invoice_pdf="")
-            .first()
+            visible_orders(viewer=signed_in_member(request)).filter(id=parsed).first()
         )
         if order is None:
             raise OrderNotFound(extra={"order": str(parsed)})
+        if not order.invoice_pdf:
+            raise InvoiceNotMade(extra={"order": str(parsed)})
         return FileResponse(
             order.invoice_pdf.open("rb"),
             as_attachment=True,

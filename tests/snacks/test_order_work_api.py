@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from snacks.models import Order, OrderTask, OrderTaskKind
 from tests.accounts.factories import UserFactory
 from tests.snacks.factories import OrderFactory
-from tests.snacks.order_api import shop_client
+from tests.snacks.order_api import api_error, shop_client
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +28,6 @@ def _work(order: Order, **fields: Any) -> OrderTask:
     return OrderTask.objects.create(
         order=order, kind=OrderTaskKind.SHIPPING_REGISTRATION, created_at=NOW, **fields
     )
-
-
-def _error(response: Any, status: int, code: str) -> None:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "message", "extra"} and body["code"] == code
 
 
 class TestTaskStatus:
@@ -92,7 +86,7 @@ class TestTaskStatus:
 
         response = shop_client(UserFactory.create()).get(f"{TASKS}{work.task_id}/")
 
-        _error(response, 404, "not_found")
+        api_error(response, 404, "not_found")
 
     def test_a_shop_admin_sees_any_task(self) -> None:
         work = _work(OrderFactory.create())
@@ -106,8 +100,8 @@ class TestTaskStatus:
     def test_refuses_a_malformed_id_and_an_unknown_one(self) -> None:
         client = shop_client(UserFactory.create())
 
-        _error(client.get(f"{TASKS}not-a-uuid/"), 400, "validation_error")
-        _error(client.get(f"{TASKS}{uuid.uuid4()}/"), 404, "not_found")
+        api_error(client.get(f"{TASKS}not-a-uuid/"), 400, "validation_error")
+        api_error(client.get(f"{TASKS}{uuid.uuid4()}/"), 404, "not_found")
 
     def test_requires_a_signed_in_member(self) -> None:
         work = _work(OrderFactory.create())
@@ -144,13 +138,14 @@ class TestInvoiceDownload:
             f"/api/v1/shop/orders/{order.id}/invoice.pdf"
         )
 
-        _error(response, 404, "not_found")
+        assert "another member's" in api_error(response, 404, "not_found")["message"]
 
-    def test_no_invoice_yet_is_a_404(self) -> None:
+    def test_no_invoice_yet_is_a_404_that_says_so(self) -> None:
         order = OrderFactory.create()
 
         response = shop_client(order.member).get(
             f"/api/v1/shop/orders/{order.id}/invoice.pdf"
         )
 
-        _error(response, 404, "not_found")
+        body = api_error(response, 404, "not_found")
+        assert body["message"].startswith("The order has no invoice yet")
