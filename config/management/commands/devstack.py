@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 # A Celery worker's warm shutdown lets running tasks finish; it can take seconds.
 STOP_GRACE_SECONDS = 20
+# How often the stack asks the web and the sandbox whether they answer yet.
+READINESS_INTERVAL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,10 @@ class Command(BaseCommand):
                 f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
                 f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
                 "  Staff sign in with the demo credentials above.",
-                "  Advance the clock: python manage.py billing_clock advance 30d",
+                "  Advance the clock: .venv/bin/python manage.py billing_clock "
+                "advance 30d",
                 f"    — then watch {web}/admin/subscriptions/subscription/",
-                "  Prove the books:   python manage.py check_ledger",
+                "  Prove the books:   .venv/bin/python manage.py check_ledger",
                 *_clock_notice(),
                 "  Press Ctrl-C to stop everything.",
                 "",
@@ -261,13 +264,17 @@ class Command(BaseCommand):
             os.set_blocking(process.stdout.fileno(), False)
             selector.register(process.stdout, selectors.EVENT_READ, name)
         width = max(len(name) for name in processes)
+        next_check = time.monotonic()
         while not stopping:
             for key, _ in selector.select(timeout=0.5):
                 self._relay(key.data, key.fileobj, width)  # type: ignore[arg-type]
-            if not announced and all(_answers(url) for url in readiness):
-                on_ready()
-                self.stdout.write(banner)
-                announced = True
+            # Not at every line relayed: each check is a request the web logs.
+            if not announced and time.monotonic() >= next_check:
+                next_check = time.monotonic() + READINESS_INTERVAL_SECONDS
+                if all(_answers(url) for url in readiness):
+                    on_ready()
+                    self.stdout.write(banner)
+                    announced = True
             exited = [n for n, p in processes.items() if p.poll() is not None]
             if exited:
                 self.stderr.write(f"{', '.join(exited)} exited; stopping the rest.")
@@ -282,7 +289,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:<{width}} | {line}")
 
     def _stop_all(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
-        self.stdout.write("Stopping web, gRPC, sandbox, worker and beat…")
+        self.stdout.write(f"Stopping {', '.join(processes)}…")
         for process in processes.values():
             if process.poll() is None:
                 # Only the leader: a Celery worker stops its own pool in order.
