@@ -42,5 +42,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"billing-test-{os.getpid()}.sqlite3")
     }
-# Uploaded pictures go to a folder of this run, never under var/.
-MEDIA_ROOT = Path(tempfile.gettempdir()) / f"billing-test-media-{os.getpid()}"
+# Uploaded pictures go to a folder of this run, never under var/; a worker process
+# that a test starts is given the test's folder.
+MEDIA_ROOT = Path(
+    os.environ.get("BILLING_TEST_MEDIA_ROOT")
+    or Path(tempfile.gettempdir()) / f"billing-test-media-{os.getpid()}"
+)

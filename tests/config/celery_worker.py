@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
 
 from celery import Celery
+from django.db import connection
 
 from tests.services import RABBITMQ_URL
 
@@ -68,6 +69,15 @@ def running_worker(
         worker.terminate()
         worker.wait(timeout=20)
         client.close()
+
+
+def database_url() -> str:
+    """The test database, as a URL for another process (a worker)."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    credentials = f"{db['USER']}:{db['PASSWORD']}" if db["PASSWORD"] else db["USER"]
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def _wait_until_consuming(client: Celery, worker: subprocess.Popen[bytes]) -> None:

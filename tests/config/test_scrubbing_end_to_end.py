@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 import sentry_sdk
-from django.db import connection
 from django.test import Client
 from pytest_django.fixtures import Settings
 from requests.adapters import HTTPAdapter
@@ -33,7 +32,7 @@ from config.sentry import init_sentry
 from payments.gateways import reset_gateways
 from payments.models import Payment, PaymentStatus
 from tests.config import broken_gateway
-from tests.config.celery_worker import running_worker
+from tests.config.celery_worker import database_url, running_worker
 from tests.config.sentry_envelopes import EnvelopeServer
 from tests.payments.factories import CheckoutSessionFactory, PaymentFactory
 
@@ -76,15 +75,6 @@ def envelopes() -> Iterator[EnvelopeServer]:
     server.stop()
 
 
-def _database_url() -> str:
-    """The test database, as a URL for another process."""
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    credentials = f"{db['USER']}:{db['PASSWORD']}" if db["PASSWORD"] else db["USER"]
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _unknown_cloudpayments_payment() -> Payment:
     """A CloudPayments payment whose outcome the janitor must ask about now."""
     payment = PaymentFactory.create()
@@ -106,7 +96,7 @@ class TestAWorkerProcess:
         _unknown_cloudpayments_payment()
         env = {
             **GATEWAY_SETTINGS,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "SENTRY_DSN": envelopes.dsn,
             "LOG_FORMAT": log_format,
         }
