@@ -64,8 +64,10 @@ class OrderNotFound(ShopError):
 
 
 class InvoiceNotMade(ShopError):
-    """The order has no invoice yet: it is made once the order's hold is
-    captured, and never for an order canceled before."""
+    """The order has no invoice yet: it is made once its hold is captured.
+
+    An order canceled before that never has one.
+    """
 
     code = "not_found"
     http_status = 404

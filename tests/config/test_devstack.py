@@ -164,7 +164,7 @@ class TestDevstack:
         assert f"gRPC:             127.0.0.1:{grpc_port}" in output
         assert "Demo subscriptions" in output
         assert "cinema-monthly  •••• 3055  ACTIVE" in output, output
-        assert "billing_clock advance 30d" in output
+        assert "billing_clock advance 31d" in output
         assert [pid for pid in children if _alive(pid)] == []
 
 

@@ -105,7 +105,7 @@ class Command(BaseCommand):
                 f"  Sandbox ledger:   {sandbox}/__sandbox/ledger",
                 "  Staff sign in with the demo credentials above.",
                 "  Advance the clock: .venv/bin/python manage.py billing_clock "
-                "advance 30d",
+                "advance 31d",
                 f"    — then watch {web}/admin/subscriptions/subscription/",
                 "  Prove the books:   .venv/bin/python manage.py check_ledger",
                 *_clock_notice(),
