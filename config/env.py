@@ -69,6 +69,9 @@ def choose_settings_module() -> None:
 
 # Local state of the embedded defaults: SQLite file, Celery's file queue, beat's state.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+# Where uploaded and generated files go (snack pictures, order invoices); empty:
+# `$VAR_DIR/media`. Every web and worker process of a deployment must share it.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default="")
 
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import environ
@@ -107,9 +108,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-# Uploads (snack pictures); `make run` serves them, production's web server does.
+# Uploads and generated files (snack pictures, order invoices); `make run` serves
+# them, production's web server does.
 MEDIA_URL = "media/"
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = Path(environment.MEDIA_ROOT or VAR_DIR / "media")
 
 if environment.REDIS_URL:
     CACHES = {

@@ -4,6 +4,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from config import env as environment
 from config.settings.base import *  # noqa: F403
 
 # The gateway sandbox (its `gateway_sandbox` command) is a development tool: the
@@ -43,8 +44,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"billing-test-{os.getpid()}.sqlite3")
     }
 # Uploaded pictures go to a folder of this run, never under var/; a worker process
-# that a test starts is given the test's folder.
+# that a test starts is given the test's folder (`MEDIA_ROOT`).
 MEDIA_ROOT = Path(
-    os.environ.get("BILLING_TEST_MEDIA_ROOT")
+    environment.MEDIA_ROOT
     or Path(tempfile.gettempdir()) / f"billing-test-media-{os.getpid()}"
 )

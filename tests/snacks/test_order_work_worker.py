@@ -31,7 +31,7 @@ def worker(settings: LazySettings) -> Iterator[Celery]:
     env = {
         "DATABASE_URL": database_url(),
         "CELERY_RESULT_BACKEND": "django-db",
-        "BILLING_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     with running_worker(env=env) as client:
         yield client
