@@ -11,6 +11,9 @@ from PIL import Image
 
 from snacks.models import (
     BillingEventCursor,
+    DailyOrderTotal,
+    DailySnackSales,
+    MonthlySnackSales,
     Order,
     OrderStatus,
     OrderStatusChange,
@@ -114,3 +117,39 @@ class BillingEventCursorFactory(factory.django.DjangoModelFactory[BillingEventCu
     consumer = factory.Sequence(lambda n: f"consumer-{n}")
     cursor = 0
     updated_at = factory.LazyFunction(timezone.now)
+
+
+class DailyOrderTotalFactory(factory.django.DjangoModelFactory[DailyOrderTotal]):
+    """A day's order total as the order services keep it; for totals that match
+    orders, place and move orders through the services."""
+
+    class Meta:
+        model = DailyOrderTotal
+
+    day = factory.LazyFunction(timezone.localdate)
+    status = OrderStatus.CREATED
+    currency = "RUB"
+    orders = 1
+    amount_minor = 25_800
+
+
+class DailySnackSalesFactory(factory.django.DjangoModelFactory[DailySnackSales]):
+    """A day's sales of a snack as the order services keep them."""
+
+    class Meta:
+        model = DailySnackSales
+
+    day = factory.LazyFunction(timezone.localdate)
+    snack = factory.SubFactory(SnackFactory)
+    quantity = 2
+
+
+class MonthlySnackSalesFactory(factory.django.DjangoModelFactory[MonthlySnackSales]):
+    """A month's sales of a snack (`month` its first day)."""
+
+    class Meta:
+        model = MonthlySnackSales
+
+    month = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    snack = factory.SubFactory(SnackFactory)
+    quantity = 2
