@@ -89,14 +89,14 @@ def prepare_charges(
         if live.get(invoice.pays_reference) is not None:
             charges.append(_resend(subscription, invoice, live))
             continue
-        method = _card_for(subscription, methods)
+        method = card_for(subscription, methods)
         if method is None:
             apply_outcome(run, subscription, invoice, None)
             continue
         attempt = counts.get(invoice.pays_reference, 0) + 1
         to_charge.append((target, invoice, method, attempt))
     for target, invoice in zip(to_issue, _issue(run, to_issue), strict=True):
-        method = _card_for(target.subscription, methods)
+        method = card_for(target.subscription, methods)
         if invoice.status == InvoiceStatus.PAID or method is None:
             apply_outcome(run, target.subscription, invoice, None)
         else:
@@ -177,10 +177,10 @@ def _resend(
 
 
 def _issue(run: RenewalRun, targets: list[RenewalTarget]) -> list[Invoice]:
-    drafts = [_draft(target) for target in targets]
+    drafts = [period_draft(target) for target in targets]
     now = run.clock()
     for target in targets:
-        credit = _credit_used(target)
+        credit = credit_used(target)
         if credit:
             # The row and the claimed copy both: a zero invoice saves the copy.
             target.subscription.credit_minor -= credit
@@ -226,7 +226,7 @@ def _period_invoices(
     return {(i.subscription_id, i.period_starts_at): i for i in invoices}  # type: ignore[misc]
 
 
-def _card_for(
+def card_for(
     subscription: Subscription, defaults: dict[uuid.UUID, PaymentMethod]
 ) -> PaymentMethod | None:
     """The subscription's own card if it can be charged, else the payer's default."""
@@ -240,11 +240,11 @@ def _card_for(
     return defaults.get(subscription.payer_id)
 
 
-def _credit_used(target: RenewalTarget) -> int:
+def credit_used(target: RenewalTarget) -> int:
     return min(target.subscription.credit_minor, target.price.amount_minor)
 
 
-def _draft(target: RenewalTarget) -> InvoiceDraft:
+def period_draft(target: RenewalTarget) -> InvoiceDraft:
     reason = (
         BillingReason.SUBSCRIPTION_CREATE
         if target.subscription.status == SubscriptionStatus.INCOMPLETE
@@ -256,5 +256,5 @@ def _draft(target: RenewalTarget) -> InvoiceDraft:
         target.plan,
         target.price,
         reason=reason,
-        credit_minor=_credit_used(target),
+        credit_minor=credit_used(target),
     )

@@ -131,7 +131,7 @@ def _target(run: RenewalRun, subscription: Subscription) -> RenewalTarget | None
         end_scheduled(run, subscription, now=now)
         return None
     if status in renewing:
-        return _next_period(subscription)
+        return next_period(subscription)
     if status in owing:
         return RenewalTarget(
             subscription,
@@ -146,7 +146,7 @@ def _target(run: RenewalRun, subscription: Subscription) -> RenewalTarget | None
     return None
 
 
-def _next_period(subscription: Subscription) -> RenewalTarget:
+def next_period(subscription: Subscription) -> RenewalTarget:
     plan = subscription.scheduled_plan or subscription.plan
     price = subscription.scheduled_price or subscription.price
     if plan.cycle == subscription.plan.cycle:
