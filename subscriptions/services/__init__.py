@@ -35,6 +35,12 @@ from subscriptions.services._plans import (
     set_plan_active,
 )
 from subscriptions.services._renewal_context import RENEWAL_ACTOR, RenewalReport
+from subscriptions.services._renewal_forecast import (
+    ForecastAction,
+    ForecastLine,
+    RenewalForecast,
+    forecast_renewals,
+)
 from subscriptions.services._renewal_run import renew_due_subscriptions
 from subscriptions.services._subscribe import (
     InvalidSubscriptionRequest,
@@ -62,6 +68,8 @@ __all__ = [
     "CompletedStep",
     "DunningPolicy",
     "DuplicatePlan",
+    "ForecastAction",
+    "ForecastLine",
     "InvalidPlan",
     "InvalidSubscriptionRequest",
     "NothingToComplete",
@@ -72,6 +80,7 @@ __all__ = [
     "PlanCheckout",
     "PlanInactive",
     "PlanNotFound",
+    "RenewalForecast",
     "RenewalInProgress",
     "RenewalReport",
     "StartedSubscription",
@@ -86,6 +95,7 @@ __all__ = [
     "complete_3ds_step",
     "complete_subscription_3ds",
     "create_plan",
+    "forecast_renewals",
     "migrate_subscribers_to_current_price",
     "open_plan_checkout",
     "pause_subscription",
