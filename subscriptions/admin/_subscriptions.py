@@ -25,7 +25,6 @@ from billing import selectors as billing_selectors
 from billing.money import Money
 from kit.admin import (
     EMPTY,
-    ReadOnlyAdmin,
     as_uuid,
     link,
     link_column,
@@ -34,6 +33,7 @@ from kit.admin import (
 from kit.admin.money_fields import MovesMoneyBooleanField
 from payments.models import PaymentMethod
 from subscriptions.admin._filters import DunningFilter, PendingChangeFilter
+from subscriptions.admin._forecast import RenewalForecastAdmin
 from subscriptions.admin._pages import confirm_then_apply
 from subscriptions.models import Subscription
 from subscriptions.services import (
@@ -171,7 +171,7 @@ retry_now = _confirmed_action("retry_now", "Retry the past-due charge now", _ret
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(RenewalForecastAdmin):
     payer_link = link_column(
         "admin:billing_payer_change",
         "payer_id",
