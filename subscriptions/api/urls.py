@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from subscriptions.api.checkout_sessions import CheckoutSessionCreateApi
+from subscriptions.api.timeline import PayerTimelineApi
 from subscriptions.api.views import (
     PlanListApi,
     SubscriptionCancelApi,
@@ -49,6 +50,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "subscriptions/<str:subscription_id>/retry/",
         SubscriptionRetryApi.as_view(),
         name="subscription-retry",
+    ),
+    path(
+        "payers/<str:payer_id>/timeline/",
+        PayerTimelineApi.as_view(),
+        name="payer-timeline",
     ),
     # Reading a session is payments' `checkout-sessions/<id>/`.
     path(
