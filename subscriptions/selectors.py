@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -22,6 +23,9 @@ class SubscriptionFilters:
     past_due: bool | None = None
     # A subscription id or a payer id, matched exactly.
     search: uuid.UUID | None = None
+    # Created at or after, and before.
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
 
 
 def active_plan_list() -> QuerySet[Plan]:
@@ -43,6 +47,8 @@ def subscription_list(
         "status": filters.status,
         "plan__code": filters.plan,
         "gateway": filters.gateway,
+        "created_at__gte": filters.created_after,
+        "created_at__lt": filters.created_before,
     }
     subscriptions = Subscription.objects.select_related("plan", "price").filter(
         **{lookup: value for lookup, value in exact.items() if value is not None}

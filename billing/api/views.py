@@ -25,6 +25,7 @@ from billing.invoice_pdf import CONTENT_TYPE, invoice_pdf_response
 from billing.models import Invoice, InvoiceStatus
 from billing.services import InvoiceNotFound
 from kit.api.errors import error_responses
+from kit.api.filters import CreatedRangeFilter
 from kit.api.pagination import ListPagination, paginated_response
 from kit.api.paths import path_parameter
 from kit.api.permissions import IsSupportStaff
@@ -48,7 +49,7 @@ class InvoiceListApi(APIView):
     permission_classes = [IsSupportStaff]
     pagination_class = ListPagination
 
-    class FilterSerializer(serializers.Serializer[Any]):
+    class FilterSerializer(CreatedRangeFilter):
         payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
         subscription = serializers.UUIDField(
             required=False, help_text="Subscription UUID."
@@ -83,6 +84,8 @@ class InvoiceListApi(APIView):
                 subscription_id=data.get("subscription"),
                 status=data.get("status"),
                 number=data.get("search"),
+                created_after=data.get("created_after"),
+                created_before=data.get("created_before"),
             )
         )
         return paginated_response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ class InvoiceFilters:
     status: str | None = None
     # The invoice number, as `parse_invoice_number` reads it.
     number: int | None = None
+    # Created at or after, and before.
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
 
 
 def parse_invoice_number(text: str) -> int | None:
@@ -47,6 +51,8 @@ def invoice_list(*, filters: InvoiceFilters | None = None) -> QuerySet[Invoice]:
         "subscription_id": filters.subscription_id,
         "status": filters.status,
         "number": filters.number,
+        "created_at__gte": filters.created_after,
+        "created_at__lt": filters.created_before,
     }
     return Invoice.objects.filter(
         **{lookup: value for lookup, value in exact.items() if value is not None}

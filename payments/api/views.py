@@ -6,8 +6,6 @@ a 400 that names the bad field, not a 404 from the URL resolver.
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -17,6 +15,7 @@ from rest_framework.views import APIView
 from billing.clock import billing_now
 from billing.errors import NotFound
 from kit.api.errors import error_responses
+from kit.api.filters import CreatedRangeFilter
 from kit.api.pagination import ListPagination, paginated_response
 from kit.api.paths import path_parameter, path_uuid
 from kit.api.permissions import IsServiceToken, IsSupportStaff
@@ -66,7 +65,7 @@ class PaymentListApi(APIView):
     permission_classes = [IsSupportStaff]
     pagination_class = ListPagination
 
-    class FilterSerializer(serializers.Serializer[Any]):
+    class FilterSerializer(CreatedRangeFilter):
         payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
         status = serializers.ChoiceField(choices=PaymentStatus.choices, required=False)
         gateway = serializers.ChoiceField(choices=Gateway.choices, required=False)
@@ -74,24 +73,10 @@ class PaymentListApi(APIView):
         pays = serializers.CharField(
             required=False, help_text="What the payment pays, e.g. `invoice:42`."
         )
-        created_after = serializers.DateTimeField(
-            required=False, help_text="Created at or after (ISO 8601)."
-        )
-        created_before = serializers.DateTimeField(
-            required=False, help_text="Created before (ISO 8601)."
-        )
         search = serializers.CharField(
             required=False,
             help_text="A payment id, payer id or gateway reference (exact).",
         )
-
-        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-            after, before = attrs.get("created_after"), attrs.get("created_before")
-            if after and before and after >= before:
-                raise serializers.ValidationError(
-                    {"created_before": ["Must be later than created_after."]}
-                )
-            return attrs
 
     @extend_schema(
         operation_id="payments_list",

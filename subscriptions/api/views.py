@@ -34,6 +34,7 @@ from billing import selectors as billing_selectors
 from billing.clock import billing_now
 from kit.actors import staff_actor
 from kit.api.errors import ErrorOutput, error_responses
+from kit.api.filters import CreatedRangeFilter
 from kit.api.pagination import ListPagination, paginated_response
 from kit.api.paths import path_parameter, path_uuid
 from kit.api.permissions import IsSupportStaff, MovesMoneyBooleanField
@@ -113,7 +114,7 @@ class SubscriptionListApi(APIView):
     permission_classes = [IsSupportStaff]
     pagination_class = ListPagination
 
-    class FilterSerializer(serializers.Serializer[Any]):
+    class FilterSerializer(CreatedRangeFilter):
         payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
         status = serializers.ChoiceField(
             choices=SubscriptionStatus.choices, required=False
@@ -147,6 +148,8 @@ class SubscriptionListApi(APIView):
                 gateway=data.get("gateway"),
                 past_due=data.get("past_due"),
                 search=data.get("search"),
+                created_after=data.get("created_after"),
+                created_before=data.get("created_before"),
             )
         )
         return paginated_response(

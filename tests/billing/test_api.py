@@ -96,6 +96,30 @@ class TestInvoiceList:
         ]
         assert numbers(status=InvoiceStatus.PAID) == ["INV-00000001"]
 
+    def test_filters_by_when_it_was_created(self, support_client: APIClient) -> None:
+        older, newer = issue(uuid.uuid4()), issue(uuid.uuid4())
+        Invoice.objects.filter(id=older.id).update(
+            created_at=NOW - dt.timedelta(days=3)
+        )
+        middle = _iso(NOW - dt.timedelta(days=1))
+
+        def ids(**params: str) -> list[int]:
+            response = support_client.get(INVOICES, params)
+            return [row["id"] for row in response.json()["results"]]
+
+        assert ids(created_after=middle) == [newer.id]
+        assert ids(created_before=middle) == [older.id]
+
+    def test_a_range_that_ends_before_it_starts_is_a_400(
+        self, support_client: APIClient
+    ) -> None:
+        response = support_client.get(
+            INVOICES, {"created_after": "2026-11-23", "created_before": "2026-11-01"}
+        )
+
+        assert response.status_code == 400
+        assert "created_before" in response.json()["extra"]["fields"]
+
     @pytest.mark.parametrize("term", ["INV-00000002", "inv-2", "2", " 2 "])
     def test_searches_by_invoice_number(
         self, support_client: APIClient, term: str

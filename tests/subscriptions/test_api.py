@@ -177,6 +177,20 @@ class TestSubscriptionList:
         assert ids(past_due="true") == [str(late.id)]
         assert ids(past_due="false") == [str(running.id)]
 
+    def test_filters_by_when_it_was_created(
+        self, fake_gateway: FakeGateway, support_client: APIClient
+    ) -> None:
+        plan = make_plan()
+        older = scenarios.active(plan, days_ago=10)
+        newer = scenarios.active(plan, days_ago=2)
+        middle = (billing_now() - dt.timedelta(days=5)).isoformat()
+
+        def ids(**params: str) -> list[str]:
+            return _ids(support_client.get(SUBSCRIPTIONS, params))
+
+        assert ids(created_after=middle) == [str(newer.id)]
+        assert ids(created_before=middle) == [str(older.id)]
+
     def test_searches_by_exact_subscription_or_payer_id(
         self, fake_gateway: FakeGateway, support_client: APIClient
     ) -> None:
@@ -197,6 +211,11 @@ class TestSubscriptionList:
             ({"payer": "nope"}, "payer"),
             ({"status": "SLEEPING"}, "status"),
             ({"past_due": "perhaps"}, "past_due"),
+            ({"created_after": "yesterday"}, "created_after"),
+            (
+                {"created_after": "2026-11-23", "created_before": "2026-11-01"},
+                "created_before",
+            ),
         ],
     )
     def test_a_malformed_filter_is_a_400_naming_the_field(
