@@ -45,7 +45,17 @@ def running_worker(
     """
     queue = f"test-{uuid.uuid4().hex[:8]}"
     worker = subprocess.Popen(
-        [sys.executable, *launcher, *WORKER_ARGUMENTS, "-Q", queue],
+        # A node name of its own: two workers named alike on one broker (two test
+        # runs at once) fight over the node's control queue and one dies.
+        [
+            sys.executable,
+            *launcher,
+            *WORKER_ARGUMENTS,
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+        ],
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
