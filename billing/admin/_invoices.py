@@ -16,9 +16,10 @@ from billing.models import Invoice, InvoiceLine
 from billing.money import Money
 from kit.admin import (
     EMPTY,
-    ReadOnlyAdmin,
+    CsvExportAdmin,
     ReadOnlyInline,
     as_uuid,
+    field_columns,
     link_column,
     status_change_table,
 )
@@ -42,7 +43,20 @@ class InvoiceLineInline(ReadOnlyInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(CsvExportAdmin):
+    csv_columns = field_columns(
+        "id",
+        "number",
+        "created_at",
+        "issued_at",
+        "payer_id",
+        "subscription_id",
+        "status",
+        "billing_reason",
+        "currency",
+        "total_minor",
+        "amount_paid_minor",
+    )
     payer_link = link_column(
         "admin:billing_payer_change",
         "payer_id",

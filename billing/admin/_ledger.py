@@ -14,11 +14,24 @@ from django.urls import URLPattern, path
 from billing import selectors
 from billing.models import LedgerAccount, LedgerEntry
 from billing.money import Money
-from kit.admin import ReadOnlyAdmin, as_uuid, link_column
+from kit.admin import CsvExportAdmin, as_uuid, field_columns, link_column
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(CsvExportAdmin):
+    csv_columns = field_columns(
+        "id",
+        "at",
+        "posting",
+        "account",
+        "subaccount",
+        "currency",
+        "debit_minor",
+        "credit_minor",
+        "payer_id",
+        "memo",
+    )
+    csv_date_field = "at"
     payer_link = link_column(
         "admin:billing_payer_change",
         "payer_id",

@@ -1,5 +1,6 @@
 """The admin's shared pieces: read-only bases and what their pages display."""
 
+from kit.admin.csv_export import CsvExportAdmin, field_columns
 from kit.admin.display import (
     EMPTY,
     as_uuid,
@@ -13,9 +14,11 @@ from kit.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 
 __all__ = [
     "EMPTY",
+    "CsvExportAdmin",
     "ReadOnlyAdmin",
     "ReadOnlyInline",
     "as_uuid",
+    "field_columns",
     "link",
     "link_column",
     "money",

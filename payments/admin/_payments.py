@@ -9,8 +9,10 @@ from django.utils.safestring import SafeString
 
 from kit.admin import (
     EMPTY,
+    CsvExportAdmin,
     ReadOnlyInline,
     as_uuid,
+    field_columns,
     link,
     money,
     pretty_json,
@@ -91,7 +93,21 @@ class MismatchFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(PaymentRecordAdmin):
+class PaymentAdmin(PaymentRecordAdmin, CsvExportAdmin):
+    csv_columns = field_columns(
+        "id",
+        "created_at",
+        "payer_id",
+        "kind",
+        "gateway",
+        "status",
+        "currency",
+        "amount_minor",
+        "captured_minor",
+        "refunded_minor",
+        "gateway_reference",
+        "pays",
+    )
     # The payer is shown by its id (a column of the payment), so the largest table
     # is listed without a join; refunds list their payment with `list_select_related`.
     list_display = (
@@ -208,7 +224,18 @@ class PaymentAdmin(PaymentRecordAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(PaymentRecordAdmin):
+class RefundAdmin(PaymentRecordAdmin, CsvExportAdmin):
+    csv_columns = field_columns(
+        "id",
+        "created_at",
+        "payment_id",
+        "status",
+        "currency",
+        "amount_minor",
+        "reason",
+        "gateway_reference",
+        "succeeded_at",
+    )
     list_display = (
         "id",
         "created_at",
