@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Final
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -12,9 +14,20 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from billing import selectors
+from billing.clock import billing_now
 from billing.models import LedgerAccount, LedgerEntry
 from billing.money import Money
-from kit.admin import CsvExportAdmin, as_uuid, field_columns, link_column
+from billing.selectors import DailyGatewayTotal
+from kit.admin import (
+    CsvExportAdmin,
+    DateRangeForm,
+    as_uuid,
+    field_columns,
+    link_column,
+)
+
+# The daily totals page shows this many days back from today until asked otherwise.
+DAILY_TOTALS_DAYS: Final = dt.timedelta(days=30)
 
 
 @admin.register(LedgerEntry)
@@ -70,7 +83,12 @@ class LedgerEntryAdmin(CsvExportAdmin):
             self.admin_site.admin_view(self.trial_balance_view),
             name="billing_ledgerentry_trial_balance",
         )
-        return [trial_balance, *super().get_urls()]
+        daily_totals = path(
+            "daily-totals/",
+            self.admin_site.admin_view(self.daily_totals_view),
+            name="billing_ledgerentry_daily_totals",
+        )
+        return [trial_balance, daily_totals, *super().get_urls()]
 
     def trial_balance_view(self, request: HttpRequest) -> TemplateResponse:
         """Debits, credits and balance per account (and gateway) and currency."""
@@ -88,6 +106,33 @@ class LedgerEntryAdmin(CsvExportAdmin):
         }
         return TemplateResponse(
             request, "admin/billing/ledgerentry/trial_balance.html", context
+        )
+
+    def daily_totals_view(self, request: HttpRequest) -> TemplateResponse:
+        """Cash captured, refunded and net per day, gateway and currency, for a
+        range of days (the last 30 until one is chosen)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = billing_now().date()
+        form = DateRangeForm(
+            request.GET or {"starts": today - DAILY_TOTALS_DAYS, "ends": today}
+        )
+        totals = (
+            selectors.daily_gateway_totals(
+                starts=form.cleaned_data["starts"], ends=form.cleaned_data["ends"]
+            )
+            if form.is_valid()
+            else []
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Daily totals per gateway",
+            "form": form,
+            "rows": [_daily_row(total) for total in totals],
+        }
+        return TemplateResponse(
+            request, "admin/billing/ledgerentry/daily_totals.html", context
         )
 
     def search_query(self, term: str) -> Q:
@@ -160,3 +205,17 @@ def _side(net_minor: int, currency: str) -> str:
     if net_minor < 0:
         return f"{amount} Cr"
     return amount
+
+
+def _daily_row(total: DailyGatewayTotal) -> dict[str, str]:
+    def money_of(minor: int) -> str:
+        return Money(minor, total.currency).format()
+
+    return {
+        "day": total.day.isoformat(),
+        "gateway": total.gateway,
+        "currency": total.currency,
+        "captured": money_of(total.captured_minor),
+        "refunded": money_of(total.refunded_minor),
+        "net": money_of(total.net_minor),
+    }

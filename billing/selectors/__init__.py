@@ -12,7 +12,9 @@ from billing.selectors._invoices import (
 )
 from billing.selectors._ledger import (
     AccountBalance,
+    DailyGatewayTotal,
     PostingImbalance,
+    daily_gateway_totals,
     invoice_amounts_due,
     ledger_account_balances,
     ledger_unbalanced_postings,
@@ -27,12 +29,14 @@ from billing.selectors._ledger_checks import (
 __all__ = [
     "AccountBalance",
     "CashHeld",
+    "DailyGatewayTotal",
     "InvoiceFilters",
     "LedgerCheck",
     "PostingImbalance",
     "amount_text",
     "audit_trail",
     "check_ledger",
+    "daily_gateway_totals",
     "event_batch_after",
     "invoice_amounts_due",
     "invoice_get",

@@ -1,10 +1,13 @@
-"""Reads of the ledger: balances per account and the postings that do not balance."""
+"""Reads of the ledger: balances per account, the postings that do not balance, and
+the cash at each gateway day by day."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import F, Sum
+from django.db.models.functions import TruncDate
 
 from billing.models import DEBIT_NORMAL_ACCOUNTS, Invoice, LedgerAccount, LedgerEntry
 
@@ -103,3 +106,48 @@ def invoice_amounts_due(*, status: str) -> dict[str, int]:
         .annotate(due=Sum(F("total_minor") - F("amount_paid_minor")))
     )
     return {row["currency"]: row["due"] for row in sums if row["due"]}
+
+
+@dataclass(frozen=True, slots=True)
+class DailyGatewayTotal:
+    """The money that came in at a gateway and went back out of it, on one day
+    (UTC), in one currency, as the ledger's cash account holds it."""
+
+    day: dt.date
+    gateway: str
+    currency: str
+    captured_minor: int
+    refunded_minor: int
+
+    @property
+    def net_minor(self) -> int:
+        return self.captured_minor - self.refunded_minor
+
+
+def daily_gateway_totals(*, starts: dt.date, ends: dt.date) -> list[DailyGatewayTotal]:
+    """Per day from `starts` to `ends` (both included), gateway and currency: the
+    cash captured (debits of the gateway's cash) and refunded (its credits), in
+    one query; days with no cash movement are left out."""
+    rows = (
+        LedgerEntry.objects.filter(
+            account=LedgerAccount.GATEWAY_CASH,
+            at__gte=dt.datetime.combine(starts, dt.time.min, tzinfo=dt.UTC),
+            at__lt=dt.datetime.combine(
+                ends + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC
+            ),
+        )
+        .annotate(day=TruncDate("at", tzinfo=dt.UTC))
+        .values("day", "subaccount", "currency")
+        .annotate(captured=Sum("debit_minor"), refunded=Sum("credit_minor"))
+        .order_by("day", "subaccount", "currency")
+    )
+    return [
+        DailyGatewayTotal(
+            day=row["day"],
+            gateway=row["subaccount"],
+            currency=row["currency"],
+            captured_minor=row["captured"] or 0,
+            refunded_minor=row["refunded"] or 0,
+        )
+        for row in rows
+    ]

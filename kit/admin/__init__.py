@@ -10,11 +10,13 @@ from kit.admin.display import (
     pretty_json,
     status_change_table,
 )
+from kit.admin.forms import DateRangeForm
 from kit.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 
 __all__ = [
     "EMPTY",
     "CsvExportAdmin",
+    "DateRangeForm",
     "ReadOnlyAdmin",
     "ReadOnlyInline",
     "as_uuid",

@@ -15,13 +15,13 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Final
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from kit.admin.forms import DateRangeForm
 from kit.admin.readonly import ReadOnlyAdmin
 
 CHUNK_SIZE: Final = 2000
@@ -57,22 +57,6 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-class ExportRangeForm(forms.Form):
-    starts = forms.DateField(
-        label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    ends = forms.DateField(
-        label="To (included)", widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        starts, ends = cleaned.get("starts"), cleaned.get("ends")
-        if starts and ends and ends < starts:
-            self.add_error("ends", "The range ends before it starts.")
-        return cleaned
-
-
 class CsvExportAdmin(ReadOnlyAdmin):
     """A read-only admin whose rows export as CSV for a range of days (UTC)."""
 
@@ -100,7 +84,7 @@ class CsvExportAdmin(ReadOnlyAdmin):
     ) -> TemplateResponse | StreamingHttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = ExportRangeForm(request.GET or None)
+        form = DateRangeForm(request.GET or None)
         if not form.is_valid():
             context = {
                 **self.admin_site.each_context(request),
