@@ -45,6 +45,19 @@ class PaymentFilters:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundFilters:
+    payer_id: uuid.UUID | None = None
+    status: str | None = None
+    # The gateway of the payment refunded.
+    gateway: str | None = None
+    reason: str | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    # A refund, payment or payer id, or a gateway reference, matched exactly.
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PayerCounts:
     payments: int
     payments_by_status: dict[str, int]
@@ -141,8 +154,29 @@ def payment_list(*, filters: PaymentFilters | None = None) -> QuerySet[Payment]:
         **{lookup: value for lookup, value in exact.items() if value is not None}
     )
     if filters.search:
-        payments = payments.filter(_search(filters.search))
+        payments = payments.filter(_search(filters.search, "id", "payer_id"))
     return payments.order_by("-created_at", "-id")
+
+
+def refund_list(*, filters: RefundFilters | None = None) -> QuerySet[Refund]:
+    """Refunds matching `filters`, newest first, with their payment."""
+    filters = filters or RefundFilters()
+    exact = {
+        "payment__payer_id": filters.payer_id,
+        "status": filters.status,
+        "payment__gateway": filters.gateway,
+        "reason": filters.reason,
+        "created_at__gte": filters.created_after,
+        "created_at__lt": filters.created_before,
+    }
+    refunds = Refund.objects.select_related("payment").filter(
+        **{lookup: value for lookup, value in exact.items() if value is not None}
+    )
+    if filters.search:
+        refunds = refunds.filter(
+            _search(filters.search, "id", "payment_id", "payment__payer_id")
+        )
+    return refunds.order_by("-created_at", "-id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,14 +266,18 @@ def checkout_session_get(*, session_id: uuid.UUID) -> CheckoutSession | None:
     )
 
 
-def _search(term: str) -> Q:
+def _search(term: str, *id_fields: str) -> Q:
+    """Rows whose gateway reference is `term`, or, when it is a UUID, one of whose
+    `id_fields` it is."""
     term = term.strip()
     match = Q(gateway_reference=term)
     try:
         as_uuid = uuid.UUID(term)
     except ValueError:
         return match
-    return match | Q(id=as_uuid) | Q(payer_id=as_uuid)
+    for name in id_fields:
+        match |= Q(**{name: as_uuid})
+    return match
 
 
 def gateway_is_configured(*, code: str) -> bool:

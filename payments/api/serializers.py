@@ -44,6 +44,14 @@ class RefundOutput(serializers.Serializer[Any]):
     succeeded_at = serializers.DateTimeField(allow_null=True)
 
 
+class RefundListOutput(RefundOutput):
+    """A refund as listed: with the payment it refunds and the payer."""
+
+    payment_id = serializers.UUIDField()
+    payer_id = serializers.UUIDField(source="payment.payer_id")
+    gateway = serializers.CharField(source="payment.gateway")
+
+
 class PaymentOutput(serializers.Serializer[Any]):
     """A payment as listed: amounts, status and references."""
 

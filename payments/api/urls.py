@@ -7,6 +7,7 @@ from payments.api.views import (
     PayerDetailApi,
     PaymentDetailApi,
     PaymentListApi,
+    RefundListApi,
 )
 
 app_name = "payments-api"
@@ -21,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         PaymentDetailApi.as_view(),
         name="payment-detail",
     ),
+    path("refunds/", RefundListApi.as_view(), name="refund-list"),
     path(
         "checkout-sessions/<str:session_id>/",
         CheckoutSessionDetailApi.as_view(),

@@ -25,8 +25,9 @@ from payments.api.serializers import (
     PayerOverviewOutput,
     PaymentDetailOutput,
     PaymentOutput,
+    RefundListOutput,
 )
-from payments.models import PaymentKind, PaymentStatus
+from payments.models import PaymentKind, PaymentStatus, RefundReason, RefundStatus
 from payments.models._common import Gateway
 from payments.services import CheckoutSessionNotFound, PaymentNotFound
 
@@ -102,6 +103,48 @@ class PaymentListApi(APIView):
         )
         return paginated_response(
             queryset=payments, output=PaymentOutput, request=request, view=self
+        )
+
+
+class RefundListApi(APIView):
+    """Refunds, newest first, filtered and paginated (limit/offset)."""
+
+    permission_classes = [IsSupportStaff]
+    pagination_class = ListPagination
+
+    class FilterSerializer(CreatedRangeFilter):
+        payer = serializers.UUIDField(required=False, help_text="Payer UUID.")
+        status = serializers.ChoiceField(choices=RefundStatus.choices, required=False)
+        gateway = serializers.ChoiceField(choices=Gateway.choices, required=False)
+        reason = serializers.ChoiceField(choices=RefundReason.choices, required=False)
+        search = serializers.CharField(
+            required=False,
+            help_text="A refund, payment or payer id, or a gateway reference (exact).",
+        )
+
+    @extend_schema(
+        operation_id="refunds_list",
+        tags=["payments"],
+        parameters=[FilterSerializer],
+        responses={200: RefundListOutput(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        refunds = selectors.refund_list(
+            filters=selectors.RefundFilters(
+                payer_id=data.get("payer"),
+                status=data.get("status"),
+                gateway=data.get("gateway"),
+                reason=data.get("reason"),
+                created_after=data.get("created_after"),
+                created_before=data.get("created_before"),
+                search=data.get("search"),
+            )
+        )
+        return paginated_response(
+            queryset=refunds, output=RefundListOutput, request=request, view=self
         )
 
 
