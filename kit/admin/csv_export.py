@@ -20,6 +20,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.text import slugify
 
 from kit.admin.forms import DateRangeForm
 from kit.admin.readonly import ReadOnlyAdmin
@@ -51,9 +52,16 @@ def csv_lines(columns: Sequence[Column], rows: Iterable[Model]) -> Iterator[str]
         yield writer.writerow([_cell(read(row)) for _, read in columns])
 
 
+# A cell a spreadsheet would read as a formula when opened (OWASP's "CSV
+# injection"): text from outside (a gateway's reference, a memo) is kept as text.
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return f"'{value}"
     return "" if value is None else value
 
 
@@ -97,8 +105,8 @@ class CsvExportAdmin(ReadOnlyAdmin):
         ends = _midnight(form.cleaned_data["ends"] + dt.timedelta(days=1))
         rows = self.csv_rows(starts, ends).iterator(chunk_size=CHUNK_SIZE)
         name = (
-            f"{self.opts.model_name}s-{form.cleaned_data['starts']}-"
-            f"{form.cleaned_data['ends']}.csv"
+            f"{slugify(str(self.opts.verbose_name_plural))}-"
+            f"{form.cleaned_data['starts']}-{form.cleaned_data['ends']}.csv"
         )
         response = StreamingHttpResponse(
             csv_lines(self.csv_columns, rows), content_type="text/csv"

@@ -111,6 +111,27 @@ class TestWhatIsExported:
         ]
 
 
+def test_text_a_spreadsheet_would_run_as_a_formula_stays_text(
+    accounting: Client,
+) -> None:
+    post_to_ledger(
+        [
+            Posting.transfer(
+                "export:formula:posted",
+                Money(100, "RUB"),
+                debit=LedgerAccount.RECEIVABLE,
+                credit=LedgerAccount.REVENUE,
+                at=NOW,
+                memo='=HYPERLINK("http://evil.example","x")',
+            )
+        ]
+    )
+
+    rows = _rows(_export(accounting, EXPORTS["ledger"], DAY, DAY))
+
+    assert {row["memo"] for row in rows} == {'\'=HYPERLINK("http://evil.example","x")'}
+
+
 def test_a_hundred_thousand_ledger_rows_stream_in_bounded_memory(
     accounting: Client,
 ) -> None:
