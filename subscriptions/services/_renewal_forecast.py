@@ -113,12 +113,12 @@ def _line(
     subscription: Subscription,
     *,
     charge_at: dt.datetime,
-    cards: dict[tuple[str, uuid.UUID], PaymentMethod],
+    cards: dict[str, dict[uuid.UUID, PaymentMethod]],
     invoices: dict[tuple[uuid.UUID, dt.datetime], Invoice],
 ) -> ForecastLine | None:
     status = subscription.status
     amount: Money | None = None
-    card = card_for(subscription, _cards_of(cards, subscription.gateway))
+    card = card_for(subscription, cards.get(subscription.gateway, {}))
     if status in (*_RENEWING, SubscriptionStatus.PAST_DUE) and (
         subscription.cancel_at is not None and subscription.cancel_at <= charge_at
     ):
@@ -162,21 +162,15 @@ def _charge_or_not(amount: Money, card: PaymentMethod | None) -> ForecastAction:
 
 def _default_cards(
     subscriptions: list[Subscription],
-) -> dict[tuple[str, uuid.UUID], PaymentMethod]:
-    cards: dict[tuple[str, uuid.UUID], PaymentMethod] = {}
-    for gateway in {s.gateway for s in subscriptions}:
-        payers = {s.payer_id for s in subscriptions if s.gateway == gateway}
-        for payer_id, method in default_payment_methods(
-            payer_ids=payers, gateway=gateway
-        ).items():
-            cards[(gateway, payer_id)] = method
-    return cards
-
-
-def _cards_of(
-    cards: dict[tuple[str, uuid.UUID], PaymentMethod], gateway: str
-) -> dict[uuid.UUID, PaymentMethod]:
-    return {payer: method for (g, payer), method in cards.items() if g == gateway}
+) -> dict[str, dict[uuid.UUID, PaymentMethod]]:
+    """Each payer's default card, by gateway then payer, in a query per gateway."""
+    return {
+        gateway: default_payment_methods(
+            payer_ids={s.payer_id for s in subscriptions if s.gateway == gateway},
+            gateway=gateway,
+        )
+        for gateway in {s.gateway for s in subscriptions}
+    }
 
 
 def _open_period_invoices(
