@@ -5,7 +5,7 @@ Keys (all in the database of `settings.SNACKS_REDIS_URL`):
 - `snack:<id>:likes`, `snack:<id>:hates` — the members who like / hate the snack;
   counts are their `SCARD`.
 - `snacks:on-sale` — ids of snacks known to be on sale. A toggle lands only on
-  those, so it asks the database nothing; a snack missing from it is looked up in
+  those, so it asks the database nothing about the snack; one missing is looked up in
   the database once and added while on sale, and retiring a snack takes it out
   before the retirement commits.
 - `snacks:reactions:loaded` — the marker: the sets hold every persisted reaction.
