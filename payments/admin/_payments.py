@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from billing import selectors as billing_selectors
 from kit.admin import (
     EMPTY,
     CsvExportAdmin,
@@ -273,6 +274,7 @@ class RefundAdmin(PaymentRecordAdmin, CsvExportAdmin):
         "created_at",
         "updated_at",
         "succeeded_at",
+        "audit_trail",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
@@ -289,6 +291,12 @@ class RefundAdmin(PaymentRecordAdmin, CsvExportAdmin):
     @admin.display(description="amount", ordering="amount_minor")
     def amount_display(self, refund: Refund) -> str:
         return money(refund.amount)
+
+    @admin.display(description="status changes of the refund")
+    def audit_trail(self, refund: Refund) -> SafeString | str:
+        return status_change_table(
+            billing_selectors.audit_trail(object_type="refund", object_id=refund.id)
+        )
 
     @admin.display(description="payment status")
     def payment_status(self, refund: Refund) -> str:

@@ -271,6 +271,18 @@ class TestSearch:
         assert response.status_code == 200
         assert expected in response.content.decode()
 
+    def test_a_refund_page_shows_its_own_audit_trail(
+        self, admin_client: Client, paid: Payment
+    ) -> None:
+        refund = paid.refunds.get()
+
+        html = admin_client.get(
+            f"/admin/payments/refund/{refund.id}/change/"
+        ).content.decode()
+
+        assert "Status changes of the refund" in html
+        assert "PENDING → SUCCEEDED" in html
+
     def test_refunds_are_found_by_payer_and_filtered_by_status(
         self, admin_client: Client, paid: Payment
     ) -> None:
