@@ -204,7 +204,10 @@ def _arrival(
 def _move(
     order: Order, to_status: str, *, now: dt.datetime, reason: str, actor: User | None
 ) -> None:
-    before = tally_of(order)
+    # Only a cancellation changes the snack sales; other moves move the count.
+    before = (
+        tally_of(order) if to_status == OrderStatus.CANCELED else tally_with(order, ())
+    )
     previous = order.transition_to(to_status, at=now)
     if to_status == OrderStatus.CANCELED:
         order.cancel_reason = reason

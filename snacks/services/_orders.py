@@ -39,7 +39,7 @@ from snacks.models import (
     Snack,
 )
 from snacks.selectors import visible_orders
-from snacks.services._order_tallies import record_tally_change, tally_of, tally_with
+from snacks.services._order_tallies import record_tally_change, tally_with
 from snacks.services._order_work import start_order_work
 
 # An office order, not a wholesale one: bounds that keep every sum in a BigInteger.
@@ -136,11 +136,9 @@ def edit_order(
                 "cancel the order and place a new one.",
                 extra={"order": str(order.id), "hold_status": order.hold_status},
             )
-        before = tally_of(order)
-        ordered_at = {
-            purchase.snack_id: purchase.price_minor
-            for purchase in order.purchases.all()
-        }
+        current = list(order.purchases.all())
+        before = tally_with(order, [(p.snack_id, p.quantity) for p in current])
+        ordered_at = {purchase.snack_id: purchase.price_minor for purchase in current}
         snacks = _snacks(wanted)
         lines = [
             _Line(snack, wanted[snack.id], ordered_at[snack.id], order.currency)
