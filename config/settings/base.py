@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_celery_results",
+    # Templates shared by every app's admin (`kit.admin.pages`).
+    "kit",
     "accounts",
     "billing",
     "payments",

@@ -7,9 +7,9 @@ for accounting (the `subscriptions.add_plan`, `change_plan` and
 `change_subscription` permissions, granted to that group after migrations) and
 superusers.
 
-Modules by concept: `_pages` (service forms and confirmed actions), `_plans` (plans
-and their price history), `_subscriptions` (subscriptions and their actions),
-`_filters` (the subscription changelist's filters).
+Modules by concept: `_plans` (plans and their price history), `_subscriptions`
+(subscriptions and their actions), `_filters` (the subscription changelist's
+filters). The service forms and confirmed actions are the kit's (`kit.admin.pages`).
 """
 
 from subscriptions.admin._plans import PlanAdmin, PlanPriceInline

@@ -22,15 +22,15 @@ from billing.clock import billing_now
 from billing.errors import DomainError
 from billing.money import Money, currency_exponent
 from kit.actors import staff_actor
-from kit.admin import ReadOnlyInline
-from payments.models import Gateway
-from payments.selectors import gateway_is_configured
-from subscriptions import selectors
-from subscriptions.admin._pages import (
+from kit.admin import (
+    ReadOnlyInline,
     add_domain_error,
     confirm_then_apply,
     service_page,
 )
+from payments.models import Gateway
+from payments.selectors import gateway_is_configured
+from subscriptions import selectors
 from subscriptions.models import Plan, PlanPrice
 from subscriptions.periods import Interval
 from subscriptions.services import (
@@ -322,6 +322,7 @@ class PlanAdmin(admin.ModelAdmin):
             request,
             queryset.select_related("current_price"),
             title="Migrate subscribers to the current price",
+            clock=billing_now,
             apply=migrate,
             describe=describe,
         )

@@ -22,10 +22,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from billing import selectors as billing_selectors
+from billing.clock import billing_now
 from billing.money import Money
 from kit.admin import (
     EMPTY,
     as_uuid,
+    confirm_then_apply,
     link,
     link_column,
     status_change_table,
@@ -34,7 +36,6 @@ from kit.admin.money_fields import MovesMoneyBooleanField
 from payments.models import PaymentMethod
 from subscriptions.admin._filters import DunningFilter, PendingChangeFilter
 from subscriptions.admin._forecast import RenewalForecastAdmin
-from subscriptions.admin._pages import confirm_then_apply
 from subscriptions.models import Subscription
 from subscriptions.services import (
     cancel_subscription,
@@ -87,6 +88,7 @@ def _confirmed_action(
             request,
             queryset,
             title=description,
+            clock=billing_now,
             apply=apply,
             form_class=form_class,
             describe=_describe,

@@ -16,9 +16,9 @@ from django.urls import reverse
 from billing.clock import billing_now
 from billing.models import Invoice, StatusChange
 from billing.money import Money
+from kit.admin import pages
 from payments.gateways.fake import FakeGateway
 from payments.models import Refund
-from subscriptions.admin import _pages
 from subscriptions.models import Subscription, SubscriptionStatus
 from tests.payments import staff
 from tests.subscriptions import scenarios
@@ -329,7 +329,7 @@ class TestSubscriptionActions:
         accounting: Client,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        monkeypatch.setattr(_pages, "MAX_ROWS_PER_ACTION", 1)
+        monkeypatch.setattr(pages, "MAX_ROWS_PER_ACTION", 1)
         plan = make_plan()
         rows = [scenarios.active(plan), scenarios.active(plan)]
 

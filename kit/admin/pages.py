@@ -1,5 +1,7 @@
 """Admin pages that call a service: a form, or a confirmation of an action.
 
+Shared by every app's admin (the template is the kit's, `admin/kit/service_page.html`).
+
 An action that changes state never runs from the changelist's first click: it shows
 what it will do to which rows, and asks; a field that moves money (a refund) is
 refused, for every row, to staff outside the money roles. The confirmed action calls
@@ -21,12 +23,11 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from billing.clock import billing_now
-from billing.errors import DomainError
 from kit.actors import staff_actor
 from kit.admin.money_fields import refuse_money_fields
+from kit.errors import DomainError
 
-PAGE_TEMPLATE: Final = "admin/subscriptions/service_page.html"
+PAGE_TEMPLATE: Final = "admin/kit/service_page.html"
 # A confirmed action runs its service once per row inside one request.
 MAX_ROWS_PER_ACTION: Final = 100
 _CONFIRMED: Final = "confirmed"
@@ -67,12 +68,14 @@ def confirm_then_apply(
     queryset: QuerySet[Row],
     *,
     title: str,
+    clock: Callable[[], dt.datetime],
     apply: Callable[[Row, dict[str, Any], dt.datetime, str], str],
     form_class: type[forms.Form] = forms.Form,
     describe: Callable[[Row], str] = str,
 ) -> TemplateResponse | None:
     """Ask, then `apply(row, form data, now, actor)` to each row; it returns the
-    message to show, or raises a DomainError that is shown instead.
+    message to show, or raises a DomainError that is shown instead. `now` is read
+    from `clock` once, when the action is confirmed (the app's own clock).
 
     Returns the confirmation page, or None to go back to the changelist.
     """
@@ -105,7 +108,7 @@ def confirm_then_apply(
             rows=[describe(row) for row in rows],
             hidden=hidden,
         )
-    now, actor = billing_now(), staff_actor(request)
+    now, actor = clock(), staff_actor(request)
     for row in rows:
         try:
             outcome = apply(row, form.cleaned_data, now, actor)
