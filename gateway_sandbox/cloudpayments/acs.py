@@ -25,7 +25,8 @@ from typing import Literal
 from aiohttp import web
 
 from gateway_sandbox.cloudpayments.params import BadRequest, Params
-from gateway_sandbox.cloudpayments.transactions import Status, TransactionStore
+from gateway_sandbox.cloudpayments.store import TransactionStore
+from gateway_sandbox.cloudpayments.transactions import Status
 
 Result = Literal["success", "fail"]
 RESULTS: tuple[Result, ...] = ("success", "fail")

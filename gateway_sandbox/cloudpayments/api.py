@@ -6,7 +6,6 @@ the rules about money and state are in `processing`.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -45,16 +44,6 @@ from gateway_sandbox.cloudpayments.transport import Answer, Endpoint
 
 if TYPE_CHECKING:
     from gateway_sandbox.app import SandboxConfig
-
-# Fixed UTC offsets of the time zone codes the docs list for payments/list; the
-# gateway does not apply daylight saving to them [INFERRED].
-TIME_ZONES: dict[str, int] = {
-    "HST": -10, "AKST": -9, "PST": -8, "MST": -7, "CST": -6, "EST": -5, "AST": -4,
-    "BRT": -3, "UTC": 0, "GMT": 0, "CET": 1, "EET": 2, "MSK": 3, "AZT": 4, "AMT": 4,
-    "SAMT": 4, "GET": 4, "TJT": 5, "YEKT": 5, "ALMT": 6, "NOVT": 7, "KRAT": 7,
-    "HKT": 8, "IRKT": 8, "SGT": 8, "ULAT": 8, "YAKT": 9, "VLAT": 10, "SAKT": 11,
-    "ANAT": 12,
-}  # fmt: skip
 
 
 def currency_param(params: Params) -> Currency:
@@ -133,7 +122,6 @@ class PaymentsApi:
             "/payments/get": self.get,
             "/payments/find": self.find,
             "/v2/payments/find": self.find_any,
-            "/payments/list": self.list_payments,
             "/site/notifications/{kind}/get": self.notification_setting,
             "/site/notifications/{kind}/update": self.update_notification_setting,
         }
@@ -250,21 +238,6 @@ class PaymentsApi:
 
     async def find_any(self, params: Params, request: web.Request) -> Answer:
         return self._find(params, include_refunds=True)
-
-    async def list_payments(self, params: Params, request: web.Request) -> Answer:
-        text = params.required_text("Date")
-        try:
-            day = dt.date.fromisoformat(text[:10])
-        except ValueError as exc:
-            raise BadRequest("Invalid Date value") from exc
-        zone_code = (params.text("TimeZone") or "UTC").upper()
-        if zone_code not in TIME_ZONES:
-            raise BadRequest("Invalid TimeZone value")
-        zone = dt.timezone(dt.timedelta(hours=TIME_ZONES[zone_code]))
-        start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-        self._engine.expire_authorizations()
-        found = self._engine.store.created_between(start, start + dt.timedelta(days=1))
-        return Answer(success=True, model=[t.as_model() for t in found])
 
     async def notification_setting(
         self, params: Params, request: web.Request

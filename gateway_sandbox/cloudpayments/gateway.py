@@ -12,13 +12,14 @@ from aiohttp import web
 from gateway_sandbox.cloudpayments import controls, snapshots
 from gateway_sandbox.cloudpayments.acs import Acs
 from gateway_sandbox.cloudpayments.api import PaymentsApi
+from gateway_sandbox.cloudpayments.listing import TransactionLists
 from gateway_sandbox.cloudpayments.notifications import Notifier, is_acknowledged
 from gateway_sandbox.cloudpayments.processing import PaymentEngine
+from gateway_sandbox.cloudpayments.store import TransactionStore
 from gateway_sandbox.cloudpayments.subscriptions import SubscriptionBook
 from gateway_sandbox.cloudpayments.subscriptions_api import SubscriptionsApi
 from gateway_sandbox.cloudpayments.tokens import TokenStore
 from gateway_sandbox.cloudpayments.transactions import (
-    TransactionStore,
     continue_ids_after,
     latest_allocated_id,
 )
@@ -68,7 +69,12 @@ class SimulatedCloudPayments(SimulatedGateway):
     def routes(self) -> list[web.RouteDef]:
         payments = PaymentsApi(self.engine, self.notifier, self.sandbox.config)
         subscriptions = SubscriptionsApi(self.subscriptions, self.sandbox.clock)
-        endpoints = {**payments.endpoints(), **subscriptions.endpoints()}
+        lists = TransactionLists(self.engine)
+        endpoints = {
+            **payments.endpoints(),
+            **lists.endpoints(),
+            **subscriptions.endpoints(),
+        }
         return [
             *(
                 web.post(path, self.transport.endpoint(handler))

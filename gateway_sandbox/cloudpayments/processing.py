@@ -29,11 +29,11 @@ from gateway_sandbox.cloudpayments.cards import (
 from gateway_sandbox.cloudpayments.cryptogram import CardData
 from gateway_sandbox.cloudpayments.currencies import Currency, to_minor
 from gateway_sandbox.cloudpayments.notifications import NotificationType, Notifier
+from gateway_sandbox.cloudpayments.store import TransactionStore
 from gateway_sandbox.cloudpayments.tokens import TokenStore
 from gateway_sandbox.cloudpayments.transactions import (
     Status,
     Transaction,
-    TransactionStore,
     TransactionType,
     allocate_id,
 )
