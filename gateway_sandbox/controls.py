@@ -10,6 +10,11 @@ from aiohttp import web
 
 from gateway_sandbox.app import get_sandbox
 from gateway_sandbox.deliveries import Delivery
+from gateway_sandbox.discrepancies import (
+    KnobRefused,
+    ReconciliationKnobs,
+    parse_discrepancy,
+)
 from gateway_sandbox.faults import InvalidFaultSetting
 
 
@@ -22,6 +27,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/__sandbox/faults", show_faults),
         web.post("/__sandbox/faults", change_faults),
         web.get("/__sandbox/ledger", show_ledger),
+        web.post("/__sandbox/discrepancies", make_discrepancy),
         web.get("/__sandbox/stats", show_stats),
         web.get("/__sandbox/notifications", notification_log),
         web.post("/__sandbox/notifications/flush", flush_notifications),
@@ -124,6 +130,30 @@ async def show_ledger(request: web.Request) -> web.Response:
             "entries": [entry.as_json() for entry in entries],
             "totals": sandbox.ledger.totals(entries),
         }
+    )
+
+
+def _knobs(request: web.Request, data: dict[str, Any]) -> ReconciliationKnobs:
+    """:raises KnobRefused: when `gateway` names none of the sandbox's gateways."""
+    name = data.get("gateway")
+    sandbox = get_sandbox(request)
+    gateway = next((g for g in sandbox.gateways if g.name == name), None)
+    if gateway is None:
+        names = ", ".join(f'"{g.name}"' for g in sandbox.gateways)
+        raise KnobRefused(f"gateway must be one of {names}")
+    return gateway.reconciliation_knobs()
+
+
+async def make_discrepancy(request: web.Request) -> web.Response:
+    """`{"gateway", "kind", ...}` → `{"gateway", "kind", "id"}` (discrepancies.py)."""
+    data = await read_json_object(request)
+    try:
+        knobs = _knobs(request, data)
+        made = knobs.make(parse_discrepancy(data))
+    except KnobRefused as exc:
+        return control_error(exc.message, exc.status)
+    return web.json_response(
+        {"gateway": data["gateway"], "kind": data["kind"], "id": made}
     )
 
 

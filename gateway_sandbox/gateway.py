@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway_sandbox.deliveries import DeliveryHooks
+from gateway_sandbox.discrepancies import ReconciliationKnobs
 from gateway_sandbox.snapshots import JsonObject, Record
 
 
@@ -91,6 +92,10 @@ class SimulatedGateway(abc.ABC):
     @abc.abstractmethod
     def delivery_hooks(self, url: str) -> DeliveryHooks:
         """How this gateway signs and judges deliveries to `url` (restored ones)."""
+
+    @abc.abstractmethod
+    def reconciliation_knobs(self) -> ReconciliationKnobs:
+        """How this gateway makes discrepancies and seeds payments [SANDBOX]."""
 
     @abc.abstractmethod
     def server_error(self) -> web.Response:

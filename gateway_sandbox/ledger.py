@@ -2,7 +2,9 @@
 
 This is the gateway's truth: reconciliation and the fault tests compare the service's
 books with it, so every capture, authorization, void and refund lands here the
-moment the sandbox performs it.
+moment the sandbox performs it. When a reconciliation knob rewrites the gateway's
+record of a payment, the ledger follows: an `adjustment` (signed) for captured money
+that the record no longer shows, and a forgotten payment's entries are removed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Literal, get_args
 
 from gateway_sandbox.snapshots import JsonObject, Record, UnreadableState
 
-LedgerKind = Literal["authorize", "capture", "void", "refund"]
+LedgerKind = Literal["authorize", "capture", "void", "refund", "adjustment"]
 _KINDS: tuple[LedgerKind, ...] = get_args(LedgerKind)
 
 
@@ -63,6 +65,14 @@ class Ledger:
     def reset(self) -> None:
         self._entries.clear()
 
+    def forget(self, gateway: str, transaction_ids: set[str]) -> None:
+        """Remove the entries of transactions the gateway no longer knows."""
+        self._entries = [
+            entry
+            for entry in self._entries
+            if entry.gateway != gateway or entry.transaction_id not in transaction_ids
+        ]
+
     def snapshot(self) -> list[JsonObject]:
         return [entry.as_json() for entry in self._entries]
 
@@ -95,13 +105,16 @@ class Ledger:
 
     @staticmethod
     def totals(entries: list[GatewayLedgerEntry]) -> dict[str, dict[str, int]]:
-        """Captured and refunded money per currency, in minor units."""
+        """Captured and refunded money per currency, in minor units.
+
+        Adjustments (signed) count as captured money: they correct what was captured.
+        """
         totals: dict[str, dict[str, int]] = {}
         for entry in entries:
             row = totals.setdefault(
                 entry.currency, {"captured_minor": 0, "refunded_minor": 0}
             )
-            if entry.kind == "capture":
+            if entry.kind in ("capture", "adjustment"):
                 row["captured_minor"] += entry.amount_minor
             elif entry.kind == "refund":
                 row["refunded_minor"] += entry.amount_minor

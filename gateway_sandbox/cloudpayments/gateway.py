@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway_sandbox.cloudpayments import controls, snapshots
 from gateway_sandbox.cloudpayments.acs import Acs
 from gateway_sandbox.cloudpayments.api import PaymentsApi
+from gateway_sandbox.cloudpayments.discrepancies import CloudPaymentsKnobs
 from gateway_sandbox.cloudpayments.listing import TransactionLists
 from gateway_sandbox.cloudpayments.notifications import Notifier, is_acknowledged
 from gateway_sandbox.cloudpayments.processing import PaymentEngine
@@ -25,6 +26,7 @@ from gateway_sandbox.cloudpayments.transactions import (
 )
 from gateway_sandbox.cloudpayments.transport import Transport
 from gateway_sandbox.deliveries import DeliveryHooks
+from gateway_sandbox.discrepancies import ReconciliationKnobs
 from gateway_sandbox.gateway import ConcurrencyThrottle, SimulatedGateway
 from gateway_sandbox.snapshots import JsonObject, Record
 
@@ -130,6 +132,9 @@ class SimulatedCloudPayments(SimulatedGateway):
 
     def delivery_hooks(self, url: str) -> DeliveryHooks:
         return self.notifier.signer(), is_acknowledged
+
+    def reconciliation_knobs(self) -> ReconciliationKnobs:
+        return CloudPaymentsKnobs(self.engine, self.sandbox)
 
     def server_error(self) -> web.Response:
         # The real gateway's failures are HTML pages, which the SDK cannot parse.

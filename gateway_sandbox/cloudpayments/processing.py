@@ -224,10 +224,10 @@ class PaymentEngine:
             )
         if transaction.is_two_stage:
             transaction.transition_to(Status.AUTHORIZED, at=self._now())
-            self._record("authorize", transaction, transaction.amount)
+            self.record("authorize", transaction, transaction.amount)
         else:
             transaction.transition_to(Status.COMPLETED, at=self._now())
-            self._record("capture", transaction, transaction.amount)
+            self.record("capture", transaction, transaction.amount)
         self.store.add(transaction)
         self._notifier.send(NotificationType.PAY, notifications.pay_fields(transaction))
         return transaction
@@ -272,7 +272,7 @@ class PaymentEngine:
         if json_data is not None:
             transaction.json_data = json_data
         transaction.transition_to(Status.COMPLETED, at=self._now())
-        self._record("capture", transaction, amount)
+        self.record("capture", transaction, amount)
         self._notifier.send(
             NotificationType.CONFIRM, notifications.confirm_fields(transaction)
         )
@@ -295,7 +295,7 @@ class PaymentEngine:
     def _cancel(self, transaction: Transaction) -> None:
         transaction.transition_to(Status.CANCELLED, at=self._now())
         assert transaction.authorized_amount is not None
-        self._record("void", transaction, transaction.authorized_amount)
+        self.record("void", transaction, transaction.authorized_amount)
         self._notifier.send(
             NotificationType.CANCEL, notifications.cancel_fields(transaction)
         )
@@ -309,9 +309,16 @@ class PaymentEngine:
                 self._cancel(transaction)
 
     def refund(
-        self, transaction_id: int, amount: Decimal, json_data: str | None
+        self,
+        transaction_id: int,
+        amount: Decimal,
+        json_data: str | None,
+        *,
+        notify: bool = True,
     ) -> Transaction:
         """Return money from a completed payment as a new refund transaction.
+
+        A refund made in the dashboard (`notify=False`) sends no notification.
 
         :raises OperationRefused: unknown id, not a completed payment, too old, or
             more than the unrefunded remainder.
@@ -357,14 +364,20 @@ class PaymentEngine:
         refund.transition_to(Status.COMPLETED, at=self._now())
         payment.refunded_amount += amount
         self.store.add(refund)
-        self._record("refund", refund, amount)
-        self._notifier.send(
-            NotificationType.REFUND, notifications.refund_fields(refund)
-        )
+        self.record("refund", refund, amount)
+        if notify:
+            self._notifier.send(
+                NotificationType.REFUND, notifications.refund_fields(refund)
+            )
         return refund
 
-    def _record(
-        self, kind: LedgerKind, transaction: Transaction, amount: Decimal
+    def record(
+        self,
+        kind: LedgerKind,
+        transaction: Transaction,
+        amount: Decimal,
+        *,
+        at: dt.datetime | None = None,
     ) -> None:
         self._sandbox.ledger.record(
             GatewayLedgerEntry(
@@ -377,6 +390,6 @@ class PaymentEngine:
                 invoice_id=transaction.invoice_id,
                 # CloudPayments has no reference separate from InvoiceId.
                 reference=transaction.invoice_id,
-                at=self._now(),
+                at=at or self._now(),
             )
         )

@@ -47,12 +47,34 @@ class TransactionStore:
         else:
             bisect.insort(self._created, transaction, key=_creation_key)
 
+    def add_many(self, transactions: list[Transaction]) -> None:
+        """Add new transactions in a batch: one sort, not one insertion each."""
+        for transaction in transactions:
+            self._index(transaction)
+        self._created.extend(transactions)
+        self._created.sort(key=_creation_key)
+
     def _index(self, transaction: Transaction) -> None:
         self._by_id[transaction.id] = transaction
         if transaction.status in _OPEN:
             self._open[transaction.id] = transaction
         if transaction.invoice_id is not None:
             self._by_invoice.setdefault(transaction.invoice_id, []).append(transaction)
+
+    def remove(self, transaction: Transaction) -> None:
+        """Forget `transaction` entirely (the gateway lost it)."""
+        if self._by_id.pop(transaction.id, None) is None:
+            return
+        index = bisect.bisect_left(
+            self._created, _creation_key(transaction), key=_creation_key
+        )
+        del self._created[index]
+        self._open.pop(transaction.id, None)
+        if transaction.invoice_id is not None:
+            same = self._by_invoice[transaction.invoice_id]
+            same.remove(transaction)
+            if not same:
+                del self._by_invoice[transaction.invoice_id]
 
     def get(self, transaction_id: int) -> Transaction | None:
         return self._by_id.get(transaction_id)
@@ -76,6 +98,15 @@ class TransactionStore:
             if include_refunds or t.type is TransactionType.PAYMENT
         ]
         return max(matches, key=lambda t: t.id, default=None)
+
+    def refunds_of(self, payment: Transaction) -> list[Transaction]:
+        """The refund transactions of `payment` (they share its InvoiceId)."""
+        candidates = (
+            self._by_invoice.get(payment.invoice_id, [])
+            if payment.invoice_id is not None
+            else self._by_id.values()
+        )
+        return [t for t in candidates if t.original_transaction_id == payment.id]
 
     def created_between(
         self, start: dt.datetime, end: dt.datetime

@@ -66,7 +66,7 @@ def new_charge(
         "livemode": False,
         "metadata": dict(intent["metadata"]),
         "on_behalf_of": None,
-        "outcome": _outcome(decline),
+        "outcome": outcome_of(decline),
         "paid": paid,
         "payment_intent": intent["id"],
         "payment_method": payment_method["id"],
@@ -128,7 +128,7 @@ def new_charge(
     return charge
 
 
-def _outcome(decline: Decline | None) -> JsonObject:
+def outcome_of(decline: Decline | None) -> JsonObject:
     if decline is None:
         return {
             "advice_code": None,

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from gateway_sandbox.deliveries import DeliveryHooks
+from gateway_sandbox.discrepancies import ReconciliationKnobs
 from gateway_sandbox.gateway import RateThrottle, SimulatedGateway
 from gateway_sandbox.snapshots import JsonObject, Record
 from gateway_sandbox.stripe import snapshots
 from gateway_sandbox.stripe.api import StripeApi
 from gateway_sandbox.stripe.calls import Call
+from gateway_sandbox.stripe.discrepancies import StripeKnobs
 from gateway_sandbox.stripe.errors import api_error, rate_limited, render_error
 from gateway_sandbox.stripe.idempotency import IdempotencyKeys
 from gateway_sandbox.stripe.ids import new_request_id
@@ -84,6 +86,9 @@ class SimulatedStripe(SimulatedGateway):
     def internal_errors(self) -> list[str]:
         """Requests that ended in an unexpected exception since the last reset."""
         return self._api.internal_errors
+
+    def reconciliation_knobs(self) -> ReconciliationKnobs:
+        return StripeKnobs(self)
 
     def server_error(self) -> web.Response:
         # The fault strikes before the endpoint runs and nothing is saved under the

@@ -45,13 +45,43 @@ def create_refund(call: Call) -> JsonObject:
         )
 
     charge = _refundable_charge(call, charge_ref=charge_ref, intent_ref=intent_ref)
+    previous = {
+        "amount_refunded": charge["amount_refunded"],
+        "refunded": charge["refunded"],
+    }
+    refund = refund_charge(
+        call,
+        charge,
+        amount,
+        param="charge" if charge_ref else "payment_intent",
+        reason=reason,
+        metadata=metadata,
+    )
+    call.emit("refund.created", refund)
+    call.emit("charge.refunded", charge, previous)
+    return expand(call.state, refund, paths)
+
+
+def refund_charge(
+    call: Call,
+    charge: JsonObject,
+    amount: int | None,
+    *,
+    param: str,
+    reason: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> JsonObject:
+    """Refund `amount` (default: the rest) of a captured charge; no events.
+
+    :raises StripeApiError: charge_already_refunded, amount_too_large.
+    """
     remaining = charge["amount_captured"] - charge["amount_refunded"]
     if remaining <= 0:
         raise StripeApiError(
             400,
             f"Charge {charge['id']} has already been refunded.",
             code="charge_already_refunded",
-            param="charge" if charge_ref else "payment_intent",
+            param=param,
         )
     refunded = remaining if amount is None else amount
     if refunded > remaining:
@@ -63,13 +93,10 @@ def create_refund(call: Call) -> JsonObject:
             code="amount_too_large",
             param="amount",
         )
-
-    refund = _refund_object(call, charge, refunded, reason=reason, metadata=metadata)
+    refund = _refund_object(
+        call, charge, refunded, reason=reason, metadata=metadata or {}
+    )
     call.state.refunds[refund["id"]] = refund
-    previous = {
-        "amount_refunded": charge["amount_refunded"],
-        "refunded": charge["refunded"],
-    }
     charge["amount_refunded"] += refunded
     charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
     refunds = charge["refunds"]
@@ -82,9 +109,15 @@ def create_refund(call: Call) -> JsonObject:
         amount=refunded,
         intent=intent if intent is not None else charge,
     )
-    call.emit("refund.created", refund)
-    call.emit("charge.refunded", charge, previous)
-    return expand(call.state, refund, paths)
+    return refund
+
+
+def refundable_charge_of(call: Call, intent_id: str) -> JsonObject:
+    """The succeeded charge of a PaymentIntent.
+
+    :raises StripeApiError: when the intent has no successful charge.
+    """
+    return _refundable_charge(call, charge_ref=None, intent_ref=intent_id)
 
 
 def _refundable_charge(
