@@ -21,11 +21,15 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from billing.money import Money
+
+if TYPE_CHECKING:
+    from payments.gateways.operations import OperationsPage
 
 
 class GatewayError(Exception):
@@ -234,6 +238,8 @@ class PaymentSnapshot:
     account: str | None = None
     # Money taken by capturing an earlier authorization, as in `GatewayEvent`.
     capture: bool = False
+    # The gateway's fee, where its list reports one (CloudPayments' TotalFee).
+    fee: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,15 +277,13 @@ class PaymentGateway(abc.ABC):
 
     code: str
     # The keys of this gateway's webhook messages that are stored (at any depth):
-    # an allow-list, so that personal data (the payer's name, e-mail, phone,
-    # address, IP, free-form fields) is never written down. Processing parses the
-    # stored payload again, so every key `parse_webhook` reads must be here.
+    # an allow-list, so that personal data (name, e-mail, phone, address, IP, free
+    # text) is never written down. Every key `parse_webhook` reads must be here.
     stored_payload_keys: frozenset[str]
     # Whether the gateway keeps payers as customers of its own (Stripe), whose
     # reference `PayerAccount.customer_reference` holds.
     has_customers: bool = False
-    # Whether `PaymentSnapshot.refunded` is the exact refunded sum. A gateway that
-    # reports only "fully refunded or not" cannot confirm or deny a partial refund.
+    # Whether `PaymentSnapshot.refunded` is the exact sum, not "fully refunded or not".
     reports_partial_refunds: bool = True
 
     @abc.abstractmethod
@@ -373,8 +377,10 @@ class PaymentGateway(abc.ABC):
         """
 
     @abc.abstractmethod
-    def list_payments(self, *, day: dt.date) -> list[PaymentSnapshot]:
-        """Every payment the gateway created on `day` (UTC).
+    def day_operations(
+        self, *, day: dt.date, cursor: str | None = None
+    ) -> Iterator[OperationsPage]:
+        """The payments and refunds created on the UTC `day`, after `cursor`.
 
         :raises Unavailable, OutcomeUnknown, GatewayError:
         """

@@ -27,11 +27,11 @@ import dataclasses
 import datetime as dt
 import itertools
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final, TypeVar
 
 from billing.money import Money
-from payments.gateways import fake_webhooks
+from payments.gateways import fake_operations, fake_webhooks
 from payments.gateways.base import (
     CardDetails,
     CardSetupRequest,
@@ -51,20 +51,22 @@ from payments.gateways.base import (
     RequiresAction,
     Unavailable,
 )
+from payments.gateways.operations import OperationsPage, RefundSnapshot
 
 CARD: Final = CardDetails(
     brand="Visa", first6="424242", last4="4242", exp_month=12, exp_year=2030
 )
 SCRIPTABLE: Final = frozenset(
     {"charge", "complete_3ds", "capture", "void", "refund", "find_payment"}
-    | {"setup_card", "complete_card_setup"}
+    | {"setup_card", "complete_card_setup", "day_operations"}
 )
 
 Answer = Any  # a result, or the GatewayError to raise
+T = TypeVar("T")
 
 
 class FakeGateway(PaymentGateway):
-    """Payments in a dict; `now` is injectable so list_payments can be tested."""
+    """Payments in a dict; `now` is injectable so day_operations can be tested."""
 
     code = "fake"
     stored_payload_keys = fake_webhooks.STORED_KEYS
@@ -74,7 +76,7 @@ class FakeGateway(PaymentGateway):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         # Payments by gateway_reference, in creation order.
         self.payments: dict[str, PaymentSnapshot] = {}
-        self.refunds: list[RefundResult] = []
+        self.refunds: list[RefundSnapshot] = []
         # Card setups by gateway_reference: REQUIRES_ACTION, SUCCEEDED or DECLINED.
         self.card_setups: dict[str, PaymentState] = {}
         self._scripts: defaultdict[str, deque[Answer]] = defaultdict(deque)
@@ -88,6 +90,9 @@ class FakeGateway(PaymentGateway):
             raise ValueError(f"{method!r} cannot be scripted")
         self._scripts[method].extend(answers)
 
+    def _record_call(self, method: str, **kwargs: Any) -> None:
+        self.calls.append((method, kwargs))
+
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [kwargs for name, kwargs in self.calls if name == method]
 
@@ -96,21 +101,17 @@ class FakeGateway(PaymentGateway):
         return str(payer.payer_id)
 
     def ensure_customer(self, payer: PayerAccount) -> PayerAccount:
-        self.calls.append(("ensure_customer", {"payer": payer}))
-        if payer.customer_reference:
-            return payer
-        return dataclasses.replace(
-            payer, customer_reference=f"cus_fake_{payer.payer_id.hex[:12]}"
-        )
+        self._record_call("ensure_customer", payer=payer)
+        customer = payer.customer_reference or f"cus_fake_{payer.payer_id.hex[:12]}"
+        return dataclasses.replace(payer, customer_reference=customer)
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
-        self.calls.append(("charge", {"request": request}))
-        result: ChargeResult = self._once(
+        self._record_call("charge", request=request)
+        return self._once(
             "charge",
             request.idempotency_key,
             lambda scripted: self._pay(request, scripted),
         )
-        return result
 
     def _pay(self, request: ChargeRequest, scripted: Answer) -> ChargeResult:
         reference = f"fake_pay_{next(self._ids)}"
@@ -149,7 +150,7 @@ class FakeGateway(PaymentGateway):
         amount: Money,
     ) -> ChargeResult:
         """Keyed by the payment, as a repeated post3ds replays at CloudPayments."""
-        self.calls.append(("complete_3ds", {"gateway_reference": gateway_reference}))
+        self._record_call("complete_3ds", gateway_reference=gateway_reference)
 
         def run(scripted: Answer) -> ChargeResult:
             payment = self._payment(gateway_reference, PaymentState.REQUIRES_ACTION)
@@ -170,15 +171,11 @@ class FakeGateway(PaymentGateway):
             self._update(payment, state=state, captured=captured, token=token)
             return self._answer(gateway_reference, taken)
 
-        result: ChargeResult = self._once("complete_3ds", gateway_reference, run)
-        return result
+        return self._once("complete_3ds", gateway_reference, run)
 
     def setup_card(self, request: CardSetupRequest) -> CardSetupResult:
-        self.calls.append(("setup_card", {"request": request}))
-        result: CardSetupResult = self._once(
-            "setup_card", request.idempotency_key, self._set_up
-        )
-        return result
+        self._record_call("setup_card", request=request)
+        return self._once("setup_card", request.idempotency_key, self._set_up)
 
     def _set_up(self, scripted: Answer) -> CardSetupResult:
         reference = f"fake_setup_{next(self._ids)}"
@@ -203,15 +200,11 @@ class FakeGateway(PaymentGateway):
         verification_amount: Money,
     ) -> CardSetupResult:
         """Keyed by the setup, as a repeated post3ds replays at CloudPayments."""
-        self.calls.append(
-            (
-                "complete_card_setup",
-                {
-                    "gateway_reference": gateway_reference,
-                    "authentication_result": authentication_result,
-                    "verification_amount": verification_amount,
-                },
-            )
+        self._record_call(
+            "complete_card_setup",
+            gateway_reference=gateway_reference,
+            authentication_result=authentication_result,
+            verification_amount=verification_amount,
         )
 
         def run(scripted: Answer) -> CardSetupResult:
@@ -225,20 +218,17 @@ class FakeGateway(PaymentGateway):
             token = f"tok_fake_{gateway_reference}"
             return CardSetupResult(gateway_reference, token=token, card=CARD)
 
-        result: CardSetupResult = self._once(
+        return self._once(
             "complete_card_setup",
             gateway_reference,
             run,
             unanswered=(Unavailable, RequiresAction),
         )
-        return result
 
     def capture(
         self, *, gateway_reference: str, amount: Money, idempotency_key: str
     ) -> ChargeResult:
-        self.calls.append(
-            ("capture", {"gateway_reference": gateway_reference, "amount": amount})
-        )
+        self._record_call("capture", gateway_reference=gateway_reference, amount=amount)
 
         def run(scripted: Answer) -> ChargeResult:
             payment = self._payment(gateway_reference, PaymentState.AUTHORIZED)
@@ -252,11 +242,10 @@ class FakeGateway(PaymentGateway):
             )
             return self._answer(gateway_reference, taken)
 
-        result: ChargeResult = self._once("capture", idempotency_key, run)
-        return result
+        return self._once("capture", idempotency_key, run)
 
     def void(self, *, gateway_reference: str, idempotency_key: str) -> None:
-        self.calls.append(("void", {"gateway_reference": gateway_reference}))
+        self._record_call("void", gateway_reference=gateway_reference)
 
         def run(scripted: Answer) -> None:
             payment = self._payment(gateway_reference, PaymentState.AUTHORIZED)
@@ -268,9 +257,7 @@ class FakeGateway(PaymentGateway):
     def refund(
         self, *, gateway_reference: str, amount: Money, idempotency_key: str
     ) -> RefundResult:
-        self.calls.append(
-            ("refund", {"gateway_reference": gateway_reference, "amount": amount})
-        )
+        self._record_call("refund", gateway_reference=gateway_reference, amount=amount)
 
         def run(scripted: Answer) -> RefundResult:
             payment = self._payment(gateway_reference, PaymentState.SUCCEEDED)
@@ -278,24 +265,37 @@ class FakeGateway(PaymentGateway):
             if payment.refunded + amount > payment.captured:
                 raise GatewayError("fake: refund above the captured remainder")
             self._update(payment, refunded=payment.refunded + amount)
-            refund = RefundResult(f"fake_refund_{next(self._ids)}", amount)
+            refund = RefundSnapshot(
+                f"fake_refund_{next(self._ids)}",
+                gateway_reference,
+                amount,
+                succeeded=True,
+                created_at=self.now(),
+            )
             self.refunds.append(refund)
-            return refund
+            return RefundResult(refund.gateway_reference, amount)
 
-        result: RefundResult = self._once("refund", idempotency_key, run)
-        return result
+        return self._once("refund", idempotency_key, run)
 
     def find_payment(self, *, reference: str) -> PaymentSnapshot | None:
-        self.calls.append(("find_payment", {"reference": reference}))
+        self._record_call("find_payment", reference=reference)
         scripted = self._next("find_payment")
         if isinstance(scripted, GatewayError):
             raise scripted
         found = [p for p in self.payments.values() if p.reference == reference]
         return found[-1] if found else None
 
-    def list_payments(self, *, day: dt.date) -> list[PaymentSnapshot]:
-        self.calls.append(("list_payments", {"day": day}))
-        return [p for p in self.payments.values() if p.created_at.date() == day]
+    def day_operations(
+        self, *, day: dt.date, cursor: str | None = None
+    ) -> Iterator[OperationsPage]:
+        self._record_call("day_operations", day=day, cursor=cursor)
+        return fake_operations.day_pages(
+            self.payments.values(),
+            self.refunds,
+            day=day,
+            cursor=cursor,
+            before_page=lambda: _raise_scripted(self._next("day_operations")),
+        )
 
     sign = staticmethod(fake_webhooks.sign)
 
@@ -309,9 +309,9 @@ class FakeGateway(PaymentGateway):
         self,
         method: str,
         key: str,
-        run: Callable[[Answer], Answer],
+        run: Callable[[Answer], T],
         unanswered: tuple[type[GatewayError], ...] = (Unavailable,),
-    ) -> Answer:
+    ) -> T:
         """Carry out `run` once per key with the next scripted answer; replay after.
 
         `unanswered` errors (`Unavailable`) are raised before anything happens and

@@ -178,13 +178,23 @@ class CloudPaymentsClient(CloudPayments):
             return None
         raise CloudPaymentsError(response)
 
-    def list_payment_models(self, date: str) -> list[Answer]:
-        """The raw Transaction models created on `date` (`YYYY-MM-DD`, UTC).
+    def list_page_models(self, gte: str, lte: str, page: int) -> list[Answer]:
+        """One page (1-based, 100 oldest first) of the raw Transaction models created
+        between `gte` and `lte` (ISO, UTC), payments and refunds alike.
+
+        `v2/payments/list`, which the SDK lacks: its `list_payments` answers a
+        whole day in one reply, however many transactions it holds.
 
         :raises CloudPaymentsError: the request was refused.
         """
         response = self._send_request(
-            "payments/list", {"Date": date, "TimeZone": "UTC"}
+            "v2/payments/list",
+            {
+                "CreatedDateGte": gte,
+                "CreatedDateLte": lte,
+                "PageNumber": page,
+                "TimeZone": "UTC",
+            },
         )
         models = response.get("Model")
         if not response["Success"] or not isinstance(models, list):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cloudpayments.models import Secure3d, Transaction
@@ -50,8 +50,14 @@ from payments.gateways.base import (
     RefundResult,
     Unavailable,
 )
-from payments.gateways.cloudpayments import _mapping, _stored_fields, _webhooks
+from payments.gateways.cloudpayments import (
+    _mapping,
+    _operations,
+    _stored_fields,
+    _webhooks,
+)
 from payments.gateways.cloudpayments._client import CloudPaymentsClient
+from payments.gateways.operations import OperationsPage
 
 logger = logging.getLogger(__name__)
 
@@ -208,13 +214,11 @@ class CloudPaymentsGateway(PaymentGateway):
             model = self._client().find_payment_model(reference)
         return None if model is None else _mapping.snapshot(model)
 
-    def list_payments(self, *, day: dt.date) -> list[PaymentSnapshot]:
-        """Payments created on the UTC `day`; refunds (own transactions) left out."""
-        with _mapping.sdk_errors("payments/list"):
-            models = self._client().list_payment_models(day.isoformat())
-        return [
-            _mapping.snapshot(model) for model in models if _mapping.is_payment(model)
-        ]
+    def day_operations(
+        self, *, day: dt.date, cursor: str | None = None
+    ) -> Iterator[OperationsPage]:
+        """Payments and refunds created on the UTC `day` (`v2/payments/list`)."""
+        return _operations.day_operations(self._client().list_page_models, day, cursor)
 
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         _webhooks.verify(

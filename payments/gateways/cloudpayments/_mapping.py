@@ -204,7 +204,14 @@ def snapshot(model: Mapping[str, Any]) -> PaymentSnapshot:
             str(transaction.reason_code) if state is PaymentState.DECLINED else None
         ),
         account=str(transaction.account_id or ""),
+        fee=_fee(model, amount.currency),
     )
+
+
+def _fee(model: Mapping[str, Any], currency: str) -> Money | None:
+    """`TotalFee`, in the transaction's currency; None when the model has none."""
+    fee = model.get("TotalFee")
+    return None if fee is None else money(Decimal(str(fee)), currency)
 
 
 def is_payment(model: Mapping[str, Any]) -> bool:

@@ -9,7 +9,7 @@ error) and every request has the configured timeout.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import stripe
 from django.conf import settings
@@ -29,7 +29,14 @@ from payments.gateways.base import (
     PaymentSnapshot,
     RefundResult,
 )
-from payments.gateways.stripe import _logging, _mapping, _stored_fields, _webhooks
+from payments.gateways.operations import OperationsPage
+from payments.gateways.stripe import (
+    _logging,
+    _mapping,
+    _operations,
+    _stored_fields,
+    _webhooks,
+)
 from payments.gateways.stripe._amounts import from_stripe, to_stripe
 from payments.gateways.stripe._errors import stripe_errors
 
@@ -231,22 +238,10 @@ class StripeGateway(PaymentGateway):
         # Results come newest first; max() keeps the first of equal timestamps.
         return _mapping.snapshot(max(intents, key=lambda intent: intent.created))
 
-    def list_payments(self, *, day: dt.date) -> list[PaymentSnapshot]:
-        start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-        end = start + dt.timedelta(days=1)
-        with stripe_errors("a payment list"):
-            page = self._client.v1.payment_intents.list(
-                params={
-                    "created": {
-                        "gte": int(start.timestamp()),
-                        "lt": int(end.timestamp()),
-                    },
-                    "limit": 100,
-                    "expand": [f"data.{path}" for path in _mapping.EXPAND],
-                }
-            )
-            intents = list(page.auto_paging_iter())
-        return [_mapping.snapshot(intent) for intent in intents]
+    def day_operations(
+        self, *, day: dt.date, cursor: str | None = None
+    ) -> Iterator[OperationsPage]:
+        return _operations.day_operations(self._client, day, cursor)
 
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         _webhooks.verify(body, headers, self._webhook_secret)

@@ -363,11 +363,13 @@ class TestReading:
         assert found.gateway_reference == retried.gateway_reference
         assert fake.find_payment(reference="payment:2") is None
 
-    def test_list_payments_by_day(self, fake: FakeGateway) -> None:
+    def test_day_operations_by_day(self, fake: FakeGateway) -> None:
         fake.charge(request("a", reference="payment:a"))
 
-        assert len(fake.list_payments(day=NOW.date())) == 1
-        assert fake.list_payments(day=NOW.date() + dt.timedelta(days=1)) == []
+        [page] = fake.day_operations(day=NOW.date())
+
+        assert (len(page.payments), page.refunds, page.next_cursor) == (1, [], None)
+        assert list(fake.day_operations(day=NOW.date() + dt.timedelta(days=1))) == []
 
 
 class TestWebhooks:

@@ -14,6 +14,7 @@ from payments.gateways.base import (
     PaymentGateway,
     PaymentState,
 )
+from payments.gateways.cloudpayments import _operations
 from tests.payments.gateways.cloudpayments_adapter.charges import (
     INSUFFICIENT_FUNDS,
     TEN_RUBLES,
@@ -62,11 +63,11 @@ class TestFindingPayments:
         assert len(captures) == 1
         assert captures[0]["transaction_id"] == found.gateway_reference
 
-    def test_list_payments_of_the_day_leaves_refunds_out(
+    def test_day_operations_hold_payments_and_refunds(
         self, gateway: PaymentGateway, sandbox_url: str, payer: PayerAccount
     ) -> None:
         paid = pay(gateway, sandbox_url, payer)
-        gateway.refund(
+        refund = gateway.refund(
             gateway_reference=paid.gateway_reference,
             amount=Money(100, "RUB"),
             idempotency_key="refund:list",
@@ -75,10 +76,31 @@ class TestFindingPayments:
             pay(gateway, sandbox_url, payer, INSUFFICIENT_FUNDS)
         today = dt.datetime.now(dt.UTC).date()
 
-        listed = gateway.list_payments(day=today)
-        yesterday = gateway.list_payments(day=today - dt.timedelta(days=1))
+        [page] = gateway.day_operations(day=today)
 
-        states = sorted(snapshot.state for snapshot in listed)
+        states = sorted(snapshot.state for snapshot in page.payments)
         assert states == sorted([PaymentState.SUCCEEDED, PaymentState.DECLINED])
-        assert paid.gateway_reference in {s.gateway_reference for s in listed}
-        assert yesterday == []
+        assert paid.gateway_reference in {s.gateway_reference for s in page.payments}
+        [refunded] = page.refunds
+        assert (refunded.gateway_reference, refunded.payment_reference) == (
+            refund.gateway_reference,
+            paid.gateway_reference,
+        )
+        assert (refunded.amount, page.next_cursor) == (Money(100, "RUB"), None)
+        assert list(gateway.day_operations(day=today - dt.timedelta(days=1))) == []
+
+    def test_day_operations_go_on_to_the_next_page(
+        self,
+        gateway: PaymentGateway,
+        sandbox_url: str,
+        payer: PayerAccount,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr(_operations, "PAGE_SIZE", 1)
+        pay(gateway, sandbox_url, payer)
+        today = dt.datetime.now(dt.UTC).date()
+
+        pages = list(gateway.day_operations(day=today))
+
+        # A full page (the gateway's 100, here patched to 1) may have a next one.
+        assert [p.next_cursor for p in pages] == ["2"]

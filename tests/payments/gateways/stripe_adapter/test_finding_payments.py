@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from billing.money import Money
 from payments.gateways.base import (
     Declined,
     OutcomeUnknown,
@@ -13,6 +14,7 @@ from payments.gateways.base import (
     PaymentGateway,
     PaymentState,
 )
+from payments.gateways.stripe import _operations
 from tests.payments.gateways.sandbox_access import set_faults
 from tests.payments.gateways.stripe_adapter.charges import TEN_DOLLARS, captures, pay
 
@@ -88,21 +90,40 @@ class TestFindingPayments:
         [capture] = captures(sandbox_url)
         assert capture["transaction_id"] == found.gateway_reference
 
-    def test_list_payments_of_the_day(
-        self, gateway: PaymentGateway, payer: PayerAccount
+    def test_day_operations_page_through_payments_then_refunds(
+        self,
+        gateway: PaymentGateway,
+        payer: PayerAccount,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
+        monkeypatch.setattr(_operations, "PAGE_SIZE", 2)
         paid = [pay(gateway, payer) for _ in range(3)]
         with pytest.raises(Declined):
             pay(gateway, payer, "pm_card_chargeDeclinedInsufficientFunds")
+        refund = gateway.refund(
+            gateway_reference=paid[0].gateway_reference,
+            amount=Money(100, "USD"),
+            idempotency_key="refund:list",
+        )
         today = dt.datetime.now(dt.UTC).date()
 
-        listed = gateway.list_payments(day=today)
-        tomorrow = gateway.list_payments(day=today + dt.timedelta(days=1))
+        pages = list(gateway.day_operations(day=today))
+        resumed = list(gateway.day_operations(day=today, cursor=pages[0].next_cursor))
 
+        listed = [s for page in pages for s in page.payments]
         assert {p.gateway_reference for p in paid} <= {
             s.gateway_reference for s in listed
         }
         assert sorted(s.state for s in listed) == sorted(
             [PaymentState.SUCCEEDED] * 3 + [PaymentState.DECLINED]
         )
-        assert tomorrow == []
+        [refunded] = [r for page in pages for r in page.refunds]
+        assert (refunded.gateway_reference, refunded.payment_reference) == (
+            refund.gateway_reference,
+            paid[0].gateway_reference,
+        )
+        assert (refunded.amount, refunded.succeeded) == (Money(100, "USD"), True)
+        assert [len(page.payments) for page in pages[:2]] == [2, 2]
+        assert pages[-1].next_cursor is None
+        assert resumed == pages[1:]
+        assert list(gateway.day_operations(day=today + dt.timedelta(days=1))) == []
