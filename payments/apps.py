@@ -12,6 +12,7 @@ class PaymentsConfig(AppConfig):
             enqueue_checkout_card_setup_sync,
             enqueue_checkout_session_sync,
             enqueue_payment_receipt,
+            enqueue_reconciliation,
             grant_staff_view_permissions,
             request_gateway_event_drain,
         )
@@ -20,6 +21,7 @@ class PaymentsConfig(AppConfig):
             gateway_events_stored,
             payment_method_expired,
             payment_status_changed,
+            reconciliation_requested,
         )
 
         post_migrate.connect(grant_staff_view_permissions, sender=self)
@@ -41,4 +43,7 @@ class PaymentsConfig(AppConfig):
         payment_method_expired.connect(
             enqueue_card_expired_notice,
             dispatch_uid="payments.enqueue_card_expired_notice",
+        )
+        reconciliation_requested.connect(
+            enqueue_reconciliation, dispatch_uid="payments.enqueue_reconciliation"
         )

@@ -10,13 +10,15 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from accounts.roles import STAFF_ROLES
+from accounts.roles import ACCOUNTING, STAFF_ROLES
 from payments.models import CardSetupStatus, PaymentKind, PaymentStatus
 from payments.services import DrainScheduler
 
 # Staff read every billing and payment record in the admin; changing money goes
 # through services (admin actions, API), never through a model's edit form.
 _READABLE_APPS = ("billing", "payments")
+# Accounting reconciles a day and resolves what it found (SPEC §9).
+_ACCOUNTING_PERMISSIONS = ("add_reconciliationrun", "change_discrepancy")
 # The payment statuses a checkout session follows (COMPLETED or FAILED).
 _SETTLED_PAYMENT_STATUSES = frozenset(
     {
@@ -33,7 +35,8 @@ _CHECKOUT_PAYMENT_KINDS = frozenset({PaymentKind.INITIAL, PaymentKind.ORDER})
 
 
 def grant_staff_view_permissions(sender: AppConfig, **kwargs: Any) -> None:
-    """After migrations, let every staff role view the billing and payment records."""
+    """After migrations, let every staff role view the billing and payment records,
+    and accounting reconcile."""
     if sender.label != "payments":
         return
     models = [
@@ -46,6 +49,11 @@ def grant_staff_view_permissions(sender: AppConfig, **kwargs: Any) -> None:
     for name in STAFF_ROLES:
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(*permissions)
+    Group.objects.get(name=ACCOUNTING).permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="payments", codename__in=_ACCOUNTING_PERMISSIONS
+        )
+    )
 
 
 def enqueue_checkout_session_sync(
@@ -149,3 +157,12 @@ def _publish_drain(countdown: float) -> None:
 _drains = DrainScheduler(
     _publish_drain, delay=lambda: float(settings.WEBHOOK_DRAIN_DELAY_SECONDS)
 )
+
+
+def enqueue_reconciliation(
+    sender: type, *, gateway: str, day: str, actor: str, **kwargs: Any
+) -> None:
+    """A person asked for a day to be reconciled: a worker runs it (sent on commit)."""
+    from payments.tasks import reconcile_gateway_day
+
+    reconcile_gateway_day.delay(gateway=gateway, day=day, actor=actor)

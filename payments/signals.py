@@ -24,3 +24,7 @@ gateway_events_stored = Signal()
 # gateway's decline code), when a saved card becomes unusable for good (expired,
 # lost, stolen): the payer must enter another.
 payment_method_expired = Signal()
+
+# Sent after the transaction commits, with gateway, day (ISO) and actor, when a person
+# asks for a day to be reconciled: the receiver queues the run for a worker.
+reconciliation_requested = Signal()

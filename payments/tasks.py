@@ -141,3 +141,15 @@ def send_card_expired_notice(*, payment_method_id: str, **kwargs: object) -> str
 
     notice = send(payment_method_id=uuid.UUID(payment_method_id), now=_now())
     return notice.status if notice is not None else None
+
+
+@shared_task(name="payments.reconcile_gateway_day", acks_late=True)
+def reconcile_gateway_day(
+    *, gateway: str, day: str | None = None, actor: str = "system:beat"
+) -> dict[str, object]:
+    """Reconcile a gateway's day (ISO date; yesterday by default); idempotent."""
+    from payments.services import reconcile
+
+    run_day = dt.date.fromisoformat(day) if day else _now().date() - dt.timedelta(1)
+    run = reconcile(gateway=gateway, day=run_day, actor=actor, now=_now())
+    return {"status": run.status, "operations": run.operations, **run.report}

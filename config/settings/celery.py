@@ -111,6 +111,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
         "options": {"queue": "payments"},
     },
+    # Daily at 04:07 (https://crontab.guru/#7_4_*_*_*), one entry per gateway:
+    # yesterday's operations against ours. Late enough for the day's last
+    # notifications; a run that fails is resumed by the next one, or from the admin.
+    **{
+        f"payments.reconcile_{gateway}": {
+            "task": "payments.reconcile_gateway_day",
+            "schedule": crontab(hour=4, minute=7),
+            "kwargs": {"gateway": gateway},
+            "options": {"queue": "payments"},
+        }
+        for gateway in ("cloudpayments", "stripe")
+    },
     # Every minute (https://crontab.guru/#*_*_*_*_*): webhook events whose processing
     # failed, or that no worker picked up, are tried again a minute after arrival.
     "payments.retry_gateway_events": {

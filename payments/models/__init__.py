@@ -18,6 +18,13 @@ from payments.models._payments import (
     PaymentKind,
     PaymentStatus,
 )
+from payments.models._reconciliation import (
+    Discrepancy,
+    DiscrepancyKind,
+    ReconciliationRun,
+    ReconciliationSighting,
+    ReconciliationStatus,
+)
 from payments.models._refunds import Refund, RefundReason, RefundStatus
 from payments.models._setups import ALLOWED_TRANSITIONS as CARD_SETUP_TRANSITIONS
 from payments.models._setups import CardSetup, CardSetupStatus
@@ -35,6 +42,8 @@ __all__ = [
     "CheckoutSession",
     "CheckoutSessionMode",
     "CheckoutSessionStatus",
+    "Discrepancy",
+    "DiscrepancyKind",
     "Gateway",
     "GatewayEventRecord",
     "GatewayEventStatus",
@@ -44,6 +53,9 @@ __all__ = [
     "PaymentMethodStatus",
     "PaymentMismatch",
     "PaymentStatus",
+    "ReconciliationRun",
+    "ReconciliationSighting",
+    "ReconciliationStatus",
     "Refund",
     "RefundReason",
     "RefundStatus",

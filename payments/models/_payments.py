@@ -159,6 +159,10 @@ class Payment(CardAttempt):
                 fields=["status", "next_outcome_check_at"], name="payment_outcome_due"
             ),
             models.Index(fields=["payer", "created_at"], name="payment_payer_created"),
+            # A gateway's day of payments, for reconciliation.
+            models.Index(
+                fields=["gateway", "created_at"], name="payment_gateway_created"
+            ),
             models.Index(fields=["pays"], name="payment_pays"),
             models.Index(
                 fields=["cryptogram_expires_at"], name="payment_cryptogram_expiry"

@@ -74,6 +74,9 @@ class Refund(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "next_check_at"], name="refund_check_due"),
+            # Reconciliation finds refunds by the gateway's id and by day.
+            models.Index(fields=["gateway_reference"], name="refund_gateway_reference"),
+            models.Index(fields=["created_at"], name="refund_created"),
         ]
 
     def __str__(self) -> str:

@@ -37,6 +37,11 @@ from payments.services._checkout_sync import (
     sync_checkout_session_card_setup,
 )
 from payments.services._client_checkouts import open_hold_checkout
+from payments.services._discrepancies import (
+    DiscrepancyAlreadyResolved,
+    ResolutionNoteRequired,
+    resolve_discrepancy,
+)
 from payments.services._janitor import (
     expire_stale_payments,
     settle_unknown_payment,
@@ -68,6 +73,12 @@ from payments.services._pipeline import (
     CardMissing,
     GatewayNotConfigured,
     InvalidCardAttempt,
+)
+from payments.services._reconciliation import (
+    ReconciliationInProgress,
+    gateway_money,
+    reconcile,
+    request_reconciliation,
 )
 from payments.services._refund_settlement import (
     settle_unknown_refund,
@@ -120,6 +131,7 @@ __all__ = [
     "CheckoutSessionExpired",
     "CheckoutSessionNotFound",
     "CheckoutSessionUsed",
+    "DiscrepancyAlreadyResolved",
     "DrainScheduler",
     "GatewayAnswer",
     "GatewayNotConfigured",
@@ -135,9 +147,11 @@ __all__ = [
     "PaymentInProgress",
     "PaymentNotFound",
     "ReceivedEvent",
+    "ReconciliationInProgress",
     "RefundExceedsCaptured",
     "RefundFailed",
     "RefundNotYetRecorded",
+    "ResolutionNoteRequired",
     "SavedCardCharge",
     "ThreeDsMismatch",
     "answer_cloudpayments_check",
@@ -158,6 +172,7 @@ __all__ = [
     "expire_unused_checkout_session",
     "finish_checkout_after_3ds",
     "gateway_events_to_retry",
+    "gateway_money",
     "gateway_reference_of",
     "get_payment",
     "open_hold_checkout",
@@ -165,8 +180,11 @@ __all__ = [
     "prepare_saved_card_payments",
     "process_gateway_event",
     "receive_gateway_event",
+    "reconcile",
     "refund_one_off",
     "refund_payment",
+    "request_reconciliation",
+    "resolve_discrepancy",
     "send_card_expired_notice",
     "send_payment_receipt",
     "settle_unknown_payment",

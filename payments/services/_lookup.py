@@ -8,12 +8,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, Protocol
 
 from django.db.models import Q
 
 from billing.errors import NotFound
-from payments.gateways.base import GatewayEvent
 from payments.models import Payment
 
 
@@ -55,6 +54,16 @@ def payment_named_by(
     return None
 
 
+class NamesAPayment(Protocol):
+    """A gateway's message about a payment: an event, or its record of one."""
+
+    @property
+    def reference(self) -> str | None: ...
+
+    @property
+    def gateway_reference(self) -> str | None: ...
+
+
 class PaymentsNamed:
     """The payments that many events name, read in one query (`find` them)."""
 
@@ -68,7 +77,7 @@ class PaymentsNamed:
 
     @classmethod
     def of(
-        cls, named: Iterable[tuple[str, GatewayEvent]], *, lock: bool = False
+        cls, named: Iterable[tuple[str, NamesAPayment]], *, lock: bool = False
     ) -> PaymentsNamed:
         """Every payment that these (gateway, event) pairs may name.
 
@@ -94,7 +103,7 @@ class PaymentsNamed:
             payments = payments.select_for_update()
         return cls(payments)
 
-    def find(self, gateway: str, event: GatewayEvent) -> Payment | None:
+    def find(self, gateway: str, event: NamesAPayment) -> Payment | None:
         """The payment `event` names among these, as `payment_named_by` finds it."""
         payment_id = _payment_id(event.reference)
         found = self._by_id.get(payment_id) if payment_id is not None else None

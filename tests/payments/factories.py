@@ -25,10 +25,15 @@ from payments.gateways.fake import FakeGateway
 from payments.models import (
     CardSetup,
     CheckoutSession,
+    Discrepancy,
+    DiscrepancyKind,
     GatewayEventRecord,
     Payment,
     PaymentMethod,
     PaymentMismatch,
+    ReconciliationRun,
+    ReconciliationSighting,
+    ReconciliationStatus,
     Refund,
     RefundReason,
 )
@@ -223,3 +228,50 @@ def _challenge(gateway_reference: str) -> RequiresAction:
             form_fields={"PaReq": "pareq", "MD": gateway_reference},
         )
     )
+
+
+class ReconciliationRunFactory(factory.django.DjangoModelFactory[ReconciliationRun]):
+    """A completed reconciliation of a fake gateway's day that found nothing."""
+
+    class Meta:
+        model = ReconciliationRun
+
+    gateway = "fake"
+    day = factory.Sequence(lambda n: NOW.date() - dt.timedelta(days=n + 1))
+    status = ReconciliationStatus.COMPLETED
+    started_by = ACTOR
+    started_at = NOW
+    heartbeat_at = NOW
+    finished_at = NOW
+
+
+class DiscrepancyFactory(factory.django.DjangoModelFactory[Discrepancy]):
+    """A capture the gateway made that we have no payment for, still open."""
+
+    class Meta:
+        model = Discrepancy
+
+    run = factory.SubFactory(ReconciliationRunFactory)
+    gateway = factory.SelfAttribute("run.gateway")
+    day = factory.SelfAttribute("run.day")
+    kind = DiscrepancyKind.MISSING_HERE
+    gateway_reference = factory.Sequence(lambda n: f"fake_unknown_{n}")
+    subject = factory.LazyAttribute(lambda d: f"transaction:{d.gateway_reference}")
+    amount_minor = AMOUNT.amount_minor
+    currency = AMOUNT.currency
+    reason = "the gateway SUCCEEDED money that we have no payment for"
+    detected_at = NOW
+
+
+class ReconciliationSightingFactory(
+    factory.django.DjangoModelFactory[ReconciliationSighting]
+):
+    """A payment of ours seen in the gateway's list by a run that is under way."""
+
+    class Meta:
+        model = ReconciliationSighting
+
+    run = factory.SubFactory(
+        ReconciliationRunFactory, status=ReconciliationStatus.RUNNING
+    )
+    object_id = factory.LazyFunction(lambda: pay_by_card().id)

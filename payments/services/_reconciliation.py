@@ -1,0 +1,207 @@
+"""Daily reconciliation of a gateway's operations against ours (SPEC §8).
+
+A pass claims the (gateway, day) run, reads the gateway's pages from the run's
+cursor (`_reconciliation_pages` checks each in a transaction of its own), then
+looks at what of ours the gateway did not list: a payment is looked up on its own
+before it is called missing (the gateway may have listed it on the next day), our
+unknown ones are settled by the janitor's rule. Running a completed day again
+starts a new pass; what was found before is not recorded again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Final
+
+from django.db import transaction
+from django.db.models import F
+
+from billing.errors import Conflict
+from billing.money import Money
+from payments.gateways import get_gateway
+from payments.gateways.base import GatewayError, PaymentGateway
+from payments.gateways.operations import day_bounds
+from payments.models import (
+    Payment,
+    PaymentStatus,
+    ReconciliationRun,
+    ReconciliationStatus,
+    Refund,
+    RefundStatus,
+)
+from payments.services._janitor import settle_unknown_payment
+from payments.services._payment_outcomes import gateway_reference_of
+from payments.services._reconciliation_checks import (
+    Finding,
+    check_payment,
+    missing_at_gateway,
+    refund_missing_at_gateway,
+)
+from payments.services._reconciliation_pages import Report, check_page
+from payments.signals import reconciliation_requested
+
+logger = logging.getLogger(__name__)
+
+# A run whose heartbeat is older is taken to have died: another may resume it.
+RUN_LEASE: Final = dt.timedelta(minutes=10)
+_UNSEEN_CHUNK: Final = 500
+
+
+class ReconciliationInProgress(Conflict):
+    """This gateway's day is being reconciled right now."""
+
+    code = "reconciliation_in_progress"
+
+
+def reconcile(
+    *,
+    gateway: str,
+    day: dt.date,
+    actor: str,
+    now: dt.datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ReconciliationRun:
+    """Reconcile `gateway`'s `day`, resuming a pass that stopped.
+
+    A gateway that fails mid-way leaves the run FAILED at its last page; the error
+    is logged, not raised: the next run (Beat's, or a person's) resumes it.
+    `progress` is told how many operations each page held.
+
+    :raises ReconciliationInProgress: another pass holds the run.
+    :raises UnknownGateway:
+    """
+    adapter = get_gateway(gateway)
+    run = _claim(gateway, day, actor=actor, now=now)
+    try:
+        if run.listed_at is None:
+            pages = adapter.day_operations(day=day, cursor=run.cursor or None)
+            for page in pages:
+                check_page(run.id, page, now=now)
+                if progress is not None:
+                    progress(len(page.payments) + len(page.refunds))
+        _check_unseen(run.id, adapter, now=now)
+    except GatewayError as error:
+        logger.warning(
+            "reconciliation.failed",
+            extra={"gateway": gateway, "day": day.isoformat(), "error": str(error)},
+        )
+        return _finish(run.id, ReconciliationStatus.FAILED, now=now, error=str(error))
+    return _finish(run.id, ReconciliationStatus.COMPLETED, now=now)
+
+
+def request_reconciliation(*, gateway: str, day: dt.date, actor: str) -> None:
+    """Have a worker reconcile `gateway`'s `day` once this transaction commits.
+
+    :raises UnknownGateway:
+    """
+    get_gateway(gateway)
+    transaction.on_commit(
+        lambda: reconciliation_requested.send(
+            sender=ReconciliationRun, gateway=gateway, day=day.isoformat(), actor=actor
+        )
+    )
+
+
+def _claim(
+    gateway: str, day: dt.date, *, actor: str, now: dt.datetime
+) -> ReconciliationRun:
+    with transaction.atomic():
+        run, created = ReconciliationRun.objects.select_for_update().get_or_create(
+            gateway=gateway,
+            day=day,
+            defaults={"started_by": actor, "started_at": now, "heartbeat_at": now},
+        )
+        if created:
+            return run
+        running = run.status == ReconciliationStatus.RUNNING
+        if running and run.heartbeat_at > now - RUN_LEASE:
+            raise ReconciliationInProgress(
+                extra={"gateway": gateway, "day": day.isoformat()}
+            )
+        if run.status == ReconciliationStatus.COMPLETED:
+            run.sightings.all().delete()
+            run.passes += 1
+            run.cursor, run.listed_at, run.report = "", None, {}
+            run.operations = run.settled = 0
+            run.started_by, run.started_at = actor, now
+        run.status = ReconciliationStatus.RUNNING
+        run.heartbeat_at, run.finished_at, run.error = now, None, ""
+        run.save()
+        return run
+
+
+def _check_unseen(run_id: int, adapter: PaymentGateway, *, now: dt.datetime) -> None:
+    """Ours of the day that the gateway's list did not hold."""
+    run = ReconciliationRun.objects.get(id=run_id)
+    start, end = day_bounds(run.day)
+    sighted = run.sightings.values("object_id")
+    payments = (
+        Payment.objects.filter(gateway=run.gateway, created_at__gte=start)
+        .filter(created_at__lt=end)
+        .exclude(id__in=sighted)
+    )
+    unknown = payments.filter(status=PaymentStatus.UNKNOWN).values_list("id", flat=True)
+    for payment_id in unknown.iterator(chunk_size=_UNSEEN_CHUNK):
+        if settle_unknown_payment(payment_id=payment_id, now=now):
+            ReconciliationRun.objects.filter(id=run_id).update(settled=F("settled") + 1)
+    money = payments.filter(
+        status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.AUTHORIZED)
+    ).order_by("id")
+    for payment in money.iterator(chunk_size=_UNSEEN_CHUNK):
+        _record(run_id, _unseen_payment(adapter, payment), now=now)
+    refunds = (
+        Refund.objects.filter(
+            payment__gateway=run.gateway,
+            status=RefundStatus.SUCCEEDED,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .exclude(id__in=sighted)
+        .select_related("payment")
+        .order_by("id")
+    )
+    for refund in refunds.iterator(chunk_size=_UNSEEN_CHUNK):
+        _record(run_id, refund_missing_at_gateway(refund), now=now)
+
+
+def _unseen_payment(adapter: PaymentGateway, payment: Payment) -> Finding | None:
+    """Ask for the payment by itself: it may sit in another day's list."""
+    snapshot = adapter.find_payment(reference=gateway_reference_of(payment))
+    if snapshot is None or snapshot.gateway_reference != payment.gateway_reference:
+        return missing_at_gateway(payment)
+    return check_payment(snapshot, payment)
+
+
+def _record(run_id: int, finding: Finding | None, *, now: dt.datetime) -> None:
+    if finding is None:
+        return
+    with transaction.atomic():
+        run = ReconciliationRun.objects.select_for_update().get(id=run_id)
+        report = Report(run.report)
+        report.record(run, finding, now=now)
+        run.report = report.data
+        run.heartbeat_at = now
+        run.save(update_fields=["report", "heartbeat_at"])
+
+
+def _finish(
+    run_id: int, status: ReconciliationStatus, *, now: dt.datetime, error: str = ""
+) -> ReconciliationRun:
+    with transaction.atomic():
+        run = ReconciliationRun.objects.select_for_update().get(id=run_id)
+        run.status = status
+        run.error = error
+        run.finished_at = now
+        run.heartbeat_at = now
+        run.save()
+        if status == ReconciliationStatus.COMPLETED:
+            run.sightings.all().delete()
+    return run
+
+
+def gateway_money(run: ReconciliationRun, what: str) -> list[Money]:
+    """The gateway's `captured`, `refunded` or `fees` of the run's day, per currency."""
+    totals = run.report.get("gateway", {}).get(what, {})
+    return [Money(amount, currency) for currency, amount in sorted(totals.items())]

@@ -1,0 +1,166 @@
+"""One page of a gateway's day checked against ours, in one transaction.
+
+Our rows for the page are read in two queries (payments by our reference or the
+gateway's, refunds by the gateway's id); those the gateway names are sighted; our
+payments still waiting for an outcome are settled from the gateway's record
+through the settlement rule; every other difference becomes a discrepancy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from billing.money import Money
+from payments.gateways.base import PaymentSnapshot, PaymentState
+from payments.gateways.operations import OperationsPage, RefundSnapshot
+from payments.models import (
+    Payment,
+    ReconciliationRun,
+    ReconciliationSighting,
+    Refund,
+)
+from payments.services._discrepancies import record_discrepancy
+from payments.services._lookup import PaymentsNamed
+from payments.services._payment_outcomes import Settlement, apply_snapshot
+from payments.services._reconciliation_checks import (
+    UNSETTLED,
+    Finding,
+    check_payment,
+    check_refund,
+)
+
+ACTOR = "system:reconciliation"
+
+
+def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
+    """Check `page` and move the run's cursor past it, all or nothing."""
+    with transaction.atomic():
+        run = ReconciliationRun.objects.select_for_update().get(id=run_id)
+        report = Report(run.report)
+        gateway = run.gateway
+        named = PaymentsNamed.of(
+            [(gateway, snapshot) for snapshot in page.payments], lock=True
+        )
+        sighted: list[Any] = []
+        for snapshot in page.payments:
+            payment = named.find(gateway, snapshot)
+            report.gateway_payment(snapshot)
+            if payment is None:
+                finding = check_payment(snapshot, None)
+            else:
+                if payment.gateway_reference in (None, snapshot.gateway_reference):
+                    sighted.append(payment.id)
+                finding = _check_ours(run, snapshot, payment, now=now)
+            report.record(run, finding, now=now)
+        for refund_snapshot, refund, refunded in _refunds_of(gateway, page.refunds):
+            report.gateway_refund(refund_snapshot)
+            if refund is not None:
+                sighted.append(refund.id)
+            report.record(run, check_refund(refund_snapshot, refund, refunded), now=now)
+        ReconciliationSighting.objects.bulk_create(
+            [ReconciliationSighting(run=run, object_id=sid) for sid in sighted],
+            ignore_conflicts=True,
+        )
+        run.operations += len(page.payments) + len(page.refunds)
+        run.cursor = page.next_cursor or ""
+        if page.next_cursor is None:
+            run.listed_at = now
+        run.heartbeat_at = now
+        run.report = report.data
+        run.save()
+
+
+def _check_ours(
+    run: ReconciliationRun,
+    snapshot: PaymentSnapshot,
+    payment: Payment,
+    *,
+    now: dt.datetime,
+) -> Finding | None:
+    """Settle our unsettled payment from the record, or compare a settled one."""
+    if payment.status in UNSETTLED and payment.gateway_reference in (
+        None,
+        snapshot.gateway_reference,
+    ):
+        settlement = apply_snapshot(payment, snapshot, now=now, actor=ACTOR)
+        if settlement is Settlement.APPLIED:
+            run.settled += 1
+            return None
+        if settlement is Settlement.NOT_FINAL:
+            return None
+        # Held by the settlement rule: the record does not match the payment.
+    return check_payment(snapshot, payment)
+
+
+def _refunds_of(
+    gateway: str, snapshots: Iterable[RefundSnapshot]
+) -> list[tuple[RefundSnapshot, Refund | None, Payment | None]]:
+    """Each refund record with our refund and the refunded payment, if ours."""
+    snapshots = list(snapshots)
+    if not snapshots:
+        return []
+    refunds = {
+        refund.gateway_reference: refund
+        for refund in Refund.objects.filter(
+            payment__gateway=gateway,
+            gateway_reference__in=[s.gateway_reference for s in snapshots],
+        ).select_related("payment")
+    }
+    payments = {
+        payment.gateway_reference: payment
+        for payment in Payment.objects.filter(
+            gateway=gateway,
+            gateway_reference__in=[s.payment_reference for s in snapshots],
+        )
+    }
+    return [
+        (s, refunds.get(s.gateway_reference), payments.get(s.payment_reference))
+        for s in snapshots
+    ]
+
+
+class Report:
+    """A run's report: what was found per kind, and the gateway's money per currency.
+
+    `found` counts every finding of the pass, recorded before or not; `new` those
+    recorded by it. `amounts` and `gateway` are minor units per currency.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data: dict[str, Any] = {
+            "found": {},
+            "amounts": {},
+            "new": 0,
+            "gateway": {"captured": {}, "refunded": {}, "fees": {}},
+            **data,
+        }
+
+    def record(
+        self, run: ReconciliationRun, finding: Finding | None, *, now: dt.datetime
+    ) -> None:
+        if finding is None:
+            return
+        found = self.data["found"]
+        found[finding.kind] = found.get(finding.kind, 0) + 1
+        _add(self.data["amounts"].setdefault(finding.kind, {}), finding.amount)
+        if record_discrepancy(run, finding, now=now):
+            self.data["new"] += 1
+
+    def gateway_payment(self, snapshot: PaymentSnapshot) -> None:
+        money = self.data["gateway"]
+        if snapshot.state is PaymentState.SUCCEEDED:
+            _add(money["captured"], snapshot.captured)
+        if snapshot.fee is not None:
+            _add(money["fees"], snapshot.fee)
+
+    def gateway_refund(self, snapshot: RefundSnapshot) -> None:
+        if snapshot.succeeded:
+            _add(self.data["gateway"]["refunded"], snapshot.amount)
+
+
+def _add(totals: dict[str, int], amount: Money) -> None:
+    totals[amount.currency] = totals.get(amount.currency, 0) + amount.amount_minor
