@@ -15,6 +15,8 @@ from typing import Final
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from kit.currencies import ISO_4217_EXPONENTS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -42,6 +44,24 @@ def given(name: str) -> str | None:
     """The variable as the environment gives it, before any default; None if unset."""
     value = env.ENVIRON.get(name)
     return None if value is None else str(value)
+
+
+def minor_amounts_by_currency(name: str, value: str) -> dict[str, int]:
+    """`RUB=1000000,USD=50000` as {currency: amount in minor units}.
+
+    :raises ImproperlyConfigured: for a pair that is not an ISO 4217 code, `=` and
+        a whole number of zero or more, or a currency named twice.
+    """
+    amounts: dict[str, int] = {}
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        code, _, amount = (text.strip() for text in pair.partition("="))
+        if code not in ISO_4217_EXPONENTS or not amount.isdigit() or code in amounts:
+            raise ImproperlyConfigured(
+                f"{name}: {pair!r} is not CURRENCY=amount in minor units (an ISO 4217 "
+                "code, once, and a whole number), e.g. RUB=1000000,USD=50000."
+            )
+        amounts[code] = int(amount)
+    return amounts
 
 
 def choose_settings_module() -> None:
@@ -200,6 +220,14 @@ RENEWALS_CLOUDPAYMENTS_IN_FLIGHT = env.int(
 )
 RENEWALS_STRIPE_IN_FLIGHT = env.int("RENEWALS_STRIPE_IN_FLIGHT", default=8)
 RENEWALS_STRIPE_PER_SECOND = env.float("RENEWALS_STRIPE_PER_SECOND", default=20.0)
+
+# Refunds that take a second accounting approver (docs/api.md#the-refund-desk): per
+# currency, in minor units, a refund that brings its payment's refunds to this
+# amount or more becomes a refund request. A currency not listed always does.
+REFUND_APPROVAL_THRESHOLDS = minor_amounts_by_currency(
+    "REFUND_APPROVAL_THRESHOLDS",
+    env.str("REFUND_APPROVAL_THRESHOLDS", default="RUB=1000000,USD=50000,EUR=50000"),
+)
 
 # Hosts a checkout page may send the payer back to (success and failure URLs), as
 # Django's ALLOWED_HOSTS patterns: `shop.example`, or `.shop.example` for subdomains.

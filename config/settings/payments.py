@@ -27,6 +27,9 @@ CHECKOUT_BASE_URL = environment.CHECKOUT_BASE_URL
 DEFAULT_PAYMENT_GATEWAY = environment.DEFAULT_PAYMENT_GATEWAY
 TOKEN_ENCRYPTION_KEYS = environment.TOKEN_ENCRYPTION_KEYS
 CHECKOUT_REDIRECT_ALLOWED_HOSTS = environment.CHECKOUT_REDIRECT_ALLOWED_HOSTS
+# {currency: minor units}: refunds that bring a payment's refunds to this or more
+# take a second accounting approver; a currency not listed always does.
+REFUND_APPROVAL_THRESHOLDS = environment.REFUND_APPROVAL_THRESHOLDS
 
 PAYMENT_GATEWAYS = {
     "cloudpayments": "payments.gateways.cloudpayments.CloudPaymentsGateway",

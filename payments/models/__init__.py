@@ -1,4 +1,5 @@
-"""Payments: saved cards, card setups, payment attempts, refunds and webhooks."""
+"""Payments: saved cards, card setups, payment attempts, refunds (and requests for
+them) and webhooks."""
 
 from payments.models._card_attempts import CardAttempt
 from payments.models._checkout_sessions import (
@@ -24,6 +25,10 @@ from payments.models._reconciliation import (
     ReconciliationRun,
     ReconciliationSighting,
     ReconciliationStatus,
+)
+from payments.models._refund_requests import (
+    RefundRequest,
+    RefundRequestStatus,
 )
 from payments.models._refunds import Refund, RefundReason, RefundStatus
 from payments.models._setups import ALLOWED_TRANSITIONS as CARD_SETUP_TRANSITIONS
@@ -58,5 +63,7 @@ __all__ = [
     "ReconciliationStatus",
     "Refund",
     "RefundReason",
+    "RefundRequest",
+    "RefundRequestStatus",
     "RefundStatus",
 ]

@@ -12,7 +12,7 @@ from billing import outbox
 from billing.errors import Conflict, InvalidStatusTransition
 from billing.events import record_event
 from billing.models import LedgerAccount
-from billing.money import Money
+from billing.money import CurrencyMismatch, Money
 from billing.services import (
     Posting,
     RequestKey,
@@ -51,7 +51,8 @@ def refund_payment(
     so concurrent refunds can never add up to more than was captured. A caller's
     `request` key is stored in the transaction that reserves the refund.
 
-    :raises PaymentNotFound, InvalidStatusTransition, RefundExceedsCaptured:
+    :raises PaymentNotFound, InvalidStatusTransition, CurrencyMismatch,
+        RefundExceedsCaptured:
     :raises KeyTaken: when a concurrent request stored the same key first; nothing
         was reserved or sent.
     """
@@ -99,32 +100,12 @@ def _reserve_refund(
             # waited for it, meets this one at the key, not at the remaining amount.
             # A refusal below rolls the key back with the rest.
             remember_request(request, result=f"refund:{refund_id}", now=now)
-        if payment.status != PaymentStatus.SUCCEEDED:
-            raise InvalidStatusTransition(
-                f"Only succeeded payments are refunded; this one is {payment.status}.",
-                extra={"payment": str(payment.id), "status": payment.status},
-            )
-        reserved = (
-            payment.refunds.filter(status__in=OUTSTANDING_REFUND_STATUSES).aggregate(
-                total=Sum("amount_minor")
-            )["total"]
-            or 0
-        )
-        remaining = payment.captured_minor - reserved
-        requested = amount.amount_minor if amount else remaining
-        if (
-            (amount is not None and amount.currency != payment.currency)
-            or requested <= 0
-            or requested > remaining
-        ):
-            raise RefundExceedsCaptured(
-                extra={"remaining_minor": remaining, "requested_minor": requested}
-            )
+        checked = checked_refund_amount(payment, amount)
         return Refund.objects.create(
             id=refund_id,
             payment=payment,
-            amount_minor=requested,
-            currency=payment.currency,
+            amount_minor=checked.amount_minor,
+            currency=checked.currency,
             reason=reason,
             note=note,
             idempotency_key=f"refund:{refund_id}",
@@ -132,6 +113,45 @@ def _reserve_refund(
             created_at=now,
             updated_at=now,
         )
+
+
+def checked_refund_amount(payment: Payment, amount: Money | None) -> Money:
+    """What to refund of the payment: `amount`, or what is left when None.
+
+    :raises InvalidStatusTransition: unless the payment succeeded.
+    :raises CurrencyMismatch: for an amount in another currency than the payment.
+    :raises RefundExceedsCaptured: for an amount of zero or less, or above what is
+        left to refund.
+    """
+    if payment.status != PaymentStatus.SUCCEEDED:
+        raise InvalidStatusTransition(
+            f"Only succeeded payments are refunded; this one is {payment.status}.",
+            extra={"payment": str(payment.id), "status": payment.status},
+        )
+    if amount is not None and amount.currency != payment.currency:
+        raise CurrencyMismatch(
+            f"The payment is in {payment.currency}, not {amount.currency}.",
+            extra={"fields": {"currency": f"Must be {payment.currency}."}},
+        )
+    remaining = refundable_minor(payment)
+    requested = remaining if amount is None else amount.amount_minor
+    if requested <= 0 or requested > remaining:
+        raise RefundExceedsCaptured(
+            extra={"remaining_minor": remaining, "requested_minor": requested}
+        )
+    return Money(requested, payment.currency)
+
+
+def refundable_minor(payment: Payment) -> int:
+    """What is left to refund of the payment's captured amount, in minor units:
+    refunds made, running or of unknown outcome are taken off."""
+    reserved = (
+        payment.refunds.filter(status__in=OUTSTANDING_REFUND_STATUSES).aggregate(
+            total=Sum("amount_minor")
+        )["total"]
+        or 0
+    )
+    return int(payment.captured_minor - reserved)
 
 
 def record_refund_success(

@@ -36,14 +36,17 @@ from payments.models import (
     ReconciliationStatus,
     Refund,
     RefundReason,
+    RefundRequest,
 )
 from payments.services import (
     create_checkout_session,
+    file_refund_request,
     refund_payment,
     start_card_payment,
     start_card_setup,
 )
 from tests.billing.factories import PayerFactory
+from tests.payments import staff
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 AMOUNT = Money(99_900, "RUB")
@@ -90,6 +93,28 @@ class RefundFactory(factory.Factory[Refund]):
     def _create(cls, model_class: type[Refund], *args: Any, **kwargs: Any) -> Refund:
         payment: Payment = kwargs.pop("payment")
         return refund_payment(payment_id=payment.id, **kwargs)
+
+
+class RefundRequestFactory(factory.Factory[RefundRequest]):
+    """A PENDING request, filed by support (`file_refund_request`), to refund a
+    succeeded payment in full by default."""
+
+    class Meta:
+        model = RefundRequest
+
+    payment = factory.SubFactory(PaymentFactory)
+    amount = None
+    reason = RefundReason.REQUESTED_BY_CUSTOMER
+    note = "The customer wrote in."
+    user = factory.LazyFunction(staff.support)
+    now = NOW
+
+    @classmethod
+    def _create(
+        cls, model_class: type[RefundRequest], *args: Any, **kwargs: Any
+    ) -> RefundRequest:
+        payment: Payment = kwargs.pop("payment")
+        return file_refund_request(payment_id=payment.id, **kwargs)
 
 
 class CardSetupFactory(factory.Factory[CardSetup]):
