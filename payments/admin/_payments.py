@@ -21,6 +21,7 @@ from kit.admin import (
 )
 from payments import selectors
 from payments.admin._base import HIDDEN_PAYMENT_FIELDS, PaymentRecordAdmin
+from payments.admin._refund_desk import RefundDeskMixin
 from payments.models import Payment, PaymentMethod, PaymentMismatch, Refund
 
 
@@ -94,7 +95,7 @@ class MismatchFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(PaymentRecordAdmin, CsvExportAdmin):
+class PaymentAdmin(RefundDeskMixin, PaymentRecordAdmin, CsvExportAdmin):
     csv_columns = field_columns(
         "id",
         "created_at",

@@ -97,7 +97,12 @@ from payments.services._refund_settlement import (
     settle_unknown_refund,
     settle_unknown_refunds,
 )
-from payments.services._refunds import RefundExceedsCaptured, refund_payment
+from payments.services._refunds import (
+    RefundExceedsCaptured,
+    checked_refund_amount,
+    refund_payment,
+    refundable_minor,
+)
 from payments.services._setups import (
     CardSetupNotFound,
     InvalidCardSetup,
@@ -182,6 +187,7 @@ __all__ = [
     "charge_saved_card",
     "check_card_payload",
     "check_client_reference",
+    "checked_refund_amount",
     "complete_3ds",
     "complete_card_setup_3ds",
     "create_checkout_session",
@@ -206,6 +212,7 @@ __all__ = [
     "refund_one_off",
     "refund_or_request",
     "refund_payment",
+    "refundable_minor",
     "reject_refund_request",
     "request_reconciliation",
     "resolve_discrepancy",
