@@ -19,6 +19,9 @@ class ApiRootApi(APIView):
         return Response(
             {
                 "payments": reverse("payments-api:payment-list", request=request),
+                "refund_requests": reverse(
+                    "payments-api:refund-request-list", request=request
+                ),
                 "plans": reverse("subscriptions-api:plan-list", request=request),
                 "subscriptions": reverse(
                     "subscriptions-api:subscription-list", request=request

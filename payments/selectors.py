@@ -24,6 +24,7 @@ from payments.models import (
     PaymentMethodStatus,
     PaymentMismatch,
     Refund,
+    RefundRequest,
 )
 
 RECENT_PAYMENTS = 10
@@ -177,6 +178,22 @@ def refund_list(*, filters: RefundFilters | None = None) -> QuerySet[Refund]:
             _search(filters.search, "id", "payment_id", "payment__payer_id")
         )
     return refunds.order_by("-created_at", "-id")
+
+
+def refund_request_list(
+    *,
+    status: str | None = None,
+    currency: str | None = None,
+    ids: uuid.UUID | None = None,
+) -> QuerySet[RefundRequest]:
+    """Refund requests, newest first, with their refund; `ids` is the request's,
+    its payment's or its payer's id."""
+    return (
+        RefundRequest.objects.matching(status=status, currency=currency, ids=ids)
+        .select_related("payment", "refund", "requested_by", "decided_by")
+        .defer(*(f"payment__{name}" for name in _HIDDEN_PAYMENT_FIELDS))
+        .order_by("-requested_at", "-id")
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,12 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("subscriptions-api:subscription-resume", "POST"): STAFF,
     ("subscriptions-api:subscription-retry", "POST"): STAFF,
     ("subscriptions-api:checkout-session-create", "POST"): STAFF | {TOKEN},
+    # The refund desk: support files refund requests; refunding and deciding on a
+    # request move money (and the requester never decides: tests/payments/).
+    ("payments-api:payment-refund", "POST"): MONEY,
+    ("payments-api:refund-request-list", "POST"): STAFF,
+    ("payments-api:refund-request-approve", "POST"): MONEY,
+    ("payments-api:refund-request-reject", "POST"): MONEY,
     # Signing in and out of the browsable API (Django's form views take PUT too).
     ("rest_framework:login", "POST"): EVERYONE,
     ("rest_framework:login", "PUT"): EVERYONE,

@@ -12,8 +12,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kit.actors import user_actor
 from kit.api.audit import StatusChangeOutput
-from payments.models import CheckoutSession, Payment
+from payments.models import CheckoutSession, Payment, RefundRequest
 
 
 class PaymentMethodOutput(serializers.Serializer[Any]):
@@ -50,6 +51,45 @@ class RefundListOutput(RefundOutput):
     payment_id = serializers.UUIDField()
     payer_id = serializers.UUIDField(source="payment.payer_id")
     gateway = serializers.CharField(source="payment.gateway")
+
+
+class RefundRequestOutput(serializers.Serializer[Any]):
+    """A refund request; staff are named as the audit trail names them."""
+
+    id = serializers.UUIDField()
+    payment_id = serializers.UUIDField()
+    payer_id = serializers.UUIDField(source="payment.payer_id")
+    status = serializers.CharField()
+    amount_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    amount = serializers.CharField(source="amount.format")
+    reason = serializers.CharField()
+    note = serializers.CharField()
+    requested_by = serializers.SerializerMethodField()
+    requested_at = serializers.DateTimeField()
+    decided_by = serializers.SerializerMethodField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField()
+    failure_code = serializers.CharField()
+    refund = RefundOutput(allow_null=True)
+
+    @extend_schema_field(serializers.CharField())
+    def get_requested_by(self, row: RefundRequest) -> str:
+        return user_actor(row.requested_by)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_decided_by(self, row: RefundRequest) -> str | None:
+        return user_actor(row.decided_by) if row.decided_by_id else None
+
+
+class RefundRequestDetailOutput(RefundRequestOutput):
+    """With the request's audit trail (`context["audit_trail"]`)."""
+
+    audit_trail = serializers.SerializerMethodField()
+
+    @extend_schema_field(StatusChangeOutput(many=True))
+    def get_audit_trail(self, row: RefundRequest) -> list[dict[str, Any]]:
+        return list(StatusChangeOutput(self.context["audit_trail"], many=True).data)
 
 
 class PaymentOutput(serializers.Serializer[Any]):

@@ -2,6 +2,13 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from payments.api.refund_desk import (
+    PaymentRefundApi,
+    RefundRequestApproveApi,
+    RefundRequestDetailApi,
+    RefundRequestListApi,
+    RefundRequestRejectApi,
+)
 from payments.api.views import (
     CheckoutSessionDetailApi,
     PayerDetailApi,
@@ -22,7 +29,30 @@ urlpatterns: list[URLPattern | URLResolver] = [
         PaymentDetailApi.as_view(),
         name="payment-detail",
     ),
+    path(
+        "payments/<str:payment_id>/refund/",
+        PaymentRefundApi.as_view(),
+        name="payment-refund",
+    ),
     path("refunds/", RefundListApi.as_view(), name="refund-list"),
+    path(
+        "refund-requests/", RefundRequestListApi.as_view(), name="refund-request-list"
+    ),
+    path(
+        "refund-requests/<str:refund_request_id>/",
+        RefundRequestDetailApi.as_view(),
+        name="refund-request-detail",
+    ),
+    path(
+        "refund-requests/<str:refund_request_id>/approve/",
+        RefundRequestApproveApi.as_view(),
+        name="refund-request-approve",
+    ),
+    path(
+        "refund-requests/<str:refund_request_id>/reject/",
+        RefundRequestRejectApi.as_view(),
+        name="refund-request-reject",
+    ),
     path(
         "checkout-sessions/<str:session_id>/",
         CheckoutSessionDetailApi.as_view(),
