@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0009_checkout_session_authorize_mode'),
+        ('payments', '0010_reconciliation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
