@@ -47,6 +47,8 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("subscriptions-api:subscription-pause", "POST"): STAFF,
     ("subscriptions-api:subscription-resume", "POST"): STAFF,
     ("subscriptions-api:subscription-retry", "POST"): STAFF,
+    # Support changes plans; an upgrade charges now, which takes `charge_now`.
+    ("subscriptions-api:subscription-change-plan", "POST"): STAFF,
     ("subscriptions-api:checkout-session-create", "POST"): STAFF | {TOKEN},
     # The refund desk: support files refund requests; refunding and deciding on a
     # request move money (and the requester never decides: tests/payments/).
@@ -90,6 +92,10 @@ MONEY_INPUTS: Final[
     ("subscriptions-api:subscription-cancel", "POST", "refund_unused"): (
         MONEY,
         {"at_period_end": False, "refund_unused": True},
+    ),
+    ("subscriptions-api:subscription-change-plan", "POST", "charge_now"): (
+        MONEY,
+        {"plan": "premium", "charge_now": True},
     ),
 }
 

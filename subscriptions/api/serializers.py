@@ -16,6 +16,7 @@ from kit.api.audit import StatusChangeOutput
 from payments.api.serializers import CheckoutSessionOutput, RefundOutput
 from payments.models import CheckoutSession
 from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.services import PlanChange, Timing
 
 
 class PlanOutput(serializers.Serializer[Any]):
@@ -160,6 +161,37 @@ class SubscriptionCancelOutput(SubscriptionDetailOutput):
     def get_refunds(self, subscription: Subscription) -> list[dict[str, Any]]:
         refunds = self.context.get("refunds") or ()
         return [dict(RefundOutput(refund).data) for refund in refunds]
+
+
+class PlanChangeOutcomeOutput(serializers.Serializer[Any]):
+    timing = serializers.ChoiceField(
+        choices=[timing.value for timing in Timing],
+        help_text="now: on the new plan already; period_end: a downgrade, waiting "
+        "(see pending_plan_change); awaiting_payment: the upgrade's payment is "
+        "still in progress; unchanged: already on that plan and price.",
+    )
+    invoice_id = serializers.IntegerField(
+        allow_null=True, help_text="The upgrade's invoice, if one was issued."
+    )
+    payment_id = serializers.UUIDField(
+        allow_null=True, help_text="The upgrade's payment, if the card was charged."
+    )
+
+
+class SubscriptionPlanChangeOutput(SubscriptionDetailOutput):
+    """The subscription after a plan change, and how the change went
+    (`context["plan_change"]`)."""
+
+    plan_change = serializers.SerializerMethodField()
+
+    @extend_schema_field(PlanChangeOutcomeOutput)
+    def get_plan_change(self, subscription: Subscription) -> dict[str, Any]:
+        change: PlanChange = self.context["plan_change"]
+        return {
+            "timing": change.timing.value,
+            "invoice_id": change.invoice.id if change.invoice else None,
+            "payment_id": str(change.payment.id) if change.payment else None,
+        }
 
 
 class CheckoutSessionCreateOutput(CheckoutSessionOutput):

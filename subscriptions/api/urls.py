@@ -7,6 +7,7 @@ from subscriptions.api.timeline import PayerTimelineApi
 from subscriptions.api.views import (
     PlanListApi,
     SubscriptionCancelApi,
+    SubscriptionChangePlanApi,
     SubscriptionDetailApi,
     SubscriptionListApi,
     SubscriptionPauseApi,
@@ -45,6 +46,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "subscriptions/<str:subscription_id>/resume/",
         SubscriptionResumeApi.as_view(),
         name="subscription-resume",
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/change-plan/",
+        SubscriptionChangePlanApi.as_view(),
+        name="subscription-change-plan",
     ),
     path(
         "subscriptions/<str:subscription_id>/retry/",

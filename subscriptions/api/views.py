@@ -1,8 +1,9 @@
 """Support API of plans and subscriptions: one view per operation (HackSoft).
 
 Support and accounting staff read everything and may cancel, undo a cancellation,
-pause, resume and retry a past-due charge (SPEC §9); only accounting refunds the
-unused part of a cancellation (`MovesMoneyBooleanField`). Each change is one service
+pause, resume, change the plan and retry a past-due charge (SPEC §9); only
+accounting moves money: refunds the unused part of a cancellation, or makes an
+upgrade that charges the card now (`MovesMoneyBooleanField`). Each change is one service
 call at `billing_now()`, by `user:<uuid>`; the renewal run picks it up at its next
 sweep. Ids arrive as plain path segments and are checked here, so that a malformed
 one is a 400 that names the bad field, an unknown one a 404, and a change that the
@@ -45,11 +46,13 @@ from subscriptions.api.serializers import (
     SubscriptionCancelOutput,
     SubscriptionDetailOutput,
     SubscriptionOutput,
+    SubscriptionPlanChangeOutput,
 )
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import (
     SubscriptionNotFound,
     cancel_subscription,
+    change_plan,
     pause_subscription,
     resume_subscription,
     retry_past_due_now,
@@ -61,6 +64,7 @@ from subscriptions.services import (
 RECENT_INVOICES = 24
 _READ_ERRORS = error_responses(400, 403, 404)
 _CHANGE_ERRORS = error_responses(400, 403, 404, 409)
+_PLAN_CHANGE_ERRORS = error_responses(400, 402, 403, 404, 409, 422)
 
 
 def _subscription_detail(
@@ -177,7 +181,11 @@ class SubscriptionDetailApi(APIView):
 
 
 def _change_schema(
-    operation_id: str, *, request: Any = None, output: Any = SubscriptionDetailOutput
+    operation_id: str,
+    *,
+    request: Any = None,
+    output: Any = SubscriptionDetailOutput,
+    errors: dict[int, Any] = _CHANGE_ERRORS,
 ) -> Any:
     """The schema of a change to a subscription: the subscription as it is after."""
     return extend_schema(
@@ -185,8 +193,23 @@ def _change_schema(
         tags=["subscriptions"],
         parameters=[path_parameter("subscription_id", OpenApiTypes.UUID)],
         request=request,
-        responses={200: output, **_CHANGE_ERRORS},
+        responses={200: output, **errors},
     )
+
+
+def _change_input(
+    input_serializer: type[serializers.Serializer[Any]],
+    request: Request,
+    subscription_id: str,
+) -> tuple[uuid.UUID, dict[str, Any]]:
+    """The subscription's id and the change's validated body.
+
+    :raises ValidationError: for a malformed id or body.
+    """
+    parsed = path_uuid(subscription_id, "subscription_id")
+    serializer = input_serializer(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return parsed, dict(serializer.validated_data)
 
 
 class SubscriptionCancelApi(APIView):
@@ -222,12 +245,7 @@ class SubscriptionCancelApi(APIView):
         "subscriptions_cancel", request=InputSerializer, output=SubscriptionCancelOutput
     )
     def post(self, request: Request, subscription_id: str) -> Response:
-        parsed = path_uuid(subscription_id, "subscription_id")
-        serializer = self.InputSerializer(
-            data=request.data, context={"request": request}
-        )
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        parsed, data = _change_input(self.InputSerializer, request, subscription_id)
         cancellation = cancel_subscription(
             subscription_id=parsed,
             now=billing_now(),
@@ -238,6 +256,46 @@ class SubscriptionCancelApi(APIView):
         )
         return _subscription_detail(
             request, parsed, SubscriptionCancelOutput, refunds=cancellation.refunds
+        )
+
+
+class SubscriptionChangePlanApi(APIView):
+    """Move a subscription to another plan: a trial or a downgrade (at the period
+    end) charges nothing; an upgrade of a paying subscription takes effect now and
+    charges the prorated difference to the card, so it needs `charge_now`, which
+    only accounting may set."""
+
+    permission_classes = [IsSupportStaff]
+
+    @extend_schema_serializer(component_name="SubscriptionChangePlanInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        plan = serializers.SlugField(
+            max_length=50, help_text="The code of the plan to move to (on sale)."
+        )
+        charge_now = MovesMoneyBooleanField(
+            default=False,
+            help_text="Allow an upgrade, which charges the payer's card now; "
+            "without it an upgrade is a 409 `plan_change_charges_now` and nothing "
+            "is done. Accounting only: a 403 for support.",
+        )
+
+    @_change_schema(
+        "subscriptions_change_plan",
+        request=InputSerializer,
+        output=SubscriptionPlanChangeOutput,
+        errors=_PLAN_CHANGE_ERRORS,
+    )
+    def post(self, request: Request, subscription_id: str) -> Response:
+        parsed, data = _change_input(self.InputSerializer, request, subscription_id)
+        change = change_plan(
+            subscription_id=parsed,
+            plan_code=data["plan"],
+            now=billing_now(),
+            actor=staff_actor(request),
+            may_charge=data["charge_now"],
+        )
+        return _subscription_detail(
+            request, parsed, SubscriptionPlanChangeOutput, plan_change=change
         )
 
 

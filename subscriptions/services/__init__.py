@@ -17,6 +17,7 @@ from subscriptions.services._lifecycle import (
 )
 from subscriptions.services._plan_changes import (
     PlanChange,
+    PlanChangeChargesNow,
     PlanChangeNotAllowed,
     PlanChangePaymentFailed,
     Timing,
@@ -75,6 +76,7 @@ __all__ = [
     "NothingToComplete",
     "Outcome",
     "PlanChange",
+    "PlanChangeChargesNow",
     "PlanChangeNotAllowed",
     "PlanChangePaymentFailed",
     "PlanCheckout",

@@ -18,6 +18,10 @@ once: the plan changes when it is paid, and a declined upgrade changes nothing.
 A downgrade (a cheaper plan of the same length, or a shorter plan) waits for the
 end of the period; the next renewal bills the new plan. A trial changes plan at
 once, with nothing to pay.
+
+Only an upgrade of a paying subscription charges now. A caller that may not move
+money (support staff) passes `may_charge=False`: the upgrade is then refused
+before anything is issued, and the changes that charge nothing go ahead.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from fractions import Fraction
 from typing import Final
 
 from billing import outbox
-from billing.errors import DomainError
+from billing.errors import Conflict, DomainError
 from billing.models import (
     Invoice,
     InvoiceStatus,
@@ -88,6 +92,12 @@ class PlanChangePaymentFailed(DomainError):
     http_status = 402
 
 
+class PlanChangeChargesNow(Conflict):
+    """The change is an upgrade, which charges the payer's card now."""
+
+    code = "plan_change_charges_now"
+
+
 class Timing(enum.StrEnum):
     NOW = "now"
     PERIOD_END = "period_end"
@@ -112,10 +122,12 @@ def change_plan(
     now: dt.datetime,
     actor: str,
     payer_id: uuid.UUID | None = None,
+    may_charge: bool = True,
 ) -> PlanChange:
     """Move a subscription to another plan (see the module for when and for how much).
 
-    With `payer_id`, only that payer's subscription; another's is not found.
+    With `payer_id`, only that payer's subscription; another's is not found. With
+    `may_charge=False`, an upgrade (the one change that charges now) is refused.
 
     :raises SubscriptionNotFound, RenewalInProgress, PlanNotFound, PlanInactive:
     :raises PlanChangeNotAllowed: unless active or trialing, or for a plan on
@@ -124,6 +136,8 @@ def change_plan(
     :raises AlreadySubscribed: when the payer already holds the new plan.
     :raises NoUsablePaymentMethod: for an upgrade with no card to charge.
     :raises PlanChangePaymentFailed: when the upgrade's payment is declined.
+    :raises PlanChangeChargesNow: for an upgrade, when `may_charge` is false;
+        nothing was changed or issued.
     """
     plan = active_plan(plan_code)
     with outbox.atomic():
@@ -139,6 +153,10 @@ def change_plan(
         if not _is_upgrade(subscription, plan, price):
             _schedule(subscription, plan, price, now=now, actor=actor)
             return PlanChange(subscription, Timing.PERIOD_END)
+        if not may_charge:
+            raise PlanChangeChargesNow(
+                extra={"subscription": str(subscription.id), "plan": plan.code}
+            )
         subscription.scheduled_plan = None
         subscription.scheduled_price = None
         invoice = issue_upgrade_invoice(subscription, plan, price, now=now, actor=actor)

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from billing.clock import billing_now
 from billing.models import InvoiceStatus, StatusChange
 from billing.money import Money
@@ -21,38 +20,28 @@ from subscriptions.services import change_plan, set_plan_active
 from tests.api_documentation import api_root_links, documented_operations
 from tests.payments import staff
 from tests.subscriptions import scenarios
+from tests.subscriptions.api_clients import (
+    accounting_client,
+    api_client,
+    is_error,
+    support_client,
+)
 from tests.subscriptions.factories import ACTOR, MONTHLY_PRICE, make_plan
 
 pytestmark = pytest.mark.django_db
+__all__ = ["accounting_client", "support_client"]  # fixtures
 
 SUBSCRIPTIONS = "/api/v1/subscriptions/"
 INVOICES = "/api/v1/invoices/"
 PLANS = "/api/v1/plans/"
 
 
-def _client(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+_client = api_client
+_is_error = is_error
 
 
 def _ids(response: Any) -> list[str]:
     return [row["id"] for row in response.json()["results"]]
-
-
-def _is_error(body: dict[str, Any], code: str) -> bool:
-    return set(body) == {"code", "message", "extra"} and body["code"] == code
-
-
-@pytest.fixture
-def support_client() -> APIClient:
-    return _client(staff.support())
-
-
-@pytest.fixture
-def accounting_client() -> APIClient:
-    return _client(staff.accounting())
 
 
 @pytest.fixture
