@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from billing.money import Money
+from payments.gateways.revocation import CardRevocation
 
 if TYPE_CHECKING:
     from payments.gateways.operations import OperationsPage
@@ -266,13 +267,13 @@ class GatewayEvent:
     capture: bool = False
 
 
-class PaymentGateway(abc.ABC):
+class PaymentGateway(CardRevocation, abc.ABC):
     """A card gateway. Every call has a timeout and raises the errors of this module.
 
     Methods that move money take an `idempotency_key` derived from our own row and
     saved before the call, so a repeated call is answered, not carried out again.
     `setup_card` moves none for good, but its request carries a key too: a repeat
-    must not authorize the card twice.
+    must not authorize the card twice. Forgetting a payer: see `revocation`.
     """
 
     code: str

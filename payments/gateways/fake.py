@@ -51,6 +51,7 @@ from payments.gateways.base import (
     RequiresAction,
     Unavailable,
 )
+from payments.gateways.fake_revocation import FakeCardRevocation
 from payments.gateways.operations import OperationsPage, RefundSnapshot
 
 CARD: Final = CardDetails(
@@ -59,13 +60,14 @@ CARD: Final = CardDetails(
 SCRIPTABLE: Final = frozenset(
     {"charge", "complete_3ds", "capture", "void", "refund", "find_payment"}
     | {"setup_card", "complete_card_setup", "day_operations"}
+    | {"revoke_card", "forget_customer"}
 )
 
 Answer = Any  # a result, or the GatewayError to raise
 T = TypeVar("T")
 
 
-class FakeGateway(PaymentGateway):
+class FakeGateway(FakeCardRevocation, PaymentGateway):
     """Payments in a dict; `now` is injectable so day_operations can be tested."""
 
     code = "fake"

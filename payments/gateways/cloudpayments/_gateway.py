@@ -220,6 +220,20 @@ class CloudPaymentsGateway(PaymentGateway):
         """Payments and refunds created on the UTC `day` (`v2/payments/list`)."""
         return _operations.day_operations(self._client().list_page_models, day, cursor)
 
+    def revoke_card(self, *, payer: PayerAccount, token: str) -> None:
+        """Nothing to call: CloudPayments has no API that deletes a token.
+
+        Its API exports tokens (`payments/tokens/list`) but revokes none
+        (GATEWAYS.md A3). A token charges only with this merchant's API secret, so
+        dropping it from the database ends its use. The gateway's own recurring
+        subscriptions (`subscriptions/cancel`) would need canceling, but this
+        service creates none: its renewal run charges tokens itself.
+        """
+
+    def forget_customer(self, payer: PayerAccount) -> None:
+        """Nothing to delete: CloudPayments keys tokens by AccountId, and keeps no
+        customer record of its own."""
+
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         _webhooks.verify(
             body,

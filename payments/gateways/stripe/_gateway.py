@@ -9,7 +9,8 @@ error) and every request has the configured timeout.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
 
 import stripe
 from django.conf import settings
@@ -39,6 +40,8 @@ from payments.gateways.stripe import (
 )
 from payments.gateways.stripe._amounts import from_stripe, to_stripe
 from payments.gateways.stripe._errors import stripe_errors
+
+Found = TypeVar("Found")
 
 
 class StripeGateway(PaymentGateway):
@@ -243,11 +246,44 @@ class StripeGateway(PaymentGateway):
     ) -> Iterator[OperationsPage]:
         return _operations.day_operations(self._client, day, cursor)
 
+    def revoke_card(self, *, payer: PayerAccount, token: str) -> None:
+        """Detach the PaymentMethod from its Customer: it can never be charged again.
+
+        Read first, since Stripe refuses to detach a detached card: a repeat after
+        an outage, or a card that is gone, then asks nothing more.
+        """
+        with stripe_errors("reading a saved card", token):
+            method = _unless_missing(
+                lambda: self._client.v1.payment_methods.retrieve(token)
+            )
+        if method is None or method.customer is None:
+            return
+        with stripe_errors("detaching a saved card", token):
+            self._client.v1.payment_methods.detach(token)
+
+    def forget_customer(self, payer: PayerAccount) -> None:
+        """Delete the payer's Customer (its payments and refunds stay at Stripe)."""
+        customer = payer.customer_reference
+        if not customer:
+            return
+        with stripe_errors("deleting a customer"):
+            _unless_missing(lambda: self._client.v1.customers.delete(customer))
+
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         _webhooks.verify(body, headers, self._webhook_secret)
 
     def parse_webhook(self, *, kind: str, body: bytes) -> GatewayEvent:
         return _webhooks.parse(body)
+
+
+def _unless_missing(call: Callable[[], Found]) -> Found | None:
+    """The object `call` reads or deletes, or None when Stripe has no such object."""
+    try:
+        return call()
+    except stripe.InvalidRequestError as exc:
+        if exc.code == "resource_missing":
+            return None
+        raise
 
 
 def _quoted(value: str) -> str:
