@@ -19,6 +19,7 @@ EVENT_TYPES: Final = frozenset(
         "invoice.voided",
         "invoice.marked_uncollectible",
         "invoice.payment_unapplied",
+        "payer.forgotten",
         "reconciliation.discrepancy",
         # payments
         "payment.requires_action",

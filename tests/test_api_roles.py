@@ -49,6 +49,8 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("subscriptions-api:subscription-retry", "POST"): STAFF,
     # Support changes plans; an upgrade charges now, which takes `charge_now`.
     ("subscriptions-api:subscription-change-plan", "POST"): STAFF,
+    # Forgetting a payer (privacy) is accounting's: support may only read.
+    ("subscriptions-api:payer-forget", "POST"): MONEY,
     ("subscriptions-api:checkout-session-create", "POST"): STAFF | {TOKEN},
     # The refund desk: support files refund requests; refunding and deciding on a
     # request move money (and the requester never decides: tests/payments/).

@@ -19,6 +19,13 @@ class Payer(models.Model):
         max_length=64, null=True, blank=True, unique=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a privacy request forgot the payer: their saved cards are revoked and
+    # dropped, and nothing may charge them again. The books about them remain.
+    forgotten_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Payer {self.id}"
+
+    @property
+    def is_forgotten(self) -> bool:
+        return self.forgotten_at is not None

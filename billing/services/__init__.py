@@ -31,7 +31,15 @@ from billing.services._payer_notices import (
     NoticeMessage,
     send_payer_notice,
 )
-from billing.services._payers import ensure_payer, set_stripe_customer
+from billing.services._payers import (
+    PayerForgotten,
+    PayerNotFound,
+    ensure_payer,
+    locked_payer,
+    mark_payer_forgotten,
+    refuse_if_forgotten,
+    set_stripe_customer,
+)
 
 __all__ = [
     "NOTICE_TASK_RETRIES",
@@ -45,6 +53,8 @@ __all__ = [
     "NegativeInvoiceTotal",
     "NoticeAttachment",
     "NoticeMessage",
+    "PayerForgotten",
+    "PayerNotFound",
     "Posting",
     "RequestKey",
     "UnbalancedPosting",
@@ -53,11 +63,14 @@ __all__ = [
     "invoice_payload",
     "issue_invoice",
     "issue_invoices",
+    "locked_payer",
     "mark_invoice_uncollectible",
+    "mark_payer_forgotten",
     "post_to_ledger",
     "purge_client_requests",
     "record_invoice_payment",
     "record_status_change",
+    "refuse_if_forgotten",
     "remember_request",
     "replay_of",
     "send_payer_notice",

@@ -97,6 +97,18 @@ class IsSupportStaff(BasePermission):
         return has_staff_role(request.user, settings.API_STAFF_ROLES)
 
 
+class IsAccountingStaff(BasePermission):
+    """Staff in the money roles (accounting), or superusers: for operations that
+    support may see but not make, such as forgetting a payer."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if may_move_money(request.user):
+            return True
+        roles = " or ".join(settings.API_MONEY_ROLES) or "no"
+        self.message = f"Only {roles} staff may do this."
+        return False
+
+
 class IsServiceToken(BasePermission):
     """A script or service account that authenticated with an API token.
 

@@ -25,7 +25,9 @@ class PaymentMethod(models.Model):
         Payer, on_delete=models.PROTECT, related_name="payment_methods"
     )
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
-    token = EncryptedTextField()
+    # None once the payer is forgotten: the card is revoked at the gateway and the
+    # token dropped (`payments.services.revoke_payer_cards`).
+    token = EncryptedTextField(null=True, blank=True)
     # SHA-256 of gateway and token: finds the same card saved twice without decrypting.
     # Tokens are long random strings, so the digest reveals nothing usable. It is
     # unique per payer only: a card shared by two payers may get the same token.

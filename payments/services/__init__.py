@@ -42,6 +42,7 @@ from payments.services._discrepancies import (
     ResolutionNoteRequired,
     resolve_discrepancy,
 )
+from payments.services._forgetting import retire_payer_cards, revoke_payer_cards
 from payments.services._janitor import (
     expire_stale_payments,
     settle_unknown_payment,
@@ -216,6 +217,8 @@ __all__ = [
     "reject_refund_request",
     "request_reconciliation",
     "resolve_discrepancy",
+    "retire_payer_cards",
+    "revoke_payer_cards",
     "send_card_expired_notice",
     "send_payment_receipt",
     "settle_unknown_payment",

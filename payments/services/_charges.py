@@ -27,7 +27,11 @@ from payments.gateways.base import (
 )
 from payments.models import Payment, PaymentKind, PaymentMethod
 from payments.services._accounts import account_at
-from payments.services._methods import NoUsablePaymentMethod, default_payment_method
+from payments.services._methods import (
+    NoUsablePaymentMethod,
+    default_payment_method,
+    refuse_forgotten_payer,
+)
 from payments.services._payment_outcomes import (
     PAYMENTS,
     GatewayAnswer,
@@ -139,6 +143,7 @@ def charge_saved_card(
     `payment_method.expired`, so the payer is asked for a new card instead of retried.
     A caller's `request` key is stored with the payment's row, in its transaction.
 
+    :raises PayerForgotten: for a payer forgotten at their request.
     :raises NoUsablePaymentMethod: when the payer has no usable saved card.
     :raises PaymentInProgress: when `pays` already has a live payment.
     :raises KeyTaken: when a concurrent request stored the same key first; nothing
@@ -239,8 +244,8 @@ def charge_prepared_payment(
     one. The same payment always makes the same request under the same key.
     """
     method = payment.payment_method
-    if method is None:
-        raise ValueError("only saved-card payments are prepared")
+    if method is None or method.token is None:
+        raise ValueError("only payments with a saved card's token are prepared")
     adapter = require_gateway(payment.gateway)
     request = ChargeRequest(
         reference=gateway_reference_of(payment),
@@ -290,6 +295,7 @@ def _usable_method(payer_id: uuid.UUID, method_id: uuid.UUID) -> PaymentMethod:
         .first()
     )
     if method is None or not method.is_usable:
+        refuse_forgotten_payer(payer_id)
         raise NoUsablePaymentMethod(
             "That card cannot be charged.", extra={"payment_method": str(method_id)}
         )

@@ -7,6 +7,7 @@ import uuid
 
 from billing.errors import DomainError
 from billing.models import Payer
+from billing.services import refuse_if_forgotten
 from payments.gateways.base import CardDetails
 from payments.models import PaymentMethod, PaymentMethodStatus
 
@@ -63,6 +64,7 @@ def default_payment_method(
 ) -> PaymentMethod:
     """The payer's default usable card.
 
+    :raises PayerForgotten: for a payer forgotten at their request.
     :raises NoUsablePaymentMethod: when there is none.
     """
     methods = PaymentMethod.objects.select_related("payer").filter(
@@ -72,5 +74,13 @@ def default_payment_method(
         methods = methods.filter(gateway=gateway)
     method = methods.first()
     if method is None:
+        refuse_forgotten_payer(payer_id)
         raise NoUsablePaymentMethod(extra={"payer": str(payer_id)})
     return method
+
+
+def refuse_forgotten_payer(payer_id: uuid.UUID) -> None:
+    """:raises PayerForgotten: when the payer was forgotten (no card is usable)."""
+    payer = Payer.objects.filter(id=payer_id).first()
+    if payer is not None:
+        refuse_if_forgotten(payer)

@@ -36,6 +36,8 @@ from kit.admin.money_fields import MovesMoneyBooleanField
 from payments.models import PaymentMethod
 from subscriptions.admin._filters import DunningFilter, PendingChangeFilter
 from subscriptions.admin._forecast import RenewalForecastAdmin
+from subscriptions.admin._privacy import TITLE as FORGET_TITLE
+from subscriptions.admin._privacy import ForgetPayerForm, forget_payer_of
 from subscriptions.models import Subscription
 from subscriptions.services import (
     cancel_subscription,
@@ -170,6 +172,9 @@ undo_cancellation_at_period_end = _confirmed_action(
 pause = _confirmed_action("pause", "Pause", _pause)
 resume = _confirmed_action("resume", "Resume", _resume)
 retry_now = _confirmed_action("retry_now", "Retry the past-due charge now", _retry_now)
+forget_payers = _confirmed_action(
+    "forget_payers", FORGET_TITLE, forget_payer_of, ForgetPayerForm
+)
 
 
 @admin.register(Subscription)
@@ -210,6 +215,7 @@ class SubscriptionAdmin(RenewalForecastAdmin):
         pause,
         resume,
         retry_now,
+        forget_payers,
     )
     fieldsets = (
         (None, {"fields": ("id", "payer_link", "plan_link", "status", "gateway")}),

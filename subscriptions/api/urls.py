@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from subscriptions.api.checkout_sessions import CheckoutSessionCreateApi
+from subscriptions.api.privacy import PayerForgetApi
 from subscriptions.api.timeline import PayerTimelineApi
 from subscriptions.api.views import (
     PlanListApi,
@@ -56,6 +57,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "subscriptions/<str:subscription_id>/retry/",
         SubscriptionRetryApi.as_view(),
         name="subscription-retry",
+    ),
+    path(
+        "payers/<str:payer_id>/forget/",
+        PayerForgetApi.as_view(),
+        name="payer-forget",
     ),
     path(
         "payers/<str:payer_id>/timeline/",

@@ -8,6 +8,7 @@ from subscriptions.services._cancellation import (
 )
 from subscriptions.services._charge_outcomes import DunningPolicy, Outcome
 from subscriptions.services._dunning_notices import send_dunning_reminder
+from subscriptions.services._forgetting import ForgottenPayer, forget_payer
 from subscriptions.services._lifecycle import (
     RenewalInProgress,
     change_payment_method,
@@ -71,6 +72,7 @@ __all__ = [
     "DuplicatePlan",
     "ForecastAction",
     "ForecastLine",
+    "ForgottenPayer",
     "InvalidPlan",
     "InvalidSubscriptionRequest",
     "NothingToComplete",
@@ -98,6 +100,7 @@ __all__ = [
     "complete_subscription_3ds",
     "create_plan",
     "forecast_renewals",
+    "forget_payer",
     "migrate_subscribers_to_current_price",
     "open_plan_checkout",
     "pause_subscription",

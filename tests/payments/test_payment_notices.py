@@ -105,6 +105,7 @@ class TestPaymentReceipt:
         assert method is not None
         message = _only_mail()
         for text in (message.subject, message.body, _html(message)):
+            assert method.token
             assert method.token not in text
             assert method.first6 not in text
         assert f"{method.brand} •••• {method.last4}" in message.body
@@ -223,6 +224,7 @@ class TestCardExpiredNotice:
         assert message.to == ["ann@example.com"]
         assert "update" in message.subject
         assert f"{method.brand} •••• {method.last4}" in message.body
+        assert method.token
         assert method.token not in message.body + _html(message)
         notice = PayerNotice.objects.get()
         assert notice.kind == NoticeKind.CARD_EXPIRED
