@@ -239,8 +239,7 @@ class PaymentSnapshot:
     account: str | None = None
     # Money taken by capturing an earlier authorization, as in `GatewayEvent`.
     capture: bool = False
-    # The gateway's fee, where its list reports one (CloudPayments' TotalFee).
-    fee: Money | None = None
+    fee: Money | None = None  # where the gateway reports one (CloudPayments' TotalFee)
 
 
 @dataclass(frozen=True, slots=True)
