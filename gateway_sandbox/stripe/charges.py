@@ -14,7 +14,7 @@ from gateway_sandbox.stripe.cards import Decline
 from gateway_sandbox.stripe.errors import StripeApiError
 from gateway_sandbox.stripe.expansion import expand, read_expansions
 from gateway_sandbox.stripe.ids import new_id
-from gateway_sandbox.stripe.listing import list_reply
+from gateway_sandbox.stripe.listing import indexed_list_reply, list_reply
 from gateway_sandbox.stripe.wire import JsonObject
 
 if TYPE_CHECKING:
@@ -196,12 +196,16 @@ def retrieve_charge(call: Call) -> JsonObject:
 
 
 def list_charges(call: Call) -> JsonObject:
+    state = call.state
     customer = call.params.string("customer")
     intent = call.params.string("payment_intent")
     call.params.ignore("transfer_group")
+    if customer is None and intent is None:
+        index = state.charge_order.synced(state.charges)
+        return indexed_list_reply(call, index, url="/v1/charges", kind="charge")
     charges = [
         charge
-        for charge in call.state.charges.values()
+        for charge in state.charges.values()
         if (customer is None or charge["customer"] == customer)
         and (intent is None or charge["payment_intent"] == intent)
     ]

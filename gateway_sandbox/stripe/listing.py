@@ -5,12 +5,13 @@ The `url` field is what lets the SDK's `auto_paging_iter()` ask for the next pag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from gateway_sandbox.stripe.encoding import Params
 from gateway_sandbox.stripe.errors import invalid_parameter, resource_missing
 from gateway_sandbox.stripe.expansion import check_expand, expand
+from gateway_sandbox.stripe.ordering import CreationIndex
 from gateway_sandbox.stripe.wire import JsonObject
 
 if TYPE_CHECKING:
@@ -21,11 +22,21 @@ _MISSING_NAMES = {"payment_method": "PaymentMethod", "setup_intent": "setupinten
 
 
 def list_reply(
-    call: Call, items: Sequence[JsonObject], *, url: str, kind: str
+    call: Call, items: Iterable[JsonObject], *, url: str, kind: str
 ) -> JsonObject:
     """One page of `items` (given oldest first) for the request's list parameters.
 
     `kind` is the type of the listed objects (e.g. `payment_intent`).
+    :raises StripeApiError: for bad list parameters or an unknown cursor.
+    """
+    return indexed_list_reply(call, CreationIndex.of(items), url=url, kind=kind)
+
+
+def indexed_list_reply(
+    call: Call, index: CreationIndex, *, url: str, kind: str
+) -> JsonObject:
+    """One page of the objects of `index`: O(log n + page), whatever n is.
+
     :raises StripeApiError: for bad list parameters or an unknown cursor.
     """
     params = call.params
@@ -42,22 +53,19 @@ def list_reply(
             "starting_after.",
         )
 
-    newest_first = [
-        item
-        for item in reversed(items)
-        if all(_compare(item["created"], op, value) for op, value in bounds)
-    ]
+    # Positions count from the oldest; the page is read newest first.
+    low, high = index.span(bounds)
     if starting_after is not None:
-        after = _position(newest_first, starting_after, kind, "starting_after") + 1
-        page = newest_first[after : after + limit]
-        has_more = len(newest_first) > after + limit
+        after = _position(index, low, high, starting_after, kind, "starting_after")
+        page = index.newest_first(max(low, after - limit), after)
+        has_more = after - low > limit
     elif ending_before is not None:
-        before = _position(newest_first, ending_before, kind, "ending_before")
-        page = newest_first[max(0, before - limit) : before]
-        has_more = before > limit
+        before = _position(index, low, high, ending_before, kind, "ending_before")
+        page = index.newest_first(before + 1, min(high, before + 1 + limit))
+        has_more = high - 1 - before > limit
     else:
-        page = newest_first[:limit]
-        has_more = len(newest_first) > limit
+        page = index.newest_first(max(low, high - limit), high)
+        has_more = high - low > limit
     return {
         "object": "list",
         "data": [expand(call.state, item, item_paths) for item in page],
@@ -93,18 +101,11 @@ def _created_bounds(params: Params) -> list[tuple[str, int]]:
     return [] if exact is None else [("eq", exact)]
 
 
-def _compare(created: int, op: str, value: int) -> bool:
-    return {
-        "eq": created == value,
-        "gt": created > value,
-        "gte": created >= value,
-        "lt": created < value,
-        "lte": created <= value,
-    }[op]
-
-
-def _position(items: list[JsonObject], object_id: str, kind: str, param: str) -> int:
-    for index, item in enumerate(items):
-        if item["id"] == object_id:
-            return index
-    raise resource_missing(_MISSING_NAMES.get(kind, kind), object_id, param=param)
+def _position(
+    index: CreationIndex, low: int, high: int, object_id: str, kind: str, param: str
+) -> int:
+    """:raises StripeApiError: resource_missing for an id not in the listed span."""
+    position = index.position(object_id)
+    if position is None or not low <= position < high:
+        raise resource_missing(_MISSING_NAMES.get(kind, kind), object_id, param=param)
+    return position

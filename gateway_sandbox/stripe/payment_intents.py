@@ -29,7 +29,7 @@ from gateway_sandbox.stripe.intent_settings import (
     read_method_settings,
     read_three_d_secure,
 )
-from gateway_sandbox.stripe.listing import list_reply
+from gateway_sandbox.stripe.listing import indexed_list_reply, list_reply
 from gateway_sandbox.stripe.money import check_charge_amount, checked_currency
 from gateway_sandbox.stripe.payment_methods import resolve_payment_method
 from gateway_sandbox.stripe.wire import JsonObject
@@ -347,11 +347,12 @@ def cancel_payment_intent(call: Call) -> JsonObject:
 
 
 def list_payment_intents(call: Call) -> JsonObject:
+    state = call.state
     customer = call.params.string("customer")
     call.params.ignore("customer_account")
-    intents = [
-        intent
-        for intent in call.state.payment_intents.values()
-        if customer is None or intent["customer"] == customer
-    ]
-    return list_reply(call, intents, url="/v1/payment_intents", kind="payment_intent")
+    url, kind = "/v1/payment_intents", "payment_intent"
+    if customer is None:
+        index = state.intent_order.synced(state.payment_intents)
+        return indexed_list_reply(call, index, url=url, kind=kind)
+    intents = [i for i in state.payment_intents.values() if i["customer"] == customer]
+    return list_reply(call, intents, url=url, kind=kind)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from gateway_sandbox.stripe.errors import StripeApiError, invalid_parameter
 from gateway_sandbox.stripe.expansion import expand, read_expansions
 from gateway_sandbox.stripe.ids import new_id
-from gateway_sandbox.stripe.listing import list_reply
+from gateway_sandbox.stripe.listing import indexed_list_reply, list_reply
 from gateway_sandbox.stripe.money import format_minor
 from gateway_sandbox.stripe.wire import JsonObject
 
@@ -197,11 +197,15 @@ def retrieve_refund(call: Call) -> JsonObject:
 
 
 def list_refunds(call: Call) -> JsonObject:
+    state = call.state
     charge = call.params.string("charge")
     intent = call.params.string("payment_intent")
+    if charge is None and intent is None:
+        index = state.refund_order.synced(state.refunds)
+        return indexed_list_reply(call, index, url="/v1/refunds", kind="refund")
     refunds = [
         refund
-        for refund in call.state.refunds.values()
+        for refund in state.refunds.values()
         if (charge is None or refund["charge"] == charge)
         and (intent is None or refund["payment_intent"] == intent)
     ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from gateway_sandbox.stripe.cards import TestCard
 from gateway_sandbox.stripe.errors import resource_missing
+from gateway_sandbox.stripe.ordering import CreationIndex
 from gateway_sandbox.stripe.wire import JsonObject
 
 
@@ -31,6 +32,10 @@ class StripeState:
     events: dict[str, JsonObject] = field(default_factory=dict)
     # Where the 3-D Secure page sends the customer back to, per intent.
     return_urls: dict[str, str] = field(default_factory=dict)
+    # Derived, never saved: the lists reconciliation pages through at 100,000.
+    intent_order: CreationIndex = field(default_factory=CreationIndex, repr=False)
+    charge_order: CreationIndex = field(default_factory=CreationIndex, repr=False)
+    refund_order: CreationIndex = field(default_factory=CreationIndex, repr=False)
 
     def customer(self, customer_id: str, *, param: str = "customer") -> JsonObject:
         """:raises StripeApiError: resource_missing, also for a deleted customer."""
