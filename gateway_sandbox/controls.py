@@ -14,6 +14,7 @@ from gateway_sandbox.discrepancies import (
     KnobRefused,
     ReconciliationKnobs,
     parse_discrepancy,
+    parse_seed,
 )
 from gateway_sandbox.faults import InvalidFaultSetting
 
@@ -28,6 +29,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/__sandbox/faults", change_faults),
         web.get("/__sandbox/ledger", show_ledger),
         web.post("/__sandbox/discrepancies", make_discrepancy),
+        web.post("/__sandbox/seed-payments", seed_payments),
         web.get("/__sandbox/stats", show_stats),
         web.get("/__sandbox/notifications", notification_log),
         web.post("/__sandbox/notifications/flush", flush_notifications),
@@ -37,6 +39,10 @@ def routes() -> list[web.RouteDef]:
         web.get("/__sandbox/stripe/webhooks", notification_log),
         web.post("/__sandbox/stripe/webhooks/flush", flush_notifications),
     ]
+
+
+# 10,000 seeded payments as JSON pass the server's usual 1 MiB body limit.
+SEED_BODY_LIMIT = 8 * 1024**2
 
 
 def control_error(message: str, status: int = 400) -> web.Response:
@@ -155,6 +161,17 @@ async def make_discrepancy(request: web.Request) -> web.Response:
     return web.json_response(
         {"gateway": data["gateway"], "kind": data["kind"], "id": made}
     )
+
+
+async def seed_payments(request: web.Request) -> web.Response:
+    """`{"gateway", "payments": [...]}` → `{"ids": [...]}`, in the given order."""
+    data = await read_json_object(request.clone(client_max_size=SEED_BODY_LIMIT))
+    try:
+        knobs = _knobs(request, data)
+        ids = knobs.seed(parse_seed(data))
+    except KnobRefused as exc:
+        return control_error(exc.message, exc.status)
+    return web.json_response({"gateway": data["gateway"], "ids": ids})
 
 
 async def show_stats(request: web.Request) -> web.Response:

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+# Payments per seeding request: 10,000 keep each request a few MiB.
+MAX_SEEDED_PAYMENTS = 10_000
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 
 ForcedStatus = Literal["declined", "canceled"]
@@ -136,6 +138,32 @@ def parse_discrepancy(data: dict[str, Any]) -> Discrepancy:
     )
 
 
+def parse_seed(data: dict[str, Any]) -> list[SeededPayment]:
+    """:raises KnobRefused: 400 for a missing, oversized or malformed list."""
+    payments = data.get("payments")
+    if not isinstance(payments, list) or not 0 < len(payments) <= MAX_SEEDED_PAYMENTS:
+        raise KnobRefused(
+            f"payments must be a list of 1 to {MAX_SEEDED_PAYMENTS} payments"
+        )
+    seeded = []
+    for index, payment in enumerate(payments):
+        if not isinstance(payment, dict):
+            raise KnobRefused(f"payments[{index}] must be a JSON object")
+        try:
+            seeded.append(
+                SeededPayment(
+                    reference=_optional_text(payment, "reference"),
+                    account=_optional_text(payment, "account"),
+                    amount_minor=_amount(payment),
+                    currency=_currency(payment),
+                    created_at=_created(payment),
+                )
+            )
+        except KnobRefused as exc:
+            raise KnobRefused(f"payments[{index}]: {exc.message}") from exc
+    return seeded
+
+
 def _amount(data: dict[str, Any]) -> int:
     value = data.get("amount_minor")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -166,3 +194,17 @@ def _optional_text(data: dict[str, Any], name: str) -> str | None:
     if not isinstance(value, str) or not value:
         raise KnobRefused(f"{name} must be a non-empty string")
     return value
+
+
+def _created(data: dict[str, Any]) -> dt.datetime | None:
+    """`created`: ISO 8601; without an offset it is UTC."""
+    value = data.get("created")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise KnobRefused("created must be an ISO-8601 date and time")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise KnobRefused("created must be an ISO-8601 date and time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

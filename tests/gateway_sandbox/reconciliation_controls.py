@@ -22,6 +22,18 @@ def made(sandbox_url: str, **body: Any) -> str:
     return made_id
 
 
+def seeded(sandbox_url: str, gateway: str, payments: list[dict[str, Any]]) -> list[str]:
+    """The ids `/__sandbox/seed-payments` answers for `payments`, in order."""
+    response = requests.post(
+        f"{sandbox_url}/__sandbox/seed-payments",
+        json={"gateway": gateway, "payments": payments},
+        timeout=60,
+    )
+    response.raise_for_status()
+    ids: list[str] = response.json()["ids"]
+    return ids
+
+
 def ledger_of(sandbox_url: str, gateway: str) -> dict[str, Any]:
     response = requests.get(
         f"{sandbox_url}/__sandbox/ledger", params={"gateway": gateway}, timeout=10

@@ -9,7 +9,7 @@ import pytest
 import requests
 import stripe
 
-from tests.gateway_sandbox.reconciliation_controls import made
+from tests.gateway_sandbox.reconciliation_controls import made, seeded
 
 START = dt.datetime(2029, 3, 1, 10, tzinfo=dt.UTC)
 BLOCK_SECONDS = 60
@@ -37,12 +37,20 @@ def capture(sandbox_url: str, reference: str) -> str:
 @pytest.fixture
 def payments(sandbox_url: str) -> list[str]:
     """1,050 payments, oldest first: blocks of 100 a minute apart from START."""
-    made_ids = []
-    for n in range(1_050):
-        if n % 100 == 0:
-            set_clock(sandbox_url, START + dt.timedelta(seconds=n // 100 * 60))
-        made_ids.append(capture(sandbox_url, f"order-{n}"))
-    return made_ids
+    return seeded(
+        sandbox_url,
+        "stripe",
+        [
+            {
+                "reference": f"order-{n}",
+                "account": "cus_payer",
+                "amount_minor": 1_000,
+                "currency": "USD",
+                "created": (START + dt.timedelta(minutes=n // 100)).isoformat(),
+            }
+            for n in range(1_050)
+        ],
+    )
 
 
 def at(block: int) -> int:
