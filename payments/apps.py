@@ -7,7 +7,9 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
+        from billing.signals import gateway_fees_wanted
         from payments.receivers import (
+            answer_gateway_fees,
             enqueue_card_expired_notice,
             enqueue_checkout_card_setup_sync,
             enqueue_checkout_session_sync,
@@ -43,6 +45,9 @@ class PaymentsConfig(AppConfig):
         payment_method_expired.connect(
             enqueue_card_expired_notice,
             dispatch_uid="payments.enqueue_card_expired_notice",
+        )
+        gateway_fees_wanted.connect(
+            answer_gateway_fees, dispatch_uid="payments.answer_gateway_fees"
         )
         reconciliation_requested.connect(
             enqueue_reconciliation, dispatch_uid="payments.enqueue_reconciliation"

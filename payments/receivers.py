@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -166,3 +167,12 @@ def enqueue_reconciliation(
     from payments.tasks import reconcile_gateway_day
 
     reconcile_gateway_day.delay(gateway=gateway, day=day, actor=actor)
+
+
+def answer_gateway_fees(
+    sender: type, *, starts: dt.date, ends: dt.date, **kwargs: Any
+) -> list[tuple[dt.date, str, str, int]]:
+    """The fees reconciliation read from the gateways' lists, for the daily totals."""
+    from payments.services import gateway_fees
+
+    return gateway_fees(starts=starts, ends=ends)

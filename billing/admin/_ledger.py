@@ -218,4 +218,5 @@ def _daily_row(total: DailyGatewayTotal) -> dict[str, str]:
         "captured": money_of(total.captured_minor),
         "refunded": money_of(total.refunded_minor),
         "net": money_of(total.net_minor),
+        "fees": "—" if total.fees_minor is None else money_of(total.fees_minor),
     }

@@ -4,12 +4,15 @@ the cash at each gateway day by day."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import F, Sum
 from django.db.models.functions import TruncDate
 
 from billing.models import DEBIT_NORMAL_ACCOUNTS, Invoice, LedgerAccount, LedgerEntry
+from billing.signals import gateway_fees_wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,8 @@ class DailyGatewayTotal:
     currency: str
     captured_minor: int
     refunded_minor: int
+    # What the gateway charged for the day, where it reported it (None: it did not).
+    fees_minor: int | None = None
 
     @property
     def net_minor(self) -> int:
@@ -127,7 +132,8 @@ class DailyGatewayTotal:
 def daily_gateway_totals(*, starts: dt.date, ends: dt.date) -> list[DailyGatewayTotal]:
     """Per day from `starts` to `ends` (both included), gateway and currency: the
     cash captured (debits of the gateway's cash) and refunded (its credits), in
-    one query; days with no cash movement are left out."""
+    one query; days with no cash movement are left out. Fees come from whichever
+    app answers `gateway_fees_wanted` (the books do not hold them)."""
     rows = (
         LedgerEntry.objects.filter(
             account=LedgerAccount.GATEWAY_CASH,
@@ -141,6 +147,7 @@ def daily_gateway_totals(*, starts: dt.date, ends: dt.date) -> list[DailyGateway
         .annotate(captured=Sum("debit_minor"), refunded=Sum("credit_minor"))
         .order_by("day", "subaccount", "currency")
     )
+    fees = _gateway_fees(starts, ends)
     return [
         DailyGatewayTotal(
             day=row["day"],
@@ -148,6 +155,21 @@ def daily_gateway_totals(*, starts: dt.date, ends: dt.date) -> list[DailyGateway
             currency=row["currency"],
             captured_minor=row["captured"] or 0,
             refunded_minor=row["refunded"] or 0,
+            fees_minor=fees.get((row["day"], row["subaccount"], row["currency"])),
         )
         for row in rows
     ]
+
+
+FeeKey = tuple[dt.date, str, str]  # day, gateway, currency
+
+
+def _gateway_fees(starts: dt.date, ends: dt.date) -> dict[FeeKey, int]:
+    fees: dict[FeeKey, int] = {}
+    answers = gateway_fees_wanted.send(sender=LedgerEntry, starts=starts, ends=ends)
+    for _, answer in answers:
+        rows = cast(Iterable[tuple[dt.date, str, str, int]], answer)
+        for day, gateway, currency, minor in rows:
+            key: FeeKey = (day, gateway, currency)
+            fees[key] = fees.get(key, 0) + minor
+    return fees

@@ -77,6 +77,7 @@ from payments.services._pipeline import (
 )
 from payments.services._reconciliation import (
     ReconciliationInProgress,
+    gateway_fees,
     gateway_money,
     reconcile,
     request_reconciliation,
@@ -200,6 +201,7 @@ __all__ = [
     "file_refund_request",
     "finish_checkout_after_3ds",
     "gateway_events_to_retry",
+    "gateway_fees",
     "gateway_money",
     "gateway_reference_of",
     "get_payment",

@@ -205,3 +205,15 @@ def gateway_money(run: ReconciliationRun, what: str) -> list[Money]:
     """The gateway's `captured`, `refunded` or `fees` of the run's day, per currency."""
     totals = run.report.get("gateway", {}).get(what, {})
     return [Money(amount, currency) for currency, amount in sorted(totals.items())]
+
+
+def gateway_fees(
+    *, starts: dt.date, ends: dt.date
+) -> list[tuple[dt.date, str, str, int]]:
+    """The fees the gateways' lists reported, per reconciled day, gateway, currency."""
+    runs = ReconciliationRun.objects.filter(day__gte=starts, day__lte=ends)
+    return [
+        (run.day, run.gateway, fee.currency, fee.amount_minor)
+        for run in runs.only("day", "gateway", "report")
+        for fee in gateway_money(run, "fees")
+    ]

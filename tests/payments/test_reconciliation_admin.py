@@ -15,7 +15,12 @@ from billing.models import StatusChange
 from payments.gateways.fake import FakeGateway
 from payments.models import Discrepancy, ReconciliationRun
 from tests.payments import staff
-from tests.payments.factories import NOW, DiscrepancyFactory, pay_by_card
+from tests.payments.factories import (
+    NOW,
+    DiscrepancyFactory,
+    ReconciliationRunFactory,
+    pay_by_card,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +156,33 @@ class TestResolving:
         ).content.decode()
         assert resolved.subject in found and open_one.subject not in found
         assert accounting.get(DISCREPANCIES, {"q": "not-a-uuid"}).status_code == 200
+
+
+class TestFeesInTheDailyTotals:
+    def test_a_reconciled_days_fees_show_beside_its_cash(self) -> None:
+        pay_by_card()
+        ReconciliationRunFactory.create(
+            day=NOW.date(), report={"gateway": {"fees": {"RUB": 2_497}}}
+        )
+        ReconciliationRunFactory.create(
+            day=NOW.date() - dt.timedelta(days=1),
+            report={"gateway": {"fees": {"RUB": 1}}},
+        )
+        day = NOW.date().isoformat()
+
+        page = _client("support").get(
+            "/admin/billing/ledgerentry/daily-totals/", {"starts": day, "ends": day}
+        )
+
+        rows = page.context["rows"]
+        assert [(row["gateway"], row["fees"]) for row in rows] == [
+            ("fake", "24.97 RUB")
+        ]
+
+    def test_a_day_not_reconciled_shows_no_fees(self) -> None:
+        pay_by_card()
+        day = NOW.date().isoformat()
+        page = _client("accounting").get(
+            "/admin/billing/ledgerentry/daily-totals/", {"starts": day, "ends": day}
+        )
+        assert [row["fees"] for row in page.context["rows"]] == ["—"]
