@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import ShopRole, User
+from config.management.commands.load_demo_data import DEMO_STAFF
 from subscriptions.models import Plan, PlanPrice
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,9 @@ class TestLoadDemoData:
         admin = User.objects.get(email="admin@example.com")
         assert list(support.groups.values_list("name", flat=True)) == ["support"]
         assert list(accounting.groups.values_list("name", flat=True)) == ["accounting"]
+        approver = User.objects.get(email="approver@example.com")
+        assert list(approver.groups.values_list("name", flat=True)) == ["accounting"]
+        assert approver.check_password("approver-demo-2026")
         assert admin.is_superuser and support.is_staff and not support.is_superuser
         assert "support-demo-2026" in out.getvalue()
         assert support.check_password("support-demo-2026")
@@ -47,7 +51,9 @@ class TestLoadDemoData:
 
         call_command("load_demo_data", stdout=io.StringIO())
 
-        assert User.objects.filter(email__endswith="@example.com").count() == 5
+        # The staff, the member and the shop's admin: once each.
+        demo_users = len(DEMO_STAFF) + 2
+        assert User.objects.filter(email__endswith="@example.com").count() == demo_users
         assert User.objects.get(email="support@example.com").name == "Sam Support"
 
     def test_with_a_web_address_opens_a_checkout_page_per_gateway(self) -> None:

@@ -95,6 +95,10 @@ DEMO_STAFF = (
     DemoUser(
         "accounting@example.com", "accounting-demo-2026", "Alex Accountant", ACCOUNTING
     ),
+    # A second accountant: large refunds need an approver other than the requester.
+    DemoUser(
+        "approver@example.com", "approver-demo-2026", "Avery Approver", ACCOUNTING
+    ),
     DemoUser("support@example.com", "support-demo-2026", "Sam Support", SUPPORT),
 )
 # An end user, not staff: signs in for API tokens, with which the frontend's calls
