@@ -11,17 +11,19 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils.safestring import SafeString
 
+from billing.admin.audit import audit_trail_column
 from billing.models import BillingEvent, Payer, StatusChange
 from kit.admin import ReadOnlyAdmin, as_uuid, link_column, pretty_json
 
 
 @admin.register(Payer)
 class PayerAdmin(ReadOnlyAdmin):
-    list_display = ("id", "stripe_customer_id", "created_at")
+    list_display = ("id", "stripe_customer_id", "created_at", "forgotten_at")
     search_fields = ("id", "stripe_customer_id")
     search_help_text = "A payer UUID or a Stripe customer id (exact)."
     ordering = ("-created_at",)
-    fields = ("id", "stripe_customer_id", "created_at")
+    fields = ("id", "stripe_customer_id", "created_at", "forgotten_at", "audit_trail")
+    audit_trail = audit_trail_column("payer")
 
     def search_query(self, term: str) -> Q:
         uuid_term = as_uuid(term)

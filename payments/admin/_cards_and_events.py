@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from billing.admin.audit import audit_trail_column
 from kit.admin import EMPTY, as_uuid, money, pretty_json
 from kit.redaction import redact
 from payments.admin._base import PaymentRecordAdmin
@@ -37,7 +38,8 @@ class PaymentMethodAdmin(PaymentRecordAdmin):
     search_help_text = "A card's or a payer's UUID (exact)."
     ordering = ("-created_at",)
     # The token is deliberately absent: not a field here, not loaded by the queryset.
-    fields = (*list_display, "updated_at")
+    fields = (*list_display, "updated_at", "audit_trail")
+    audit_trail = audit_trail_column("payment_method")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentMethod]:
         return super().get_queryset(request).defer("token", "token_digest")
@@ -132,7 +134,9 @@ class CheckoutSessionAdmin(PaymentRecordAdmin):
         "expires_at",
         "claimed_at",
         "completed_at",
+        "audit_trail",
     )
+    audit_trail = audit_trail_column("checkout_session")
 
     def search_query(self, term: str) -> Q:
         parsed = as_uuid(term)

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.safestring import SafeString
 
-from billing import selectors as billing_selectors
+from billing.admin.audit import audit_trail_column
 from billing.clock import billing_now
 from kit.actors import staff_actor
 from kit.admin import (
@@ -27,7 +27,6 @@ from kit.admin import (
     money,
     pretty_json,
     service_page,
-    status_change_table,
 )
 from payments.models import Discrepancy, ReconciliationRun
 from payments.services import (
@@ -213,6 +212,7 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
     refund_link = link_column(
         "admin:payments_refund_change", "refund_id", description="refund"
     )
+    audit_trail = audit_trail_column("discrepancy", description="resolution")
     fields = (
         "kind",
         "gateway",
@@ -270,14 +270,6 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
     @admin.display(description="ours")
     def ours_display(self, discrepancy: Discrepancy) -> SafeString:
         return pretty_json(discrepancy.ours)
-
-    @admin.display(description="resolution")
-    def audit_trail(self, discrepancy: Discrepancy) -> SafeString | str:
-        return status_change_table(
-            billing_selectors.audit_trail(
-                object_type="discrepancy", object_id=discrepancy.id
-            )
-        )
 
     def search_query(self, term: str) -> Q:
         found = as_uuid(term)
