@@ -1,8 +1,4 @@
-"""Reads of the payments app (STYLE 3.2): querysets and summaries, never writes.
-
-Secrets stay out of every read: card tokens and cryptograms are deferred, so they
-are not even decrypted for a support screen.
-"""
+"""Reads of payers, payments, cards and checkout sessions."""
 
 from __future__ import annotations
 
@@ -24,12 +20,11 @@ from payments.models import (
     PaymentMethodStatus,
     PaymentMismatch,
     Refund,
-    RefundRequest,
 )
+from payments.selectors._refunds import HIDDEN_PAYMENT_FIELDS
+from payments.selectors._search import search_term
 
 RECENT_PAYMENTS = 10
-# Columns no read shows: the encrypted cryptogram and the 3-D Secure form (PaReq).
-_HIDDEN_PAYMENT_FIELDS = ("cryptogram", "action")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +37,6 @@ class PaymentFilters:
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
     # A payment id, a payer id or a gateway reference, matched exactly.
-    search: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RefundFilters:
-    payer_id: uuid.UUID | None = None
-    status: str | None = None
-    # The gateway of the payment refunded.
-    gateway: str | None = None
-    reason: str | None = None
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
-    # A refund, payment or payer id, or a gateway reference, matched exactly.
     search: str | None = None
 
 
@@ -141,7 +123,7 @@ def payer_with_usable_cards(*, payer_id: uuid.UUID) -> PayerCards | None:
 def payment_list(*, filters: PaymentFilters | None = None) -> QuerySet[Payment]:
     """Payments matching `filters`, newest first."""
     filters = filters or PaymentFilters()
-    payments = Payment.objects.defer(*_HIDDEN_PAYMENT_FIELDS)
+    payments = Payment.objects.defer(*HIDDEN_PAYMENT_FIELDS)
     exact = {
         "payer_id": filters.payer_id,
         "status": filters.status,
@@ -155,45 +137,8 @@ def payment_list(*, filters: PaymentFilters | None = None) -> QuerySet[Payment]:
         **{lookup: value for lookup, value in exact.items() if value is not None}
     )
     if filters.search:
-        payments = payments.filter(_search(filters.search, "id", "payer_id"))
+        payments = payments.filter(search_term(filters.search, "id", "payer_id"))
     return payments.order_by("-created_at", "-id")
-
-
-def refund_list(*, filters: RefundFilters | None = None) -> QuerySet[Refund]:
-    """Refunds matching `filters`, newest first, with their payment."""
-    filters = filters or RefundFilters()
-    exact = {
-        "payment__payer_id": filters.payer_id,
-        "status": filters.status,
-        "payment__gateway": filters.gateway,
-        "reason": filters.reason,
-        "created_at__gte": filters.created_after,
-        "created_at__lt": filters.created_before,
-    }
-    refunds = Refund.objects.select_related("payment").filter(
-        **{lookup: value for lookup, value in exact.items() if value is not None}
-    )
-    if filters.search:
-        refunds = refunds.filter(
-            _search(filters.search, "id", "payment_id", "payment__payer_id")
-        )
-    return refunds.order_by("-created_at", "-id")
-
-
-def refund_request_list(
-    *,
-    status: str | None = None,
-    currency: str | None = None,
-    ids: uuid.UUID | None = None,
-) -> QuerySet[RefundRequest]:
-    """Refund requests, newest first, with their refund; `ids` is the request's,
-    its payment's or its payer's id."""
-    return (
-        RefundRequest.objects.matching(status=status, currency=currency, ids=ids)
-        .select_related("payment", "refund", "requested_by", "decided_by")
-        .defer(*(f"payment__{name}" for name in _HIDDEN_PAYMENT_FIELDS))
-        .order_by("-requested_at", "-id")
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +186,7 @@ def payment_get(*, payment_id: uuid.UUID) -> Payment | None:
     """One payment with its refunds and its (masked) card, or None."""
     return (
         Payment.objects.select_related("payer", "payment_method")
-        .defer(*_HIDDEN_PAYMENT_FIELDS, "payment_method__token")
+        .defer(*HIDDEN_PAYMENT_FIELDS, "payment_method__token")
         .prefetch_related(
             Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id"))
         )
@@ -264,7 +209,7 @@ def mismatched_payments() -> QuerySet[Payment]:
     unresolved: what reconciliation must look at, oldest report first."""
     unresolved = PaymentMismatch.objects.filter(resolved_at__isnull=True)
     return (
-        Payment.objects.defer(*_HIDDEN_PAYMENT_FIELDS)
+        Payment.objects.defer(*HIDDEN_PAYMENT_FIELDS)
         .filter(id__in=unresolved.values("payment_id"))
         .order_by("created_at", "id")
     )
@@ -275,26 +220,12 @@ def checkout_session_get(*, session_id: uuid.UUID) -> CheckoutSession | None:
     return (
         CheckoutSession.objects.select_related("payment", "card_setup")
         .defer(
-            *(f"payment__{name}" for name in _HIDDEN_PAYMENT_FIELDS),
-            *(f"card_setup__{name}" for name in _HIDDEN_PAYMENT_FIELDS),
+            *(f"payment__{name}" for name in HIDDEN_PAYMENT_FIELDS),
+            *(f"card_setup__{name}" for name in HIDDEN_PAYMENT_FIELDS),
         )
         .filter(id=session_id)
         .first()
     )
-
-
-def _search(term: str, *id_fields: str) -> Q:
-    """Rows whose gateway reference is `term`, or, when it is a UUID, one of whose
-    `id_fields` it is."""
-    term = term.strip()
-    match = Q(gateway_reference=term)
-    try:
-        as_uuid = uuid.UUID(term)
-    except ValueError:
-        return match
-    for name in id_fields:
-        match |= Q(**{name: as_uuid})
-    return match
 
 
 def gateway_is_configured(*, code: str) -> bool:

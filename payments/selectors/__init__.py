@@ -1,0 +1,83 @@
+"""Reads of the payments app (STYLE 3.2): querysets and summaries, never writes.
+
+Secrets stay out of every read: card tokens and cryptograms are deferred, so they
+are not even decrypted for a support screen.
+"""
+
+from payments.selectors._payments import (
+    RECENT_PAYMENTS,
+    PayerCards,
+    PayerCounts,
+    PayerOverview,
+    PaymentFilters,
+    PaymentPage,
+    PaymentPosition,
+    card_setup_for,
+    card_setup_get,
+    cash_held_by_gateway,
+    checkout_session_get,
+    default_payment_methods,
+    gateway_is_configured,
+    live_payments_for,
+    mismatched_payments,
+    payer_get,
+    payer_overview,
+    payer_payment_page,
+    payer_with_usable_cards,
+    payment_audit_trail,
+    payment_counts_for,
+    payment_get,
+    payment_list,
+    payment_method_is_usable,
+    payment_method_is_usable_for,
+    payment_method_list,
+    usable_payment_methods,
+)
+from payments.selectors._reconciliation import (
+    DiscrepancyFilters,
+    discrepancy_get,
+    discrepancy_list,
+    reconciliation_run_list,
+)
+from payments.selectors._refunds import (
+    RefundFilters,
+    refund_list,
+    refund_request_list,
+)
+
+__all__ = [
+    "RECENT_PAYMENTS",
+    "DiscrepancyFilters",
+    "PayerCards",
+    "PayerCounts",
+    "PayerOverview",
+    "PaymentFilters",
+    "PaymentPage",
+    "PaymentPosition",
+    "RefundFilters",
+    "card_setup_for",
+    "card_setup_get",
+    "cash_held_by_gateway",
+    "checkout_session_get",
+    "default_payment_methods",
+    "discrepancy_get",
+    "discrepancy_list",
+    "gateway_is_configured",
+    "live_payments_for",
+    "mismatched_payments",
+    "payer_get",
+    "payer_overview",
+    "payer_payment_page",
+    "payer_with_usable_cards",
+    "payment_audit_trail",
+    "payment_counts_for",
+    "payment_get",
+    "payment_list",
+    "payment_method_is_usable",
+    "payment_method_is_usable_for",
+    "payment_method_list",
+    "reconciliation_run_list",
+    "refund_list",
+    "refund_request_list",
+    "usable_payment_methods",
+]
