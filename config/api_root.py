@@ -19,8 +19,15 @@ class ApiRootApi(APIView):
         return Response(
             {
                 "payments": reverse("payments-api:payment-list", request=request),
+                "refunds": reverse("payments-api:refund-list", request=request),
                 "refund_requests": reverse(
                     "payments-api:refund-request-list", request=request
+                ),
+                "reconciliation_runs": reverse(
+                    "payments-api:reconciliation-run-list", request=request
+                ),
+                "discrepancies": reverse(
+                    "payments-api:discrepancy-list", request=request
                 ),
                 "plans": reverse("subscriptions-api:plan-list", request=request),
                 "subscriptions": reverse(

@@ -58,6 +58,9 @@ WRITE_OPERATIONS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("payments-api:refund-request-list", "POST"): STAFF,
     ("payments-api:refund-request-approve", "POST"): MONEY,
     ("payments-api:refund-request-reject", "POST"): MONEY,
+    # Reconciliation: accounting queues a day's run and resolves what it found.
+    ("payments-api:reconciliation-run-list", "POST"): MONEY,
+    ("payments-api:discrepancy-resolve", "POST"): MONEY,
     # Signing in and out of the browsable API (Django's form views take PUT too).
     ("rest_framework:login", "POST"): EVERYONE,
     ("rest_framework:login", "PUT"): EVERYONE,

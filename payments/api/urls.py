@@ -2,6 +2,12 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from payments.api.reconciliation import (
+    DiscrepancyDetailApi,
+    DiscrepancyListApi,
+    DiscrepancyResolveApi,
+    ReconciliationRunListApi,
+)
 from payments.api.refund_desk import (
     PaymentRefundApi,
     RefundRequestApproveApi,
@@ -52,6 +58,22 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "refund-requests/<str:refund_request_id>/reject/",
         RefundRequestRejectApi.as_view(),
         name="refund-request-reject",
+    ),
+    path(
+        "reconciliation-runs/",
+        ReconciliationRunListApi.as_view(),
+        name="reconciliation-run-list",
+    ),
+    path("discrepancies/", DiscrepancyListApi.as_view(), name="discrepancy-list"),
+    path(
+        "discrepancies/<str:discrepancy_id>/",
+        DiscrepancyDetailApi.as_view(),
+        name="discrepancy-detail",
+    ),
+    path(
+        "discrepancies/<str:discrepancy_id>/resolve/",
+        DiscrepancyResolveApi.as_view(),
+        name="discrepancy-resolve",
     ),
     path(
         "checkout-sessions/<str:session_id>/",

@@ -39,6 +39,7 @@ from payments.services._checkout_sync import (
 from payments.services._client_checkouts import open_hold_checkout
 from payments.services._discrepancies import (
     DiscrepancyAlreadyResolved,
+    DiscrepancyNotFound,
     ResolutionNoteRequired,
     resolve_discrepancy,
 )
@@ -153,6 +154,7 @@ __all__ = [
     "CheckoutSessionUsed",
     "DecisionNoteRequired",
     "DiscrepancyAlreadyResolved",
+    "DiscrepancyNotFound",
     "DrainScheduler",
     "GatewayAnswer",
     "GatewayNotConfigured",

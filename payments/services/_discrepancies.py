@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from billing.errors import Conflict, DomainError
+from billing.errors import Conflict, DomainError, NotFound
 from billing.events import record_event
 from billing.services import record_status_change
 from payments.models import Discrepancy, ReconciliationRun
@@ -15,6 +15,12 @@ from payments.services._payment_records import payment_payload
 from payments.services._reconciliation_checks import Finding
 
 OPEN, RESOLVED = "OPEN", "RESOLVED"
+
+
+class DiscrepancyNotFound(NotFound):
+    """No such discrepancy."""
+
+    code = "discrepancy_not_found"
 
 
 class DiscrepancyAlreadyResolved(Conflict):
@@ -76,13 +82,17 @@ def resolve_discrepancy(
 ) -> Discrepancy:
     """Close a discrepancy with the note that says what was done (audited).
 
-    :raises ResolutionNoteRequired, DiscrepancyAlreadyResolved:
+    :raises ResolutionNoteRequired, DiscrepancyNotFound, DiscrepancyAlreadyResolved:
     """
     note = note.strip()
     if not note:
         raise ResolutionNoteRequired
     with transaction.atomic():
-        discrepancy = Discrepancy.objects.select_for_update().get(id=discrepancy_id)
+        discrepancy = (
+            Discrepancy.objects.select_for_update().filter(id=discrepancy_id).first()
+        )
+        if discrepancy is None:
+            raise DiscrepancyNotFound(extra={"discrepancy": discrepancy_id})
         if discrepancy.resolved_at is not None:
             raise DiscrepancyAlreadyResolved(extra={"discrepancy": discrepancy.id})
         discrepancy.resolved_at = now
