@@ -26,6 +26,7 @@ from billing.clock import billing_now
 from billing.money import Money
 from kit.api.errors import error_responses
 from kit.api.fields import StrictPositiveIntegerField
+from kit.api.filters import CreatedRangeFilter
 from kit.api.pagination import ListPagination, paginated_response
 from kit.api.paths import path_parameter, path_uuid
 from kit.api.permissions import IsSupportStaff, MovesMoney
@@ -35,7 +36,7 @@ from payments.api.serializers import (
     RefundRequestDetailOutput,
     RefundRequestOutput,
 )
-from payments.models import RefundReason, RefundRequest, RefundRequestStatus
+from payments.models import Gateway, RefundReason, RefundRequest, RefundRequestStatus
 from payments.services import (
     RefundRequestNotFound,
     approve_refund_request,
@@ -133,10 +134,13 @@ class RefundRequestListApi(APIView):
     permission_classes = [IsSupportStaff]
     pagination_class = ListPagination
 
-    class FilterSerializer(serializers.Serializer[Any]):
+    class FilterSerializer(CreatedRangeFilter):
+        """`created_after` and `created_before` bound when a request was filed."""
+
         status = serializers.ChoiceField(
             choices=RefundRequestStatus.choices, required=False
         )
+        gateway = serializers.ChoiceField(choices=Gateway.choices, required=False)
         currency = serializers.CharField(required=False, max_length=3)
         search = serializers.UUIDField(
             required=False, help_text="A request, payment or payer id (exact)."
@@ -160,6 +164,9 @@ class RefundRequestListApi(APIView):
             status=data.get("status"),
             currency=data.get("currency"),
             ids=data.get("search"),
+            gateway=data.get("gateway"),
+            requested_after=data.get("created_after"),
+            requested_before=data.get("created_before"),
         )
         return paginated_response(
             queryset=rows, output=RefundRequestOutput, request=request, view=self

@@ -54,11 +54,20 @@ def refund_request_list(
     status: str | None = None,
     currency: str | None = None,
     ids: uuid.UUID | None = None,
+    gateway: str | None = None,
+    requested_after: dt.datetime | None = None,
+    requested_before: dt.datetime | None = None,
 ) -> QuerySet[RefundRequest]:
     """Refund requests, newest first, with their refund; `ids` is the request's,
-    its payment's or its payer's id."""
+    its payment's or its payer's id; `gateway` the refunded payment's."""
+    exact = {
+        "payment__gateway": gateway,
+        "requested_at__gte": requested_after,
+        "requested_at__lt": requested_before,
+    }
     return (
         RefundRequest.objects.matching(status=status, currency=currency, ids=ids)
+        .filter(**{lookup: value for lookup, value in exact.items() if value})
         .select_related("payment", "refund", "requested_by", "decided_by")
         .defer(*(f"payment__{name}" for name in HIDDEN_PAYMENT_FIELDS))
         .order_by("-requested_at", "-id")

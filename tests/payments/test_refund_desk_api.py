@@ -184,8 +184,31 @@ class TestFileAndList:
         assert [row["id"] for row in found["results"]] == [str(first.id)]
         assert rejected["count"] == 0
 
+    def test_filters_by_gateway_and_when_filed(self) -> None:
+        first = RefundRequestFactory.create()
+        second = RefundRequestFactory.create(now=NOW + dt.timedelta(hours=1))
+        client = _as(staff.support())
+
+        later = client.get(
+            REQUESTS, {"created_after": (NOW + dt.timedelta(minutes=30)).isoformat()}
+        ).json()
+        earlier = client.get(
+            REQUESTS, {"created_before": (NOW + dt.timedelta(minutes=30)).isoformat()}
+        ).json()
+        elsewhere = client.get(REQUESTS, {"gateway": "stripe"}).json()
+
+        assert [row["id"] for row in later["results"]] == [str(second.id)]
+        assert [row["id"] for row in earlier["results"]] == [str(first.id)]
+        assert elsewhere["count"] == 0
+        assert client.get(REQUESTS, {"gateway": "fake"}).json()["count"] == 2
+
     def test_bad_filters_are_a_400(self) -> None:
         response = _as(staff.support()).get(REQUESTS, {"status": "LOST"})
+        backwards = _as(staff.support()).get(
+            REQUESTS, {"created_after": NOW.isoformat(), "created_before": "2020-01-01"}
+        )
+
+        assert backwards.status_code == 400
 
         assert response.status_code == 400
         assert "status" in _shape(response)["extra"]["fields"]
