@@ -43,8 +43,9 @@ class Finding:
 
 def check_payment(snapshot: PaymentSnapshot, payment: Payment | None) -> Finding | None:
     """Our settled payment against the gateway's record of its transaction."""
-    moved = snapshot.captured if snapshot.state is PaymentState.SUCCEEDED else None
-    money = moved or snapshot.amount
+    # Money taken is what was captured; held, declined or voided: the amount.
+    succeeded = snapshot.state is PaymentState.SUCCEEDED
+    money = snapshot.captured if succeeded else snapshot.amount
     theirs = payment_facts(snapshot)
     ours_reference = payment.gateway_reference if payment is not None else None
     if payment is None or (

@@ -9,6 +9,7 @@ through the settlement rule; every other difference becomes a discrepancy.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,7 +46,7 @@ def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
         named = PaymentsNamed.of(
             [(gateway, snapshot) for snapshot in page.payments], lock=True
         )
-        sighted: list[Any] = []
+        sighted: list[uuid.UUID] = []
         for snapshot in page.payments:
             payment = named.find(gateway, snapshot)
             report.gateway_payment(snapshot)
