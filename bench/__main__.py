@@ -9,6 +9,7 @@ BENCHMARKS = (
     "sandbox_throughput",
     "webhook_intake",
     "renewals",
+    "reconciliation",
     "grpc_unary",
     "event_stream",
     "snack_ranking",

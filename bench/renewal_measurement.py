@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +19,8 @@ from bench.renewal_services import (
     worker_argv,
 )
 from bench.services import (
-    ROOT,
     free_port,
+    json_answer,
     manage,
     peak_rss_mib,
     running,
@@ -86,16 +84,7 @@ class RunFigures:
 
 def _data(command: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
     """Run `bench.renewal_data` in a process of its own; its JSON answer."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.renewal_data", command, *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    answer: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return answer
+    return json_answer("bench.renewal_data", command, *args, env=env)
 
 
 def _probe_lines(probe: Path) -> list[dict[str, Any]]:

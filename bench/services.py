@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bench.tokens import SIGNING_KEY
 
@@ -152,6 +154,21 @@ def manage(*args: str, env: dict[str, str]) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+
+
+def json_answer(module: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run `python -m module args…` in a process of its own; the JSON object on the
+    last line of its output."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    answer: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return answer
 
 
 def peak_rss_mib(pid: int) -> float:
