@@ -53,8 +53,8 @@ class MoneyRoleRequired(exceptions.PermissionDenied):
 
     default_code = "permission_denied"
 
-    def __init__(self, *, fields: Sequence[str] = ()) -> None:
-        super().__init__(money_roles_text())
+    def __init__(self, *, fields: Sequence[str] = (), message: str = "") -> None:
+        super().__init__(message or money_roles_text())
         self.extra = {"roles": list(settings.API_MONEY_ROLES)}
         if fields:
             self.extra["fields"] = list(fields)
@@ -102,11 +102,12 @@ class IsAccountingStaff(BasePermission):
     support may see but not make, such as forgetting a payer."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if may_move_money(request.user):
-            return True
-        roles = " or ".join(settings.API_MONEY_ROLES) or "no"
-        self.message = f"Only {roles} staff may do this."
-        return False
+        if not request.user.is_authenticated:
+            return False  # DRF answers not_authenticated
+        if not may_move_money(request.user):
+            roles = " or ".join(settings.API_MONEY_ROLES) or "no"
+            raise MoneyRoleRequired(message=f"Only {roles} staff may do this.")
+        return True
 
 
 class IsServiceToken(BasePermission):

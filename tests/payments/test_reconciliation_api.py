@@ -197,3 +197,17 @@ class TestDiscrepancies:
         answer = support.get(DISCREPANCIES, query)
         assert answer.status_code == 400
         assert set(answer.json()) == {"code", "message", "extra"}
+
+
+def test_support_is_told_who_may_resolve() -> None:
+    discrepancy = DiscrepancyFactory.create()
+    refused = _client(staff.support()).post(
+        f"{DISCREPANCIES}{discrepancy.id}/resolve/", {"note": "n"}, format="json"
+    )
+    assert refused.json() == {
+        "code": "permission_denied",
+        "message": "Only accounting staff may do this.",
+        "extra": {"roles": ["accounting"]},
+    }
+    anonymous = APIClient().post(f"{DISCREPANCIES}{discrepancy.id}/resolve/")
+    assert anonymous.json()["code"] == "not_authenticated"
