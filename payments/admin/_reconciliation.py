@@ -253,7 +253,10 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
         )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Changed only by the resolve action, and only by accounting."""
+        """Changed only by the resolve action, and only by accounting: an object's
+        own page is read-only for everyone."""
+        if obj is not None:
+            return False
         return request.user.has_perm("payments.change_discrepancy")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

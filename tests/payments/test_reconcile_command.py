@@ -31,7 +31,7 @@ def test_prints_the_report(fake_gateway: FakeGateway) -> None:
 
     assert f"Reconciling fake on {NOW.date()} (UTC)" in out
     assert "Completed: 0 operations read" in out
-    assert "MISSING_AT_GATEWAY: 1 (99900 RUB, in minor units)" in out
+    assert "MISSING_AT_GATEWAY: 1 (999.00 RUB)" in out
     assert "new discrepancies recorded: 1" in out
     assert Discrepancy.objects.count() == 1
     again = _reconcile("--gateway", "fake", "--date", NOW.date().isoformat())

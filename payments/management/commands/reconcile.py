@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.clock import billing_now
+from billing.money import Money
 from payments.models import ReconciliationRun, ReconciliationStatus
 from payments.services import ReconciliationInProgress, gateway_money, reconcile
 
@@ -72,9 +73,10 @@ class Command(BaseCommand):
         for kind, count in sorted(found.items()):
             amounts = report.get("amounts", {}).get(kind, {})
             money = ", ".join(
-                f"{minor} {cur}" for cur, minor in sorted(amounts.items())
+                Money(minor, currency).format()
+                for currency, minor in sorted(amounts.items())
             )
-            self.stdout.write(f"  {kind}: {count} ({money}, in minor units)")
+            self.stdout.write(f"  {kind}: {count} ({money})")
         self.stdout.write(f"  new discrepancies recorded: {report.get('new', 0)}")
         for what in ("captured", "refunded", "fees"):
             totals = ", ".join(str(m) for m in gateway_money(run, what))
