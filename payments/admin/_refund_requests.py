@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -114,8 +114,7 @@ class RefundRequestAdmin(PaymentRecordAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         row = self.get_object(request, object_id)
-        pending = row is not None and row.status == RefundRequestStatus.PENDING
-        offered = pending and may_move_money(request.user)
+        offered = row is not None and _may_decide(request, row)
         context = {
             **(extra_context or {}),
             **{
@@ -164,6 +163,16 @@ class RefundRequestAdmin(PaymentRecordAdmin):
             raise Http404("No such refund request.")
         if not may_move_money(request.user):
             raise PermissionDenied
+        if not _may_decide(request, row):
+            self.message_user(
+                request,
+                f"{row} is {row.get_status_display().lower()}: "
+                "only another accounting user decides a pending request.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:payments_refundrequest_change", args=[row.pk])
+            )
         form = form_class(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
@@ -186,7 +195,7 @@ class RefundRequestAdmin(PaymentRecordAdmin):
             title=title,
             intro=f"{row.amount.format()} of payment {row.payment_id} {what}. "
             f"Requested by {row.requested_by} ({row.get_reason_display()}): "
-            f"{row.note or EMPTY}. Are you sure?",
+            f"{(row.note or EMPTY).rstrip('.')}. Are you sure?",
             form=form,
             submit="Yes, I'm sure",
             obj=row,
@@ -207,3 +216,13 @@ class RefundRequestAdmin(PaymentRecordAdmin):
                 object_type="refund_request", object_id=row.id
             )
         )
+
+
+def _may_decide(request: HttpRequest, row: RefundRequest) -> bool:
+    """Offered to accounting for a pending request someone else filed (the service
+    refuses the rest too)."""
+    return (
+        row.status == RefundRequestStatus.PENDING
+        and row.requested_by_id != request.user.pk
+        and may_move_money(request.user)
+    )

@@ -148,12 +148,25 @@ class TestTheRefundRequestAdmin:
         accountant = staff.accounting()
         request = RefundRequestFactory.create(user=accountant)
 
-        refused = signed_in(accountant).post(f"{REQUESTS}{request.id}/approve/", {})
+        client = signed_in(accountant)
+        page = client.get(f"{REQUESTS}{request.id}/change/")
+        refused = client.post(f"{REQUESTS}{request.id}/approve/", {}, follow=True)
 
-        assert "another accounting user must" in page_text(refused)
+        assert "Approve and refund" not in page_text(page)
+        assert "only another accounting user decides" in page_text(refused)
         request.refresh_from_db()
         assert request.status == RefundRequestStatus.PENDING
         assert fake_gateway.calls_to("refund") == []
+
+    def test_a_decided_request_offers_no_second_decision(self) -> None:
+        request = RefundRequestFactory.create()
+        client = signed_in(staff.accounting())
+        client.post(f"{REQUESTS}{request.id}/reject/", {"note": "Used in full."})
+
+        again = client.get(f"{REQUESTS}{request.id}/approve/", follow=True)
+
+        assert "is rejected: only another accounting user decides" in page_text(again)
+        assert "will be refunded" not in page_text(again)
 
     def test_a_rejection_needs_a_note(self) -> None:
         request = RefundRequestFactory.create()
