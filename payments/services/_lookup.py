@@ -77,12 +77,17 @@ class PaymentsNamed:
 
     @classmethod
     def of(
-        cls, named: Iterable[tuple[str, NamesAPayment]], *, lock: bool = False
+        cls,
+        named: Iterable[tuple[str, NamesAPayment]],
+        *,
+        lock: bool = False,
+        only: tuple[str, ...] = (),
     ) -> PaymentsNamed:
         """Every payment that these (gateway, event) pairs may name.
 
         With `lock`, the rows are locked in id order, whatever order the events
-        came in, so that two callers never wait for each other in a circle.
+        came in, so that two callers never wait for each other in a circle. `only`
+        names the columns to read (all when empty).
         """
         ids: defaultdict[str, set[uuid.UUID]] = defaultdict(set)
         references: defaultdict[str, set[str]] = defaultdict(set)
@@ -99,6 +104,8 @@ class PaymentsNamed:
         if not wanted:
             return cls([])
         payments = Payment.objects.filter(wanted).order_by("id")
+        if only:
+            payments = payments.only("gateway", "gateway_reference", *only)
         if lock:
             payments = payments.select_for_update()
         return cls(payments)

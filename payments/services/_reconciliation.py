@@ -10,9 +10,12 @@ starts a new pass; what was found before is not recorded again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator
 from typing import Final
 
 from django.db import transaction
@@ -22,7 +25,7 @@ from billing.errors import Conflict
 from billing.money import Money
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, PaymentGateway
-from payments.gateways.operations import day_bounds
+from payments.gateways.operations import OperationsPage, day_bounds
 from payments.models import (
     Payment,
     PaymentStatus,
@@ -77,7 +80,7 @@ def reconcile(
     try:
         if run.listed_at is None:
             pages = adapter.day_operations(day=day, cursor=run.cursor or None)
-            for page in pages:
+            for page in read_ahead(pages):
                 check_page(run.id, page, now=now)
                 if progress is not None:
                     progress(len(page.payments) + len(page.refunds))
@@ -102,6 +105,42 @@ def request_reconciliation(*, gateway: str, day: dt.date, actor: str) -> None:
             sender=ReconciliationRun, gateway=gateway, day=day.isoformat(), actor=actor
         )
     )
+
+
+def read_ahead(
+    pages: Iterator[OperationsPage],
+) -> Generator[OperationsPage, None, None]:
+    """The pages, the next one read in a thread while the caller checks this one.
+
+    The gateway's answer and the database's are waited for at the same time. The
+    reader stops at the end, at the first error (raised here, in order), or when
+    the caller stops asking; at most one page waits unchecked.
+    """
+    handoff: queue.Queue[OperationsPage | Exception | None] = queue.Queue(1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for page in pages:
+                handoff.put(page)
+                if stop.is_set():
+                    return
+            handoff.put(None)
+        except Exception as error:  # noqa: BLE001 - the caller raises it, in order
+            handoff.put(error)
+
+    reader = threading.Thread(target=read, name="reconciliation-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := handoff.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():
+            with contextlib.suppress(queue.Empty):
+                handoff.get(timeout=0.1)
 
 
 def _claim(
