@@ -8,12 +8,13 @@ through the settlement rule; every other difference becomes a discrepancy.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from billing.money import Money
 from payments.gateways.base import PaymentSnapshot, PaymentState
@@ -35,6 +36,7 @@ from payments.services._reconciliation_checks import (
 )
 
 ACTOR = "system:reconciliation"
+_COMPARED = ("status", "amount_minor", "captured_minor", "currency")
 
 
 def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
@@ -43,8 +45,10 @@ def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
         run = ReconciliationRun.objects.select_for_update().get(id=run_id)
         report = Report(run.report)
         gateway = run.gateway
+        # What a comparison reads; a payment to settle or to record a discrepancy
+        # about is read again whole, under its row lock.
         named = PaymentsNamed.of(
-            [(gateway, snapshot) for snapshot in page.payments], lock=True
+            [(gateway, snapshot) for snapshot in page.payments], only=_COMPARED
         )
         sighted: list[uuid.UUID] = []
         for snapshot in page.payments:
@@ -62,10 +66,7 @@ def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
             if refund is not None:
                 sighted.append(refund.id)
             report.record(run, check_refund(refund_snapshot, refund, refunded), now=now)
-        ReconciliationSighting.objects.bulk_create(
-            [ReconciliationSighting(run=run, object_id=sid) for sid in sighted],
-            ignore_conflicts=True,
-        )
+        _sight(run.id, sighted)
         run.operations += len(page.payments) + len(page.refunds)
         run.cursor = page.next_cursor or ""
         if page.next_cursor is None:
@@ -73,6 +74,30 @@ def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
         run.heartbeat_at = now
         run.report = report.data
         run.save()
+
+
+def _sight(run_id: int, object_ids: list[uuid.UUID]) -> None:
+    """Mark ours as listed by the gateway, in one INSERT.
+
+    Written as SQL: the ORM's `bulk_create` builds a model per row and compiles
+    every value, a third of a page's time in the database. The same statement
+    runs on PostgreSQL and SQLite; a row sighted before (a resumed page) is kept.
+    """
+    if not object_ids:
+        return
+    meta = ReconciliationSighting._meta
+    field = meta.get_field("object_id")
+    table = connection.ops.quote_name(meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(object_ids))
+    params: list[Any] = []
+    for object_id in object_ids:
+        params += [run_id, field.get_db_prep_value(object_id, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (run_id, object_id) VALUES {values} "  # noqa: S608
+            "ON CONFLICT (run_id, object_id) DO NOTHING",
+            params,
+        )
 
 
 def _check_ours(
@@ -87,6 +112,7 @@ def _check_ours(
         None,
         snapshot.gateway_reference,
     ):
+        payment = Payment.objects.select_for_update().get(id=payment.id)
         settlement = apply_snapshot(payment, snapshot, now=now, actor=ACTOR)
         if settlement is Settlement.APPLIED:
             run.settled += 1
@@ -94,7 +120,10 @@ def _check_ours(
         if settlement is Settlement.NOT_FINAL:
             return None
         # Held by the settlement rule: the record does not match the payment.
-    return check_payment(snapshot, payment)
+    finding = check_payment(snapshot, payment)
+    if finding is None or finding.payment is None:
+        return finding
+    return dataclasses.replace(finding, payment=Payment.objects.get(id=payment.id))
 
 
 def _refunds_of(
