@@ -44,8 +44,9 @@ _SENSITIVE_KEY: Final = re.compile(
 # Keys that are sensitive only as a whole: a "name" is the cardholder's, while a
 # "plan_name" is not; a "payment_method" is Stripe's id of a card (our token).
 _SENSITIVE_WHOLE_KEYS: Final = frozenset({"name", "cardholder_name", "payment_method"})
-# Card numbers are 12 to 19 digits, possibly grouped by spaces or dashes.
-_DIGIT_RUN: Final = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
+# Card numbers are 12 to 19 digits, possibly grouped by spaces or dashes; the
+# fraction of a decimal number ("succeeded in 0.012345678901234s") is not one.
+_DIGIT_RUN: Final = re.compile(r"(?<!\d)(?<!\d\.)\d(?:[ -]?\d){11,18}(?!\d)")
 # A UUID may hold a long run of digits; it is an identifier, never a card.
 _UUID: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE

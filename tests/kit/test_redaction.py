@@ -163,6 +163,13 @@ class TestRedactText:
 
         assert redact_text(text) == text
 
+    def test_keeps_the_fraction_of_a_decimal_number(self) -> None:
+        """Celery logs a task's run time to the femtosecond: not a card number."""
+        text = "Task payments.reconcile_gateway_day succeeded in 0.012345678901234s"
+
+        assert redact_text(text) == text
+        assert redact_text("card 4242424242424242.") == f"card {MASK}."
+
     def test_masks_sandbox_cryptograms_credentials_and_stripe_keys(self) -> None:
         text = (
             "packet sbx1:eyJudW1iZXIiOiI0MjQyIn0 auth Basic cGs6c2VjcmV0 "
