@@ -107,13 +107,24 @@ def money(amount: Decimal | int | str, currency: str) -> Money:
 
 
 def card(transaction: Transaction) -> CardDetails | None:
-    if not transaction.card_first_six or not transaction.card_last_four:
+    return _card(
+        transaction.card_first_six,
+        transaction.card_last_four,
+        transaction.card_exp_date,
+        transaction.card_type,
+    )
+
+
+def _card(
+    first_six: object, last_four: object, exp_date: object, brand: object
+) -> CardDetails | None:
+    if not first_six or not last_four:
         return None
-    exp_month, exp_year = _expiry(transaction.card_exp_date)
+    exp_month, exp_year = _expiry(exp_date)
     return CardDetails(
-        brand=str(transaction.card_type or ""),
-        first6=str(transaction.card_first_six),
-        last4=str(transaction.card_last_four),
+        brand=str(brand or ""),
+        first6=str(first_six),
+        last4=str(last_four),
         exp_month=exp_month,
         exp_year=exp_year,
     )
@@ -128,12 +139,14 @@ def _expiry(text: object) -> tuple[int | None, int | None]:
 
 
 def state_of(transaction: Transaction) -> PaymentState:
+    return _state(transaction.status)
+
+
+def _state(status: object) -> PaymentState:
     try:
-        return STATES[transaction.status]
+        return STATES[str(status)]
     except KeyError:
-        raise GatewayError(
-            f"CloudPayments status not understood: {transaction.status!r}"
-        ) from None
+        raise GatewayError(f"CloudPayments status not understood: {status!r}") from None
 
 
 def charge_result(transaction: Transaction) -> ChargeResult:
@@ -180,32 +193,57 @@ def snapshot(model: Mapping[str, Any]) -> PaymentSnapshot:
     much: `refunded` is the whole amount once it is, and zero before. Partial
     refunds are CloudPayments transactions of their own (Type 1).
 
-    :raises GatewayError: for a model the SDK cannot read.
+    Read from the model's fields as the SDK's `Transaction.from_dict` reads them,
+    but without its parsing of three dates with `strptime`, which was half of the
+    time of a reconciliation's reads: a day's list holds up to 100,000 of them.
+
+    :raises GatewayError: for a model without the fields of a Transaction.
     """
     with sdk_errors("payments/find"):
-        transaction = Transaction.from_dict(model)
-    state = state_of(transaction)
-    amount = money(transaction.amount, transaction.currency)
+        status, amount_value, currency = (
+            model["Status"],
+            model["Amount"],
+            model["Currency"],
+        )
+        transaction_id, invoice_id = model["TransactionId"], model["InvoiceId"]
+        created_text = model["CreatedDateIso"]
+    state = _state(status)
+    amount = money(amount_value, currency)
     zero = Money.zero(amount.currency)
-    created_at = transaction.created_date
-    if not isinstance(created_at, dt.datetime):
-        raise GatewayError("CloudPayments transaction without CreatedDateIso")
     return PaymentSnapshot(
-        gateway_reference=str(transaction.id),
-        reference=transaction.invoice_id or None,
+        gateway_reference=str(transaction_id),
+        reference=invoice_id or None,
         state=state,
         amount=amount,
         captured=amount if state is PaymentState.SUCCEEDED else zero,
         refunded=amount if model.get("Refunded") else zero,
-        created_at=created_at.astimezone(dt.UTC),
-        token=transaction.token or None,
-        card=card(transaction),
-        decline_code=(
-            str(transaction.reason_code) if state is PaymentState.DECLINED else None
+        created_at=_created_at(created_text),
+        token=model.get("Token") or None,
+        card=_card(
+            model.get("CardFirstSix"),
+            model.get("CardLastFour"),
+            model.get("CardExpDate"),
+            model.get("CardType"),
         ),
-        account=str(transaction.account_id or ""),
+        decline_code=(
+            str(model.get("ReasonCode")) if state is PaymentState.DECLINED else None
+        ),
+        account=str(model.get("AccountId") or ""),
         fee=_fee(model, amount.currency),
     )
+
+
+def _created_at(text: object) -> dt.datetime:
+    """`CreatedDateIso` (UTC, `YYYY-MM-DDTHH:MM:SS`) as an aware datetime."""
+    if not isinstance(text, str) or not text:
+        raise GatewayError("CloudPayments transaction without CreatedDateIso")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise GatewayError(
+            f"CloudPayments CreatedDateIso not understood: {text!r}"
+        ) from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 def _fee(model: Mapping[str, Any], currency: str) -> Money | None:
