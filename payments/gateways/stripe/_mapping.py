@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Final
 
 import stripe
@@ -37,18 +38,22 @@ EXPAND: Final = ["payment_method", "latest_charge"]
 SETUP_EXPAND: Final = ["payment_method"]
 
 Intent = stripe.PaymentIntent | stripe.SetupIntent
+# A Stripe object as the SDK builds it, or as the plain JSON of a list page, which
+# `_operations` reads without the SDK's objects (`snapshot`).
+Record = stripe.StripeObject | Mapping[str, Any]
 
 
-def state_of(intent: stripe.PaymentIntent) -> PaymentState:
+def state_of(intent: Record) -> PaymentState:
     """requires_payment_method is a decline once an attempt failed, else pending."""
-    if intent.status == "requires_payment_method":
-        if intent.last_payment_error is not None:
+    status = _field(intent, "status")
+    if status == "requires_payment_method":
+        if _field(intent, "last_payment_error") is not None:
             return PaymentState.DECLINED
         return PaymentState.PENDING
     try:
-        return STATES[intent.status]
+        return STATES[str(status)]
     except KeyError:
-        raise GatewayError(f"Stripe status not understood: {intent.status!r}") from None
+        raise GatewayError(f"Stripe status not understood: {status!r}") from None
 
 
 def outcome(intent: stripe.PaymentIntent, *, customer: str | None) -> ChargeResult:
@@ -167,55 +172,59 @@ def _declined(error: object, *, gateway_reference: str) -> Declined:
     )
 
 
-def card(payment_method: stripe.PaymentMethod | None) -> CardDetails | None:
+def card(payment_method: Record | None) -> CardDetails | None:
     """Stripe never shows the card's first six digits (its BIN): `first6` is ""."""
-    details = payment_method.card if payment_method is not None else None
+    details = _field(payment_method, "card")
     if details is None:
         return None
     return CardDetails(
-        brand=details.brand,
+        brand=_field(details, "brand"),
         first6=_field(details, "iin") or "",
-        last4=details.last4,
-        exp_month=details.exp_month,
-        exp_year=details.exp_year,
+        last4=_field(details, "last4"),
+        exp_month=_field(details, "exp_month"),
+        exp_year=_field(details, "exp_year"),
     )
 
 
-def snapshot(intent: stripe.PaymentIntent) -> PaymentSnapshot:
-    """The gateway's record of `intent`, read with `EXPAND`."""
+def snapshot(intent: Record) -> PaymentSnapshot:
+    """The gateway's record of `intent`, read with `EXPAND`: the SDK's object, or
+    the plain JSON of a list page."""
     state = state_of(intent)
-    amount = from_stripe(intent.amount, intent.currency)
+    currency = _field(intent, "currency")
+    amount = from_stripe(_field(intent, "amount"), currency)
     zero = Money.zero(amount.currency)
-    charge = intent.latest_charge
+    charge = _field(intent, "latest_charge")
     # A released authorization also shows as refunded on its charge: only money
     # that was captured can have been refunded.
     refunded = (
-        from_stripe(charge.amount_refunded, charge.currency)
-        if isinstance(charge, stripe.Charge) and state is PaymentState.SUCCEEDED
+        from_stripe(_field(charge, "amount_refunded"), _field(charge, "currency"))
+        if _is_object(charge) and state is PaymentState.SUCCEEDED
         else zero
     )
-    error = intent.last_payment_error
-    payment_method = _payment_method(intent)
+    error = _field(intent, "last_payment_error")
+    payment_method = _field(intent, "payment_method")
+    if payment_method is not None and not _is_object(payment_method):
+        raise GatewayError("Stripe payment_intent read without expanding its card")
     return PaymentSnapshot(
-        gateway_reference=intent.id,
+        gateway_reference=str(_field(intent, "id")),
         reference=_metadata(intent).get("reference"),
         state=state,
         amount=amount,
         captured=(
-            from_stripe(intent.amount_received, intent.currency)
+            from_stripe(_field(intent, "amount_received"), currency)
             if state is PaymentState.SUCCEEDED
             else zero
         ),
         refunded=refunded,
-        created_at=dt.datetime.fromtimestamp(intent.created, tz=dt.UTC),
-        token=payment_method.id if payment_method else None,
+        created_at=dt.datetime.fromtimestamp(_field(intent, "created"), tz=dt.UTC),
+        token=_id(payment_method),
         card=card(payment_method),
         decline_code=(
             (_field(error, "decline_code") or _field(error, "code"))
             if state is PaymentState.DECLINED
             else None
         ),
-        account=_id(intent.customer) or "",
+        account=_id(_field(intent, "customer")) or "",
         capture=_field(intent, "capture_method") == "manual",
     )
 
@@ -231,16 +240,26 @@ def _payment_method(intent: Intent) -> stripe.PaymentMethod | None:
 
 
 def _field(obj: object, name: str) -> Any:
-    """An optional field: StripeObjects raise AttributeError for absent keys."""
+    """An optional field of a StripeObject (which raises AttributeError for an
+    absent key) or of plain JSON; None when absent."""
+    if isinstance(obj, Mapping):
+        return obj.get(name)
     return None if obj is None else getattr(obj, name, None)
 
 
-def _metadata(intent: stripe.PaymentIntent) -> dict[str, str]:
-    metadata = intent.metadata
-    return {} if metadata is None else dict(metadata.to_dict())
+def _is_object(value: object) -> bool:
+    """An expanded object, not the id that stands for it."""
+    return isinstance(value, stripe.StripeObject | Mapping)
+
+
+def _metadata(intent: Record) -> dict[str, str]:
+    metadata = _field(intent, "metadata")
+    if isinstance(metadata, stripe.StripeObject):
+        metadata = metadata.to_dict()
+    return {} if metadata is None else {str(k): str(v) for k, v in metadata.items()}
 
 
 def _id(value: object) -> str | None:
-    if isinstance(value, stripe.StripeObject):
-        return str(value["id"])
+    if _is_object(value):
+        return str(_field(value, "id"))
     return None if value is None else str(value)

@@ -2,15 +2,19 @@
 
 Stripe lists newest first, 100 a page at most, and pages on with `starting_after`,
 the last id of the page before: the protocol of the SDK's `auto_paging_iter()`,
-here driven one page at a time (`next_page()`) so that each page can name where the
-next one starts. PaymentIntents come first, then Refunds; the cursor says which list
-and after which id (`payment_intents:pi_…`, `refunds:` for the first refund page).
+driven here one page at a time so that each page can name where the next one
+starts. PaymentIntents come first, then Refunds; the cursor says which list and
+after which id (`payment_intents:pi_…`, `refunds:` for the first refund page).
+
+The pages are read with the SDK's `raw_request` and mapped from their JSON: building
+the SDK's objects for a page of 100 expanded PaymentIntents takes about 100 ms of
+CPU, most of a day's reconciliation, for fields the mapping reads once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import stripe
@@ -22,6 +26,7 @@ from payments.gateways.stripe._amounts import from_stripe
 from payments.gateways.stripe._errors import stripe_errors
 
 PAGE_SIZE: Final = 100
+Json = Mapping[str, Any]
 _INTENTS, _REFUNDS = "payment_intents", "refunds"
 
 
@@ -38,44 +43,50 @@ def day_operations(
             "limit": PAGE_SIZE,
             "expand": [f"data.{path}" for path in _mapping.EXPAND],
         }
-        for page, more in _pages(client.v1.payment_intents.list, params, after):
-            payments = [_mapping.snapshot(intent) for intent in page]
-            cursor = f"{_INTENTS}:{page.data[-1].id}" if more else f"{_REFUNDS}:"
+        for items, more in _pages(client, "/v1/payment_intents", params, after):
+            payments = [_mapping.snapshot(intent) for intent in items]
+            cursor = f"{_INTENTS}:{items[-1]['id']}" if more else f"{_REFUNDS}:"
             yield OperationsPage(payments=payments, refunds=(), next_cursor=cursor)
         after = None
     params = {"created": created, "limit": PAGE_SIZE}
-    for page, more in _pages(client.v1.refunds.list, params, after):
-        refunds = [_refund(refund) for refund in page]
-        cursor = f"{_REFUNDS}:{page.data[-1].id}" if more else None
+    for items, more in _pages(client, "/v1/refunds", params, after):
+        refunds = [_refund(refund) for refund in items]
+        cursor = f"{_REFUNDS}:{items[-1]['id']}" if more else None
         yield OperationsPage(payments=(), refunds=refunds, next_cursor=cursor)
 
 
 def _pages(
-    list_page: Callable[..., Any], params: dict[str, Any], after: str | None
-) -> Iterator[tuple[Any, bool]]:
-    """Each non-empty page of a list and whether more follow."""
-    if after:
-        params = {**params, "starting_after": after}
-    with stripe_errors("a list"):
-        page = list_page(params=params)
-    while not page.is_empty:
-        yield page, bool(page.has_more)
-        if not page.has_more:
-            return
+    client: stripe.StripeClient, url: str, params: dict[str, Any], after: str | None
+) -> Iterator[tuple[list[Json], bool]]:
+    """Each non-empty page of a list, as JSON, and whether more follow."""
+    while True:
+        query = {**params, "starting_after": after} if after else params
         with stripe_errors("a list"):
-            page = page.next_page()
+            body = client.raw_request("get", url, **query).data
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise GatewayError(f"Stripe {url}: not a list")
+        if not items:
+            return
+        more = bool(body.get("has_more"))
+        yield items, more
+        if not more:
+            return
+        after = str(items[-1]["id"])
 
 
-def _refund(refund: stripe.Refund) -> RefundSnapshot:
-    intent = refund.payment_intent
-    if intent is None:
-        raise GatewayError(f"Stripe refund {refund.id} names no PaymentIntent")
+def _refund(refund: Json) -> RefundSnapshot:
+    intent = refund.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    if not intent:
+        raise GatewayError(f"Stripe refund {refund.get('id')} names no PaymentIntent")
     return RefundSnapshot(
-        gateway_reference=refund.id,
-        payment_reference=intent if isinstance(intent, str) else intent.id,
-        amount=from_stripe(refund.amount, refund.currency),
-        succeeded=refund.status == "succeeded",
-        created_at=dt.datetime.fromtimestamp(refund.created, tz=dt.UTC),
+        gateway_reference=str(refund["id"]),
+        payment_reference=str(intent),
+        amount=from_stripe(refund.get("amount"), refund.get("currency")),
+        succeeded=refund.get("status") == "succeeded",
+        created_at=dt.datetime.fromtimestamp(refund["created"], tz=dt.UTC),
     )
 
 
