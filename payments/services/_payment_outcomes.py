@@ -107,7 +107,7 @@ class Settlement(enum.Enum):
     HELD = "held"
 
 
-_FINAL_STATES: Final = frozenset(
+FINAL_STATES: Final = frozenset(
     {
         PaymentState.SUCCEEDED,
         PaymentState.AUTHORIZED,
@@ -121,7 +121,7 @@ def apply_snapshot(
     payment: Payment, snapshot: PaymentSnapshot, *, now: dt.datetime, actor: str
 ) -> Settlement:
     """Settle a locked payment from the gateway's record, if it matches the payment."""
-    if snapshot.state not in _FINAL_STATES:
+    if snapshot.state not in FINAL_STATES:
         return Settlement.NOT_FINAL
     if hold_if_mismatched(
         payment, Reported.of_snapshot(snapshot), now=now, actor=actor

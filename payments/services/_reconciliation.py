@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import queue
 import threading
+import uuid
 from collections.abc import Callable, Generator, Iterator
 from typing import Final
 
@@ -35,14 +36,24 @@ from payments.models import (
     RefundStatus,
 )
 from payments.services._janitor import settle_unknown_payment
-from payments.services._payment_outcomes import gateway_reference_of
+from payments.services._payment_outcomes import (
+    Settlement,
+    apply_snapshot,
+    gateway_reference_of,
+)
 from payments.services._reconciliation_checks import (
+    UNSETTLED,
     Finding,
     check_payment,
     missing_at_gateway,
     refund_missing_at_gateway,
 )
-from payments.services._reconciliation_pages import Report, check_page
+from payments.services._reconciliation_pages import (
+    ACTOR,
+    Report,
+    check_page,
+    whole,
+)
 from payments.signals import reconciliation_requested
 
 logger = logging.getLogger(__name__)
@@ -82,8 +93,10 @@ def reconcile(
             pages = adapter.day_operations(day=day, cursor=run.cursor or None)
             for page in read_ahead(pages):
                 check_page(run.id, page, now=now)
+                settle_waiting(run.id, adapter, now=now)
                 if progress is not None:
                     progress(len(page.payments) + len(page.refunds))
+        settle_waiting(run.id, adapter, now=now)
         _check_unseen(run.id, adapter, now=now)
     except GatewayError as error:
         logger.warning(
@@ -141,6 +154,35 @@ def read_ahead(
         while reader.is_alive():
             with contextlib.suppress(queue.Empty):
                 handoff.get(timeout=0.1)
+
+
+def settle_waiting(run_id: int, adapter: PaymentGateway, *, now: dt.datetime) -> None:
+    """Settle ours that a page listed with an outcome while we wait for it.
+
+    Each is asked about by itself, as the janitor asks, for the gateway's whole
+    record (a list's leaves out the card), then settled through the settlement
+    rule under its row lock; a record that does not match is a discrepancy. The
+    ids wait in the run's report, so a pass that stops here settles them when it
+    resumes.
+    """
+    waiting = ReconciliationRun.objects.get(id=run_id).report.get("to_settle", [])
+    for text in waiting:
+        payment = Payment.objects.only("id").get(id=uuid.UUID(text))
+        snapshot = adapter.find_payment(reference=gateway_reference_of(payment))
+        with transaction.atomic():
+            run = ReconciliationRun.objects.select_for_update().get(id=run_id)
+            payment = Payment.objects.select_for_update().get(id=payment.id)
+            report = Report(run.report)
+            if payment.status in UNSETTLED and snapshot is not None:
+                settlement = apply_snapshot(payment, snapshot, now=now, actor=ACTOR)
+                if settlement is Settlement.APPLIED:
+                    run.settled += 1
+                elif settlement is Settlement.HELD:
+                    finding = whole(check_payment(snapshot, payment))
+                    report.record(run, finding, now=now)
+            report.data["to_settle"].remove(text)
+            run.report = report.data
+            run.save(update_fields=["report", "settled"])
 
 
 def _claim(

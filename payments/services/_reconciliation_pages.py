@@ -27,7 +27,7 @@ from payments.models import (
 )
 from payments.services._discrepancies import record_discrepancy
 from payments.services._lookup import PaymentsNamed
-from payments.services._payment_outcomes import Settlement, apply_snapshot
+from payments.services._payment_outcomes import FINAL_STATES
 from payments.services._reconciliation_checks import (
     UNSETTLED,
     Finding,
@@ -59,7 +59,7 @@ def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
             else:
                 if payment.gateway_reference in (None, snapshot.gateway_reference):
                     sighted.append(payment.id)
-                finding = _check_ours(run, snapshot, payment, now=now)
+                finding = _check_ours(report, snapshot, payment)
             report.record(run, finding, now=now)
         for refund_snapshot, refund, refunded in _refunds_of(gateway, page.refunds):
             report.gateway_refund(refund_snapshot)
@@ -101,29 +101,26 @@ def _sight(run_id: int, object_ids: list[uuid.UUID]) -> None:
 
 
 def _check_ours(
-    run: ReconciliationRun,
-    snapshot: PaymentSnapshot,
-    payment: Payment,
-    *,
-    now: dt.datetime,
+    report: Report, snapshot: PaymentSnapshot, payment: Payment
 ) -> Finding | None:
-    """Settle our unsettled payment from the record, or compare a settled one."""
+    """Compare our settled payment with the record; one still waiting for its
+    outcome is left for `settle_waiting`, after the page."""
     if payment.status in UNSETTLED and payment.gateway_reference in (
         None,
         snapshot.gateway_reference,
     ):
-        payment = Payment.objects.select_for_update().get(id=payment.id)
-        settlement = apply_snapshot(payment, snapshot, now=now, actor=ACTOR)
-        if settlement is Settlement.APPLIED:
-            run.settled += 1
-            return None
-        if settlement is Settlement.NOT_FINAL:
-            return None
-        # Held by the settlement rule: the record does not match the payment.
-    finding = check_payment(snapshot, payment)
+        if snapshot.state in FINAL_STATES:
+            report.data["to_settle"].append(str(payment.id))
+        return None
+    return whole(check_payment(snapshot, payment))
+
+
+def whole(finding: Finding | None) -> Finding | None:
+    """The finding with its payment read whole, for the discrepancy's facts."""
     if finding is None or finding.payment is None:
         return finding
-    return dataclasses.replace(finding, payment=Payment.objects.get(id=payment.id))
+    payment = Payment.objects.get(id=finding.payment.id)
+    return dataclasses.replace(finding, payment=payment)
 
 
 def _refunds_of(
@@ -166,6 +163,8 @@ class Report:
             "amounts": {},
             "new": 0,
             "gateway": {"captured": {}, "refunded": {}, "fees": {}},
+            # Ours the list says have an outcome, to settle from the gateway.
+            "to_settle": [],
             **data,
         }
 

@@ -310,6 +310,23 @@ class TestSettlingUnknowns:
         assert run.settled == 1
         assert _kinds() == []
 
+    def test_one_the_gateway_could_not_be_asked_about_waits_for_the_next_run(
+        self, gateway: FakeGateway
+    ) -> None:
+        gateway.script("charge", OutcomeUnknown("reply lost"))
+        payment = pay_by_card()
+        gateway.script("find_payment", Unavailable("down"))
+
+        stopped = _reconcile()
+
+        assert stopped.status == ReconciliationStatus.FAILED
+        assert stopped.report["to_settle"] == [str(payment.id)]
+        resumed = _reconcile(LATER + dt.timedelta(minutes=5))
+        payment.refresh_from_db()
+        assert (resumed.status, resumed.settled) == (ReconciliationStatus.COMPLETED, 1)
+        assert resumed.report["to_settle"] == []
+        assert payment.status == PaymentStatus.SUCCEEDED
+
     def test_an_unknown_payment_the_gateway_never_made_is_left_to_the_janitor(
         self, gateway: FakeGateway
     ) -> None:
