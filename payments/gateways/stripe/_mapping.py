@@ -186,9 +186,14 @@ def card(payment_method: Record | None) -> CardDetails | None:
     )
 
 
-def snapshot(intent: Record) -> PaymentSnapshot:
-    """The gateway's record of `intent`, read with `EXPAND`: the SDK's object, or
-    the plain JSON of a list page."""
+def snapshot(intent: Record, *, expanded: bool = True) -> PaymentSnapshot:
+    """The gateway's record of `intent`: the SDK's object, or the plain JSON of a
+    list page.
+
+    Read with `EXPAND` unless `expanded` is False (a day's list, which compares and
+    settles nothing from the record): then the card and the refunded amount are
+    left out (None, zero), and the token is the PaymentMethod's id.
+    """
     state = state_of(intent)
     currency = _field(intent, "currency")
     amount = from_stripe(_field(intent, "amount"), currency)
@@ -203,7 +208,7 @@ def snapshot(intent: Record) -> PaymentSnapshot:
     )
     error = _field(intent, "last_payment_error")
     payment_method = _field(intent, "payment_method")
-    if payment_method is not None and not _is_object(payment_method):
+    if expanded and payment_method is not None and not _is_object(payment_method):
         raise GatewayError("Stripe payment_intent read without expanding its card")
     return PaymentSnapshot(
         gateway_reference=str(_field(intent, "id")),
