@@ -92,8 +92,8 @@ def reconcile(
         if run.listed_at is None:
             pages = adapter.day_operations(day=day, cursor=run.cursor or None)
             for page in read_ahead(pages):
-                check_page(run.id, page, now=now)
-                settle_waiting(run.id, adapter, now=now)
+                if check_page(run.id, page, now=now):
+                    settle_waiting(run.id, adapter, now=now)
                 if progress is not None:
                     progress(len(page.payments) + len(page.refunds))
         settle_waiting(run.id, adapter, now=now)

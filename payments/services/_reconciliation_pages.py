@@ -39,8 +39,9 @@ ACTOR = "system:reconciliation"
 _COMPARED = ("status", "amount_minor", "captured_minor", "currency")
 
 
-def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
-    """Check `page` and move the run's cursor past it, all or nothing."""
+def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> bool:
+    """Check `page` and move the run's cursor past it, all or nothing; whether ours
+    now wait to be settled (`settle_waiting`)."""
     with transaction.atomic():
         run = ReconciliationRun.objects.select_for_update().get(id=run_id)
         report = Report(run.report)
@@ -74,6 +75,7 @@ def check_page(run_id: int, page: OperationsPage, *, now: dt.datetime) -> None:
         run.heartbeat_at = now
         run.report = report.data
         run.save()
+    return bool(report.data["to_settle"])
 
 
 def _sight(run_id: int, object_ids: list[uuid.UUID]) -> None:
