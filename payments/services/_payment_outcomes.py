@@ -59,7 +59,12 @@ GatewayAnswer: TypeAlias = Answer[ChargeResult]
 
 def gateway_reference_of(payment: Payment) -> str:
     """Our reference as the gateway stores it (InvoiceId, metadata[reference])."""
-    return f"payment:{payment.id}"
+    return reference_for(payment.id)
+
+
+def reference_for(payment_id: uuid.UUID) -> str:
+    """`gateway_reference_of` the payment with this id, without reading it."""
+    return f"payment:{payment_id}"
 
 
 def apply_payment_answer(

@@ -40,6 +40,7 @@ from payments.services._payment_outcomes import (
     Settlement,
     apply_snapshot,
     gateway_reference_of,
+    reference_for,
 )
 from payments.services._reconciliation_checks import (
     UNSETTLED,
@@ -52,7 +53,6 @@ from payments.services._reconciliation_pages import (
     ACTOR,
     Report,
     check_page,
-    whole,
 )
 from payments.signals import reconciliation_requested
 
@@ -167,19 +167,18 @@ def settle_waiting(run_id: int, adapter: PaymentGateway, *, now: dt.datetime) ->
     """
     waiting = ReconciliationRun.objects.get(id=run_id).report.get("to_settle", [])
     for text in waiting:
-        payment = Payment.objects.only("id").get(id=uuid.UUID(text))
-        snapshot = adapter.find_payment(reference=gateway_reference_of(payment))
+        payment_id = uuid.UUID(text)
+        snapshot = adapter.find_payment(reference=reference_for(payment_id))
         with transaction.atomic():
             run = ReconciliationRun.objects.select_for_update().get(id=run_id)
-            payment = Payment.objects.select_for_update().get(id=payment.id)
+            payment = Payment.objects.select_for_update().get(id=payment_id)
             report = Report(run.report)
             if payment.status in UNSETTLED and snapshot is not None:
                 settlement = apply_snapshot(payment, snapshot, now=now, actor=ACTOR)
                 if settlement is Settlement.APPLIED:
                     run.settled += 1
                 elif settlement is Settlement.HELD:
-                    finding = whole(check_payment(snapshot, payment))
-                    report.record(run, finding, now=now)
+                    report.record(run, check_payment(snapshot, payment), now=now)
             report.data["to_settle"].remove(text)
             run.report = report.data
             run.save(update_fields=["report", "settled"])

@@ -310,6 +310,26 @@ class TestSettlingUnknowns:
         assert run.settled == 1
         assert _kinds() == []
 
+    def test_one_whose_record_does_not_match_is_held_and_found(
+        self, gateway: FakeGateway
+    ) -> None:
+        gateway.script("charge", OutcomeUnknown("reply lost"))
+        payment = pay_by_card()
+        record = gateway.find_payment(reference=f"payment:{payment.id}")
+        assert record is not None
+        gateway.payments[record.gateway_reference] = dataclasses.replace(
+            record, captured=Money(1_000, "RUB")
+        )
+
+        run = _reconcile()
+
+        payment.refresh_from_db()
+        assert (payment.status, run.settled) == (PaymentStatus.UNKNOWN, 0)
+        found = Discrepancy.objects.get()
+        assert (found.kind, found.payment) == (DiscrepancyKind.STATUS_MISMATCH, payment)
+        assert found.ours["status"] == PaymentStatus.UNKNOWN
+        assert run.report["to_settle"] == []
+
     def test_one_the_gateway_could_not_be_asked_about_waits_for_the_next_run(
         self, gateway: FakeGateway
     ) -> None:
