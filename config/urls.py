@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("billing.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/shop/", include("snacks.api.urls")),
+    path("shop/", include("snacks.web.urls")),
     path("webhooks/", include("payments.api.webhook_urls")),
     path("checkout/", include("payments.api.checkout_urls")),
     # DRF's `rest_framework.urls`, with the sign-in form guarded as the admin's.
@@ -53,5 +54,5 @@ urlpatterns = [
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "kit.api.errors.json_bad_request"
-handler404 = "kit.api.errors.json_not_found"
+handler404 = "config.error_pages.not_found"
 handler500 = "kit.api.errors.json_server_error"
