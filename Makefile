@@ -21,7 +21,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck protos lint-protos test-sqlite test-postgres bench sandbox clean
+.PHONY: run test lint typecheck protos lint-protos test-sqlite test-postgres bench sandbox screenshots clean
 
 # The developer's own processes: local settings unless told otherwise, also in a copy
 # of the code without `.git`, where `manage.py` would refuse to guess (README).
@@ -54,6 +54,10 @@ test-sqlite: $(BUILT)  ## Every test on the embedded SQLite database.
 
 test-postgres: $(BUILT)  ## The database tests again, on PostgreSQL (not the browser).
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -m "(django_db or postgres) and not browser"
+
+# README's pictures of the shop, as the browser tests see its pages.
+screenshots: $(BUILT)  ## Retake docs/screenshots/ with the browser tests.
+	DATABASE_URL= $(BIN)/pytest tests/browser -m browser --screenshots docs/screenshots
 
 bench: $(BUILT)  ## Benchmarks that print their figures.
 	$(BIN)/python -m bench

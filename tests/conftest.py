@@ -26,6 +26,16 @@ pytest_plugins = [
 _MISSING_SERVICE = pytest.StashKey[str]()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        default="",
+        help="save pictures of the shop's main pages, as the browser tests see "
+        "them, in DIR (README's pictures: `make screenshots`)",
+    )
+
+
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:

@@ -28,6 +28,7 @@ sign_in = guarded_login(
         template_name="shop/sign_in.html",
         authentication_form=SignInForm,
         redirect_authenticated_user=True,
+        next_page="shop:shelf",
     )
 )
 sign_out = LogoutView.as_view(next_page="shop:sign-in")

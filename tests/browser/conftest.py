@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
+from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from gateway_sandbox.app import Sandbox
-from tests.services import CHROMIUM, browser_problem
+from gateway_sandbox.server import SandboxThread
+from tests.browser.shop import Screenshot, screenshots_into
+from tests.journeys.shop import ShopConsumer, billing_for_the_shop
+from tests.services import CHROMIUM, REDIS_URL, browser_problem
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -90,3 +96,42 @@ def browser_page(
 ) -> Page:
     """A fresh page, with the live server and the journeys' sandbox running."""
     return fresh_page
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Screenshot:
+    """Saves a page for README when the run was given `--screenshots DIR`."""
+    return screenshots_into(str(request.config.getoption("--screenshots")))
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The shop's pages at `url`, billing and the sandbox beside them."""
+
+    url: str
+    sandbox_url: str
+    consumer: ShopConsumer
+
+
+@pytest.fixture
+def shop(
+    live_server: LiveServer,
+    journey_sandbox: SandboxThread,
+    gateway_sandbox: Sandbox,
+    settings: Settings,
+) -> Iterator[Shop]:
+    """The shop as `make run` has it: pages, billing's gRPC server, the shop's
+    consumer of billing's events, the sandbox's card page, reactions in Redis."""
+    settings.CHECKOUT_BASE_URL = live_server.url
+    settings.SHOP_CHECKOUT_RETURN_URL = f"{live_server.url}/shop/orders/{{order_id}}/"
+    reactions = redis.Redis.from_url(REDIS_URL)
+    reactions.flushdb()
+    with billing_for_the_shop() as billing:
+        consumer = ShopConsumer(f"127.0.0.1:{billing.port}")
+        consumer.start()
+        try:
+            yield Shop(live_server.url, journey_sandbox.url, consumer)
+        finally:
+            consumer.stop()
+    reactions.flushdb()
+    reactions.close()

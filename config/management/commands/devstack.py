@@ -98,6 +98,7 @@ class Command(BaseCommand):
                 f"  API docs:         {web}/api/docs/",
                 f"  Health:           {web}/healthz  {web}/readyz",
                 f"  gRPC:             {grpc_address} (health, reflection)",
+                f"  Snack shop:       {web}/shop/ (join, or sign in as a demo member)",
                 f"  Snack shop API:   {web}/api/v1/shop/ (README: The snack shop)",
                 "  Shop consumer:    applies billing's events to the shop's orders",
                 "  Payers' e-mails:  printed by the worker (docs/notifications.md)",

@@ -83,6 +83,15 @@ class TestSignIn:
         assert response["Location"] == "/shop/account/"
         assert member.email in page_text(client.get("/shop/account/").content)
 
+    def test_signs_in_to_the_shelf(self, client: Client) -> None:
+        member = UserFactory.create()
+
+        response = client.post(
+            "/shop/sign-in/", {"username": member.email, "password": PASSWORD}
+        )
+
+        assert response["Location"] == "/shop/"
+
     def test_a_wrong_password_is_refused_keeping_the_email(
         self, client: Client
     ) -> None:
