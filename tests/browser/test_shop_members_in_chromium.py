@@ -114,6 +114,27 @@ class TestAMember:
         expect(page.get_by_label("Your name")).to_have_value("Pat")
 
 
+class TestTheKeyboard:
+    def test_skips_to_the_content_and_rates_a_snack_without_a_mouse(
+        self, fresh_page: Page, shop: Shop
+    ) -> None:
+        SnackFactory.create(name="Almonds", currency="RUB")
+        page = fresh_page
+        join(page, shop.url, NINA)
+
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to the content")
+        expect(skip).to_be_focused()
+        page.keyboard.press("Enter")
+        like = page.get_by_role("button", name="Like Almonds")
+        while not like.evaluate("button => button === document.activeElement"):
+            page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+
+        expect(like).to_have_attribute("aria-pressed", "true")
+        expect(like).to_be_focused()
+
+
 class TestTheAccountPages:
     def test_pass_axe_and_fit_a_phone(
         self, fresh_page: Page, shop: Shop, screenshot: Screenshot

@@ -76,11 +76,15 @@ const shop = (() => {
     items.forEach((item) => shelf.append(item));
   }
 
+  // One toggle at a time per snack. The buttons stay enabled (a disabled button
+  // loses the keyboard's focus); moving the snack on the shelf also drops focus,
+  // so the pressed button takes it back.
   async function react(button) {
     const box = button.closest("[data-reactions]");
+    if (box.getAttribute("aria-busy") === "true") return;
     const item = button.closest("[data-snack]");
     const error = box.querySelector(".reaction-error");
-    box.querySelectorAll("button").forEach((b) => (b.disabled = true));
+    box.setAttribute("aria-busy", "true");
     try {
       const answer = await shop.api(box.dataset.url, {
         method: "POST",
@@ -98,12 +102,12 @@ const shop = (() => {
       describeShare(item);
       const shelf = item.closest("[data-shelf]");
       if (shelf) rank(shelf);
-      button.focus();
     } catch (failure) {
       error.textContent = failure.message;
       error.hidden = false;
     } finally {
-      box.querySelectorAll("button").forEach((b) => (b.disabled = false));
+      box.removeAttribute("aria-busy");
+      button.focus();
     }
   }
 
