@@ -2,9 +2,10 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from snacks.web import accounts, shelf
+from snacks.web import accounts, members, shelf
 
 app_name = "shop"
+MEMBER = "members/<uuid:member_id>/"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", shelf.shelf, name="shelf"),
@@ -13,4 +14,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sign-in/", accounts.sign_in, name="sign-in"),
     path("sign-out/", accounts.sign_out, name="sign-out"),
     path("account/", accounts.account, name="account"),
+    path("members/", members.members, name="members"),
+    path(f"{MEMBER}promote/", members.member_promote, name="member-promote"),
 ]
