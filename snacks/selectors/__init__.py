@@ -8,6 +8,7 @@ from snacks.selectors._orders import (
 )
 from snacks.selectors._snacks import (
     SnackReactions,
+    every_snack,
     ranked_snacks,
     snack_get,
     snack_reactions,
@@ -34,6 +35,7 @@ __all__ = [
     "PeriodStatistics",
     "SnackQuantity",
     "SnackReactions",
+    "every_snack",
     "month_bounds",
     "order_get",
     "order_list",

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 
 import redis
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django.db.models.functions import Lower
 
 from snacks import reaction_sets
@@ -32,6 +32,13 @@ def ranked_snacks() -> QuerySet[Snack]:
     return Snack.objects.filter(retired_at__isnull=True).order_by(
         "-like_share", "-reactions_total", Lower("name"), "id"
     )
+
+
+def every_snack() -> QuerySet[Snack]:
+    """Every snack, those on sale first, then the retired ones, each group by name
+    regardless of case: the admins' list of the shelf."""
+    retired_last = Case(When(retired_at__isnull=True, then=Value(0)), default=Value(1))
+    return Snack.objects.order_by(retired_last, Lower("name"), "id")
 
 
 def snack_get(*, snack_id: uuid.UUID) -> Snack:

@@ -41,7 +41,13 @@ def _promote(browser: Client, member: User, **back: str) -> str:
 
 
 class TestWhoMayOpenTheAdminPages:
-    ADMIN_PAGES = ("/shop/members/",)
+    ADMIN_PAGES = (
+        "/shop/members/",
+        "/shop/manage/snacks/",
+        "/shop/manage/snacks/new/",
+        "/shop/manage/snacks/{snack}/edit/",
+        "/shop/manage/snacks/{snack}/retire/",
+    )
 
     @pytest.mark.parametrize("address", ADMIN_PAGES)
     def test_a_member_gets_a_403_page_saying_why(
@@ -60,6 +66,9 @@ class TestWhoMayOpenTheAdminPages:
         "address",
         [
             "/shop/members/{member}/promote/",
+            "/shop/manage/snacks/new/",
+            "/shop/manage/snacks/{snack}/edit/",
+            "/shop/manage/snacks/{snack}/retire/",
         ],
     )
     def test_a_members_posts_change_nothing(self, member: User, address: str) -> None:
@@ -91,7 +100,7 @@ class TestWhoMayOpenTheAdminPages:
     def test_the_navigation_links_the_admin_pages_for_admins_only(
         self, member: User, admin: User
     ) -> None:
-        links = (b'href="/shop/members/"',)
+        links = (b'href="/shop/members/"', b'href="/shop/manage/snacks/"')
 
         for link in links:
             assert link in signed_in(admin).get("/shop/").content
