@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from snacks.web import accounts, members, shelf, snack_admin
+from snacks.web import accounts, members, shelf, snack_admin, statistics
 
 app_name = "shop"
 MEMBER = "members/<uuid:member_id>/"
@@ -21,4 +21,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("manage/snacks/new/", snack_admin.snack_new, name="snack-new"),
     path(f"{SNACK}edit/", snack_admin.snack_edit, name="snack-edit"),
     path(f"{SNACK}retire/", snack_admin.snack_retire, name="snack-retire"),
+    path("statistics/", statistics.statistics, name="statistics"),
 ]

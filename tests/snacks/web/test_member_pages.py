@@ -47,6 +47,7 @@ class TestWhoMayOpenTheAdminPages:
         "/shop/manage/snacks/new/",
         "/shop/manage/snacks/{snack}/edit/",
         "/shop/manage/snacks/{snack}/retire/",
+        "/shop/statistics/",
     )
 
     @pytest.mark.parametrize("address", ADMIN_PAGES)
