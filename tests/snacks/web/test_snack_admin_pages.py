@@ -12,7 +12,6 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import User
-from snacks import reaction_sets
 from snacks.errors import InvalidSnack
 from snacks.models import Snack
 from snacks.web.snack_forms import SnackForm
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.django_db
 
+NOW = timezone.now()
 MANAGE = "/shop/manage/snacks/"
 NEW = f"{MANAGE}new/"
 
@@ -334,69 +334,3 @@ class TestEditSnack:
         )
 
         assert response.status_code == 404
-
-
-class TestRetireSnack:
-    def test_asks_to_confirm_with_a_box_to_tick(self, admin: User) -> None:
-        snack = SnackFactory.create(name="Twix")
-
-        content = signed_in(admin).get(f"{MANAGE}{snack.id}/retire/").content
-
-        assert b'type="checkbox" name="confirm"' in content
-        assert "Retire Twix" in page_text(content)
-        snack.refresh_from_db()
-        assert snack.retired_at is None
-
-    def test_without_the_tick_nothing_retires(self, admin: User) -> None:
-        snack = SnackFactory.create()
-
-        response = signed_in(admin).post(f"{MANAGE}{snack.id}/retire/", {})
-
-        assert field_errors(response.content) == {
-            "confirm": ["Tick the box to confirm that the snack retires."]
-        }
-        snack.refresh_from_db()
-        assert snack.retired_at is None
-
-    def test_retires_the_snack_once_confirmed(
-        self, admin: User, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        # Redis is not the subject here: the service's call to it is recorded.
-        forgotten: list[object] = []
-        monkeypatch.setattr(reaction_sets, "forget_on_sale", forgotten.append)
-        snack = SnackFactory.create(name="Twix")
-        browser = signed_in(admin)
-
-        response = browser.post(f"{MANAGE}{snack.id}/retire/", {"confirm": "on"})
-
-        assert response["Location"] == MANAGE
-        snack.refresh_from_db()
-        assert snack.retired_at is not None
-        assert forgotten == [snack.id]
-        text = page_text(browser.get(MANAGE).content)
-        assert "Twix is retired: it left the shelf." in text
-        assert "Twix" not in page_text(browser.get("/shop/").content)
-
-    def test_while_redis_is_away_says_so_and_keeps_the_snack(self, admin: User) -> None:
-        snack = SnackFactory.create()
-
-        response = signed_in(admin).post(
-            f"{MANAGE}{snack.id}/retire/", {"confirm": "on"}
-        )
-
-        assert response.status_code == 200
-        assert "Reactions cannot be counted right now; try again shortly." in page_text(
-            response.content
-        )
-        snack.refresh_from_db()
-        assert snack.retired_at is None
-
-    def test_a_retired_snack_says_so(self, admin: User) -> None:
-        snack = SnackFactory.create(name="Twix", retired_at=timezone.now())
-
-        response = signed_in(admin).post(
-            f"{MANAGE}{snack.id}/retire/", {"confirm": "on"}
-        )
-
-        assert "Twix is retired already." in page_text(response.content)
-        assert b'id="retire-form"' not in response.content
