@@ -118,23 +118,35 @@ const shop = (() => {
   });
 })();
 
-// The order form: the total of the quantities picked, as they are typed.
+// The order form: the total of the quantities picked, as they are typed, per
+// currency (an order holds one; the server says so when the picks mix them).
 (() => {
+  const snacks = (count) => `${count} ${count === 1 ? "snack" : "snacks"}`;
+
   function showTotal(form) {
     const total = form.querySelector("[data-order-total]");
-    let amount = 0;
-    let count = 0;
+    const sums = new Map();
     form.querySelectorAll("[data-price-minor]").forEach((input) => {
       const quantity = Number.parseInt(input.value, 10);
-      if (Number.isInteger(quantity) && quantity > 0) {
-        amount += quantity * Number(input.dataset.priceMinor);
-        count += quantity;
-      }
+      if (!Number.isInteger(quantity) || quantity <= 0 || quantity > 1000) return;
+      const currency = input.dataset.currency || total.dataset.currency;
+      const sum = sums.get(currency) ?? {
+        amount: 0,
+        count: 0,
+        exponent: Number(input.dataset.exponent ?? total.dataset.exponent),
+      };
+      sum.amount += quantity * Number(input.dataset.priceMinor);
+      sum.count += quantity;
+      sums.set(currency, sum);
     });
-    total.textContent = count
-      ? `${count} ${count === 1 ? "snack" : "snacks"}, ${shop.moneyText(
-          amount, total.dataset.currency, Number(total.dataset.exponent))}`
-      : "Nothing picked yet";
+    const parts = [...sums].map(
+      ([currency, sum]) =>
+        `${shop.moneyText(sum.amount, currency, sum.exponent)} (${snacks(sum.count)})`,
+    );
+    total.textContent = parts.length ? parts.join(" and ") : "Nothing picked yet";
+    if (parts.length > 1) {
+      total.textContent += " — an order holds one currency";
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -150,13 +162,21 @@ const shop = (() => {
 (() => {
   const POLL_MILLISECONDS = 2000;
   const FINISHED = new Set(["SUCCESS", "FAILURE"]);
+  const STATE_WORDS = {
+    PENDING: "waiting",
+    STARTED: "started",
+    PROGRESS: "in progress",
+    RETRY: "retrying",
+    SUCCESS: "done",
+    FAILURE: "failed",
+  };
 
   async function followTask(row) {
     const state = row.querySelector("[data-task-state]");
     const detail = row.querySelector("[data-task-detail]");
     try {
       const task = await shop.api(row.dataset.taskUrl);
-      state.textContent = task.state.toLowerCase();
+      state.textContent = STATE_WORDS[task.state] ?? task.state.toLowerCase();
       state.className = `badge badge-${task.state.toLowerCase()}`;
       detail.textContent = task.error || task.progress?.step || "";
       if (FINISHED.has(task.state)) return;
@@ -175,7 +195,12 @@ const shop = (() => {
         Boolean(order.invoice_pdf) !== (page.dataset.invoice === "yes") ||
         (order.tracking_number || "") !== page.dataset.tracking
       ) {
-        window.location.reload();
+        // A page a form posted to is not posted again: the order's own page is.
+        if (window.location.pathname === page.dataset.pageUrl) {
+          window.location.reload();
+        } else {
+          window.location.assign(page.dataset.pageUrl);
+        }
         return;
       }
     } catch {
@@ -186,7 +211,8 @@ const shop = (() => {
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-task-url]").forEach((row) => followTask(row));
-    document.querySelectorAll("[data-order-url]").forEach((page) =>
-      setTimeout(() => followOrder(page), POLL_MILLISECONDS));
+    // A settled order (closed, its hold final, its work done) changes no more.
+    document.querySelectorAll('[data-order-url]:not([data-final="yes"])').forEach(
+      (page) => setTimeout(() => followOrder(page), POLL_MILLISECONDS));
   });
 })();

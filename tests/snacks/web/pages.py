@@ -33,18 +33,26 @@ class _Page(html.parser.HTMLParser):
         values = dict(attrs)
         if tag == "ul" and "field-errors" in (values.get("class") or ""):
             self._error_list = (values.get("id") or "").removesuffix("_errors")
-        self._in_item = tag == "li" and self._error_list is not None
+        if tag == "li" and self._error_list is not None:
+            # An error is the words of its item, links in it included.
+            key = self._error_list.removeprefix("id_")
+            self.errors.setdefault(key, []).append("")
+            self._in_item = True
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "ul":
             self._error_list = None
+        if tag == "li" and self._in_item and self._error_list is not None:
+            key = self._error_list.removeprefix("id_")
+            self.errors[key][-1] = " ".join(self.errors[key][-1].split())
+            self._in_item = False
 
     def handle_data(self, data: str) -> None:
         if data.strip():
             self.text.append(" ".join(data.split()))
-            if self._error_list is not None and self._in_item:
-                key = self._error_list.removeprefix("id_")
-                self.errors.setdefault(key, []).append(" ".join(data.split()))
+        if self._error_list is not None and self._in_item:
+            key = self._error_list.removeprefix("id_")
+            self.errors[key][-1] += data
 
 
 def page_text(content: bytes) -> str:
