@@ -27,7 +27,6 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 class OrderFilters(ShopForm):
     month = forms.CharField(
         label="Month",
-        required=False,
         max_length=7,
         help_text="As YYYY-MM, e.g. 2026-03.",
         widget=forms.TextInput({"inputmode": "numeric", "placeholder": "YYYY-MM"}),
@@ -39,10 +38,8 @@ class OrderFilters(ShopForm):
         error_messages={"invalid_choice": "Choose a status from the list."},
     )
 
-    def clean_month(self) -> dt.date | None:
+    def clean_month(self) -> dt.date:
         text = self.cleaned_data["month"]
-        if not text:
-            return None
         match = _MONTH.fullmatch(text)
         if match is None or not 1 <= int(match[2]) <= 12:
             raise forms.ValidationError(
@@ -60,10 +57,14 @@ class OrderFilters(ShopForm):
 @member_page
 def order_list(request: HttpRequest) -> HttpResponse:
     user = shop_user(request)
-    filters = OrderFilters(request.GET)
+    given = request.GET.copy()
+    if not given.get("month"):
+        # This month in the shop's time zone, written in the field as shown.
+        given["month"] = f"{timezone.localdate():%Y-%m}"
+    filters = OrderFilters(given)
     context: dict[str, Any] = {"filters": filters, "show_member": user.is_shop_admin}
     if filters.is_valid():
-        month = filters.cleaned_data["month"] or timezone.localdate().replace(day=1)
+        month = filters.cleaned_data["month"]
         status = filters.cleaned_data["status"] or None
         orders = selectors.order_list(viewer=user, month=month, status=status)
         page = Paginator(orders, ORDERS_PAGE_SIZE).get_page(request.GET.get("page"))

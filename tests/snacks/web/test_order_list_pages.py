@@ -34,6 +34,7 @@ class TestOrderList:
         assert f'href="/shop/orders/{mine.id}/"' in content
         assert f'href="/shop/orders/{theirs.id}/"' not in content
         assert content.count('data-label="Order"') == 1
+        assert f'name="month" value="{timezone.localdate():%Y-%m}"' in content
         text = page_text(response.content)
         assert "Mars \u00d7 2 €5.00 created not paid" in text
         assert timezone.localdate().strftime("%B %Y") in text

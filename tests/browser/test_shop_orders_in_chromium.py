@@ -1,0 +1,108 @@
+"""The shop's order pages in a real browser, on a phone's width: the order form's
+live total per currency, the orders' table, and an order's page that follows the
+order through the API."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import Page, ViewportSize, expect
+from pytest_django.live_server_helper import LiveServer
+
+from accounts.models import User
+from snacks.models import OrderStatus
+from snacks.services import move_order, place_order
+from tests.accounts.factories import UserFactory
+from tests.snacks.factories import SnackFactory
+
+# The live server answers from its own thread: its writes must really commit.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+PHONE = ViewportSize(width=360, height=740)
+
+
+def _on_a_phone_as(page: Page, live_server: LiveServer, user: User) -> None:
+    """The page signed in as `user` (the session of Django's test client), 360 px
+    wide."""
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": session,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.set_viewport_size(PHONE)
+
+
+def _fits_the_width(page: Page) -> None:
+    """Nothing on the page makes it scroll sideways."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+class TestOrderPagesInChromium:
+    def test_the_total_adds_up_per_currency_as_quantities_are_typed(
+        self, fresh_page: Page, live_server: LiveServer
+    ) -> None:
+        SnackFactory.create(name="Mars", amount_minor=250, currency="EUR")
+        SnackFactory.create(name="Pocky", amount_minor=500, currency="JPY")
+        _on_a_phone_as(fresh_page, live_server, UserFactory.create())
+        fresh_page.goto(f"{live_server.url}/shop/orders/new/")
+        total = fresh_page.locator("[data-order-total]")
+
+        fresh_page.get_by_label("Mars, €2.50").fill("2")
+
+        expect(total).to_have_text("€5.00 (2 snacks)")
+        fresh_page.get_by_label("Pocky, ¥500").fill("3")
+        expect(total).to_have_text(
+            "€5.00 (2 snacks) and ¥1,500 (3 snacks) — an order holds one currency"
+        )
+        fresh_page.get_by_label("Mars, €2.50").fill("0")
+        fresh_page.get_by_label("Pocky, ¥500").fill("-4")
+        expect(total).to_have_text("Nothing picked yet")
+        _fits_the_width(fresh_page)
+
+    def test_the_orders_table_stacks_on_a_phone(
+        self, fresh_page: Page, live_server: LiveServer
+    ) -> None:
+        member = UserFactory.create()
+        snack = SnackFactory.create(name="A snack with a rather long name indeed")
+        place_order(member=member, purchases=[(snack.id, 12)], now=timezone.now())
+        _on_a_phone_as(fresh_page, live_server, member)
+
+        fresh_page.goto(f"{live_server.url}/shop/orders/")
+
+        expect(fresh_page.locator("table.stack thead")).to_be_hidden()
+        expect(fresh_page.locator("td[data-label=Amount]")).to_be_visible()
+        _fits_the_width(fresh_page)
+
+    def test_an_orders_page_shows_the_order_again_when_it_moves(
+        self, fresh_page: Page, live_server: LiveServer
+    ) -> None:
+        member = UserFactory.create()
+        order = place_order(
+            member=member,
+            purchases=[(SnackFactory.create().id, 2)],
+            now=timezone.now(),
+        )
+        _on_a_phone_as(fresh_page, live_server, member)
+        fresh_page.goto(f"{live_server.url}/shop/orders/{order.id}/")
+        _fits_the_width(fresh_page)
+
+        move_order(
+            order_id=order.id,
+            to_status=OrderStatus.APPROVED,
+            actor=UserFactory.create(shop_admin=True),
+            now=timezone.now(),
+        )
+
+        expect(fresh_page.locator("article[data-order-url]")).to_have_attribute(
+            "data-status", "APPROVED"
+        )
+        expect(fresh_page.locator(".page-head .badge")).to_have_text("approved")
