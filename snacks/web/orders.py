@@ -84,7 +84,6 @@ def render_order_page(
     *,
     cancel_form: CancelForm | None = None,
     move_form: MoveForm | None = None,
-    status: int = 200,
 ) -> HttpResponse:
     user = shop_user(request)
     is_member = order.member_id == user.id
@@ -104,7 +103,7 @@ def render_order_page(
         "can_cancel": order.status in CANCELABLE or cancel_form is not None,
         "move_form": move_form,
     }
-    return render(request, "shop/order.html", context, status=status)
+    return render(request, "shop/order.html", context)
 
 
 def next_statuses(order: Order) -> list[str]:
