@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 360, "height": 780}
 # axe-core's impacts that fail a page: "serious" and "critical" block people;
 # "minor" and "moderate" are reported by axe but do not fail the test.
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
