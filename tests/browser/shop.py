@@ -8,18 +8,31 @@ axe-core finds no serious accessibility problem, and that a page fits a phone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, ViewportSize, expect
 
+# The shop's browser tests: the live server answers from its own thread, so its
+# writes must really commit; reactions are counted in the test Redis.
+IN_A_BROWSER = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.sandbox,
+    pytest.mark.browser,
+    pytest.mark.redis,
+]
 PHONE: ViewportSize = {"width": 360, "height": 780}
 # axe-core's impacts that fail a page: "serious" and "critical" block people;
 # "minor" and "moderate" are reported by axe but do not fail the test.
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 _AXE = Axe()
+# How long a page may wait for billing: a hold or a capture reaches the shop's
+# page through billing's event stream, the shop's consumer and the page's poll.
+BILLING_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,37 @@ def sign_out(page: Page) -> None:
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
+def order_snacks(page: Page, quantities: Mapping[str, int]) -> None:
+    """Open the order form from the menu and give each snack its quantity."""
+    page.get_by_role("link", name="New order", exact=True).first.click()
+    for name, quantity in quantities.items():
+        page.get_by_label(re.compile(f"^{re.escape(name)}, ")).fill(str(quantity))
+
+
+def pay_on_the_card_page(page: Page, card: str, *, three_d_secure: bool) -> None:
+    """Pay on billing's card page (the CloudPayments sandbox's card fields); with
+    3-D Secure, pass the issuer's page too. Ends back on the shop's order page."""
+    page.locator("[data-cp=cardNumber]").fill(card)
+    page.locator("[data-cp=expDateMonth]").fill("12")
+    page.locator("[data-cp=expDateYear]").fill("30")
+    page.locator("[data-cp=cvv]").fill("123")
+    page.locator("[data-cp=name]").fill("MILA MEMBER")
+    page.locator("#pay-button").click()
+    if three_d_secure:
+        page.wait_for_url(re.compile(r"/__sandbox/cp/acs$"))
+        page.get_by_role("button", name="Authenticate").click()
+    page.wait_for_url(re.compile(r"/shop/orders/[0-9a-f-]+/\?"))
+
+
+def move_order(page: Page, status: str, *, arrival: str = "") -> None:
+    """As an admin on an order's page: move it to `status`."""
+    page.get_by_label("Move the order to").select_option(label=status)
+    if arrival:
+        page.get_by_label("Expected arrival").fill(arrival)
+    page.get_by_role("button", name="Move the order").click()
+    page.wait_for_load_state()
+
+
 def serious_accessibility_problems(page: Page) -> list[str]:
     """What axe-core finds on the page that blocks people, one line a problem."""
     violations = _AXE.run(page).response["violations"]
@@ -62,22 +106,37 @@ def serious_accessibility_problems(page: Page) -> list[str]:
     ]
 
 
-def overflow_at_phone_width(page: Page) -> int:
-    """How many pixels the page is wider than a 360 px phone (0 when it fits)."""
+def too_wide_for_a_phone(page: Page) -> list[str]:
+    """What sticks out past a 360 px phone's right edge (nothing when it fits):
+    the innermost elements that do, by tag, class and width."""
     size = page.viewport_size
     page.set_viewport_size(PHONE)
     try:
-        width = int(page.evaluate("document.documentElement.scrollWidth"))
+        wide: list[str] = page.evaluate(_TOO_WIDE_SCRIPT, PHONE["width"])
     finally:
         if size is not None:
             page.set_viewport_size(size)
-    return max(0, width - PHONE["width"])
+    return wide
+
+
+_TOO_WIDE_SCRIPT = """(width) => {
+  if (document.documentElement.scrollWidth <= width) return [];
+  const wide = [...document.body.querySelectorAll("*")].filter(
+    (element) => element.getBoundingClientRect().right > width + 0.5);
+  return wide
+    .filter((element) => !wide.some(
+      (other) => other !== element && element.contains(other)))
+    .map((element) => `${element.tagName.toLowerCase()}.${element.className} `
+      + `(${Math.round(element.getBoundingClientRect().right)} px)`);
+}"""
 
 
 def check_page(page: Page) -> None:
     """The page passes axe-core and fits a phone."""
-    assert serious_accessibility_problems(page) == [], page.url
-    assert overflow_at_phone_width(page) == 0, page.url
+    problems = serious_accessibility_problems(page)
+    assert not problems, f"{page.url}: {problems}"
+    wide = too_wide_for_a_phone(page)
+    assert not wide, f"{page.url} is too wide for a phone: {wide}"
 
 
 Screenshot = Callable[[Page, str], None]

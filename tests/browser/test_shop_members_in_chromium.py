@@ -3,7 +3,6 @@ resigns and can no longer sign in: in Chromium, on the shop's pages."""
 
 from __future__ import annotations
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -11,16 +10,18 @@ from accounts.models import User
 from snacks.services import persist_reactions
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.browser.conftest import Shop
-from tests.browser.shop import Person, Screenshot, check_page, join, sign_in, sign_out
+from tests.browser.shop import (
+    IN_A_BROWSER,
+    Person,
+    Screenshot,
+    check_page,
+    join,
+    sign_in,
+    sign_out,
+)
 from tests.snacks.factories import SnackFactory
 
-# The live server answers from its own thread: its writes must really commit.
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.sandbox,
-    pytest.mark.browser,
-    pytest.mark.redis,
-]
+pytestmark = IN_A_BROWSER
 
 NINA = Person("Nina Newcomer", "nina@example.com", "snack-lover-2026")
 
