@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import Page, ViewportSize, expect
+
+from accounts.models import User
 
 # The shop's browser tests: the live server answers from its own thread, so its
 # writes must really commit; reactions are counted in the test Redis.
@@ -50,6 +54,17 @@ def join(page: Page, base_url: str, person: Person) -> None:
     page.get_by_label("Password").fill(person.password)
     page.get_by_role("button", name="Join").click()
     expect(page.get_by_role("heading", name="Snacks", exact=True)).to_be_visible()
+
+
+def signed_in_as(page: Page, base_url: str, user: User) -> None:
+    """Give the page `user`'s session (made by Django's test client), for tests
+    whose subject is not signing in."""
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}]
+    )
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:

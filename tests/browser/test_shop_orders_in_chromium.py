@@ -5,45 +5,29 @@ order through the API."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
 from snacks.models import OrderStatus
 from snacks.services import move_order, place_order
 from tests.accounts.factories import UserFactory
+from tests.browser.shop import PHONE, signed_in_as, too_wide_for_a_phone
 from tests.snacks.factories import SnackFactory
 
 # The live server answers from its own thread: its writes must really commit.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-PHONE = ViewportSize(width=360, height=740)
-
 
 def _on_a_phone_as(page: Page, live_server: LiveServer, user: User) -> None:
-    """The page signed in as `user` (the session of Django's test client), 360 px
-    wide."""
-    client = Client()
-    client.force_login(user)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": session,
-                "url": live_server.url,
-            }
-        ]
-    )
+    signed_in_as(page, live_server.url, user)
     page.set_viewport_size(PHONE)
 
 
 def _fits_the_width(page: Page) -> None:
     """Nothing on the page makes it scroll sideways."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert too_wide_for_a_phone(page) == []
 
 
 class TestOrderPagesInChromium:
