@@ -108,6 +108,8 @@ def _shown(found: OrderStatistics) -> dict[str, Any]:
             "amounts": entry.amounts,
         }
         for label, entry in zip(labels, found.periods, strict=True)
+        # The chart shows every period; the table only those with orders.
+        if entry.orders_total
     ]
     return {
         "statistics": found,
