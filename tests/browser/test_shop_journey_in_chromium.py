@@ -64,6 +64,8 @@ class TestTheShopFromEndToEnd:
         )
         screenshot(page, "order-form")
         page.get_by_role("button", name="Place the order").click()
+        expect(page.locator("[data-cp=cardNumber]")).to_be_visible()
+        screenshot(page, "card-page")
         pay_on_the_card_page(page, SUCCESS_3DS, three_d_secure=True)
         expect(page.locator(".notice")).to_have_text(
             "Thank you — the bank is confirming the payment."
