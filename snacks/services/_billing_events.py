@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
+from snacks.decline_reasons import decline_reason
 from snacks.models import (
     BillingEventCursor,
     HoldStatus,
@@ -98,7 +99,9 @@ def apply_billing_event(
     order.payment_id = payment_id
     order.hold_status = hold_status
     if hold_status == HoldStatus.FAILED:
-        order.hold_failure = str(payload.get("failure_message") or "declined")
+        order.hold_failure = decline_reason(
+            payload.get("failure_code"), payload.get("failure_message")
+        )
     order.updated_at = now
     order.save(
         update_fields=["payment_id", "hold_status", "hold_failure", "updated_at"]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from snacks import selectors, services
+from snacks.decline_reasons import decline_reason
 from snacks.errors import InvalidOrder, OrderNotFound, SnackAlreadyOrdered, SnackRetired
 from snacks.models import ALLOWED_ORDER_TRANSITIONS, HoldStatus, Order, OrderStatus
 from snacks.web.access import member_page, shop_user
@@ -131,14 +132,16 @@ def checkout_notice(query: QueryDict) -> dict[str, str] | None:
         return None
     outcome = query.get("status")
     if outcome == "succeeded":
-        return {
-            "outcome": "succeeded",
-            "text": "Thank you — the bank is confirming the payment.",
-        }
+        return {"outcome": "succeeded", "text": "Thank you — your card was accepted."}
     if outcome == "failed":
         reason = query.get("reason", "")
-        because = f" ({reason})" if _REASON_CODE.fullmatch(reason) else ""
-        return {"outcome": "failed", "text": f"The card was declined{because}."}
+        because = decline_reason(reason) if _REASON_CODE.fullmatch(reason) else ""
+        return {
+            "outcome": "failed",
+            "text": f"The card was declined: {because}."
+            if because
+            else "The card was declined.",
+        }
     return None
 
 

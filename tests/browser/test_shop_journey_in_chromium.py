@@ -68,7 +68,7 @@ class TestTheShopFromEndToEnd:
         screenshot(page, "card-page")
         pay_on_the_card_page(page, SUCCESS_3DS, three_d_secure=True)
         expect(page.locator(".notice")).to_have_text(
-            "Thank you — the bank is confirming the payment."
+            "Thank you — your card was accepted."
         )
         expect(page.locator("[data-payment-state]")).to_have_text(
             re.compile(r"RUB\s629\.00 is held on your card"), timeout=BILLING_TIMEOUT_MS
@@ -134,9 +134,11 @@ class TestTheShopFromEndToEnd:
 
         pay_on_the_card_page(page, INSUFFICIENT_FUNDS, three_d_secure=False)
 
-        expect(page.locator(".notice")).to_contain_text("The card was declined")
-        expect(page.locator("[data-payment-state]")).to_contain_text(
-            "The card was declined", timeout=BILLING_TIMEOUT_MS
+        expect(page.locator(".notice")).to_have_text(
+            "The card was declined: insufficient funds."
+        )
+        expect(page.locator("[data-payment-state]")).to_have_text(
+            "The card was declined: insufficient funds", timeout=BILLING_TIMEOUT_MS
         )
         check_page(page)
         page.get_by_role("button", name="Try again").click()

@@ -22,6 +22,9 @@ from tests.snacks.factories import OrderFactory
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+# CloudPayments writes its messages to the cardholder in Russian.
+INSUFFICIENT_FUNDS_RU = "Недостаточно средств на карте"
+CALL_YOUR_BANK_RU = "Свяжитесь с вашим банком"  # noqa: RUF001 - Cyrillic on purpose
 
 
 def _payload(order: Order, payment_id: uuid.UUID, **facts: Any) -> dict[str, Any]:
@@ -128,6 +131,33 @@ class TestADeclinedHold:
             None,
             "billing",
         )
+
+    @pytest.mark.parametrize(
+        ("code", "message", "reason"),
+        [
+            ("5051", INSUFFICIENT_FUNDS_RU, "insufficient funds"),
+            (
+                "insufficient_funds",
+                "Your card has insufficient funds.",
+                "insufficient funds",
+            ),
+            ("5999", CALL_YOUR_BANK_RU, "the bank's reason code 5999"),
+            ("weird_code", "Your card was declined.", "Your card was declined."),
+        ],
+    )
+    def test_keeps_the_reason_in_the_shops_english(
+        self, code: str, message: str, reason: str
+    ) -> None:
+        order = OrderFactory.create(hold_status=HoldStatus.REQUESTED)
+        payload = _payload(
+            order, uuid.uuid4(), failure_code=code, failure_message=message
+        )
+
+        apply_billing_event("payment.failed", payload, now=NOW)
+
+        order.refresh_from_db()
+        assert order.hold_failure == reason
+        assert order.cancel_reason == f"The card was not authorized: {reason}"
 
     def test_flags_an_ordered_order_whose_capture_failed(self) -> None:
         payment_id = uuid.uuid4()

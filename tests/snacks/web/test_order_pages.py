@@ -298,8 +298,16 @@ class TestOrderPage:
     @pytest.mark.parametrize(
         ("query", "words"),
         [
-            ("status=succeeded", "Thank you — the bank is confirming the payment."),
-            ("status=failed&reason=card_declined", "The card was declined "),
+            ("status=succeeded", "Thank you — your card was accepted."),
+            (
+                "status=failed&reason=5051",
+                "The card was declined: insufficient funds.",
+            ),
+            (
+                "status=failed&reason=card_declined",
+                "The card was declined: the bank did not approve the payment.",
+            ),
+            ("status=failed&reason=%3Cscript%3E", "The card was declined."),
         ],
     )
     def test_coming_back_from_the_card_page_says_how_it_went(

@@ -123,7 +123,9 @@ class TestTryAgain:
         )
         response = browser.post(f"/shop/orders/{order.id}/again/", follow=True)
 
-        assert "The card was declined (declined)." in page_text(page.content)
+        assert "The card was declined: the bank's reason code declined." in page_text(
+            page.content
+        )
         assert f'action="/shop/orders/{order.id}/again/"' in page.content.decode()
         assert STILL_ON_ITS_WAY in page_text(response.content)
         assert Order.objects.count() == 1
