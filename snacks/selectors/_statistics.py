@@ -133,7 +133,7 @@ def _periods(grain: Grain, starts: dt.date, ends: dt.date) -> list[PeriodStatist
         if not EARLIEST <= day <= LATEST:
             _refuse(name, f"A date from {EARLIEST} to {LATEST}.")
     if starts > ends:
-        _refuse("to", "The range ends before it starts: `to` is before `from`.")
+        _refuse("to", "The range ends before it starts.")
     periods = []
     period = _first_day(grain, starts)
     while period <= ends:

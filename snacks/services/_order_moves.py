@@ -188,7 +188,7 @@ def _arrival(
     if arrival is None:
         _invalid(
             "expected_arrival",
-            f"An order moving to {to_status} needs its expected arrival date.",
+            f"An order moving to {to_status.lower()} needs its expected arrival date.",
         )
     today = timezone.localdate(now)
     if arrival < today:

@@ -6,14 +6,20 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import validate_password
 
 from accounts.models import User
 from snacks.web.form_base import AccessibleErrors, ShopForm
 
+NOT_YOUR_SECRET = "That is not your password."  # noqa: S105 - words, not a secret
 RESIGNED = "This account was closed when its member resigned; it can no longer sign in."
 
 
 class SignUpForm(ShopForm):
+    """The sign-up's fields. The password is also checked here, beside the other
+    fields, so that a person sees every mistake at once; the service checks it
+    again."""
+
     name = forms.CharField(label="Your name", max_length=150)
     email = forms.EmailField(
         label="E-mail",
@@ -26,6 +32,19 @@ class SignUpForm(ShopForm):
         help_text="At least 8 characters, not only digits, not a common password.",
         widget=forms.PasswordInput({"autocomplete": "new-password"}),
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            person = User(
+                email=cleaned.get("email") or "", name=cleaned.get("name") or ""
+            )
+            try:
+                validate_password(password, user=person)
+            except forms.ValidationError as weak:
+                self.add_error("password", weak)
+        return cleaned
 
 
 class SignInForm(AccessibleErrors, AuthenticationForm):
@@ -60,6 +79,9 @@ class SignInForm(AccessibleErrors, AuthenticationForm):
 
 
 class ResignForm(ShopForm):
+    """Resigning, confirmed twice; the password is checked here too, so that a
+    wrong one and a missing tick are both shown at once."""
+
     password = forms.CharField(
         label="Your password",
         strip=False,
@@ -70,3 +92,13 @@ class ResignForm(ShopForm):
         "e-mail can never join again.",
         error_messages={"required": "Tick the box to confirm that you resign."},
     )
+
+    def __init__(self, member: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def clean_password(self) -> str:
+        password = str(self.cleaned_data["password"])
+        if not self.member.check_password(password):
+            raise forms.ValidationError(NOT_YOUR_SECRET, code="wrong_password")
+        return password

@@ -21,7 +21,12 @@ from accounts.errors import (
 from accounts.sign_in import guarded_login
 from kit.api.throttling import throttled_login
 from snacks.web.access import member_page, shop_user
-from snacks.web.account_forms import ResignForm, SignInForm, SignUpForm
+from snacks.web.account_forms import (
+    NOT_YOUR_SECRET,
+    ResignForm,
+    SignInForm,
+    SignUpForm,
+)
 
 sign_in = guarded_login(
     LoginView.as_view(
@@ -67,7 +72,7 @@ def account(request: HttpRequest) -> HttpResponse:
     """The member's account, and resigning from it (confirmed twice: the password
     and a tick in the box)."""
     user = shop_user(request)
-    form = ResignForm(request.POST if request.method == "POST" else None)
+    form = ResignForm(user, request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
             accounts_services.resign(
@@ -76,7 +81,7 @@ def account(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
             )
         except WrongPassword:
-            form.add_error("password", "That is not your password.")
+            form.add_error("password", NOT_YOUR_SECRET)
         except LastAdmin as refused:
             form.add_refusal(refused)
         else:

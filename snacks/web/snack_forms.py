@@ -61,7 +61,7 @@ class SnackForm(ShopForm):
         max_length=500,
         required=False,
         assume_scheme="https",
-        help_text="Optional: an address starting with https://.",
+        help_text="Optional, such as https://maker.example/.",
     )
     description = forms.CharField(
         label="Description",

@@ -49,6 +49,13 @@ class TestSignUp:
         assert b'aria-invalid="true"' in response.content
         assert not User.objects.filter(email="nina@example.com").exists()
 
+    def test_every_mistake_is_shown_at_once(self, client: Client) -> None:
+        response = _join(client, email="not-an-email", password="12345678")
+
+        errors = field_errors(response.content)
+        assert errors["email"] == ["Enter a valid email address."]
+        assert "This password is entirely numeric." in errors["password"]
+
     def test_a_taken_email_is_refused_whatever_its_case(self, client: Client) -> None:
         UserFactory.create(email="nina@example.com")
 
@@ -167,6 +174,16 @@ class TestResign:
         assert field_errors(response.content)[field] == [error]
         member.refresh_from_db()
         assert member.is_active
+
+    def test_a_wrong_password_and_no_tick_are_both_shown(self) -> None:
+        member = UserFactory.create()
+
+        response = signed_in(member).post("/shop/account/", {"password": "not-it"})
+
+        assert field_errors(response.content) == {
+            "password": ["That is not your password."],
+            "confirm": ["Tick the box to confirm that you resign."],
+        }
 
     def test_the_last_admin_is_told_to_promote_someone_first(self) -> None:
         admin = UserFactory.create(shop_admin=True)

@@ -156,7 +156,7 @@ class TestMove:
         errors = field_errors(response.content)
         assert errors == {
             "move-expected_arrival": [
-                "An order moving to ORDERED needs its expected arrival date."
+                "An order moving to ordered needs its expected arrival date."
             ]
         }
         assert "Kept</textarea>" in response.content.decode()
