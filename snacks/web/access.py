@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -29,20 +29,40 @@ def signed_in_user(request: HttpRequest) -> User | None:
     return None
 
 
+def not_found_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "shop/not_found.html", status=404)
+
+
+def _answering_404_with_a_page(view: View) -> View:
+    """A view whose 404 is the shop's page, also under DEBUG (where Django would
+    show its technical page instead of the 404 handler's)."""
+
+    @functools.wraps(view)
+    def answering(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            return not_found_page(request)
+
+    return answering
+
+
 def member_page(view: View) -> View:
     """A page for signed-in members (any role)."""
+    shown = _answering_404_with_a_page(view)
 
     @functools.wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if signed_in_user(request) is None:
             return redirect_to_login(request.get_full_path(), reverse("shop:sign-in"))
-        return view(request, *args, **kwargs)
+        return shown(request, *args, **kwargs)
 
     return guarded
 
 
 def admin_page(view: View) -> View:
     """A page for the shop's admins; a member gets a 403 page."""
+    shown = _answering_404_with_a_page(view)
 
     @functools.wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -56,7 +76,7 @@ def admin_page(view: View) -> View:
                 {"reason": "Only an admin of the shop may open this page."},
                 status=403,
             )
-        return view(request, *args, **kwargs)
+        return shown(request, *args, **kwargs)
 
     return guarded
 

@@ -47,8 +47,14 @@ class TestOrderPagesInChromium:
         expect(total).to_have_text(
             "€5.00 (2 snacks) and ¥1,500 (3 snacks) — an order holds one currency"
         )
-        fresh_page.get_by_label("Mars, €2.50").fill("0")
         fresh_page.get_by_label("Pocky, ¥500").fill("-4")
+        expect(total).to_have_text(
+            "Give each quantity as a whole number from 0 to 1,000 to see the total"
+        )
+        fresh_page.get_by_label("Pocky, ¥500").fill("1001")
+        expect(total).to_contain_text("Give each quantity as a whole number")
+        fresh_page.get_by_label("Mars, €2.50").fill("0")
+        fresh_page.get_by_label("Pocky, ¥500").fill("0")
         expect(total).to_have_text("Nothing picked yet")
         _fits_the_width(fresh_page)
 

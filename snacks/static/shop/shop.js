@@ -123,12 +123,23 @@ const shop = (() => {
 (() => {
   const snacks = (count) => `${count} ${count === 1 ? "snack" : "snacks"}`;
 
+  // A quantity the server would refuse: not a whole number from 0 to 1,000.
+  const refused = (input) =>
+    input.value.trim() !== "" &&
+    !(/^\d+$/.test(input.value.trim()) && Number(input.value) <= 1000);
+
   function showTotal(form) {
     const total = form.querySelector("[data-order-total]");
+    const inputs = [...form.querySelectorAll("[data-price-minor]")];
+    if (inputs.some(refused)) {
+      total.textContent =
+        "Give each quantity as a whole number from 0 to 1,000 to see the total";
+      return;
+    }
     const sums = new Map();
-    form.querySelectorAll("[data-price-minor]").forEach((input) => {
+    inputs.forEach((input) => {
       const quantity = Number.parseInt(input.value, 10);
-      if (!Number.isInteger(quantity) || quantity <= 0 || quantity > 1000) return;
+      if (!(quantity > 0)) return;
       const currency = input.dataset.currency || total.dataset.currency;
       const sum = sums.get(currency) ?? {
         amount: 0,

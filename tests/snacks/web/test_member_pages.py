@@ -121,7 +121,7 @@ class TestMembersPage:
         assert names == ["Ann Early", "Bea Later", "—"]  # the admin joined now
         ann = rows[1]
         assert ann[1:3] == ["ann@example.com", "Member"]
-        assert ann[4] == "Make admin Ann Early"
+        assert ann[4] == "Make admin Ann Early (ann@example.com)"
         assert rows[3][2:] == [
             "Admin",
             timezone.localdate().strftime("%-d %b %Y"),

@@ -168,3 +168,16 @@ def test_a_nul_byte_in_a_query_is_refused_or_ignored(shop: Shop, name: str) -> N
     response = signed_in(shop.admin).get(shop.url(name), query)
 
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_another_members_order_is_the_shops_not_found_page(
+    shop: Shop, settings: LazySettings, debug: bool
+) -> None:
+    """Also under DEBUG, where Django would show its technical 404 page."""
+    settings.DEBUG = debug
+
+    response = signed_in(UserFactory.create()).get(shop.url("order"))
+
+    assert response.status_code == 404
+    assert "Nothing is here" in page_text(response.content)
