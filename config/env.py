@@ -112,8 +112,10 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 REDIS_URL = env.str("REDIS_URL", default="")
-# The snack shop counts reactions in Redis: REDIS_URL's, or a local one.
-SNACKS_REDIS_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
+# The snack shop counts reactions in Redis: its own, or REDIS_URL's, or a local one
+# (where `make run` starts an in-memory stand-in when none answers).
+SNACKS_REDIS_URL_GIVEN = env.str("SNACKS_REDIS_URL", default="")
+SNACKS_REDIS_URL = SNACKS_REDIS_URL_GIVEN or REDIS_URL or "redis://127.0.0.1:6379/0"
 # How often beat writes the reactions toggled in Redis to the database; toggles of
 # the last interval are what a Redis that loses its data can lose (docs/shop.md).
 REACTIONS_PERSIST_SECONDS = env.float("REACTIONS_PERSIST_SECONDS", default=2.0)

@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import io
 import os
-import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.config.production_environment import (
     PRODUCTION_SETTINGS,
     run_manage,
 )
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = dt.timedelta(days=1)
@@ -45,12 +45,6 @@ def wall_offset() -> dt.timedelta:
 def sandbox_offset(url: str) -> float:
     clock = requests.get(f"{url}/__sandbox/clock", timeout=5).json()
     return float(clock["offset_seconds"])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,16 +19,11 @@ from kit.tokens import PrincipalKind, verify_access_token
 from tests.config.readme_examples import frontend_example
 from tests.grpc_api.probes import health_status
 from tests.polling import wait_until
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # What the worker says once it consumes, and what beat says as it starts.
 STARTED = ("ready.", "beat: Starting")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _descendants(pid: int) -> set[int]:
@@ -60,7 +54,7 @@ class TestDevstack:
     def test_serves_admin_api_grpc_and_sandbox_then_stops_every_child_on_ctrl_c(
         self, tmp_path: Path
     ) -> None:
-        web_port, sandbox_port, grpc_port = _free_port(), _free_port(), _free_port()
+        web_port, sandbox_port, grpc_port = free_port(), free_port(), free_port()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.local",

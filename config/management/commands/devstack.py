@@ -22,12 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.service_tokens import issue_service_token
 from billing.clock import billing_now
+from config import env as config_env
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 20
 # How often the stack asks the web and the sandbox whether they answer yet.
 READINESS_INTERVAL_SECONDS = 0.5
+# Where the in-memory Redis listens when the machine runs none (`local_redis`).
+LOCAL_REDIS_PORT = 6390
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,23 @@ def _clock_notice() -> list[str]:
         f"  The test clock is {dt.timedelta(seconds=ahead)} ahead of the wall clock "
         "(python manage.py billing_clock reset goes back)."
     ]
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+        with contextlib.closing(client):
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def _needs_local_redis() -> bool:
+    """Whether the shop's Redis is the unconfigured default and does not answer:
+    then the stack starts an in-memory one (a configured one that does not answer
+    is left to fail, so that a mistake shows)."""
+    configured = config_env.SNACKS_REDIS_URL_GIVEN or config_env.REDIS_URL
+    return not configured and not _redis_answers(settings.SNACKS_REDIS_URL)
 
 
 def _answers(url: str) -> bool:
@@ -87,8 +108,12 @@ class Command(BaseCommand):
         children = self._children(
             options["web_port"], options["sandbox_port"], grpc_address
         )
-        environment = self._child_environment(grpc_address)
-        processes = {child.name: self._spawn(child, environment) for child in children}
+        child_environment = self._child_environment(grpc_address)
+        if _needs_local_redis():
+            children.insert(0, self._local_redis(child_environment))
+        processes = {
+            child.name: self._spawn(child, child_environment) for child in children
+        }
         banner = "\n".join(
             [
                 "",
@@ -197,6 +222,20 @@ class Command(BaseCommand):
                 ],
             ),
         ]
+
+    def _local_redis(self, child_environment: dict[str, str]) -> Child:
+        """The in-memory Redis, and the other children pointed at it."""
+        url = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
+        child_environment["SNACKS_REDIS_URL"] = url
+        self.stdout.write(
+            "No Redis answers on localhost: the shop counts reactions in an "
+            f"in-memory one at {url}."
+        )
+        manage = str(settings.BASE_DIR / "manage.py")
+        return Child(
+            "redis",
+            [sys.executable, manage, "local_redis", "--port", str(LOCAL_REDIS_PORT)],
+        )
 
     def _child_environment(self, grpc_address: str) -> dict[str, str]:
         """This process's environment, with billing's worker pointed at the stack's
