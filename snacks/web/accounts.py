@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import LoginView, LogoutView
@@ -36,7 +38,20 @@ sign_in = guarded_login(
         next_page="shop:shelf",
     )
 )
-sign_out = LogoutView.as_view(next_page="shop:sign-in")
+
+
+class SignOut(LogoutView):
+    """Django's sign-out (a POST), which says so on the sign-in page."""
+
+    next_page = "shop:sign-in"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are signed out.")
+        return response
+
+
+sign_out = SignOut.as_view()
 
 
 @throttled_login

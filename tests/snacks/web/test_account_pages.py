@@ -130,8 +130,9 @@ class TestSignIn:
     def test_signing_out_ends_the_session(self) -> None:
         browser = signed_in(UserFactory.create())
 
-        browser.post("/shop/sign-out/")
+        signed_out = browser.post("/shop/sign-out/", follow=True)
 
+        assert "You are signed out." in page_text(signed_out.content)
         assert browser.get("/shop/")["Location"].startswith("/shop/sign-in/")
 
 
