@@ -4,17 +4,20 @@ order through the API."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.utils import timezone
+from django_celery_results.models import TaskResult
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
-from snacks.models import OrderStatus
+from snacks.models import OrderStatus, OrderTask, OrderTaskKind
 from snacks.services import move_order, place_order
 from tests.accounts.factories import UserFactory
 from tests.browser.shop import PHONE, signed_in_as, too_wide_for_a_phone
-from tests.snacks.factories import SnackFactory
+from tests.snacks.factories import OrderFactory, OrderTaskFactory, SnackFactory
 
 # The live server answers from its own thread: its writes must really commit.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -96,3 +99,39 @@ class TestOrderPagesInChromium:
             "data-status", "APPROVED"
         )
         expect(fresh_page.locator(".page-head .badge")).to_have_text("approved")
+
+
+class TestTheOrdersWorkWhileThePageIsOpen:
+    def test_follows_the_shipping_registration_from_the_task_status_endpoint(
+        self, fresh_page: Page, live_server: LiveServer
+    ) -> None:
+        """What a worker reports (django-celery-results) reaches the open page, row
+        by row, without reloading it."""
+        order = OrderFactory.create(
+            status=OrderStatus.SHIPPING, expected_arrival=timezone.localdate()
+        )
+        work = OrderTaskFactory.create(
+            order=order, kind=OrderTaskKind.SHIPPING_REGISTRATION
+        )
+        _on_a_phone_as(fresh_page, live_server, order.member)
+        fresh_page.goto(f"{live_server.url}/shop/orders/{order.id}/")
+        fresh_page.evaluate("window.sameDocument = true")
+        row = fresh_page.locator(f"[data-task-url*='{work.task_id}']")
+        state = row.locator("[data-task-state]")
+        expect(state).to_have_text("waiting")
+
+        result = TaskResult.objects.create(
+            task_id=str(work.task_id),
+            status="PROGRESS",
+            result=json.dumps({"step": "registering (attempt 2)"}),
+        )
+        expect(state).to_have_text("in progress")
+        expect(row.locator("[data-task-detail]")).to_have_text(
+            "registering (attempt 2)"
+        )
+        result.status = "SUCCESS"
+        result.save(update_fields=["status"])
+        OrderTask.objects.filter(id=work.id).update(finished_at=timezone.now())
+
+        expect(state).to_have_text("done")
+        assert fresh_page.evaluate("window.sameDocument") is True
