@@ -17,15 +17,15 @@ from kit.currencies import ISO_4217_EXPONENTS
 from kit.errors import DomainError
 from snacks.errors import InvalidSnack
 from snacks.images import validate_snack_image
-from snacks.models import Snack
-from snacks.web.form_base import ShopForm
-from snacks.web.major_units import (
+from snacks.major_units import (
     MAX_AMOUNT_MINOR,
     TooManyDecimals,
     exponent,
     to_major,
     to_minor,
 )
+from snacks.models import Snack
+from snacks.web.form_base import ShopForm
 
 # Digits with an optional decimal point, as a price is written on a label: no
 # exponents ("1e3"), no "NaN" or "Infinity", which `Decimal` would also read.

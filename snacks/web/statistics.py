@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from snacks import selectors
 from snacks.errors import InvalidStatisticsQuery
+from snacks.major_units import exponent, to_major
 from snacks.models import OrderStatus
 from snacks.selectors import (
     Grain,
@@ -31,7 +32,6 @@ from snacks.selectors import (
 )
 from snacks.web.access import admin_page
 from snacks.web.form_base import ShopForm
-from snacks.web.major_units import exponent, to_major
 
 DEFAULT_DAYS: Final = 30
 TOP_SNACKS: Final = 10
