@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.sign_in import guarded_login
 from config import health
 from config.api_root import ApiRootApi
+from config.media import snack_picture
+from snacks.images import SNACK_PICTURES
 
 _browsable_api_auth = [
     path(
@@ -49,9 +50,14 @@ urlpatterns = [
     ),
 ]
 
-# Uploaded snack pictures, on a developer's machine only (`static` serves nothing
-# unless DEBUG); production's web server serves MEDIA_ROOT.
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Snack pictures (and nothing else of MEDIA_ROOT), in every settings.
+urlpatterns += [
+    path(
+        f"{settings.MEDIA_URL.lstrip('/')}{SNACK_PICTURES}<path:path>",
+        snack_picture,
+        name="snack-picture",
+    )
+]
 
 handler400 = "kit.api.errors.json_bad_request"
 handler404 = "config.error_pages.not_found"

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from PIL import Image, UnidentifiedImageError
 
+# The folder of MEDIA_ROOT that pictures are stored in, and served from.
+SNACK_PICTURES: Final = "snacks/"
 MAX_IMAGE_BYTES: Final = 2 * 1024 * 1024
 # Formats every browser shows; the name of the file and the Content-Type the
 # client sent are not trusted, only what Pillow reads in the bytes.

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Answers /static/ before the session is loaded (STATIC_URL, below).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,9 +111,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
-# Uploads and generated files (snack pictures, order invoices); `make run` serves
-# them, production's web server does.
+# No STATIC_ROOT: WhiteNoise serves the apps' static folders where they are, so no
+# process or image build runs collectstatic (a few dozen files, indexed once when a
+# worker starts).
+WHITENOISE_USE_FINDERS = True
+# Uploads and generated files. Only snack pictures are served from here
+# (config/urls.py); order invoices go out through the permission-checked API.
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(environment.MEDIA_ROOT or VAR_DIR / "media")
 

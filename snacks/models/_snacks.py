@@ -9,7 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Cast, Lower
 
-from snacks.images import validate_snack_image
+from snacks.images import SNACK_PICTURES, validate_snack_image
 from snacks.prices import validate_currency
 
 
@@ -22,7 +22,7 @@ class Snack(models.Model):
     url = models.URLField(max_length=500, blank=True)
     description = models.TextField(blank=True)
     image = models.ImageField(
-        upload_to="snacks/", blank=True, validators=[validate_snack_image]
+        upload_to=SNACK_PICTURES, blank=True, validators=[validate_snack_image]
     )
     amount_minor = models.BigIntegerField(validators=[MinValueValidator(1)])
     currency = models.CharField(max_length=3, validators=[validate_currency])
