@@ -27,9 +27,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.service_tokens import issue_service_token
 from billing.clock import billing_now
 from config import env as config_env
+from config.stack_clients import STACK_CLIENTS, missing_client_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -244,27 +244,13 @@ class Command(BaseCommand):
         SHOP_BILLING_TOKEN is set, and the gRPC server's address unless
         AUTH_GRPC_TARGET or SHOP_BILLING_GRPC_TARGET is."""
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        # (token variable, target variable, token name, its scopes)
-        clients = [
-            (
-                "AUTH_GRPC_TOKEN",
-                "AUTH_GRPC_TARGET",
-                "billing-devstack",
-                ["auth.users.read"],
-            ),
-            (
-                "SHOP_BILLING_TOKEN",
-                "SHOP_BILLING_GRPC_TARGET",
-                "shop-devstack",
-                ["billing.payments.write", "billing.events.read"],
-            ),
-        ]
-        for token, target, name, scopes in clients:
-            environment.setdefault(target, grpc_address)
-            if not environment.get(token):
-                environment[token] = issue_service_token(
-                    name=name, scopes=scopes, days=1, now=dt.datetime.now(dt.UTC)
-                )
+        for client in STACK_CLIENTS:
+            environment.setdefault(client.target_variable, grpc_address)
+        environment.update(
+            missing_client_tokens(
+                environment, stack="devstack", days=1, now=dt.datetime.now(dt.UTC)
+            )
+        )
         return environment
 
     def _spawn(
