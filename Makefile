@@ -25,7 +25,7 @@ TEST_POSTGRES_REDIS_URL ?= redis://127.0.0.1:6379/14
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck protos lint-protos test-sqlite test-postgres bench sandbox screenshots clean
+.PHONY: run stack stack-manage test lint typecheck protos lint-protos test-sqlite test-postgres bench sandbox screenshots clean
 
 # The developer's own processes: local settings unless told otherwise, also in a copy
 # of the code without `.git`, where `manage.py` would refuse to guess (README).
@@ -33,6 +33,24 @@ run sandbox: export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 run: $(BUILT)  ## Start web, gRPC, gateway sandbox, Celery worker and beat with demo data.
 	$(BIN)/python manage.py devstack
+
+# The production topology on this machine, against the local PostgreSQL, RabbitMQ and
+# Redis (docs/operations.md#make-stack). .env.stack is read by the shell, so that a
+# STACK_* variable of the environment wins over the file (honcho's own env file would
+# win over the environment); honcho then adds only the tokens that prepare_stack wrote.
+STACK_ENV = set -a && . ./.env.stack && set +a && PATH="$(CURDIR)/$(BIN):$$PATH"
+STACK_TOKENS = "$$VAR_DIR/service-tokens.env"
+
+stack: $(BUILT)  ## Web, gRPC, a worker per queue, beat, consumer, Flower and sandbox.
+	@$(STACK_ENV) && \
+	python manage.py prepare_stack --tokens-file $(STACK_TOKENS) \
+		--flower-url "http://127.0.0.1:$$STACK_FLOWER_PORT/" && \
+	exec honcho start --procfile Procfile --env $(STACK_TOKENS)
+
+# A management command on the stack's settings and database, as the stack's processes
+# see them: `make stack-manage ARGS=createsuperuser`.
+stack-manage: $(BUILT)  ## A management command on the stack: ARGS=createsuperuser.
+	@$(STACK_ENV) && exec python manage.py $(ARGS)
 
 # The two database passes run at once (much of each is waiting on servers, browsers
 # and subprocesses): PostgreSQL's output is kept in var/ and printed after SQLite's.
