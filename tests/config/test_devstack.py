@@ -20,27 +20,11 @@ from tests.config.readme_examples import frontend_example
 from tests.grpc_api.probes import health_status
 from tests.polling import wait_until
 from tests.ports import free_port
+from tests.process_trees import alive, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 # What the worker says once it consumes, and what beat says as it starts.
 STARTED = ("ready.", "beat: Starting")
-
-
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children = (task / "children").read_text().split()
-        for child in map(int, children):
-            found |= {child} | _descendants(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "State:\tZ" not in status
 
 
 def _answers(url: str) -> bool:
@@ -131,8 +115,8 @@ class TestDevstack:
                 text=True,
                 timeout=120,
             )
-            children = _descendants(stack.pid)
-            alive_before_stop = [pid for pid in children if _alive(pid)]
+            children = descendants(stack.pid)
+            alive_before_stop = [pid for pid in children if alive(pid)]
 
             stack.send_signal(signal.SIGINT)
             stack.wait(timeout=60)
@@ -159,7 +143,7 @@ class TestDevstack:
         assert "Demo subscriptions" in output
         assert "cinema-monthly  •••• 3055  ACTIVE" in output, output
         assert "billing_clock advance 31d" in output
-        assert [pid for pid in children if _alive(pid)] == []
+        assert [pid for pid in children if alive(pid)] == []
 
 
 class TestChildEnvironment:
