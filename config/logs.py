@@ -6,6 +6,10 @@ text format) and `JsonFormatter` (one JSON object per line) mask all three, and
 before a handler formats it. A traceback is masked as a whole because Python
 prints the exception's message in it, and gateways' and libraries' messages echo
 what they were sent.
+
+`RequestIdFilter` gives every record the id of the work in hand
+(`kit.correlation`): the JSON format writes it as the top-level key `request_id`,
+the text format in brackets after the level; it is empty outside any work.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ import datetime as dt
 import json
 import logging
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
+from kit import correlation
 from kit.redaction import redact, redact_text
 
+REQUEST_ID: Final = "request_id"
 _STANDARD_ATTRIBUTES = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
+    REQUEST_ID,
 }
 
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -36,6 +43,9 @@ class RedactingFormatter(logging.Formatter):
         return redact_text(super().formatStack(stack_info))
 
     def format(self, record: logging.LogRecord) -> str:
+        # A record that met no `RequestIdFilter` (a handler configured without it)
+        # still fills a format that names the id.
+        record.__dict__.setdefault(REQUEST_ID, "")
         # A traceback cached by another handler's formatter is used as it is by
         # `logging.Formatter.format`: mask it before, and the whole line after.
         if record.exc_text:
@@ -49,6 +59,7 @@ class JsonFormatter(RedactingFormatter):
             "at": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
+            "request_id": redact_text(str(getattr(record, REQUEST_ID, ""))),
             "message": redact_text(record.getMessage()),
         }
         extra = {
@@ -81,4 +92,12 @@ class RedactingFilter(logging.Filter):
         record.args = None
         if record.exc_text:
             record.exc_text = redact_text(record.exc_text)
+        return True
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every record the id of the work in hand as `request_id`, or ""."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        setattr(record, REQUEST_ID, correlation.current())
         return True

@@ -189,16 +189,19 @@ LOGGING: dict[str, Any] = {
     "formatters": {
         "text": {
             "()": "config.logs.RedactingFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s",
         },
         "json": {"()": "config.logs.JsonFormatter"},
     },
-    "filters": {"redact": {"()": "config.logs.RedactingFilter"}},
+    "filters": {
+        "request_id": {"()": "config.logs.RequestIdFilter"},
+        "redact": {"()": "config.logs.RedactingFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": environment.LOG_FORMAT,
-            "filters": ["redact"],
+            "filters": ["request_id", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": environment.LOG_LEVEL},

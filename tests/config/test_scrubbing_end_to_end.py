@@ -14,12 +14,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import logging
-import logging.config
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import sentry_sdk
@@ -33,6 +30,7 @@ from payments.gateways import reset_gateways
 from payments.models import Payment, PaymentStatus
 from tests.config import broken_gateway
 from tests.config.celery_worker import database_url, running_worker
+from tests.config.console_logs import console_logs
 from tests.config.sentry_envelopes import EnvelopeServer
 from tests.payments.factories import CheckoutSessionFactory, PaymentFactory
 
@@ -123,23 +121,8 @@ class TestAWorkerProcess:
 def web_logs(log_format: str, settings: Settings) -> Iterator[io.StringIO]:
     """The web process's log output, configured from the settings' LOGGING in
     `log_format`; the logging set-up before is restored after."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    config: dict[str, Any] = {
-        **settings.LOGGING,
-        "handlers": {
-            "console": {
-                **settings.LOGGING["handlers"]["console"],
-                "formatter": log_format,
-                "stream": stream,
-            }
-        },
-    }
-    logging.config.dictConfig(config)
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    with console_logs(settings.LOGGING, log_format) as stream:
+        yield stream
 
 
 @pytest.fixture
