@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished
 
 
 class OperationsConfig(AppConfig):
@@ -7,3 +8,10 @@ class OperationsConfig(AppConfig):
     name = "config"
     label = "operations"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from config.request_ids import forget_request_id
+
+        request_finished.connect(
+            forget_request_id, dispatch_uid="config.forget_request_id"
+        )

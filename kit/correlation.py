@@ -9,9 +9,9 @@ header `request_id`, and is taken only when well formed (`is_well_formed`);
 anything else gets a new id, so that a caller can never write a line break, a
 secret or a megabyte into every log line of the work.
 
-`bind(value)` is all an entry point needs; `bound(value)` also puts the previous
-id back afterwards, for a thread or a context that serves one piece of work
-after another.
+`bind(value)` is all an entry point needs where the context ends with the work;
+a thread that serves one piece of work after another calls `unbind()` after each,
+or uses `bound(value)`, which puts the previous id back after its block.
 """
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ def bind(incoming: str | None = None, *, fallback: str = "") -> str:
     request_id = chosen(incoming, fallback=fallback)
     _current.set(request_id)
     return request_id
+
+
+def unbind() -> None:
+    """Forget the id: the thread's next lines belong to no work until it binds one."""
+    _current.set("")
 
 
 @contextlib.contextmanager

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything below, and every task a request starts, has its id.
+    "config.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Answers /static/ before the session is loaded (STATIC_URL, below).
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -180,6 +180,16 @@ class TestLeanWebhookPath:
         assert reply.status == 404
         assert set(reply.json()) == {"code", "message", "extra"}
 
+    def test_answers_with_the_callers_request_id(self) -> None:
+        """The request id middleware is not one the lean handler leaves out."""
+        body = cloudpayments_body(cloudpayments_fields(new_payment(), "pay"))
+        headers = {**cloudpayments_headers(body), "X-Request-ID": "cp-4f1d2a"}
+
+        reply = call(PAY, body=body, headers=headers)
+
+        assert reply.status == 200
+        assert reply.headers["X-Request-ID"] == "cp-4f1d2a"
+
     def test_no_csrf_token_is_asked_for(self) -> None:
         """The views are CSRF-exempt; without the middleware nothing else asks."""
         body = cloudpayments_body(cloudpayments_fields(new_payment(), "pay"))

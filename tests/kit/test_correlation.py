@@ -96,6 +96,16 @@ class TestBind:
         assert len(set(ids)) == len(ids)
 
 
+class TestUnbind:
+    def test_forgets_the_id(self) -> None:
+        def bind_then_unbind() -> str:
+            correlation.bind("done-work")
+            correlation.unbind()
+            return correlation.current()
+
+        assert contextvars.copy_context().run(bind_then_unbind) == ""
+
+
 class TestBound:
     def test_holds_the_id_for_the_block_and_restores_the_one_before(self) -> None:
         def nest() -> tuple[str, str, str]:
