@@ -1,17 +1,21 @@
 """What every call goes through, outermost first (STYLE 3.9):
 
-1. `AccessLogInterceptor`: fresh database connections around the call and one log
+1. `RequestIdInterceptor`: the call's request id, the caller's `x-request-id`
+   metadata when well formed or a new one (`kit.correlation`), held while the call
+   is served and sent back as the first thing in the response's initial metadata.
+2. `AccessLogInterceptor`: fresh database connections around the call and one log
    line after it, naming the method, the status code, the duration and the peer,
    never a metadata value (the `authorization` header carries a bearer token).
-2. `AuthenticationInterceptor`: the bearer token verified and the RPC's access
+3. `AuthenticationInterceptor`: the bearer token verified and the RPC's access
    checked (`grpc_api.auth`) before the servicer runs.
-3. `ErrorInterceptor`: the domain's anticipated errors become status codes through
+4. `ErrorInterceptor`: the domain's anticipated errors become status codes through
    `ERROR_STATUSES` (`grpc_api.statuses`), anything else INTERNAL with a fixed
    message, never a stack trace.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +27,7 @@ from django.db import close_old_connections
 from billing.errors import DomainError
 from grpc_api import auth
 from grpc_api.statuses import abort_with_error, abort_with_internal_error
+from kit import correlation
 from kit.tokens import InvalidToken, verify_access_token
 
 logger = logging.getLogger("grpc_api.access")
@@ -72,6 +77,26 @@ class _WrappingInterceptor(grpc.ServerInterceptor):
 
     def around(self, method: str, behavior: _Behavior, streams: bool) -> _Behavior:
         raise NotImplementedError
+
+
+class RequestIdInterceptor(_WrappingInterceptor):
+    """Each call served under its request id, which the caller gets back.
+
+    The id goes in the initial metadata, sent before anything else: a failed call
+    has it too (`grpc.RpcError.initial_metadata()`), while trailing metadata is
+    replaced by the error details of an aborted call.
+    """
+
+    def around(self, method: str, behavior: _Behavior, streams: bool) -> _Behavior:
+        def unary(request: Any, context: grpc.ServicerContext) -> Any:
+            with _bound_request_id(context):
+                return behavior(request, context)
+
+        def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            with _bound_request_id(context):
+                yield from behavior(request, context)
+
+        return streaming if streams else unary
 
 
 class AccessLogInterceptor(_WrappingInterceptor):
@@ -163,6 +188,22 @@ class ErrorInterceptor(_WrappingInterceptor):
                 _abort_unexpected(method, context)
 
         return streaming if streams else unary
+
+
+@contextlib.contextmanager
+def _bound_request_id(context: grpc.ServicerContext) -> Iterator[str]:
+    incoming = _metadata_value(context, correlation.GRPC_METADATA_KEY)
+    with correlation.bound(incoming) as request_id:
+        context.send_initial_metadata(((correlation.GRPC_METADATA_KEY, request_id),))
+        yield request_id
+
+
+def _metadata_value(context: grpc.ServicerContext, wanted: str) -> str | None:
+    """The first text value of the metadata key `wanted` (lower case), if any."""
+    for key, value in context.invocation_metadata():
+        if key == wanted and isinstance(value, str):
+            return value
+    return None
 
 
 def _authenticate(method: str, context: grpc.ServicerContext) -> auth.Principal:

@@ -30,6 +30,7 @@ from grpc_api.interceptors import (
     AccessLogInterceptor,
     AuthenticationInterceptor,
     ErrorInterceptor,
+    RequestIdInterceptor,
 )
 from grpc_api.servicers.auth import AuthServicer
 from grpc_api.servicers.billing import BillingServicer
@@ -109,6 +110,7 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
     server = grpc.server(
         pool,
         interceptors=[
+            RequestIdInterceptor(),
             AccessLogInterceptor(),
             AuthenticationInterceptor(),
             ErrorInterceptor(),
