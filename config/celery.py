@@ -8,10 +8,15 @@ from typing import Any
 from celery import Celery
 from celery.app import backends
 from celery.backends.base import Backend
-from celery.signals import setup_logging
+from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun
 
 from config.celery_results import redacting
 from config.env import choose_settings_module
+from config.task_request_ids import (
+    add_request_id_header,
+    bind_task_request_id,
+    unbind_task_request_id,
+)
 
 choose_settings_module()
 
@@ -31,6 +36,11 @@ class BillingCelery(Celery):
 app = BillingCelery("billing", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The request id from the sender's work to the worker's (`config.task_request_ids`).
+before_task_publish.connect(add_request_id_header)
+task_prerun.connect(bind_task_request_id)
+task_postrun.connect(unbind_task_request_id)
 
 
 @setup_logging.connect

@@ -3,11 +3,11 @@
 A web request, a gRPC call, a Celery task or an event the shop applies runs with
 an id held in a context variable; log lines carry it (`config.logs`), error
 reports are tagged with it (`config.sentry`), and every task sent while it is set
-carries it on to the worker (`config.celery`). It enters from outside as the HTTP
-header `X-Request-ID`, the gRPC metadata key `x-request-id` or the Celery message
-header `request_id`, and is taken only when well formed (`is_well_formed`);
-anything else gets a new id, so that a caller can never write a line break, a
-secret or a megabyte into every log line of the work.
+carries it on to the worker (`config.task_request_ids`). It enters from outside
+as the HTTP header `X-Request-ID`, the gRPC metadata key `x-request-id` or the
+Celery message header `request_id`, and is taken only when well formed
+(`is_well_formed`); anything else gets a new id, so that a caller can never write
+a line break, a secret or a megabyte into every log line of the work.
 
 `bind(value)` is all an entry point needs where the context ends with the work;
 a thread that serves one piece of work after another calls `unbind()` after each,
