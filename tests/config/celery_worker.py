@@ -37,13 +37,15 @@ def running_worker(
     env: Mapping[str, str] | None = None,
     launcher: Sequence[str] = ("-m", "celery"),
     output: IO[bytes] | None = None,
+    queue: str | None = None,
 ) -> Iterator[Celery]:
     """A worker consuming a private queue, and a client app that sends to it.
 
     `launcher` is what follows the interpreter (`-m celery` by default); `output`
-    receives the worker's stdout and stderr.
+    receives the worker's stdout and stderr; `queue` names the private queue (a
+    new name by default), for other processes of the test to send to.
     """
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+    queue = queue or private_queue()
     worker = subprocess.Popen(
         # A node name of its own: two workers named alike on one broker (two test
         # runs at once) fight over the node's control queue and one dies.
@@ -79,6 +81,11 @@ def running_worker(
         worker.terminate()
         worker.wait(timeout=20)
         client.close()
+
+
+def private_queue() -> str:
+    """A queue name no other test run, and no other worker on the broker, uses."""
+    return f"test-{uuid.uuid4().hex[:8]}"
 
 
 def database_url() -> str:
