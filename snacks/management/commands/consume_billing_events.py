@@ -4,6 +4,10 @@ It follows billing's event stream over gRPC from the cursor kept in the shop's
 database, applies each `payment.*` event about an order and saves the cursor in
 the same transaction: after a crash it resumes with no gap and applies nothing
 twice. SIGTERM and SIGINT stop it after the event in hand.
+
+Each event is applied under a request id of its own, `event-<the event's id>`
+(`kit.correlation`): the lines logged while it is applied, and the order work it
+starts, carry it, and an event applied again after a restart has the same id.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.utils import timezone
 
 from grpc_api.client import EventConsumer, event_payload
 from grpc_api.generated.billing.v1 import events_pb2
+from kit import correlation
 from snacks.services import SHOP_EVENT_TYPES, BillingEventCursors, apply_billing_event
 
 
@@ -28,9 +33,13 @@ from snacks.services import SHOP_EVENT_TYPES, BillingEventCursors, apply_billing
 def _fresh_transaction() -> Iterator[None]:
     """The transaction an event and its cursor commit in. A long-lived process:
     a connection the database closed meanwhile is dropped first (never inside the
-    transaction)."""
+    transaction).
+
+    The event's request id, which the handler binds, is held until the tasks sent
+    when the transaction commits are sent, and forgotten after.
+    """
     close_old_connections()
-    with transaction.atomic():
+    with correlation.bound(), transaction.atomic():
         yield
 
 
@@ -75,6 +84,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Stopped after cursor {cursors.load()}")
 
     def _apply(self, event: events_pb2.Event) -> None:
+        correlation.bind(f"event-{event.id}")
         order = apply_billing_event(
             event.type, event_payload(event), now=timezone.now()
         )
