@@ -7,6 +7,10 @@ bodies, cookies and users), and whatever it does collect is masked by key name a
 by pattern (`kit.redaction.redact`): exception messages, log messages and their
 arguments, breadcrumbs, request headers and query strings, Celery task arguments,
 and the variables of any frame that carries them all the same.
+
+Every event is tagged with the request id of the work that raised it
+(`kit.correlation`), so that an error report leads to the log lines of the same
+request, call, task or event.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 
+from kit import correlation
 from kit.redaction import redact
 
 # The SDK's description of itself and of the machine: no payload is there, and a
@@ -25,6 +30,24 @@ _SDK_METADATA: Final = frozenset({"sdk", "modules", "platform"})
 # Contexts the SDK fills with the runtime's and the machine's description
 # (`contexts.runtime.name` is "CPython"); every other context is masked.
 _SDK_CONTEXTS: Final = frozenset({"runtime", "os", "device"})
+
+
+def prepare_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    """What is sent of an event: tagged with the request id, then scrubbed."""
+    return scrub_event(tag_request_id(event), hint)
+
+
+def tag_request_id(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with the tag `request_id` of the work in hand, if any.
+
+    Sentry calls `before_send` on the thread that captures the event, inside the
+    work that raised it.
+    """
+    request_id = correlation.current()
+    tags = event.get("tags")
+    if not request_id or not isinstance(tags, dict | None):
+        return event
+    return {**event, "tags": {**(tags or {}), "request_id": request_id}}
 
 
 def scrub_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +100,7 @@ def init_sentry(*, dsn: str, environment: str) -> None:
         },
         include_local_variables=False,
         max_request_body_size="never",
-        before_send=scrub_event,  # type: ignore[arg-type]
-        before_send_transaction=scrub_event,  # type: ignore[arg-type]
+        before_send=prepare_event,  # type: ignore[arg-type]
+        before_send_transaction=prepare_event,  # type: ignore[arg-type]
         before_breadcrumb=scrub_breadcrumb,
     )

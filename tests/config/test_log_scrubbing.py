@@ -13,7 +13,7 @@ import sentry_sdk
 
 from config.celery import app as celery_app
 from config.logs import JsonFormatter, RedactingFilter, RedactingFormatter
-from config.sentry import init_sentry, scrub_breadcrumb, scrub_event
+from config.sentry import init_sentry, prepare_event, scrub_breadcrumb, scrub_event
 
 # The shape GATEWAYS.md A6 gives: "01", BIN, last four, expiry, key version, then
 # the RSA-encrypted card in base64.
@@ -137,7 +137,8 @@ class TestSentry:
         assert collected["http_bodies"] == []
         assert collected["cookies"] == {"mode": "off"}
         assert sentry_options["max_request_body_size"] == "never"
-        assert sentry_options["before_send"] is scrub_event
+        assert sentry_options["before_send"] is prepare_event
+        assert sentry_options["before_send_transaction"] is prepare_event
         assert sentry_options["before_breadcrumb"] is scrub_breadcrumb
 
     def test_masks_frames_variables_by_name_and_by_pattern(self) -> None:
