@@ -8,6 +8,7 @@ file-system Celery transport, and both gateways pointed at the local sandbox.
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -62,6 +63,12 @@ def minor_amounts_by_currency(name: str, value: str) -> dict[str, int]:
             )
         amounts[code] = int(amount)
     return amounts
+
+
+def project_release() -> str:
+    """`<name>@<version>` from pyproject.toml, which every image of the service has."""
+    project = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]
+    return f"{project['name']}@{project['version']}"
 
 
 def choose_settings_module() -> None:
@@ -199,6 +206,9 @@ JWT_REFRESH_TOKEN_MINUTES = env.int("JWT_REFRESH_TOKEN_MINUTES", default=24 * 60
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")
+# What Sentry files errors under, so that a deploy's new errors are told from old
+# ones: set it to the deploy's commit or tag; unset, the version in pyproject.toml.
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="") or project_release()
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 

@@ -10,7 +10,8 @@ and the variables of any frame that carries them all the same.
 
 Every event is tagged with the request id of the work that raised it
 (`kit.correlation`), so that an error report leads to the log lines of the same
-request, call, task or event.
+request, call, task or event. The Django, Celery and gRPC integrations give each
+request, task and unary call a scope of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Final
 import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.grpc import GRPCIntegration
 
 from kit import correlation
 from kit.redaction import redact
@@ -78,11 +80,12 @@ def _scrub_contexts(contexts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def init_sentry(*, dsn: str, environment: str) -> None:
+def init_sentry(*, dsn: str, environment: str, release: str) -> None:
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
-        integrations=[DjangoIntegration(), CeleryIntegration()],
+        release=release,
+        integrations=[DjangoIntegration(), CeleryIntegration(), GRPCIntegration()],
         # What the SDK collects on its own: no frame variables, no bodies, no
         # cookies, no user, no queue payloads or query parameters of the database;
         # headers and query strings past the SDK's deny-list and `scrub_event`.

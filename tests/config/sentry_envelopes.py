@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 class EnvelopeServer:
@@ -55,3 +57,25 @@ class EnvelopeServer:
                 return found[0]
             time.sleep(0.1)
         raise AssertionError(f"no Sentry envelope with {text!r} arrived")
+
+    def wait_for_event(self, text: str, *, timeout: float = 60) -> dict[str, Any]:
+        """The error event of the first envelope holding `text`, as it was sent.
+
+        :raises AssertionError: when none arrives in time, or it holds no event.
+        """
+        return event_of(self.wait_for(text, timeout=timeout))
+
+
+def event_of(envelope: str) -> dict[str, Any]:
+    """The payload of the envelope's `event` item (an error report).
+
+    An envelope is a header line, then each item's header line and payload line.
+
+    :raises AssertionError: when the envelope holds no event.
+    """
+    lines = envelope.splitlines()
+    for header, payload in zip(lines[1::2], lines[2::2], strict=False):
+        if json.loads(header).get("type") == "event":
+            event: dict[str, Any] = json.loads(payload)
+            return event
+    raise AssertionError("the envelope holds no event")

@@ -40,10 +40,22 @@ def running(
 
 
 @contextlib.contextmanager
-def web_server(*, env: Mapping[str, str], output: IO[bytes]) -> Iterator[str]:
-    """gunicorn serving `config.wsgi` as the Docker image does; its base URL."""
+def web_server(
+    *,
+    env: Mapping[str, str],
+    output: IO[bytes],
+    application: str = "config.wsgi",
+    worker_class: str = "sync",
+) -> Iterator[str]:
+    """gunicorn serving `application` as the Docker image does; its base URL.
+
+    An ASGI application takes `worker_class="uvicorn_worker.UvicornWorker"`.
+    """
     port = free_port()
-    arguments = ("-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}")
+    arguments = (
+        *("-m", "gunicorn", application, "--bind", f"127.0.0.1:{port}"),
+        *("--worker-class", worker_class),
+    )
     url = f"http://127.0.0.1:{port}"
     with running(arguments, env=env, output=output) as process:
         _wait_for_start(process, output, lambda: _answers(f"{url}/healthz"))

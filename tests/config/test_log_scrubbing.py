@@ -119,7 +119,9 @@ class TestWorkerLogging:
 
 @pytest.fixture
 def sentry_options() -> Iterator[dict[str, object]]:
-    init_sentry(dsn="http://public@127.0.0.1:9/1", environment="test")
+    init_sentry(
+        dsn="http://public@127.0.0.1:9/1", environment="test", release="billing@test"
+    )
     yield sentry_sdk.get_client().options
     sentry_sdk.get_client().close()
     sentry_sdk.init()

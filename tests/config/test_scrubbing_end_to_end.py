@@ -127,7 +127,7 @@ def web_logs(log_format: str, settings: Settings) -> Iterator[io.StringIO]:
 
 @pytest.fixture
 def web_sentry(envelopes: EnvelopeServer) -> Iterator[EnvelopeServer]:
-    init_sentry(dsn=envelopes.dsn, environment="test")
+    init_sentry(dsn=envelopes.dsn, environment="test", release="billing@test")
     yield envelopes
     sentry_sdk.flush()
     sentry_sdk.get_client().close()
