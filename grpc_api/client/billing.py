@@ -1,4 +1,6 @@
-"""A BillingService stub that sends a bearer token with every call.
+"""A BillingService stub that sends a bearer token with every call, and the
+request id of the caller's work (`kit.correlation`) when it has one, so that
+billing's lines about the call carry the same id as the caller's.
 
 ```python
 from grpc_api.client import connect_billing
@@ -18,6 +20,7 @@ import grpc
 
 from grpc_api.client.channel import bearer_metadata, open_channel
 from grpc_api.generated.billing.v1 import billing_pb2_grpc
+from kit import correlation
 
 
 class _CallDetails(NamedTuple):
@@ -29,36 +32,56 @@ class _CallDetails(NamedTuple):
     compression: Any
 
 
-class BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
-    """Adds `authorization: Bearer <token>` to every call of a channel."""
+class _AddsMetadata(
+    grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor
+):
+    """Adds `metadata()` to every call of a channel."""
 
-    def __init__(self, token: str) -> None:
-        self._metadata = bearer_metadata(token)
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        raise NotImplementedError
 
     def intercept_unary_unary(
         self, continuation: Callable[..., Any], details: Any, request: Any
     ) -> Any:
-        return continuation(self._with_token(details), request)
+        return continuation(self._with_metadata(details), request)
 
     def intercept_unary_stream(
         self, continuation: Callable[..., Any], details: Any, request: Any
     ) -> Any:
-        return continuation(self._with_token(details), request)
+        return continuation(self._with_metadata(details), request)
 
-    def _with_token(self, details: Any) -> _CallDetails:
+    def _with_metadata(self, details: Any) -> _CallDetails:
         return _CallDetails(
             method=details.method,
             timeout=details.timeout,
-            metadata=[*(details.metadata or ()), *self._metadata],
+            metadata=[*(details.metadata or ()), *self.metadata()],
             credentials=details.credentials,
             wait_for_ready=details.wait_for_ready,
             compression=details.compression,
         )
 
 
+class BearerToken(_AddsMetadata):
+    """Adds `authorization: Bearer <token>` to every call of a channel."""
+
+    def __init__(self, token: str) -> None:
+        self._metadata = bearer_metadata(token)
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._metadata
+
+
+class RequestId(_AddsMetadata):
+    """Adds `x-request-id` with the id of the caller's work, when it has one."""
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        request_id = correlation.current()
+        return ((correlation.GRPC_METADATA_KEY, request_id),) if request_id else ()
+
+
 def authenticated_channel(target: str, *, token: str) -> grpc.Channel:
-    """A channel to `target` whose every call carries `token`."""
-    return grpc.intercept_channel(open_channel(target), BearerToken(token))
+    """A channel to `target` whose every call carries `token` and the request id."""
+    return grpc.intercept_channel(open_channel(target), BearerToken(token), RequestId())
 
 
 def connect_billing(target: str, *, token: str) -> billing_pb2_grpc.BillingServiceStub:

@@ -11,6 +11,7 @@ import pytest
 from grpc_api.client import connect_billing, describe_service, list_services
 from grpc_api.generated.billing.v1 import billing_pb2
 from grpc_api.server import GrpcServer
+from kit import correlation
 from tests.grpc_api.tokens import user_token
 from tests.subscriptions.factories import make_plan
 
@@ -27,6 +28,35 @@ class TestConnectBilling:
         plans = billing.ListPlans(billing_pb2.ListPlansRequest(), timeout=10).plans
 
         assert [plan.code for plan in plans] == ["basic-monthly"]
+
+    def test_every_call_carries_the_request_id_of_the_callers_work(
+        self, server: GrpcServer
+    ) -> None:
+        """The shop's request and billing's call are followed by one id."""
+        billing = connect_billing(
+            f"127.0.0.1:{server.port}", token=user_token(uuid.uuid4())
+        )
+
+        with correlation.bound("shop-order-7"):
+            _, call = billing.ListPlans.with_call(
+                billing_pb2.ListPlansRequest(), timeout=10
+            )
+
+        assert ("x-request-id", "shop-order-7") in call.initial_metadata()
+
+    def test_a_call_outside_any_work_gets_billings_own_id(
+        self, server: GrpcServer
+    ) -> None:
+        billing = connect_billing(
+            f"127.0.0.1:{server.port}", token=user_token(uuid.uuid4())
+        )
+
+        _, call = billing.ListPlans.with_call(
+            billing_pb2.ListPlansRequest(), timeout=10
+        )
+
+        answered = str(dict(call.initial_metadata())["x-request-id"])
+        assert str(uuid.UUID(answered)) == answered
 
     def test_a_bad_token_is_refused_as_without_the_helper(
         self, server: GrpcServer
