@@ -7,6 +7,7 @@ file-system Celery transport, and both gateways pointed at the local sandbox.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -69,6 +70,25 @@ def project_release() -> str:
     """`<name>@<version>` from pyproject.toml, which every image of the service has."""
     project = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]
     return f"{project['name']}@{project['version']}"
+
+
+def networks(
+    name: str, values: list[str]
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`127.0.0.0/8,::1/128` as networks; a bare address is a network of one.
+
+    :raises ImproperlyConfigured: for an entry that is no address or network.
+    """
+    parsed = []
+    for value in filter(None, (entry.strip() for entry in values)):
+        try:
+            parsed.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an address or a network in CIDR "
+                "notation, e.g. 10.0.0.0/8 or ::1/128."
+            ) from None
+    return tuple(parsed)
 
 
 def choose_settings_module() -> None:
@@ -301,3 +321,12 @@ DEFAULT_FROM_EMAIL = env.str(
 AUTH_GRPC_TARGET = env.str("AUTH_GRPC_TARGET", default="127.0.0.1:50051")
 AUTH_GRPC_TOKEN = env.str("AUTH_GRPC_TOKEN", default="")
 AUTH_GRPC_TIMEOUT_SECONDS = env.float("AUTH_GRPC_TIMEOUT_SECONDS", default=2.0)
+
+# Prometheus metrics (docs/operations.md#metrics). The web's /metrics answers direct
+# connections from these networks, and any request with the bearer token (empty: no
+# token is accepted); anyone else gets a 404.
+METRICS_ALLOWED_NETWORKS = networks(
+    "METRICS_ALLOWED_NETWORKS",
+    env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"]),
+)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

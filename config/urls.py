@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.sign_in import guarded_login
-from config import health
+from config import health, metrics
 from config.api_root import ApiRootApi
 from config.media import snack_picture
 from snacks.images import SNACK_PICTURES
@@ -24,6 +24,7 @@ _browsable_api_auth = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     # Before the admin's own: its sign-in form, throttled and with the lock-out.
     path("admin/login/", guarded_login(admin.site.login)),
     path("admin/", admin.site.urls),

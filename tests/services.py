@@ -19,9 +19,7 @@ def services_required() -> bool:
 
 
 def database_is_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"].startswith(
-        "django.db.backends.postgresql"
-    )
+    return settings.DATABASES["default"]["ENGINE"].endswith(".postgresql")
 
 
 @functools.cache

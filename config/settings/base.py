@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_celery_results",
+    "django_prometheus",
     # Templates shared by every app's admin (`kit.admin.pages`).
     "kit",
     "accounts",
@@ -46,6 +47,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: everything below, and every task a request starts, has its id.
     "config.request_ids.RequestIdMiddleware",
+    # Next, and last: the time between them is the whole request's, middleware
+    # included (docs/operations.md#metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Answers /static/ before the session is loaded (STATIC_URL, below).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -55,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,6 +94,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 60
+# django-prometheus's subclasses of the same backends count statements, their
+# duration and errors (`django_db_*`); a connection's `vendor` stays the same.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -213,6 +223,7 @@ LOGGING: dict[str, Any] = {
 from config.settings.auth import *  # noqa: E402, F403
 from config.settings.celery import *  # noqa: E402, F403
 from config.settings.grpc import *  # noqa: E402, F403
+from config.settings.metrics import *  # noqa: E402, F403
 from config.settings.notifications import *  # noqa: E402, F403
 from config.settings.payments import *  # noqa: E402, F403
 from config.settings.sentry import *  # noqa: E402, F403

@@ -36,7 +36,7 @@ CHECKOUT_REDIRECT_ALLOWED_HOSTS = [".example", "localhost", "127.0.0.1", "testse
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 BILLING_PAYER_DIRECTORY = "billing.directory.InMemoryPayerDirectory"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):  # noqa: F405
     # A file, not memory: the renewal run's threads write through connections of
     # their own, and only a file-backed database is shared by writing connections.
     # One file per test process, so that two runs side by side do not collide.

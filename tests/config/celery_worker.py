@@ -91,7 +91,7 @@ def private_queue() -> str:
 def database_url() -> str:
     """The test database, as a URL for another process (a worker)."""
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if db["ENGINE"].endswith(".sqlite3"):
         return f"sqlite:///{db['NAME']}"
     credentials = f"{db['USER']}:{db['PASSWORD']}" if db["PASSWORD"] else db["USER"]
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

@@ -184,6 +184,9 @@ print(json.dumps({
     ],
     "healthz_over_http": client.get("/healthz").status_code,
     "readyz_redirects": client.get("/readyz").status_code in (301, 302),
+    "metrics_from_elsewhere": client.get(
+        "/metrics", REMOTE_ADDR="203.0.113.7"
+    ).status_code,
     "hsts": client.get("/healthz", secure=True).get("Strict-Transport-Security"),
     "cookies_secure": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
     "debug": settings.DEBUG,
@@ -240,6 +243,13 @@ class TestProductionSettings:
         """The load balancer calls them inside the network, without TLS."""
         assert production["healthz_over_http"] == 200
         assert production["readyz_redirects"] is False
+
+    def test_answer_no_one_outside_loopback_with_metrics(
+        self, production: dict[str, object]
+    ) -> None:
+        """Not redirected to HTTPS (the scraper calls inside the network), and not
+        served to an address outside the default allowed networks."""
+        assert production["metrics_from_elsewhere"] == 404
 
     def test_send_hsts_for_subdomains_too(self, production: dict[str, object]) -> None:
         assert production["hsts"] == "max-age=31536000; includeSubDomains; preload"

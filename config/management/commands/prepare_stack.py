@@ -64,7 +64,7 @@ def _create_database_if_missing(database: dict[str, Any]) -> bool:
 
     :raises CommandError: when the database is not PostgreSQL.
     """
-    if not database["ENGINE"].startswith("django.db.backends.postgresql"):
+    if not database["ENGINE"].endswith(".postgresql"):
         raise CommandError("the stack runs on PostgreSQL: set STACK_DATABASE_URL")
     # The server's maintenance database, to create another beside it.
     with psycopg.connect(

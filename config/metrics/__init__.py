@@ -1,0 +1,8 @@
+"""Prometheus metrics of the web: who may read them and what they hold
+(docs/operations.md#metrics)."""
+
+from config.metrics._access import may_read_metrics
+from config.metrics._registry import metrics_registry
+from config.metrics._views import metrics
+
+__all__ = ["may_read_metrics", "metrics", "metrics_registry"]
