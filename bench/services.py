@@ -70,6 +70,7 @@ def gunicorn(
     """
     return [
         *(sys.executable, "-m", "gunicorn", "config.wsgi"),
+        *("--config", "python:config.gunicorn"),
         *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
         *("--worker-class", "gthread", "--threads", str(threads)),
         *("--log-level", "warning"),

@@ -330,3 +330,11 @@ METRICS_ALLOWED_NETWORKS = networks(
     env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"]),
 )
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+
+def prometheus_multiproc_dir() -> str:
+    """The folder where the web's worker processes keep their metrics, or "" when
+    one process serves (prometheus_client's multiprocess mode reads the same
+    variable). Read when asked, not at import: `config/gunicorn.py` gives it to its
+    workers after its own process imported this module."""
+    return env.str("PROMETHEUS_MULTIPROC_DIR", default="")

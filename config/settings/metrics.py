@@ -9,3 +9,5 @@ from config import env as environment
 METRICS_ALLOWED_NETWORKS = environment.METRICS_ALLOWED_NETWORKS
 # A scraper elsewhere sends `Authorization: Bearer <token>`; empty accepts none.
 METRICS_TOKEN = environment.METRICS_TOKEN
+# Set (by `config/gunicorn.py`), the web adds up the metrics its workers keep there.
+PROMETHEUS_MULTIPROC_DIR = environment.prometheus_multiproc_dir()
