@@ -1,4 +1,4 @@
-"""Builds the gRPC server: the services, health, reflection, limits and logging.
+"""Builds the gRPC server: the services, health, reflection, limits, metrics, logging.
 
 An RPC not built yet is inherited from the generated base class and answers
 UNIMPLEMENTED; reflection already lists the whole contract.
@@ -32,6 +32,7 @@ from grpc_api.interceptors import (
     ErrorInterceptor,
     RequestIdInterceptor,
 )
+from grpc_api.metrics import MetricsInterceptor
 from grpc_api.servicers.auth import AuthServicer
 from grpc_api.servicers.billing import BillingServicer
 from grpc_api.servicers.events import EventServicer
@@ -110,6 +111,7 @@ def build_server(*, host: str = "[::]", port: int | None = None) -> GrpcServer:
     server = grpc.server(
         pool,
         interceptors=[
+            MetricsInterceptor(),
             RequestIdInterceptor(),
             AccessLogInterceptor(),
             AuthenticationInterceptor(),

@@ -147,7 +147,10 @@ class TestTheDefaultProfile:
         assert grpc["command"][:3] == ["python", "manage.py", "grpc_server"]
         assert "grpc_health" in " ".join(grpc["healthcheck"]["test"])
         assert "ports" not in grpc
-        assert grpc["expose"] == ["50051"]
+        assert grpc["expose"] == ["50051", "9101"]
+        assert grpc["command"][-4:] == [
+            *("--metrics-port", "9101", "--metrics-host", "0.0.0.0")  # noqa: S104 - inside its container
+        ]
 
     def test_serves_the_site_and_flower_over_https_only(self) -> None:
         default = _default_services()

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,9 @@ def _health(port: int) -> int:
         return health_status(channel)
 
 
-def _start(tmp_path: Path, database_url: str) -> tuple[subprocess.Popen[str], int]:
+def _start(
+    tmp_path: Path, database_url: str, *options: str
+) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     env = {
         **os.environ,
@@ -45,6 +48,7 @@ def _start(tmp_path: Path, database_url: str) -> tuple[subprocess.Popen[str], in
         [
             sys.executable,
             *("manage.py", "grpc_server", "--host", "127.0.0.1", "--port", str(port)),
+            *options,
         ],
         cwd=ROOT,
         env=env,
@@ -94,4 +98,27 @@ class TestGrpcServerCommand:
         process.communicate(timeout=30)
 
         assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+        assert process.returncode == 0
+
+    def test_serves_its_metrics_on_the_metrics_port(
+        self, tmp_path: Path, stopped_at_the_end: list[subprocess.Popen[str]]
+    ) -> None:
+        """The calls it served, by method and code, over plain HTTP on loopback."""
+        metrics_port = _free_port()
+        process, port = _start(tmp_path, "", "--metrics-port", str(metrics_port))
+        stopped_at_the_end.append(process)
+
+        _health(port)
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{metrics_port}/metrics", timeout=10
+        ) as reply:
+            exposition = reply.read().decode()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+
+        assert (
+            'grpc_server_handled_total{grpc_code="OK",grpc_method="Check",'
+            'grpc_service="grpc.health.v1.Health",grpc_type="unary"} 1.0'
+        ) in exposition
+        assert f"Metrics on http://127.0.0.1:{metrics_port}/metrics" in output
         assert process.returncode == 0

@@ -3,6 +3,9 @@
 SIGTERM (what an orchestrator sends) and SIGINT (Ctrl-C) stop it gracefully: health
 turns NOT_SERVING, new calls are refused, calls in flight get the grace period
 (GRPC_SHUTDOWN_GRACE_SECONDS) to finish, then the process exits.
+
+With `--metrics-port` it also serves its Prometheus metrics over HTTP (any path,
+`/metrics` by convention), on 127.0.0.1 unless `--metrics-host` says otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from prometheus_client import start_http_server
 
 from grpc_api.server import build_server
 
@@ -29,6 +33,17 @@ class Command(BaseCommand):
             default=None,
             help=f"port to listen on (default GRPC_PORT, {settings.GRPC_PORT})",
         )
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=None,
+            help="serve Prometheus metrics over HTTP on this port (default: none)",
+        )
+        parser.add_argument(
+            "--metrics-host",
+            default="127.0.0.1",
+            help="address the metrics port listens on (default %(default)s)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         server = build_server(host=options["host"], port=options["port"])
@@ -39,6 +54,15 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        metrics = None
+        if options["metrics_port"] is not None:
+            metrics, _ = start_http_server(
+                options["metrics_port"], addr=options["metrics_host"]
+            )
+            self.stdout.write(
+                f"Metrics on http://{options['metrics_host']}:"
+                f"{metrics.server_port}/metrics"
+            )
         server.start()
         self.stdout.write(f"gRPC server listening on {options['host']}:{server.port}")
         self.stdout.flush()
@@ -48,4 +72,6 @@ class Command(BaseCommand):
         self.stdout.write("gRPC server stopping: calls in flight may finish")
         self.stdout.flush()
         server.stop()
+        if metrics is not None:
+            metrics.shutdown()
         self.stdout.write("gRPC server stopped")
