@@ -15,6 +15,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_TRACK_STARTED = True
+# Task events (received, started, succeeded with its runtime, failed, retried) from
+# the workers, and a sent event from whoever publishes a task: Flower counts them
+# into its /metrics (task runtimes and failures by task; docs/operations.md#metrics).
+# A few small messages per task on the broker's `celeryev` exchange, dropped there
+# while no Flower listens.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
 # The worker logs through the root logger's handler as configured in LOGGING, with
 # its redaction; hijacking the root logger would replace that handler with
 # Celery's own, which prints task failures (arguments, tracebacks) unmasked.

@@ -164,6 +164,15 @@ class TestTheDefaultProfile:
             )
         assert "--entrypoints.web.http.redirections.entrypoint.scheme=https" in traefik
 
+    def test_keeps_flowers_password_free_metrics_off_the_public_route(self) -> None:
+        """Flower serves /metrics without asking for its password."""
+        labels = _default_services()["flower"]["labels"]
+
+        assert (
+            "traefik.http.routers.flower.rule="
+            "Host(`flower.localhost`) && !Path(`/metrics`)"
+        ) in labels
+
 
 def _run_flower_command(
     tmp_path: Path, password: str
