@@ -11,3 +11,5 @@ METRICS_ALLOWED_NETWORKS = environment.METRICS_ALLOWED_NETWORKS
 METRICS_TOKEN = environment.METRICS_TOKEN
 # Set (by `config/gunicorn.py`), the web adds up the metrics its workers keep there.
 PROMETHEUS_MULTIPROC_DIR = environment.prometheus_multiproc_dir()
+# How long a scrape waits for the broker to tell the queue depths.
+METRICS_BROKER_TIMEOUT_SECONDS = 2.0
