@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
 
 from billing.models import Invoice
 from subscriptions.models import LIVE_STATUSES, Plan, Subscription, SubscriptionStatus
@@ -123,3 +123,41 @@ def subscribers_off_current_price(*, plan_ids: list[int]) -> dict[int, int]:
         .annotate(count=Count("id"))
     )
     return {row["plan_id"]: row["count"] for row in counts}
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalBacklog:
+    """Subscriptions the renewal run must look at now, and since when the one
+    waiting longest has been due."""
+
+    count: int
+    oldest_due_at: dt.datetime
+
+
+def renewal_backlog_by_gateway(*, now: dt.datetime) -> dict[str, RenewalBacklog]:
+    """What is due and not claimed by a run, by gateway: renewals, retries,
+    cancellations at period end, ends of dunning (`due_at` at or before `now`).
+
+    A row a run has claimed is due again only when its lease ends, so it is not
+    counted while the run works on it. The count is a range of the partial
+    (gateway, due_at) index the run claims with.
+    """
+    rows = (
+        Subscription.objects.filter(due_at__lte=now)
+        .values("gateway")
+        .annotate(count=Count("id"), oldest=Min("due_at"))
+    )
+    return {
+        row["gateway"]: RenewalBacklog(count=row["count"], oldest_due_at=row["oldest"])
+        for row in rows
+    }
+
+
+def past_due_counts() -> dict[str, int]:
+    """Subscriptions in dunning (PAST_DUE), by gateway."""
+    rows = (
+        Subscription.objects.filter(status=SubscriptionStatus.PAST_DUE)
+        .values("gateway")
+        .annotate(count=Count("id"))
+    )
+    return {row["gateway"]: row["count"] for row in rows}

@@ -1,6 +1,11 @@
 """Reads of the billing core (STYLE 3.2): invoices, the ledger and the events outbox."""
 
-from billing.selectors._events import event_batch_after
+from billing.selectors._events import (
+    EventBacklog,
+    event_backlog_after,
+    event_batch_after,
+    latest_event_cursor,
+)
 from billing.selectors._invoices import (
     InvoiceFilters,
     audit_trail,
@@ -30,6 +35,7 @@ __all__ = [
     "AccountBalance",
     "CashHeld",
     "DailyGatewayTotal",
+    "EventBacklog",
     "InvoiceFilters",
     "LedgerCheck",
     "PostingImbalance",
@@ -37,11 +43,13 @@ __all__ = [
     "audit_trail",
     "check_ledger",
     "daily_gateway_totals",
+    "event_backlog_after",
     "event_batch_after",
     "invoice_amounts_due",
     "invoice_get",
     "invoice_ledger_entries",
     "invoice_list",
+    "latest_event_cursor",
     "ledger_account_balances",
     "ledger_unbalanced_postings",
     "parse_invoice_id",

@@ -1,10 +1,14 @@
-"""Reads of the events outbox in cursor order, one bounded batch at a time."""
+"""Reads of the events outbox in cursor order, one bounded batch at a time, and
+how far a consumer trails it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Max
 
 from billing.models import BillingEvent
 
@@ -32,3 +36,37 @@ def event_batch_after(
     per_type = [after.filter(type=name)[:limit] for name in wanted]
     merged = per_type[0].union(*per_type[1:], all=True)
     return list(merged.order_by("cursor")[:limit])
+
+
+@dataclass(frozen=True, slots=True)
+class EventBacklog:
+    """The events a consumer has still to take: how many (counted up to a limit)
+    and when the first of them occurred."""
+
+    count: int
+    first_occurred_at: dt.datetime | None
+
+
+def latest_event_cursor() -> int:
+    """The cursor of the newest event in the outbox; 0 while it is empty."""
+    latest: int | None = BillingEvent.objects.aggregate(latest=Max("cursor"))["latest"]
+    return latest or 0
+
+
+def event_backlog_after(
+    *, after_cursor: int, types: Collection[str] = (), count_limit: int
+) -> EventBacklog:
+    """The events after `after_cursor`, of `types` if any, that a consumer at that
+    cursor has not taken yet.
+
+    The count stops at `count_limit`, so that a consumer far behind costs a
+    bounded index range, not the whole outbox.
+    """
+    pending = BillingEvent.objects.filter(cursor__gt=after_cursor)
+    if types:
+        pending = pending.filter(type__in=sorted(set(types)))
+    first = event_batch_after(after_cursor=after_cursor, types=types, limit=1)
+    return EventBacklog(
+        count=pending.values("cursor")[:count_limit].count(),
+        first_occurred_at=first[0].occurred_at if first else None,
+    )

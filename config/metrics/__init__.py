@@ -2,7 +2,15 @@
 (docs/operations.md#metrics)."""
 
 from config.metrics._access import may_read_metrics
+from config.metrics._billing import BillingCollector
+from config.metrics._queues import QueueDepthCollector
 from config.metrics._registry import metrics_registry
 from config.metrics._views import metrics
 
-__all__ = ["may_read_metrics", "metrics", "metrics_registry"]
+__all__ = [
+    "BillingCollector",
+    "QueueDepthCollector",
+    "may_read_metrics",
+    "metrics",
+    "metrics_registry",
+]

@@ -8,6 +8,7 @@ from django.conf import settings
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 
 from config.celery import app as celery_app
+from config.metrics._billing import BillingCollector
 from config.metrics._queues import QueueDepthCollector
 
 
@@ -30,6 +31,7 @@ def metrics_registry() -> CollectorRegistry:
     else:
         registry = REGISTRY
     registry.register(_queue_depths())
+    registry.register(BillingCollector())
     return registry
 
 

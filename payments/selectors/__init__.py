@@ -4,6 +4,16 @@ Secrets stay out of every read: card tokens and cryptograms are deferred, so the
 are not even decrypted for a support screen.
 """
 
+from payments.selectors._operations import (
+    UNPROCESSED_EVENT_STATUSES,
+    UnknownPayments,
+    UnprocessedGatewayEvents,
+    gateway_event_counts_since,
+    open_discrepancy_counts,
+    payment_counts_since,
+    unknown_payments,
+    unprocessed_gateway_events,
+)
 from payments.selectors._payments import (
     RECENT_PAYMENTS,
     PayerCards,
@@ -47,6 +57,7 @@ from payments.selectors._refunds import (
 
 __all__ = [
     "RECENT_PAYMENTS",
+    "UNPROCESSED_EVENT_STATUSES",
     "DiscrepancyFilters",
     "PayerCards",
     "PayerCounts",
@@ -55,6 +66,8 @@ __all__ = [
     "PaymentPage",
     "PaymentPosition",
     "RefundFilters",
+    "UnknownPayments",
+    "UnprocessedGatewayEvents",
     "card_setup_for",
     "card_setup_get",
     "cash_held_by_gateway",
@@ -62,15 +75,18 @@ __all__ = [
     "default_payment_methods",
     "discrepancy_get",
     "discrepancy_list",
+    "gateway_event_counts_since",
     "gateway_is_configured",
     "live_payments_for",
     "mismatched_payments",
+    "open_discrepancy_counts",
     "payer_get",
     "payer_overview",
     "payer_payment_page",
     "payer_with_usable_cards",
     "payment_audit_trail",
     "payment_counts_for",
+    "payment_counts_since",
     "payment_get",
     "payment_list",
     "payment_method_is_usable",
@@ -79,5 +95,7 @@ __all__ = [
     "reconciliation_run_list",
     "refund_list",
     "refund_request_list",
+    "unknown_payments",
+    "unprocessed_gateway_events",
     "usable_payment_methods",
 ]

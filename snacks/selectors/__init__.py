@@ -1,5 +1,7 @@
-"""Reads of the snack shop: the shelf and reactions, orders, and statistics."""
+"""Reads of the snack shop: the shelf and reactions, orders, statistics, and where
+its consumers stand in billing's event stream."""
 
+from snacks.selectors._billing_events import event_consumer_cursors
 from snacks.selectors._orders import (
     month_bounds,
     order_get,
@@ -35,6 +37,7 @@ __all__ = [
     "PeriodStatistics",
     "SnackQuantity",
     "SnackReactions",
+    "event_consumer_cursors",
     "every_snack",
     "month_bounds",
     "order_get",
