@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
@@ -134,23 +135,27 @@ class RenewalBacklog:
     oldest_due_at: dt.datetime
 
 
-def renewal_backlog_by_gateway(*, now: dt.datetime) -> dict[str, RenewalBacklog]:
-    """What is due and not claimed by a run, by gateway: renewals, retries,
-    cancellations at period end, ends of dunning (`due_at` at or before `now`).
+def renewal_backlog_by_gateway(
+    *, now: dt.datetime, gateways: Iterable[str]
+) -> dict[str, RenewalBacklog]:
+    """What is due and not claimed by a run, for each of `gateways` with any:
+    renewals, retries, cancellations at period end, ends of dunning (`due_at` at
+    or before `now`).
 
     A row a run has claimed is due again only when its lease ends, so it is not
-    counted while the run works on it. The count is a range of the partial
-    (gateway, due_at) index the run claims with.
+    counted while the run works on it. Per gateway, so that each count is a range
+    of the partial (gateway, due_at) index the run claims with.
     """
-    rows = (
-        Subscription.objects.filter(due_at__lte=now)
-        .values("gateway")
-        .annotate(count=Count("id"), oldest=Min("due_at"))
-    )
-    return {
-        row["gateway"]: RenewalBacklog(count=row["count"], oldest_due_at=row["oldest"])
-        for row in rows
-    }
+    backlog = {}
+    for gateway in gateways:
+        found = Subscription.objects.filter(gateway=gateway, due_at__lte=now).aggregate(
+            count=Count("id"), oldest=Min("due_at")
+        )
+        if found["count"]:
+            backlog[gateway] = RenewalBacklog(
+                count=found["count"], oldest_due_at=found["oldest"]
+            )
+    return backlog
 
 
 def past_due_counts() -> dict[str, int]:

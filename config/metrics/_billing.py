@@ -115,8 +115,8 @@ def _collect_renewal_charges(
 def _collect_renewal_backlog(
     families: BillingFamilies, gateways: list[str], *, now: dt.datetime
 ) -> None:
-    backlog = renewal_backlog_by_gateway(now=now)
-    for gateway in _with(gateways, backlog):
+    backlog = renewal_backlog_by_gateway(now=now, gateways=gateways)
+    for gateway in gateways:
         waiting = backlog.get(gateway)
         families.renewal_backlog.add_metric([gateway], waiting.count if waiting else 0)
         families.renewal_backlog_oldest_age.add_metric(
