@@ -29,8 +29,9 @@ class TestAccess:
 
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/plain; version=0.0.4")
-        assert b"# TYPE django_http_requests_total_by_method_total counter" in (
-            response.content
+        assert (
+            b"# TYPE django_http_responses_total_by_status_view_method_total counter"
+            in (response.content)
         )
 
     def test_refuses_an_address_outside_the_allowed_networks(
@@ -130,6 +131,26 @@ class TestWhatTheWebCounts:
         client.get("/healthz")
 
         assert _sample(name, **labels) - before == 2
+
+    def test_counts_a_made_up_method_under_one_label(self, client: Client) -> None:
+        """A client cannot make up label values, and with them series."""
+        labels = {"status": "405", "view": "healthz", "method": "<invalid method>"}
+        name = "django_http_responses_total_by_status_view_method_total"
+        before = _sample(name, **labels)
+
+        client.generic("BREW", "/healthz")
+
+        assert _sample(name, **labels) - before == 1
+        assert _sample(name, status="405", view="healthz", method="BREW") == 0
+
+    def test_counts_a_path_no_view_matched_as_unnamed(self, client: Client) -> None:
+        labels = {"status": "404", "view": "<unnamed view>", "method": "GET"}
+        name = "django_http_responses_total_by_status_view_method_total"
+        before = _sample(name, **labels)
+
+        client.get("/nothing-here")
+
+        assert _sample(name, **labels) - before == 1
 
     def test_times_a_request_by_view(self, client: Client) -> None:
         name = "django_http_requests_latency_seconds_by_view_method_count"
