@@ -28,6 +28,7 @@ import redis
 import requests
 from django.db import connection
 from grpc_health.v1 import health_pb2
+from prometheus_client.parser import text_string_to_metric_families
 
 from grpc_api.client import connect_billing
 from grpc_api.generated.billing.v1 import billing_pb2 as b
@@ -48,7 +49,7 @@ pytestmark = [
     pytest.mark.timeout(240),
 ]
 
-PORTS = ("WEB", "EDGE", "GRPC", "FLOWER", "SANDBOX")
+PORTS = ("WEB", "EDGE", "GRPC", "GRPC_METRICS", "FLOWER", "SANDBOX")
 FLOWER_AUTH = ("stack", "stack-flower-2026")
 WORKERS = ("payments", "webhooks", "renewals", "billing")
 SHOP_ADMIN, SHOP_ADMIN_PASSWORD = "shop-admin@example.com", "Stack-admin-2026"
@@ -192,6 +193,8 @@ class TestMakeStack:
             timeout=STEP_SECONDS,
         ).subscription
 
+        metrics = _scrape(at, free_ports["GRPC_METRICS"])
+
         processes = descendants(stack.pid)
         exit_code = stack.interrupt(timeout=STOP_SECONDS)
         left = [pid for pid in processes if alive(pid)]
@@ -203,11 +206,74 @@ class TestMakeStack:
         assert renewal_payments == [b.PAYMENT_STATUS_SUCCEEDED]
         next_day = dt.datetime.now(dt.UTC) + dt.timedelta(hours=23)
         assert renewed.current_period_end.ToDatetime(dt.UTC) > next_day
+        # Each process's metrics saw the same story.
+        assert metrics.web("billing_database_up") == 1
+        assert metrics.web("billing_celery_broker_up") == 1
+        assert (
+            metrics.web(
+                "billing_renewal_charges_today",
+                gateway="cloudpayments",
+                outcome="charged",
+            )
+            == 1
+        )
+        assert (
+            metrics.grpc(
+                "grpc_server_handled_total",
+                grpc_method="StartSubscription",
+                grpc_code="OK",
+            )
+            == 1
+        )
+        assert (
+            metrics.flower(
+                "flower_events_total",
+                task="subscriptions.run_renewals",
+                type="task-succeeded",
+            )
+            >= 1
+        )
         # web, gRPC, four workers with their pools, beat, consumer, Flower, sandbox.
         assert len(processes) >= 20
         assert exit_code != 0  # make says that the recipe was interrupted
         assert left == [], f"still running after Ctrl-C: {left}"
         assert busy_ports == []
+
+
+@dataclass(frozen=True)
+class Scraped:
+    """What each process's /metrics said: `web(name, **labels)`, summed over the
+    series whose labels include `labels` (Flower's carry the worker's name too)."""
+
+    pages: dict[str, str]
+
+    def web(self, name: str, **labels: str) -> float:
+        return self._sum("web", name, labels)
+
+    def grpc(self, name: str, **labels: str) -> float:
+        return self._sum("grpc", name, labels)
+
+    def flower(self, name: str, **labels: str) -> float:
+        return self._sum("flower", name, labels)
+
+    def _sum(self, page: str, name: str, labels: dict[str, str]) -> float:
+        total = 0.0
+        for family in text_string_to_metric_families(self.pages[page]):
+            for sample in family.samples:
+                if sample.name == name and labels.items() <= sample.labels.items():
+                    total += sample.value
+        return total
+
+
+def _scrape(at: Addresses, grpc_metrics_port: int) -> Scraped:
+    urls = {
+        "web": f"{at.web}/metrics",
+        "grpc": f"http://127.0.0.1:{grpc_metrics_port}/metrics",
+        "flower": f"{at.flower}/metrics",
+    }
+    return Scraped(
+        {page: requests.get(url, timeout=10).text for page, url in urls.items()}
+    )
 
 
 def _operator_setup(stack: Stack) -> str:

@@ -116,6 +116,8 @@ def _banner(flower_url: str) -> str:
             f"  Snack shop:       {web}/shop/  (API {web}/api/v1/shop/)",
             f"  Webhooks:         {web}/webhooks/  (the sandbox notifies them)",
             f"  gRPC:             {settings.SHOP_BILLING_GRPC_TARGET}",
+            f"  Metrics:          {web}/metrics, and the gRPC server's "
+            "--metrics-port (docs/operations.md#metrics)",
             *([f"  Flower:           {flower_url}"] if flower_url else []),
             f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
             "  No demo data: create a first admin with "
