@@ -20,7 +20,10 @@ RUN pip install --no-cache-dir uv==0.13.8
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-default-groups --no-install-project
-RUN useradd --system --home /app billing && mkdir -p /app/var && chown billing /app/var
+# var/media exists in the image, the service user's: a volume mounted there first
+# (docker-compose's `media`, which web and workers share) takes its owner.
+RUN useradd --system --home /app billing && mkdir -p /app/var/media \
+    && chown -R billing /app/var
 
 # The gRPC code generated from the .proto files (never committed): made here with
 # the `codegen` group, so that grpcio-tools stays out of the images that run.
