@@ -163,12 +163,11 @@ class TestTheDefaultProfile:
 
     def test_keeps_flowers_password_free_metrics_off_the_public_route(self) -> None:
         """Flower serves /metrics without asking for its password."""
-        labels = _default_services()["flower"]["labels"]
+        flower = labels(default_services()["flower"])
 
-        assert (
-            "traefik.http.routers.flower.rule="
+        assert flower["traefik.http.routers.flower.rule"] == (
             "Host(`flower.localhost`) && !Path(`/metrics`)"
-        ) in labels
+        )
 
 
 def _run_flower_command(
