@@ -39,6 +39,12 @@ MAX_BODY_BYTES: Final = 1024 * 1024
 CLOUDPAYMENTS_KINDS: Final = frozenset(
     {"check", "pay", "fail", "confirm", "refund", "recurrent", "cancel"}
 )
+# The refusals before a body is read, as code and message (the ASGI edge's too).
+NOT_POST: Final = ("method_not_allowed", "Gateways POST their notifications here.")
+TOO_LARGE: Final = (
+    "payload_too_large",
+    f"A webhook body may hold {MAX_BODY_BYTES} bytes.",
+)
 
 
 def _post_only(view: View) -> View:
@@ -47,9 +53,7 @@ def _post_only(view: View) -> View:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "POST":
-            response = _error(
-                405, "method_not_allowed", "Gateways POST their notifications here."
-            )
+            response = _error(405, *NOT_POST)
             response["Allow"] = "POST"
             return response
         return view(request, *args, **kwargs)
@@ -123,9 +127,7 @@ def _bounded_body(request: HttpRequest) -> bytes | None:
 
 
 def _too_large() -> JsonResponse:
-    return _error(
-        413, "payload_too_large", f"A webhook body may hold {MAX_BODY_BYTES} bytes."
-    )
+    return _error(413, *TOO_LARGE)
 
 
 def _domain_error(error: DomainError) -> JsonResponse:

@@ -126,8 +126,11 @@ from payments.services._webhook_intake import (
     InvalidWebhookSignature,
     MalformedWebhook,
     ReceivedEvent,
+    VerifiedEvent,
     answer_cloudpayments_check,
     receive_gateway_event,
+    store_verified_event,
+    verify_gateway_event,
 )
 from payments.services._webhook_processing import (
     drain_gateway_events,
@@ -182,6 +185,7 @@ __all__ = [
     "ResolutionNoteRequired",
     "SavedCardCharge",
     "ThreeDsMismatch",
+    "VerifiedEvent",
     "answer_cloudpayments_check",
     "apply_gateway_answer",
     "approve_refund_request",
@@ -231,9 +235,11 @@ __all__ = [
     "settle_unknown_refunds",
     "start_card_payment",
     "start_card_setup",
+    "store_verified_event",
     "sync_checkout_session",
     "sync_checkout_session_card_setup",
     "take_one_off",
+    "verify_gateway_event",
     "void_one_off",
     "void_payment",
 ]

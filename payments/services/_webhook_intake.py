@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from django.db import transaction
 
@@ -69,6 +69,16 @@ class CheckAnswer(enum.IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class VerifiedEvent:
+    """A webhook whose signature held and whose body is a message of its gateway."""
+
+    gateway: str
+    event: GatewayEvent
+    # What is stored of the message: the keys its adapter names, no secret.
+    payload: Any
+
+
+@dataclass(frozen=True, slots=True)
 class ReceivedEvent:
     record_id: int
     event: GatewayEvent
@@ -87,6 +97,23 @@ def receive_gateway_event(
     """Verify, parse and store a webhook once; enqueue its processing on commit.
 
     `kind` is CloudPayments' notification type from the URL, or "" for Stripe.
+
+    :raises InvalidWebhookSignature: when the signature is missing or wrong.
+    :raises MalformedWebhook: when a verified body is not a gateway message.
+    :raises UnknownGateway: when `gateway` is not configured.
+    """
+    verified = verify_gateway_event(
+        gateway=gateway, kind=kind, body=body, headers=headers
+    )
+    return store_verified_event(verified, now=now)
+
+
+def verify_gateway_event(
+    *, gateway: str, kind: str, body: bytes, headers: Mapping[str, str]
+) -> VerifiedEvent:
+    """Check a webhook's signature over the raw body, then parse it: what is stored.
+
+    Reads nothing but settings, so that the WSGI views and the ASGI edge share it.
 
     :raises InvalidWebhookSignature: when the signature is missing or wrong.
     :raises MalformedWebhook: when a verified body is not a gateway message.
@@ -111,10 +138,48 @@ def receive_gateway_event(
         )
         raise MalformedWebhook() from None
     _require_fits(event)
-    record_id, is_new = _store_once(
-        gateway, event, kept=adapter.stored_payload_keys, now=now
+    # The one point where a gateway's message enters storage: only the keys its
+    # adapter names are kept (personal data never is), and no secret.
+    payload = stored_payload(event.safe_payload, kept=adapter.stored_payload_keys)
+    return VerifiedEvent(gateway=gateway, event=event, payload=payload)
+
+
+def store_verified_event(verified: VerifiedEvent, *, now: dt.datetime) -> ReceivedEvent:
+    """Store a verified webhook once, through Django's connection; enqueue its
+    processing on commit (the WSGI views' store, and the edge's off PostgreSQL)."""
+    event = verified.event
+    record = GatewayEventRecord(
+        gateway=verified.gateway,
+        kind=event.type,
+        external_id=event.external_id,
+        gateway_reference=event.gateway_reference or "",
+        payload=verified.payload,
+        received_at=now,
     )
+    record_id, is_new, resent = insert_once(record)
+    if is_new or resent:
+        # Outside a transaction the INSERT has committed by now and this runs at
+        # once. Robust: the row is safe once committed, so a broker outage must not
+        # turn into an error reply and a redelivery; the beat sweep
+        # (`payments.retry_gateway_events`) picks up what was never enqueued. After
+        # a resend the first attempt may have stored the row and lost the reply, so
+        # processing is asked for in any case (a drain of nothing is harmless).
+        transaction.on_commit(announce_stored_events, robust=True)
+    else:
+        log_duplicate(verified.gateway, event.type, record_id)
     return ReceivedEvent(record_id=record_id, event=event, is_new=is_new)
+
+
+def announce_stored_events() -> None:
+    """Tell the receivers that stored events wait for processing (after commit)."""
+    gateway_events_stored.send(sender=GatewayEventRecord)
+
+
+def log_duplicate(gateway: str, kind: str, record_id: int) -> None:
+    logger.info(
+        "payments.webhook.duplicate",
+        extra={"gateway": gateway, "kind": kind, "record": record_id},
+    )
 
 
 def answer_cloudpayments_check(*, event: GatewayEvent) -> CheckAnswer:
@@ -162,40 +227,6 @@ def _require_fits(event: GatewayEvent) -> None:
         or len(event.gateway_reference or "") > _MAX_GATEWAY_REFERENCE
     ):
         raise MalformedWebhook(extra={"reason": "an identifier is too long"})
-
-
-def _store_once(
-    gateway: str, event: GatewayEvent, *, kept: frozenset[str], now: dt.datetime
-) -> tuple[int, bool]:
-    record = GatewayEventRecord(
-        gateway=gateway,
-        kind=event.type,
-        external_id=event.external_id,
-        gateway_reference=event.gateway_reference or "",
-        # The one point where a gateway's message enters storage: only the keys
-        # its adapter names are kept (personal data never is), and no secret.
-        payload=stored_payload(event.safe_payload, kept=kept),
-        received_at=now,
-    )
-    record_id, is_new, resent = insert_once(record)
-    if is_new or resent:
-        # Outside a transaction the INSERT has committed by now and this runs at
-        # once. Robust: the row is safe once committed, so a broker outage must not
-        # turn into an error reply and a redelivery; the beat sweep
-        # (`payments.retry_gateway_events`) picks up what was never enqueued. After
-        # a resend the first attempt may have stored the row and lost the reply, so
-        # processing is asked for in any case (a drain of nothing is harmless).
-        transaction.on_commit(_announce_stored_events, robust=True)
-    else:
-        logger.info(
-            "payments.webhook.duplicate",
-            extra={"gateway": gateway, "kind": event.type, "record": record_id},
-        )
-    return record_id, is_new
-
-
-def _announce_stored_events() -> None:
-    gateway_events_stored.send(sender=GatewayEventRecord)
 
 
 def _uuid_or_none(value: object) -> uuid.UUID | None:
