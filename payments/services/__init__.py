@@ -120,6 +120,7 @@ from payments.services._two_step import (
     void_payment,
 )
 from payments.services._webhook_drains import DrainScheduler
+from payments.services._webhook_edge_intake import EdgeIntake
 from payments.services._webhook_handlers import RefundNotYetRecorded
 from payments.services._webhook_intake import (
     CheckAnswer,
@@ -159,6 +160,7 @@ __all__ = [
     "DiscrepancyAlreadyResolved",
     "DiscrepancyNotFound",
     "DrainScheduler",
+    "EdgeIntake",
     "GatewayAnswer",
     "GatewayNotConfigured",
     "GatewayRefused",

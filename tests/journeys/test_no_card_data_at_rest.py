@@ -44,6 +44,7 @@ from tests.payments.webhook_messages import (
     stripe_headers,
     stripe_intent_event,
     stripe_personal_fields,
+    through_django,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
@@ -189,7 +190,7 @@ def test_no_card_data_in_tables_or_logs(
 ) -> None:
     url = journey_sandbox.url  # type: ignore[attr-defined]
     caplog.set_level(logging.DEBUG)
-    poster = WebhookPoster(client, django_capture_on_commit_callbacks)
+    poster = WebhookPoster(through_django(client), django_capture_on_commit_callbacks)
 
     secrets = _pay_every_way(url, gateway) + _set_up_every_way(url, gateway)
     secrets.extend(method.token or "" for method in PaymentMethod.objects.all())

@@ -1,4 +1,5 @@
-"""Webhooks end to end: the sandbox posts real signed notifications to a live server.
+"""Webhooks end to end: the sandbox posts real signed notifications to the service,
+through each entry point (Django's live server, and the ASGI edge under uvicorn).
 
 Every notification is delivered twice and each batch in reverse order (the
 sandbox's `duplicate_notification_rate: 1` and `reorder_notifications: true`), and
@@ -23,6 +24,7 @@ from pytest_django.live_server_helper import LiveServer
 from billing.models import BillingEvent, StatusChange
 from billing.money import Money
 from billing.services import ensure_payer, set_stripe_customer
+from config.edge import WebhookEdge
 from gateway_sandbox.server import SandboxThread
 from payments.gateways import get_gateway, reset_gateways
 from payments.gateways.base import PayerAccount
@@ -32,26 +34,43 @@ from payments.models import (
     Payment,
     PaymentStatus,
 )
-from payments.services import capture_payment, refund_payment
+from payments.services import EdgeIntake, capture_payment, refund_payment
+from tests.edge_server import EdgeServer
+from tests.fixtures.webhooks import ENTRY_POINTS
 from tests.gateway_sandbox.sandbox_config import SANDBOX_CONFIG
 from tests.journeys.cards import CARDS, entered_card, set_faults
 from tests.payments.factories import PaymentFactory
 from tests.payments.webhook_messages import NOW
+from tests.polling import wait_until
 
-# live_server answers from another thread: its writes must really commit.
+# The service answers from another thread: its writes must really commit.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
 GATEWAYS = ["cloudpayments", "stripe"]
 ACTOR = "system:journey"
 
 
+@pytest.fixture(scope="module", params=ENTRY_POINTS)
+def service_url(request: pytest.FixtureRequest, django_db_setup: None) -> Iterator[str]:
+    """Where the gateways' notifications go: Django's live server (the WSGI views),
+    or the ASGI edge under uvicorn, with the store it has on this database (its
+    pool opens on the test database, hence after `django_db_setup`)."""
+    if request.param == "wsgi":
+        live_server: LiveServer = request.getfixturevalue("live_server")
+        yield live_server.url
+        return
+    edge = EdgeServer(WebhookEdge(EdgeIntake.for_database())).start()
+    yield edge.url
+    edge.stop()
+
+
 @pytest.fixture(scope="module")
-def notifying_sandbox(live_server: LiveServer) -> Iterator[SandboxThread]:
-    """A sandbox that notifies the live server, twice and out of order."""
+def notifying_sandbox(service_url: str) -> Iterator[SandboxThread]:
+    """A sandbox that notifies the service, twice and out of order."""
     config = dataclasses.replace(
         SANDBOX_CONFIG,
-        cloudpayments_notification_url=f"{live_server.url}/webhooks/cloudpayments/",
-        stripe_webhook_url=f"{live_server.url}/webhooks/stripe/",
+        cloudpayments_notification_url=f"{service_url}/webhooks/cloudpayments/",
+        stripe_webhook_url=f"{service_url}/webhooks/stripe/",
         faults={"duplicate_notification_rate": 1, "reorder_notifications": True},
     )
     server = SandboxThread(config).start()
@@ -122,10 +141,23 @@ def _replies_lost(url: str, *, lose: bool = True) -> Iterator[None]:
 
 
 def _flush(url: str) -> list[dict[str, Any]]:
-    """Deliver every queued notification now; return the delivery log."""
+    """Deliver every queued notification now, and wait until what they stored is
+    processed; return the delivery log.
+
+    The views process on commit, before they answer; the edge answers first and
+    asks for processing from a thread of its own.
+    """
     response = requests.post(f"{url}/__sandbox/notifications/flush", timeout=60)
     response.raise_for_status()
     deliveries: list[dict[str, Any]] = response.json()["deliveries"]
+    waiting = GatewayEventRecord.objects.filter(
+        status=GatewayEventStatus.RECEIVED
+    ).exclude(kind="cloudpayments.check")
+    wait_until(
+        lambda: not waiting.exists(),
+        timeout=30,
+        message="every stored notification is processed",
+    )
     return deliveries
 
 

@@ -12,10 +12,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-from django.test import Client
 from pytest_django.fixtures import Settings
 
 from billing.models import BillingEvent, StatusChange
@@ -30,14 +29,15 @@ from payments.models import (
     Payment,
     PaymentStatus,
 )
+from tests.fixtures.webhooks import ENTRY_POINTS
 from tests.payments.webhook_messages import (
     CARD_TOKEN,
     CLIENT_SECRET,
     CLOUDPAYMENTS_SECRET,
-    FORM,
     NOW,
     PAYER_EMAIL,
     PAYER_NAME,
+    Response,
     WebhookPoster,
     cloudpayments_body,
     cloudpayments_fields,
@@ -48,11 +48,13 @@ from tests.payments.webhook_messages import (
     stripe_intent_event,
 )
 
-if TYPE_CHECKING:
-    from tests.payments.webhook_messages import Response
-
-# Every test posts through the real adapters, with the test messages' secrets.
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_gateways")]
+# Every test posts through the real adapters, with the test messages' secrets, to
+# each entry point: the WSGI views and the ASGI edge keep one contract.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("webhook_gateways"),
+    pytest.mark.parametrize("webhook_poster", ENTRY_POINTS, indirect=True),
+]
 
 
 def _transitions(payment: Payment) -> list[tuple[str, str]]:
@@ -170,16 +172,15 @@ class TestCloudPaymentsNotification:
         assert GatewayEventRecord.objects.count() == 0
 
     def test_a_declared_length_over_the_limit_is_refused_unread(
-        self, client: Client
+        self, webhook_poster: WebhookPoster
     ) -> None:
         body = b"TransactionId=1"
 
-        response = client.post(
+        response = webhook_poster.send(
             "/webhooks/cloudpayments/pay/",
-            data=body,
-            content_type=FORM,
-            CONTENT_LENGTH=str(MAX_BODY_BYTES + 1),
+            body,
             headers=cloudpayments_headers(body),
+            content_length=MAX_BODY_BYTES + 1,
         )
 
         assert response.status_code == 413
@@ -205,8 +206,10 @@ class TestCloudPaymentsNotification:
         assert response.status_code == 404
         assert _error_code(response) == "not_found"
 
-    def test_only_post_is_allowed(self, client: Client) -> None:
-        assert client.get("/webhooks/cloudpayments/pay/").status_code == 405
+    def test_only_post_is_allowed(self, webhook_poster: WebhookPoster) -> None:
+        response = webhook_poster.send("/webhooks/cloudpayments/pay/", method="GET")
+
+        assert response.status_code == 405
 
     def test_a_duplicate_is_stored_once_and_applied_once(
         self, webhook_poster: WebhookPoster
@@ -579,9 +582,9 @@ class TestMethods:
         "path", ["/webhooks/cloudpayments/pay/", "/webhooks/stripe/"]
     )
     def test_only_post_is_accepted_and_the_refusal_has_the_error_shape(
-        self, client: Client, path: str
+        self, webhook_poster: WebhookPoster, path: str
     ) -> None:
-        response = client.get(path)
+        response = webhook_poster.send(path, method="GET")
 
         assert response.status_code == 405
         assert response["Allow"] == "POST"

@@ -15,8 +15,8 @@ import json
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import pytest
 from django.test import Client
@@ -30,9 +30,7 @@ from payments.gateways.base import PaymentGateway, PaymentSnapshot, Unavailable
 from payments.gateways.cloudpayments import CloudPaymentsGateway
 from payments.gateways.stripe import StripeGateway
 from payments.models import Payment, PaymentKind, PaymentStatus
-
-if TYPE_CHECKING:
-    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+from tests.asgi import App, request
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 CLOUDPAYMENTS_SECRET = "webhook-tests-cloudpayments-secret"
@@ -94,11 +92,79 @@ def stripe_personal_fields() -> dict[str, Any]:
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
 
+class Response(Protocol):
+    """An answer as the webhook tests read it, from either entry point."""
+
+    status_code: int
+
+    def json(self) -> Any: ...
+
+    def __getitem__(self, name: str) -> str: ...
+
+
+# Sends one request to the service: method, path, body, content type, headers and
+# a Content-Length to declare instead of the body's.
+Transport = Callable[[str, str, bytes, str, dict[str, str], int | None], Response]
+
+
+def through_django(client: Client) -> Transport:
+    """Requests through Django's test client: the WSGI views."""
+
+    def send(
+        method: str,
+        path: str,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str],
+        content_length: int | None,
+    ) -> Response:
+        if content_length is None:
+            return client.generic(
+                method, path, data=body, content_type=content_type, headers=headers
+            )
+        # Django's test client declares the body's own length unless told another.
+        return client.generic(
+            method,
+            path,
+            data=body,
+            content_type=content_type,
+            headers=headers,
+            CONTENT_LENGTH=str(content_length),
+        )
+
+    return send
+
+
+def through_edge(edge: App) -> Transport:
+    """Requests through the ASGI edge, driven in-process (`tests.asgi`)."""
+
+    def send(
+        method: str,
+        path: str,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str],
+        content_length: int | None,
+    ) -> Response:
+        return request(
+            edge,
+            method=method,
+            path=path,
+            body=body,
+            headers={"Content-Type": content_type, **headers},
+            content_length=content_length,
+        )
+
+    return send
+
+
 class WebhookPoster:
     """POSTs signed messages as the gateways do, and runs what they enqueue."""
 
-    def __init__(self, client: Client, capture: DjangoCaptureOnCommitCallbacks) -> None:
-        self._client = client
+    def __init__(
+        self, transport: Transport, capture: DjangoCaptureOnCommitCallbacks
+    ) -> None:
+        self._send = transport
         self._capture = capture
 
     def cloudpayments(
@@ -111,13 +177,7 @@ class WebhookPoster:
     ) -> Response:
         raw = cloudpayments_body(fields) if body is None else body
         signed = cloudpayments_headers(raw) if headers is None else headers
-        with self._capture(execute=True):
-            return self._client.post(
-                f"/webhooks/cloudpayments/{kind}/",
-                data=raw,
-                content_type=FORM,
-                headers=signed,
-            )
+        return self.send(f"/webhooks/cloudpayments/{kind}/", raw, FORM, signed)
 
     def stripe(
         self,
@@ -128,12 +188,24 @@ class WebhookPoster:
     ) -> Response:
         raw = stripe_body(event) if body is None else body
         signed = stripe_headers(raw) if headers is None else headers
+        return self.send(
+            "/webhooks/stripe/", raw, "application/json; charset=utf-8", signed
+        )
+
+    def send(
+        self,
+        path: str,
+        body: bytes = b"",
+        content_type: str = FORM,
+        headers: dict[str, str] | None = None,
+        *,
+        method: str = "POST",
+        content_length: int | None = None,
+    ) -> Response:
+        """Any request to a webhook URL; what it enqueues runs afterwards."""
         with self._capture(execute=True):
-            return self._client.post(
-                "/webhooks/stripe/",
-                data=raw,
-                content_type="application/json; charset=utf-8",
-                headers=signed,
+            return self._send(
+                method, path, body, content_type, headers or {}, content_length
             )
 
 
