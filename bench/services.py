@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,18 @@ def gunicorn(
     ]
 
 
+def gunicorn_edge(port: int, *, workers: int, reuse_port: bool = False) -> list[str]:
+    """The ASGI webhook edge's command line as deployed: uvicorn workers under
+    gunicorn (uvloop and httptools, which the workers pick when installed)."""
+    return [
+        *(sys.executable, "-m", "gunicorn", "config.edge:application"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+        *("--worker-class", "uvicorn_worker.UvicornWorker"),
+        *("--log-level", "warning"),
+        *(["--reuse-port"] if reuse_port else []),
+    ]
+
+
 def service_environment(
     database: str, var_dir: Path, **overrides: str
 ) -> dict[str, str]:
@@ -109,12 +122,21 @@ def sandbox_environment(service_env: dict[str, str]) -> dict[str, str]:
     return {**service_env, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
 
 
-def wait_until_answering(url: str, *, seconds: float = 60) -> None:
+def wait_until_answering(
+    url: str, *, seconds: float = 60, any_status: bool = False
+) -> None:
+    """Wait until `url` answers 2xx (or, with `any_status`, anything at all)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
             with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
                 return
+        except urllib.error.HTTPError:
+            if any_status:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {seconds} s") from None
+            time.sleep(0.2)
         except OSError:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not answer within {seconds} s") from None

@@ -1,29 +1,24 @@
 """Webhook intake: signed CloudPayments Pay notifications into the running service.
 
-The service runs as in production: gunicorn on PostgreSQL, Celery workers consuming
-RabbitMQ. A load generator in this process (a separate one from the service) sends
-20,000 signed Pay notifications over loopback, a quarter of them duplicates, in
-shuffled order, for payments that are waiting for them. It reports how many
-notifications were accepted per second and their latency, then waits until every
-one is processed and counts what was sent, stored once and applied.
+The service runs as in production, on PostgreSQL with a Celery worker consuming
+RabbitMQ at the same CPU priority as the web, in two set-ups one after the other:
+the WSGI web (gunicorn's threads, `config.wsgi`), and the ASGI webhook edge
+(uvicorn workers under gunicorn, `config.edge`). A load generator in this process
+(a separate one from the service) sends 20,000 signed Pay notifications over
+loopback, a quarter of them duplicates, in shuffled order, for payments that are
+waiting for them. It reports how many notifications were accepted per second and
+their latency, then waits until every one is processed and counts what was sent,
+stored once and applied.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import datetime as dt
-import hashlib
-import hmac
 import os
-import random
 import statistics
 import subprocess
 import sys
 import time
-import urllib.parse
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,31 +32,64 @@ from bench.services import (
     cpu_seconds_since,
     free_port,
     gunicorn,
+    gunicorn_edge,
     manage,
     peak_rss_mib,
     running,
     sandbox_environment,
     wait_until_answering,
-    yield_cpu,
 )
-from gateway_sandbox.credentials import SANDBOX_CREDENTIALS
+from bench.webhook_notifications import (
+    API_SECRET,
+    outcome_counts,
+    signed_pay_notifications,
+    signed_requests,
+)
 
 NOTIFICATIONS = int(os.environ.get("BENCH_WEBHOOKS", "20000"))
-DUPLICATE_SHARE = 0.25
 CONNECTIONS = int(os.environ.get("BENCH_WEBHOOK_CONNECTIONS", "16"))
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
-WEB_THREADS = os.environ.get("BENCH_WEB_THREADS", "4")
+WEB_THREADS = int(os.environ.get("BENCH_WEB_THREADS", "4"))
+EDGE_WORKERS = int(os.environ.get("BENCH_EDGE_WORKERS", "2"))
 WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "2")
 # BENCH_NO_WORKER=1 measures intake alone: nothing is processed while notifications
 # arrive (and nothing afterwards either).
 WITH_WORKER = not os.environ.get("BENCH_NO_WORKER")
-GOAL_PER_SECOND = 1000
-GOAL_P99_MS = 100
-# The sandbox runs only with its own credentials, and the service shares them.
-API_SECRET = SANDBOX_CREDENTIALS["CLOUDPAYMENTS_API_SECRET"]
+# BENCH_WEBHOOK_SETUPS=edge (or wsgi) measures one set-up only.
+SETUPS = os.environ.get("BENCH_WEBHOOK_SETUPS", "wsgi,edge").split(",")
+GOALS = {"wsgi": (1000, 100), "edge": (1500, 100)}
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 RABBITMQ = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 DATABASE = "billing_bench_webhooks"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Which web serves the notifications, and its command line."""
+
+    name: str
+    description: str
+    command: list[str]
+    port: int
+
+
+def _setups(port: int) -> list[Setup]:
+    known = {
+        "wsgi": Setup(
+            "wsgi",
+            f"the WSGI web: gunicorn config.wsgi, {WEB_WORKERS} workers x "
+            f"{WEB_THREADS} threads",
+            gunicorn(port, workers=WEB_WORKERS, threads=WEB_THREADS),
+            port,
+        ),
+        "edge": Setup(
+            "edge",
+            f"the ASGI edge: gunicorn config.edge, {EDGE_WORKERS} uvicorn workers",
+            gunicorn_edge(port, workers=EDGE_WORKERS, reuse_port=True),
+            port,
+        ),
+    }
+    return [known[name.strip()] for name in SETUPS]
 
 
 def _environment(var_dir: Path, sandbox_port: int) -> dict[str, str]:
@@ -133,115 +161,34 @@ def _recreate_database() -> None:
         connection.execute(f'CREATE DATABASE "{DATABASE}"')
 
 
-def _create_waiting_payments(env: dict[str, str], count: int) -> list[tuple[str, int]]:
-    """Payments in PENDING, as if each had just been sent to CloudPayments."""
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from billing.models import Payer
-    from payments.models import Payment
-
-    now = dt.datetime.now(dt.UTC)
-    payer = Payer.objects.create(id=uuid.uuid4())
-    first_transaction = 1_000_000 + Payment.objects.count()
-    payments = [
-        Payment(
-            id=uuid.uuid4(),
-            payer=payer,
-            kind="ONE_OFF",
-            gateway="cloudpayments",
-            amount_minor=19_900,
-            currency="RUB",
-            idempotency_key=f"bench:{uuid.uuid4()}",
-            gateway_reference=str(first_transaction + index),
-            created_at=now,
-            updated_at=now,
-        )
-        for index in range(count)
-    ]
-    Payment.objects.bulk_create(payments, batch_size=2000)
-    return [(str(p.id), int(str(p.gateway_reference))) for p in payments]
-
-
-def _pay_notification(payment_id: str, transaction_id: int, payer_id: str) -> bytes:
-    fields = {
-        "TransactionId": transaction_id,
-        "Amount": "199.00",
-        "Currency": "RUB",
-        "PaymentAmount": "199.00",
-        "PaymentCurrency": "RUB",
-        "DateTime": "2026-11-23 12:00:00",
-        "CardFirstSix": "400000",
-        "CardLastFour": "3055",
-        "CardType": "Visa",
-        "CardExpDate": "12/30",
-        "TestMode": 1,
-        "Status": "Completed",
-        "OperationType": "Payment",
-        "InvoiceId": f"payment:{payment_id}",
-        "AccountId": payer_id,
-        "GatewayName": "Test",
-    }
-    return urllib.parse.urlencode(fields).encode()
-
-
-def _requests(bodies: list[bytes]) -> Iterator[Request]:
-    for body in bodies:
-        signature = base64.b64encode(
-            hmac.new(API_SECRET.encode(), body, hashlib.sha256).digest()
-        ).decode()
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Content-HMAC": signature,
-        }
-        yield Request("POST", "/webhooks/cloudpayments/pay/", body, headers)
-
-
-def _counts(env: dict[str, str]) -> dict[str, int]:
-    from billing.models import StatusChange
-    from payments.models import GatewayEventRecord, Payment
-
-    return {
-        "stored": GatewayEventRecord.objects.count(),
-        "processed": GatewayEventRecord.objects.filter(status="PROCESSED").count(),
-        "succeeded": Payment.objects.filter(status="SUCCEEDED").count(),
-        "transitions": StatusChange.objects.filter(to_status="SUCCEEDED").count(),
-    }
-
-
-@dataclass(frozen=True)
-class Setup:
-    """How the service's processes share the two cores during one measurement."""
-
-    name: str
-    with_worker: bool
-    # The worker's processes run at the lowest CPU priority (nice 19), as background
-    # work beside a web server on a shared host would: gateways wait for the web's
-    # answer, while processing may trail it.
-    worker_yields: bool = False
-
-
 def main() -> None:
     print("Webhook intake (signed CloudPayments Pay notifications)")
     print(f"  machine:      {describe_machine()}")
     if problem := _missing_service():
         print(f"  not run:      {problem}")
         return
-    setups = (
-        [
-            Setup("the worker at the web's CPU priority", with_worker=True),
-            Setup(
-                "the worker yielding the CPU to the web (nice 19)",
-                with_worker=True,
-                worker_yields=True,
-            ),
-        ]
-        if WITH_WORKER
-        else [Setup("intake alone, no Celery worker", with_worker=False)]
-    )
-    for setup in setups:
+    for setup in _setups(free_port()):
         _measure(setup)
+
+
+@dataclass
+class _Run:
+    """What one set-up measured."""
+
+    sent: int
+    unique: int
+    seconds: float
+    latencies: list[float]
+    statuses: dict[int, int]
+    web_cpu: float
+    worker_cpu: float
+    postgres_cpu: float
+    load_cpu: float
+    # The worker's CPU from the first notification until the last was processed.
+    processing_cpu: float
+    drained: float
+    counts: dict[str, int]
+    worker_memory: float
 
 
 def _measure(setup: Setup) -> None:
@@ -250,120 +197,133 @@ def _measure(setup: Setup) -> None:
     var_dir.mkdir(parents=True, exist_ok=True)
     sandbox_port = free_port()
     env = _environment(var_dir, sandbox_port)
-    unique = int(NOTIFICATIONS * (1 - DUPLICATE_SHARE))
-    print(f"  with {setup.name}:")
+    print(f"  {setup.description}:")
     _recreate_database()
     manage("migrate", "--noinput", env=env)
     _purge_webhook_queue(env)
-    targets = _create_waiting_payments(env, unique)
-    from billing.models import Payer
-
-    payer_id = str(Payer.objects.get().id)
-    bodies = [_pay_notification(pid, tx, payer_id) for pid, tx in targets]
-    bodies += random.choices(bodies, k=NOTIFICATIONS - unique)
-    random.shuffle(bodies)
-    port = free_port()
-    web = gunicorn(port, workers=WEB_WORKERS, threads=int(WEB_THREADS))
-    if not setup.with_worker:
-        worker = [sys.executable, "-c", "import time; time.sleep(600)"]
-    else:
-        worker = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "webhooks",
-            "--concurrency",
-            WORKER_CONCURRENCY,
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-    sandbox = [
-        sys.executable,
-        "manage.py",
-        "gateway_sandbox",
-        "--port",
-        str(sandbox_port),
-        "--notify-url",
-        "",
-        "--max-in-flight",
-        "64",
-    ]
+    bodies, unique = signed_pay_notifications(env, NOTIFICATIONS)
+    port = setup.port
     with (
-        running(sandbox, sandbox_environment(env), var_dir / "sandbox.log"),
-        running(web, env, var_dir / "web.log") as web_process,
-        running(worker, env, var_dir / "worker.log") as w,
+        running(
+            _sandbox(sandbox_port), sandbox_environment(env), var_dir / "sandbox.log"
+        ),
+        running(setup.command, env, var_dir / f"{setup.name}.log") as web,
+        running(_worker(), env, var_dir / "worker.log") as worker,
     ):
-        wait_until_answering(f"http://127.0.0.1:{port}/healthz")
-        if setup.worker_yields:
-            yield_cpu(w.pid)
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
+        wait_until_answering(f"http://127.0.0.1:{port}/webhooks/", any_status=True)
+        run = _load(port, bodies, unique, web_pid=web.pid, worker_pid=worker.pid)
+    _report(setup, run)
 
-        def record(request: Request, reply: Reply) -> None:
-            latencies.append(reply.seconds)
-            statuses[reply.status] = statuses.get(reply.status, 0) + 1
 
-        load = LoadGenerator(f"http://127.0.0.1:{port}", connections=CONNECTIONS)
-        web_cpu, worker_cpu = cpu_seconds(web_process.pid), cpu_seconds(w.pid)
-        postgres_before = cpu_seconds_of_command("postgres")
-        elapsed = asyncio.run(load.run(_requests(bodies), record))
-        web_cpu = cpu_seconds(web_process.pid) - web_cpu
-        worker_cpu = cpu_seconds(w.pid) - worker_cpu
-        # Zero when PostgreSQL runs elsewhere (BENCH_POSTGRES_URL).
-        postgres_cpu = cpu_seconds_since(
-            postgres_before, cpu_seconds_of_command("postgres")
-        )
-        drain_started = time.perf_counter()
-        counts = _counts(env)
-        # Without a worker nothing is processed: there is nothing to wait for.
-        while (
-            setup.with_worker
-            and counts["processed"] < counts["stored"]
-            and time.perf_counter() - drain_started < 300
-        ):
-            time.sleep(1)
-            counts = _counts(env)
-        drained = time.perf_counter() - drain_started
-        worker_memory = peak_rss_mib(w.pid)
-    cuts = statistics.quantiles(latencies, n=100)
-    rate = len(bodies) / elapsed
-    duplicates = len(bodies) - unique
-    workers = (
-        f"Celery x{WORKER_CONCURRENCY}" if setup.with_worker else "no Celery worker"
+def _worker() -> list[str]:
+    if not WITH_WORKER:
+        return [sys.executable, "-c", "import time; time.sleep(600)"]
+    return [
+        *(sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks"),
+        *("--concurrency", WORKER_CONCURRENCY, "--loglevel", "WARNING"),
+        *("--without-gossip", "--without-mingle"),
+    ]
+
+
+def _sandbox(port: int) -> list[str]:
+    return [
+        *(sys.executable, "manage.py", "gateway_sandbox", "--port", str(port)),
+        *("--notify-url", "", "--max-in-flight", "64"),
+    ]
+
+
+def _load(
+    port: int, bodies: list[bytes], unique: int, *, web_pid: int, worker_pid: int
+) -> _Run:
+    """Send the notifications, then wait until the worker has processed them all."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    def record(request: Request, reply: Reply) -> None:
+        latencies.append(reply.seconds)
+        statuses[reply.status] = statuses.get(reply.status, 0) + 1
+
+    load = LoadGenerator(f"http://127.0.0.1:{port}", connections=CONNECTIONS)
+    web_cpu, worker_before = cpu_seconds(web_pid), cpu_seconds(worker_pid)
+    postgres_before = cpu_seconds_of_command("postgres")
+    load_cpu = time.process_time()
+    elapsed = asyncio.run(load.run(signed_requests(bodies), record))
+    load_cpu = time.process_time() - load_cpu
+    web_cpu = cpu_seconds(web_pid) - web_cpu
+    worker_cpu = cpu_seconds(worker_pid) - worker_before
+    # Zero when PostgreSQL runs elsewhere (BENCH_POSTGRES_URL).
+    postgres_cpu = cpu_seconds_since(
+        postgres_before, cpu_seconds_of_command("postgres")
+    )
+    drain_started = time.perf_counter()
+    counts = outcome_counts()
+    # Without a worker nothing is processed: there is nothing to wait for.
+    while (
+        WITH_WORKER
+        and counts["processed"] < counts["stored"]
+        and time.perf_counter() - drain_started < 300
+    ):
+        time.sleep(1)
+        counts = outcome_counts()
+    processing_cpu = cpu_seconds(worker_pid) - worker_before
+    return _Run(
+        sent=len(bodies),
+        unique=unique,
+        seconds=elapsed,
+        latencies=latencies,
+        statuses=statuses,
+        web_cpu=web_cpu,
+        worker_cpu=worker_cpu,
+        postgres_cpu=postgres_cpu,
+        load_cpu=load_cpu,
+        processing_cpu=processing_cpu,
+        drained=time.perf_counter() - drain_started,
+        counts=counts,
+        worker_memory=peak_rss_mib(worker_pid),
+    )
+
+
+def _report(setup: Setup, run: _Run) -> None:
+    cuts = statistics.quantiles(run.latencies, n=100)
+    rate = run.sent / run.seconds
+    goal_rate, goal_p99 = GOALS[setup.name]
+    worker = (
+        f"a Celery worker x{WORKER_CONCURRENCY} at the web's CPU priority"
+        if WITH_WORKER
+        else "no Celery worker"
+    )
+    print(f"    set-up:       {worker}, RabbitMQ, PostgreSQL")
+    print(
+        f"    sent:         {run.sent} ({run.unique} unique,"
+        f" {run.sent - run.unique} duplicates) over {CONNECTIONS} connections;"
+        f" replies {run.statuses}"
+    )
+    print(f"    accepted:     {rate:.0f} notifications/s (goal >= {goal_rate})")
+    print(
+        f"    CPU in load:  web {run.web_cpu / run.sent * 1000:.2f} ms per notification"
+        f" ({run.web_cpu / run.seconds:.2f} cores), worker"
+        f" {run.worker_cpu / run.seconds:.2f} cores, local PostgreSQL"
+        f" {run.postgres_cpu / run.seconds:.2f} cores, load generator"
+        f" {run.load_cpu / run.seconds:.2f} cores"
     )
     print(
-        f"    set-up:       gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads, "
-        f"{workers}, RabbitMQ, PostgreSQL"
+        f"    latency:      p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms"
+        f" (goal p99 <= {goal_p99} ms)"
     )
-    print(
-        f"    sent:         {len(bodies)} ({unique} unique, {duplicates} duplicates)"
-        f" over {CONNECTIONS} connections; replies {statuses}"
-    )
-    print(f"    accepted:     {rate:.0f} notifications/s (goal >= {GOAL_PER_SECOND})")
-    print(
-        f"    CPU in load:  web {web_cpu / len(bodies) * 1000:.2f} ms per notification"
-        f" ({web_cpu / elapsed:.2f} cores), worker {worker_cpu / elapsed:.2f} cores,"
-        f" local PostgreSQL {postgres_cpu / elapsed:.2f} cores"
-    )
-    print(
-        f"    latency:      p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms "
-        f"(goal p99 <= {GOAL_P99_MS} ms)"
-    )
-    print(
-        f"    stored once:  {counts['stored']} rows for {unique} unique notifications"
-    )
+    counts = run.counts
+    print(f"    stored once:  {counts['stored']} rows for {run.unique} unique")
     print(
         f"    processed:    {counts['processed']}"
-        f" ({drained:.1f} s after the last reply)"
+        f" ({run.drained:.1f} s after the last reply)"
     )
+    if WITH_WORKER:
+        print(
+            f"    processing:   worker"
+            f" {run.processing_cpu / run.unique * 1000:.2f} ms of CPU per"
+            " notification processed"
+        )
     print(
         f"    applied:      {counts['succeeded']} payments succeeded, "
         f"{counts['transitions']} SUCCEEDED transitions (each exactly once)"
     )
-    print(f"    worker peak memory: {worker_memory:.0f} MiB")
+    print(f"    worker peak memory: {run.worker_memory:.0f} MiB")
