@@ -302,8 +302,8 @@ def _report(setup: Setup, run: _Run) -> None:
     print(
         f"    CPU in load:  web {run.web_cpu / run.sent * 1000:.2f} ms per notification"
         f" ({run.web_cpu / run.seconds:.2f} cores), worker"
-        f" {run.worker_cpu / run.seconds:.2f} cores, local PostgreSQL"
-        f" {run.postgres_cpu / run.seconds:.2f} cores, load generator"
+        f" {run.worker_cpu / run.seconds:.2f} cores, local PostgreSQL (every"
+        f" session) {run.postgres_cpu / run.seconds:.2f} cores, load generator"
         f" {run.load_cpu / run.seconds:.2f} cores"
     )
     print(
@@ -312,16 +312,13 @@ def _report(setup: Setup, run: _Run) -> None:
     )
     counts = run.counts
     print(f"    stored once:  {counts['stored']} rows for {run.unique} unique")
+    if not WITH_WORKER:
+        return
     print(
         f"    processed:    {counts['processed']}"
-        f" ({run.drained:.1f} s after the last reply)"
+        f" ({run.drained:.1f} s after the last reply), worker"
+        f" {run.processing_cpu / run.unique * 1000:.2f} ms of CPU per notification"
     )
-    if WITH_WORKER:
-        print(
-            f"    processing:   worker"
-            f" {run.processing_cpu / run.unique * 1000:.2f} ms of CPU per"
-            " notification processed"
-        )
     print(
         f"    applied:      {counts['succeeded']} payments succeeded, "
         f"{counts['transitions']} SUCCEEDED transitions (each exactly once)"
