@@ -86,6 +86,7 @@ WHERE payment.payer_id = %s
 @dataclass(frozen=True)
 class Addresses:
     web: str
+    edge: str
     sandbox: str
     grpc: str
     flower: str
@@ -94,6 +95,7 @@ class Addresses:
     def on(cls, ports: dict[str, int]) -> Addresses:
         return cls(
             web=f"http://127.0.0.1:{ports['WEB']}",
+            edge=f"http://127.0.0.1:{ports['EDGE']}",
             sandbox=f"http://127.0.0.1:{ports['SANDBOX']}",
             grpc=f"127.0.0.1:{ports['GRPC']}",
             flower=f"http://127.0.0.1:{ports['FLOWER']}",
@@ -286,14 +288,20 @@ def _operator_setup(stack: Stack) -> str:
 
 
 def _wait_until_ready(stack: Stack, at: Addresses) -> None:
-    """The web ready (database, broker, cache), the sandbox and gRPC serving, and
-    a worker per queue alive as Flower sees them."""
+    """The web ready (database, broker, cache), the webhook edge, the sandbox and
+    gRPC serving, and a worker per queue alive as Flower sees them."""
     for url in (f"{at.web}/readyz", f"{at.sandbox}/__sandbox/health"):
         stack.wait_until(
             functools.partial(_answers, url),
             timeout=START_SECONDS,
             message=f"{url} does not answer 200",
         )
+    # The edge has no health page: a webhook URL asked with GET answers 405.
+    stack.wait_until(
+        functools.partial(_answers, f"{at.edge}/webhooks/stripe/", status=405),
+        timeout=START_SECONDS,
+        message="the webhook edge does not answer",
+    )
     with grpc.insecure_channel(at.grpc) as channel:
         stack.wait_until(
             lambda: _serving(channel),
@@ -408,9 +416,9 @@ def _rows(database_url: str, query: str, *parameters: object) -> list[tuple[Any,
         return list(reader.execute(query, parameters).fetchall())
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, *, status: int = 200) -> bool:
     try:
-        return requests.get(url, timeout=5).status_code == 200
+        return requests.get(url, timeout=5).status_code == status
     except requests.RequestException:
         return False
 

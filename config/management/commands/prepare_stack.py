@@ -114,7 +114,8 @@ def _banner(flower_url: str) -> str:
             f"  Admin:            {web}/admin/",
             f"  Support API:      {web}/api/  (docs {web}/api/docs/)",
             f"  Snack shop:       {web}/shop/  (API {web}/api/v1/shop/)",
-            f"  Webhooks:         {web}/webhooks/  (the sandbox notifies them)",
+            "  Webhooks:         the ASGI edge, port STACK_EDGE_PORT (8001 by "
+            "default), which the sandbox notifies",
             f"  gRPC:             {settings.SHOP_BILLING_GRPC_TARGET}",
             f"  Metrics:          {web}/metrics, and the gRPC server's "
             "--metrics-port (docs/operations.md#metrics)",
