@@ -22,11 +22,13 @@ REFUSAL = "DJANGO_SETTINGS_MODULE is not set"
 
 
 def _copy_of_the_code(folder: Path) -> Path:
-    """`manage.py` and `config/` without `.git`, as the Docker image has them.
+    """`manage.py`, `pyproject.toml` (the release's version) and `config/` without
+    `.git`, as the Docker image has them.
 
     The other packages are found in the checkout (PYTHONPATH), after the copy.
     """
     shutil.copy(ROOT / "manage.py", folder / "manage.py")
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
     shutil.copytree(
         ROOT / "config", folder / "config", ignore=shutil.ignore_patterns("__pycache__")
     )
