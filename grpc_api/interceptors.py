@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import grpc
 from django.db import close_old_connections
@@ -36,6 +36,7 @@ auth_logger = logging.getLogger("grpc_api.auth")
 _Behavior = Callable[[Any, grpc.ServicerContext], Any]
 # Wraps a method's behaviour: (method, behaviour, whether it streams) -> behaviour.
 _Around = Callable[[str, _Behavior, bool], _Behavior]
+_Started = TypeVar("_Started")
 
 
 def wrap_handler(
@@ -64,6 +65,38 @@ def wrap_handler(
     return grpc.stream_stream_rpc_method_handler(
         around(method, handler.stream_stream, True), **codec
     )
+
+
+def observed(
+    behavior: _Behavior,
+    streams: bool,
+    *,
+    start: Callable[[], _Started],
+    finish: Callable[[_Started, grpc.ServicerContext, bool], None],
+) -> _Behavior:
+    """`behavior` with `start()` before it and `finish(started, context, failed)`
+    after it, however the call ends (a stream's after its last message)."""
+
+    def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        started = start()
+        failed = True
+        try:
+            response = behavior(request, context)
+            failed = False
+            return response
+        finally:
+            finish(started, context, failed)
+
+    def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        started = start()
+        failed = True
+        try:
+            yield from behavior(request, context)
+            failed = False
+        finally:
+            finish(started, context, failed)
+
+    return streaming if streams else unary
 
 
 class _WrappingInterceptor(grpc.ServerInterceptor):
@@ -108,30 +141,16 @@ class AccessLogInterceptor(_WrappingInterceptor):
     """
 
     def around(self, method: str, behavior: _Behavior, streams: bool) -> _Behavior:
-        def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        def start() -> float:
             started = time.perf_counter()
             close_old_connections()
-            failed = True
-            try:
-                response = behavior(request, context)
-                failed = False
-                return response
-            finally:
-                close_old_connections()
-                _log(method, context, started, failed=failed)
+            return started
 
-        def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            started = time.perf_counter()
+        def finish(started: float, context: grpc.ServicerContext, failed: bool) -> None:
             close_old_connections()
-            failed = True
-            try:
-                yield from behavior(request, context)
-                failed = False
-            finally:
-                close_old_connections()
-                _log(method, context, started, failed=failed)
+            _log(method, context, started, failed=failed)
 
-        return streaming if streams else unary
+        return observed(behavior, streams, start=start, finish=finish)
 
 
 class AuthenticationInterceptor(_WrappingInterceptor):

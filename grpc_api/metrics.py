@@ -8,13 +8,13 @@ servers expect. `grpc_server --metrics-port` serves them (docs/operations.md#met
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
-from grpc_api.interceptors import wrap_handler
+from grpc_api.interceptors import observed, wrap_handler
 
 _Behavior = Callable[[Any, grpc.ServicerContext], Any]
 
@@ -77,26 +77,10 @@ def _call_type(handler: grpc.RpcMethodHandler) -> str:
 def _measured(
     behavior: _Behavior, streams: bool, labels: tuple[str, str, str]
 ) -> _Behavior:
-    def unary(request: Any, context: grpc.ServicerContext) -> Any:
-        started = _start(labels)
-        failed = True
-        try:
-            response = behavior(request, context)
-            failed = False
-            return response
-        finally:
-            _finish(labels, context, started, failed=failed)
+    def finish(started: float, context: grpc.ServicerContext, failed: bool) -> None:
+        _finish(labels, context, started, failed=failed)
 
-    def streaming(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        started = _start(labels)
-        failed = True
-        try:
-            yield from behavior(request, context)
-            failed = False
-        finally:
-            _finish(labels, context, started, failed=failed)
-
-    return streaming if streams else unary
+    return observed(behavior, streams, start=lambda: _start(labels), finish=finish)
 
 
 def _start(labels: tuple[str, str, str]) -> float:
