@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
@@ -93,8 +94,17 @@ def database_url() -> str:
     db = connection.settings_dict
     if db["ENGINE"].endswith(".sqlite3"):
         return f"sqlite:///{db['NAME']}"
-    credentials = f"{db['USER']}:{db['PASSWORD']}" if db["PASSWORD"] else db["USER"]
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return f"{postgres_server_url()}/{db['NAME']}"
+
+
+def postgres_server_url() -> str:
+    """The suite's PostgreSQL server as a URL without a database name, its user
+    and password quoted."""
+    db = connection.settings_dict
+    credentials = urllib.parse.quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + urllib.parse.quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
 
 
 def _wait_until_consuming(client: Celery, worker: subprocess.Popen[bytes]) -> None:

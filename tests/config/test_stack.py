@@ -14,7 +14,6 @@ import datetime as dt
 import functools
 import json
 import os
-import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,13 +25,13 @@ import psycopg
 import pytest
 import redis
 import requests
-from django.db import connection
 from grpc_health.v1 import health_pb2
 from prometheus_client.parser import text_string_to_metric_families
 
 from grpc_api.client import connect_billing
 from grpc_api.generated.billing.v1 import billing_pb2 as b
 from grpc_api.generated.billing.v1 import billing_pb2_grpc
+from tests.config.celery_worker import postgres_server_url
 from tests.config.stack_process import Stack, port_is_free
 from tests.grpc_api.probes import health_status
 from tests.journeys.cards import CARDS
@@ -111,13 +110,7 @@ def free_ports() -> dict[str, int]:
 def stack_database() -> Iterator[str]:
     """The URL of a database that does not exist yet on the suite's PostgreSQL
     server (the stack creates it), dropped afterwards."""
-    db = connection.settings_dict
-    credentials = urllib.parse.quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + urllib.parse.quote(db["PASSWORD"], safe="")
-    server = (
-        f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    )
+    server = postgres_server_url()
     name = f"billing_stack_test_{uuid.uuid4().hex[:8]}"
     yield f"{server}/{name}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:

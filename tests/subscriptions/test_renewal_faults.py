@@ -61,6 +61,7 @@ from payments.gateways import reset_gateways
 from payments.models import Payment, PaymentStatus
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import create_plan, subscribe
+from tests.config.celery_worker import postgres_server_url
 from tests.journeys.cards import CARDS, entered_card, ledger
 from tests.services import RABBITMQ_URL, services_required
 
@@ -339,13 +340,9 @@ def _assert_books_balance_with_the_gateway(captures: list[dict[str, Any]]) -> No
 def _service_env(*, sandbox_url: str, broker_url: str, var_dir: Path) -> dict[str, str]:
     """The environment of the service's processes: the benchmark settings (no test
     clock) on the test database, the private vhost and the sandbox."""
-    db = connection.settings_dict
-    credentials = urllib.parse.quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + urllib.parse.quote(db["PASSWORD"], safe="")
     database_url = (
-        f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}?options={urllib.parse.quote('-c synchronous_commit=off')}"
+        f"{postgres_server_url()}/{connection.settings_dict['NAME']}"
+        f"?options={urllib.parse.quote('-c synchronous_commit=off')}"
     )
     return {
         **os.environ,
