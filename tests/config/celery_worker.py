@@ -80,6 +80,9 @@ def running_worker(
         yield client
     finally:
         worker.terminate()
+        # An idle worker notices the signal when its event loop next wakes, up to
+        # ten seconds later: a broadcast to its control queue wakes it at once.
+        client.control.ping(timeout=0.1)
         worker.wait(timeout=20)
         client.close()
 
