@@ -16,6 +16,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pytest
@@ -102,34 +103,39 @@ class Response(Protocol):
     def __getitem__(self, name: str) -> str: ...
 
 
-# Sends one request to the service: method, path, body, content type, headers and
-# a Content-Length to declare instead of the body's.
-Transport = Callable[[str, str, bytes, str, dict[str, str], int | None], Response]
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One request to the service, with a Content-Length to declare instead of the
+    body's when `content_length` is set."""
+
+    method: str
+    path: str
+    body: bytes
+    content_type: str
+    headers: dict[str, str]
+    content_length: int | None
+
+
+Transport = Callable[[Outgoing], Response]
 
 
 def through_django(client: Client) -> Transport:
     """Requests through Django's test client: the WSGI views."""
 
-    def send(
-        method: str,
-        path: str,
-        body: bytes,
-        content_type: str,
-        headers: dict[str, str],
-        content_length: int | None,
-    ) -> Response:
-        if content_length is None:
-            return client.generic(
-                method, path, data=body, content_type=content_type, headers=headers
-            )
+    def send(outgoing: Outgoing) -> Response:
         # Django's test client declares the body's own length unless told another.
+        declared: dict[str, Any] = (
+            {}
+            if outgoing.content_length is None
+            else {"CONTENT_LENGTH": str(outgoing.content_length)}
+        )
         return client.generic(
-            method,
-            path,
-            data=body,
-            content_type=content_type,
-            headers=headers,
-            CONTENT_LENGTH=str(content_length),
+            outgoing.method,
+            outgoing.path,
+            data=outgoing.body,
+            content_type=outgoing.content_type,
+            headers=outgoing.headers,
+            **declared,
         )
 
     return send
@@ -138,21 +144,14 @@ def through_django(client: Client) -> Transport:
 def through_edge(edge: App) -> Transport:
     """Requests through the ASGI edge, driven in-process (`tests.asgi`)."""
 
-    def send(
-        method: str,
-        path: str,
-        body: bytes,
-        content_type: str,
-        headers: dict[str, str],
-        content_length: int | None,
-    ) -> Response:
+    def send(outgoing: Outgoing) -> Response:
         return request(
             edge,
-            method=method,
-            path=path,
-            body=body,
-            headers={"Content-Type": content_type, **headers},
-            content_length=content_length,
+            method=outgoing.method,
+            path=outgoing.path,
+            body=outgoing.body,
+            headers={"Content-Type": outgoing.content_type, **outgoing.headers},
+            content_length=outgoing.content_length,
         )
 
     return send
@@ -205,7 +204,9 @@ class WebhookPoster:
         """Any request to a webhook URL; what it enqueues runs afterwards."""
         with self._capture(execute=True):
             return self._send(
-                method, path, body, content_type, headers or {}, content_length
+                Outgoing(
+                    method, path, body, content_type, headers or {}, content_length
+                )
             )
 
 
