@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +27,8 @@ from tests.process_trees import alive, descendants
 ROOT = Path(__file__).resolve().parents[2]
 # What the worker says once it consumes, and what beat says as it starts.
 STARTED = ("ready.", "beat: Starting")
+# An address the banner prints, up to a space or a closing parenthesis.
+PRINTED_URL = re.compile(r"http://127\.0\.0\.1:\d+/[^\s)]*")
 
 
 def _answers(url: str) -> bool:
@@ -32,6 +36,13 @@ def _answers(url: str) -> bool:
         return requests.get(url, timeout=2).ok
     except requests.ConnectionError:
         return False
+
+
+def _banner(output: str) -> str:
+    """The lines of the banner: indented, after "Everything is up:"."""
+    _, _, after = output.partition("Everything is up:")
+    lines = after.splitlines()[1:]
+    return "\n".join(itertools.takewhile(lambda line: line.startswith("  "), lines))
 
 
 class TestDevstack:
@@ -115,6 +126,13 @@ class TestDevstack:
                 text=True,
                 timeout=120,
             )
+            # Every address the banner names leads somewhere (sign-in pages may
+            # refuse an anonymous caller, but nothing is missing).
+            missing = [
+                url
+                for url in sorted(set(PRINTED_URL.findall(_banner(log.read_text()))))
+                if requests.get(url, timeout=10).status_code == 404
+            ]
             children = descendants(stack.pid)
             alive_before_stop = [pid for pid in children if alive(pid)]
 
@@ -133,6 +151,7 @@ class TestDevstack:
             "SUBSCRIPTION_STATUS_ACTIVE",
             "SUBSCRIPTION_STATUS_CANCELED",
         ], example.stderr
+        assert missing == []
         assert len(children) >= 5
         assert set(alive_before_stop) == children
         assert "exited; stopping the rest" not in output, output

@@ -124,7 +124,7 @@ class Command(BaseCommand):
                 f"  Health:           {web}/healthz  {web}/readyz",
                 f"  gRPC:             {grpc_address} (health, reflection)",
                 f"  Snack shop:       {web}/shop/ (join, or sign in as a demo member)",
-                f"  Snack shop API:   {web}/api/v1/shop/ (README: The snack shop)",
+                f"  Snack shop API:   {web}/api/v1/shop/snacks/ (docs/shop.md)",
                 "  Shop consumer:    applies billing's events to the shop's orders",
                 "  Payers' e-mails:  printed by the worker (docs/notifications.md)",
                 f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
