@@ -44,7 +44,8 @@ STACK_TOKENS = "$$VAR_DIR/service-tokens.env"
 stack: $(BUILT)  ## Web, gRPC, a worker per queue, beat, consumer, Flower and sandbox.
 	@$(STACK_ENV) && \
 	python manage.py prepare_stack --tokens-file $(STACK_TOKENS) \
-		--flower-url "http://127.0.0.1:$$STACK_FLOWER_PORT/" && \
+		--flower-url "http://127.0.0.1:$$STACK_FLOWER_PORT/" \
+		--webhooks-url "http://127.0.0.1:$$STACK_EDGE_PORT/webhooks/" && \
 	exec honcho start --procfile Procfile --env $(STACK_TOKENS)
 
 # A management command on the stack's settings and database, as the stack's processes

@@ -46,6 +46,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--flower-url", default="", help="Where Flower listens, for the banner."
         )
+        parser.add_argument(
+            "--webhooks-url",
+            default="",
+            help="Where the ASGI edge takes webhooks, for the banner.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.SETTINGS_MODULE != STACK_SETTINGS:
@@ -56,7 +61,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(f"Database {name} migrated.")
         _write_tokens(options["tokens_file"])
-        self.stdout.write(_banner(options["flower_url"]))
+        self.stdout.write(_banner(options["flower_url"], options["webhooks_url"]))
 
 
 def _create_database_if_missing(database: dict[str, Any]) -> bool:
@@ -103,7 +108,7 @@ def _write_tokens(path: Path) -> None:
     path.write_text("".join(f"{name}={token}\n" for name, token in tokens.items()))
 
 
-def _banner(flower_url: str) -> str:
+def _banner(flower_url: str, webhooks_url: str) -> str:
     web = settings.SERVICE_URL.rstrip("/")
     sandbox = settings.SANDBOX_URL.rstrip("/")
     return "\n".join(
@@ -113,13 +118,20 @@ def _banner(flower_url: str) -> str:
             f"  Ready when:       {web}/readyz answers 200",
             f"  Admin:            {web}/admin/",
             f"  Support API:      {web}/api/  (docs {web}/api/docs/)",
-            f"  Snack shop:       {web}/shop/  (API {web}/api/v1/shop/)",
-            "  Webhooks:         the ASGI edge, port STACK_EDGE_PORT (8001 by "
-            "default), which the sandbox notifies",
+            f"  Snack shop:       {web}/shop/  (API {web}/api/v1/shop/snacks/)",
+            f"  Webhooks:         {webhooks_url or 'the ASGI edge'} (the ASGI "
+            "edge, which the sandbox notifies)",
             f"  gRPC:             {settings.SHOP_BILLING_GRPC_TARGET}",
             f"  Metrics:          {web}/metrics, and the gRPC server's "
             "--metrics-port (docs/operations.md#metrics)",
-            *([f"  Flower:           {flower_url}"] if flower_url else []),
+            *(
+                [
+                    f"  Flower:           {flower_url}  (user and password: "
+                    "STACK_FLOWER_BASIC_AUTH in .env.stack)"
+                ]
+                if flower_url
+                else []
+            ),
             f"  Sandbox cards:    {sandbox}/__sandbox/checkout",
             "  No demo data: create a first admin with "
             "`make stack-manage ARGS=createsuperuser`,",
