@@ -86,7 +86,7 @@ test-sqlite: $(BUILT)  ## Every test on the embedded SQLite database.
 
 test-postgres: $(BUILT)  ## The database tests again, on PostgreSQL (not the browser).
 	DATABASE_URL=$(TEST_POSTGRES_URL) TEST_REDIS_URL=$(TEST_POSTGRES_REDIS_URL) \
-		$(BIN)/pytest -m "(django_db or postgres) and not browser"
+		$(BIN)/pytest -m "(django_db or postgres) and not browser and not database_independent"
 
 # README's pictures of the shop, as the browser tests see its pages.
 screenshots: $(BUILT)  ## Retake docs/screenshots/ with the browser tests.

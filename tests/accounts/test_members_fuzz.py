@@ -13,7 +13,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from tests.accounts.factories import UserFactory
 from tests.api_fuzzing import ApiFuzzer, InProcessRequests, load_schema
 
-pytestmark = pytest.mark.django_db
+# On PostgreSQL only: NUL bytes and integer overflow fail there and not on SQLite,
+# while the answers' shapes do not depend on the database.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 # Five operations, two roles: the coverage cases alone are well over this.
 MINIMUM_CASES_PER_ROLE = 100

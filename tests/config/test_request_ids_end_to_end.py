@@ -28,7 +28,11 @@ from tests.payments import staff
 from tests.polling import wait_until
 from tests.services import RABBITMQ_URL
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.rabbitmq,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.database_independent,
+]
 
 
 @pytest.fixture

@@ -34,7 +34,11 @@ from tests.config.console_logs import console_logs
 from tests.config.sentry_envelopes import EnvelopeServer
 from tests.payments.factories import CheckoutSessionFactory, PaymentFactory
 
-pytestmark = [pytest.mark.rabbitmq, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.rabbitmq,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.database_independent,
+]
 
 FAILURE = "GatewayConnectionLost"
 _SECRETS = (

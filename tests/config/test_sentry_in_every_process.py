@@ -176,6 +176,7 @@ def test_the_grpc_server_reports_a_failed_call(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.database_independent
 def test_the_event_consumer_reports_why_it_stopped(
     environment: dict[str, str], envelopes: EnvelopeServer, output: IO[bytes]
 ) -> None:

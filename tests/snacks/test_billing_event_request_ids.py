@@ -18,7 +18,10 @@ from tests.config.service_processes import json_lines, running
 from tests.journeys.shop import billing_for_the_shop, shop_token
 from tests.polling import wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.database_independent,
+]
 
 IGNORED = "snacks.billing_event.ignored"
 
