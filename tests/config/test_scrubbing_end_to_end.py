@@ -119,6 +119,10 @@ class TestAWorkerProcess:
         assert _shown(logged) == []
         assert _shown(report) == []
         assert _shown("\n".join(envelopes.envelopes)) == []
+        # What the worker sent back as the task's outcome (stored by a result
+        # backend, shown by Flower from the task-failed event).
+        assert _shown(repr(result.result)) == []
+        assert _shown(result.traceback or "") == []
 
 
 @pytest.fixture
