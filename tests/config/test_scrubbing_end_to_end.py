@@ -122,7 +122,7 @@ class TestAWorkerProcess:
         # What the worker sent back as the task's outcome (stored by a result
         # backend, shown by Flower from the task-failed event).
         assert _shown(repr(result.result)) == []
-        assert _shown(result.traceback or "") == []
+        assert _shown(str(result.traceback or "")) == []
 
 
 @pytest.fixture
