@@ -36,6 +36,9 @@ CHECKOUT_REDIRECT_ALLOWED_HOSTS = [".example", "localhost", "127.0.0.1", "testse
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 BILLING_PAYER_DIRECTORY = "billing.directory.InMemoryPayerDirectory"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith(".postgresql"):  # noqa: F405
+    # Production's backend, emptied between transactional tests without TRUNCATE.
+    DATABASES["default"]["ENGINE"] = "tests.backends.postgresql"  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):  # noqa: F405
     # A file, not memory: the renewal run's threads write through connections of
     # their own, and only a file-backed database is shared by writing connections.
